@@ -1,0 +1,33 @@
+/**
+ * A response compiled ahead of time: the hot path copies `packet`, patches ID, RD/CD and the
+ * question's letter case, and sends it.
+ *
+ * `packet` holds header, question (the canonical, lower-cased name) and body. When `relocs` is
+ * null the packet is only ever sent for its own question name, so its layout is fixed. Otherwise
+ * it answers many names (wildcard synthesis, NXDOMAIN, referrals below a cut): the query's question
+ * is copied in instead of the canonical one, and the compression pointers listed in `relocs`
+ * (absolute offsets, pointing into the body) move by the difference in question length.
+ */
+export class Answer {
+  constructor(
+    readonly packet: Buffer,
+    /** Offset just past the question section. */
+    readonly qEnd: number,
+    readonly relocs: Uint16Array | null,
+    /** The same answer without its additional section, sent when the full one does not fit. */
+    readonly trimmed: Answer | null,
+    /** On a node's fallback entry (type 0): what names below it that do not exist get. */
+    readonly below: Below | null,
+  ) {}
+}
+
+/**
+ * Answers for names that do not exist under a node: NXDOMAIN, a referral, or wildcard synthesis
+ * (per query type, with `other` for types the wildcard does not hold).
+ */
+export class Below {
+  constructor(
+    readonly byType: Map<number, Answer>,
+    readonly other: Answer,
+  ) {}
+}

@@ -1,0 +1,239 @@
+import {
+  CLASS, EDNS_DO, FLAG2_QR, FLAG2_RD, FLAG2_TC, FLAG3_CD, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
+  OPCODE, RCODE, TYPE, UDP_DEFAULT_PAYLOAD,
+} from '../wire/constants.js';
+import { lowerByte } from '../wire/name.js';
+import type { Answer } from './answer.js';
+import type { AnswerTable } from './table.js';
+
+/** Buffer's internal latin1 slicer: one string, no encoding dispatch. Present in every Node.js. */
+interface Latin1Slicer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** Bytes of the OPT RR we append: root, TYPE, CLASS, TTL, RDLENGTH (RFC 6891 §6.1.2). */
+const OPT_SIZE = 11;
+/** The largest message TCP's two-octet length prefix can frame (RFC 1035 §4.2.2). */
+export const TCP_MAX_MESSAGE = 65535;
+/** RFC 6891 §6.1.3: BADVERS is 16, so its upper bits (1) go in the OPT's EXTENDED-RCODE. */
+const BADVERS_EXTENDED = RCODE.BADVERS >> 4;
+
+const LOWER = Uint8Array.from({ length: 256 }, (_, b) => lowerByte(b));
+
+/** What the last call to respond() did, for metrics and query logs; reused, never reallocated. */
+export const lastQuery = {
+  qtype: 0,
+  rcode: 0,
+  truncated: false,
+  /** End of the question in the query, 0 when there was none. */
+  qEnd: 0,
+};
+
+/**
+ * Answers one query from the compiled table. Writes the response into `out` and returns its
+ * length, or 0 when the query must be dropped (shorter than a header, or a response itself).
+ * `maxPayload` is the largest UDP payload we offer (RFC 6891 §6.2.5); `tcp` lifts the size limit.
+ * Nothing here allocates except the lookup key string.
+ */
+export class Responder {
+  /** The lower-cased question name followed by two type octets: the lookup key's bytes. */
+  private readonly key = Buffer.alloc(MAX_NAME_LENGTH + 2);
+  private readonly keySlicer = this.key as unknown as Latin1Slicer;
+
+  constructor(
+    private readonly table: AnswerTable,
+    private readonly maxPayload: number,
+  ) {}
+
+  respond(q: Buffer, qlen: number, out: Buffer, tcp: boolean): number {
+    lastQuery.truncated = false;
+    lastQuery.qEnd = 0;
+    lastQuery.qtype = 0;
+    if (qlen < HEADER_SIZE || (q[2] & FLAG2_QR) !== 0) return 0;
+    const opcode = (q[2] >> 3) & 0xf;
+    const qdcount = (q[4] << 8) | q[5];
+    // Question name → lower-cased key bytes (RFC 4343), checking RFC 1035 §2.3.4 limits. A pointer
+    // or extended label type here is malformed: nothing precedes the question to point at.
+    const key = this.key;
+    let p = HEADER_SIZE;
+    let n = 0;
+    let qEnd = 0;
+    if (qdcount === 1) {
+      for (;;) {
+        if (p >= qlen) break;
+        const len = q[p++];
+        if (len === 0) {
+          key[n++] = 0;
+          if (p + 4 <= qlen) qEnd = p + 4;
+          break;
+        }
+        if (len > MAX_LABEL_LENGTH || n + len + 2 > MAX_NAME_LENGTH || p + len > qlen) break;
+        key[n++] = len;
+        for (const end = p + len; p < end; p++) key[n++] = LOWER[q[p]];
+      }
+    }
+    lastQuery.qEnd = qEnd;
+    if (opcode !== OPCODE.QUERY) return this.error(q, out, qEnd, RCODE.NOTIMP, false, 0);
+    if (qEnd === 0) return this.error(q, out, 0, RCODE.FORMERR, false, 0);
+    const qtype = (q[p] << 8) | q[p + 1];
+    const qclass = (q[p + 2] << 8) | q[p + 3];
+    lastQuery.qtype = qtype;
+
+    // EDNS (RFC 6891): find the OPT among the other records; -1 means malformed.
+    const opt = (q[6] | q[7] | q[8] | q[9] | q[10] | q[11]) === 0 ? 0 : findOpt(q, qlen, qEnd);
+    if (opt < 0) return this.error(q, out, qEnd, RCODE.FORMERR, false, 0);
+    const ednsTtlAt = opt + 5;
+    const edns = opt > 0;
+    const dnssecOk = edns && ((q[ednsTtlAt + 2] << 8) & EDNS_DO) !== 0 ? EDNS_DO : 0;
+    if (edns && q[ednsTtlAt + 1] !== 0) return this.error(q, out, qEnd, RCODE.BADVERS, true, dnssecOk);
+    if (qclass !== CLASS.IN || qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
+      return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk);
+    }
+
+    let limit = TCP_MAX_MESSAGE;
+    if (!tcp) {
+      const asked = edns ? (q[opt + 3] << 8) | q[opt + 4] : UDP_DEFAULT_PAYLOAD;
+      limit = asked < UDP_DEFAULT_PAYLOAD ? UDP_DEFAULT_PAYLOAD : asked > this.maxPayload ? this.maxPayload : asked;
+    }
+
+    const answer = this.lookup(n, qtype);
+    if (answer === undefined) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk);
+
+    const extra = edns ? OPT_SIZE : 0;
+    let a: Answer = answer;
+    if (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
+    let len: number;
+    if (a.packet.length - a.qEnd + qEnd + extra > limit) {
+      // RFC 2181 §9: what does not fit is not sent; TC=1 asks the client to retry over TCP.
+      a.packet.copy(out, 0, 0, HEADER_SIZE);
+      out.fill(0, 6, HEADER_SIZE);
+      q.copy(out, HEADER_SIZE, HEADER_SIZE, qEnd);
+      out[2] |= FLAG2_TC;
+      len = qEnd;
+      lastQuery.truncated = true;
+    } else {
+      len = place(a, q, qEnd, out);
+    }
+    out[0] = q[0];
+    out[1] = q[1];
+    out[2] |= q[2] & FLAG2_RD;
+    out[3] |= q[3] & FLAG3_CD;
+    lastQuery.rcode = out[3] & 0xf;
+    return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk) : len;
+  }
+
+  /** Exact (name, type), then the name's fallback, then the closest encloser's `below`. */
+  private lookup(n: number, qtype: number): Answer | undefined {
+    const key = this.key;
+    const end = n + 2;
+    key[n] = qtype >> 8;
+    key[n + 1] = qtype & 0xff;
+    const answers = this.table.answers;
+    const exact = answers.get(this.keySlicer.latin1Slice(0, end));
+    if (exact !== undefined) return exact;
+    key[n] = 0;
+    key[n + 1] = 0;
+    const fallback = answers.get(this.keySlicer.latin1Slice(0, end));
+    if (fallback !== undefined) return fallback;
+    for (let off = key[0] + 1; off < n; off += key[off] + 1) {
+      const encloser = answers.get(this.keySlicer.latin1Slice(off, end));
+      if (encloser !== undefined) {
+        const below = encloser.below!;
+        return below.byType.get(qtype) ?? below.other;
+      }
+    }
+    return undefined;
+  }
+
+  /** A response with no records: header and question echoed, RCODE set, OPT if the query had one. */
+  private error(q: Buffer, out: Buffer, qEnd: number, rcode: number, edns: boolean, dnssecOk: number): number {
+    const end = qEnd === 0 ? HEADER_SIZE : qEnd;
+    q.copy(out, 0, 0, end);
+    out[2] = FLAG2_QR | (q[2] & (0x78 | FLAG2_RD));
+    out[3] = (q[3] & FLAG3_CD) | (rcode & 0xf);
+    out.fill(0, 4, HEADER_SIZE);
+    out[5] = qEnd === 0 ? 0 : 1;
+    lastQuery.rcode = rcode;
+    return edns ? appendOpt(out, end, this.maxPayload, rcode >> 4, dnssecOk) : end;
+  }
+}
+
+/** Copies a compiled answer behind the query's own question (echoed byte for byte: 0x20). */
+function place(a: Answer, q: Buffer, qEnd: number, out: Buffer): number {
+  const packet = a.packet;
+  const relocs = a.relocs;
+  if (relocs === null) {
+    packet.copy(out, 0, 0, packet.length);
+    q.copy(out, HEADER_SIZE, HEADER_SIZE, qEnd);
+    return packet.length;
+  }
+  packet.copy(out, 0, 0, HEADER_SIZE);
+  q.copy(out, HEADER_SIZE, HEADER_SIZE, qEnd);
+  packet.copy(out, qEnd, a.qEnd, packet.length);
+  const delta = qEnd - a.qEnd;
+  for (let i = 0; i < relocs.length; i++) {
+    const at = relocs[i] + delta;
+    const ptr = ((out[at] << 8) | out[at + 1]) + delta;
+    out[at] = ptr >> 8;
+    out[at + 1] = ptr & 0xff;
+  }
+  return packet.length + delta;
+}
+
+/** Appends our OPT RR and counts it in ARCOUNT (RFC 6891 §6.1.1). */
+function appendOpt(out: Buffer, at: number, payload: number, extendedRcode: number, dnssecOk: number): number {
+  out[at] = 0;
+  out[at + 1] = 0;
+  out[at + 2] = TYPE.OPT;
+  out[at + 3] = payload >> 8;
+  out[at + 4] = payload & 0xff;
+  out[at + 5] = extendedRcode;
+  out[at + 6] = 0;
+  out[at + 7] = dnssecOk >> 8;
+  out[at + 8] = 0;
+  out[at + 9] = 0;
+  out[at + 10] = 0;
+  const ar = ((out[10] << 8) | out[11]) + 1;
+  out[10] = ar >> 8;
+  out[11] = ar & 0xff;
+  return at + OPT_SIZE;
+}
+
+/**
+ * Walks the records after the question looking for the OPT RR. Returns its offset, 0 when there
+ * is none, -1 when the records are malformed or OPT appears twice (RFC 6891 §6.1.1).
+ */
+function findOpt(q: Buffer, qlen: number, qEnd: number): number {
+  const count = ((q[6] << 8) | q[7]) + ((q[8] << 8) | q[9]) + ((q[10] << 8) | q[11]);
+  const additionalFrom = count - ((q[10] << 8) | q[11]);
+  let p = qEnd;
+  let opt = 0;
+  for (let i = 0; i < count; i++) {
+    const start = p;
+    // Skip the owner: labels, ending in a root label or a pointer.
+    for (;;) {
+      if (p >= qlen) return -1;
+      const len = q[p];
+      if (len === 0) {
+        p++;
+        break;
+      }
+      if ((len & 0xc0) === 0xc0) {
+        p += 2;
+        break;
+      }
+      if (len > MAX_LABEL_LENGTH) return -1;
+      p += len + 1;
+    }
+    if (p + 10 > qlen) return -1;
+    const type = (q[p] << 8) | q[p + 1];
+    const rdlen = (q[p + 8] << 8) | q[p + 9];
+    if (p + 10 + rdlen > qlen) return -1;
+    if (type === TYPE.OPT) {
+      if (opt !== 0 || i < additionalFrom || p !== start + 1) return -1;
+      opt = start;
+    }
+    p += 10 + rdlen;
+  }
+  return opt;
+}

@@ -1,0 +1,152 @@
+import { availableParallelism } from 'node:os';
+import { EDNS_DEFAULT_PAYLOAD, UDP_DEFAULT_PAYLOAD } from './wire/constants.js';
+
+/** Everything the server is told at start, from the seed's environment variables and flags. */
+export interface Config {
+  zoneDir: string;
+  port: number;
+  host: string;
+  logIgnore: boolean;
+  logDebug: boolean;
+  logFormat: 'json' | 'text';
+  /** Largest UDP payload offered to EDNS clients (RFC 6891 §6.2.5). */
+  ednsMaxPayload: number;
+  tcpIdleTimeoutMs: number;
+  tcpMaxConnections: number;
+  workers: number;
+  /** S3 resync period (seed: S3_SYNC_RETRY, seconds). */
+  s3SyncSeconds: number;
+  s3PathStyle: boolean;
+  zoneCacheDir: string | undefined;
+  /** HTTP port for /metrics, /healthz, /readyz; 0 turns it off. */
+  metricsPort: number;
+  metricsHost: string;
+  /** Lame-duck period after SIGTERM, while readiness is 503 and queries are still answered. */
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Kind = 'string' | 'port' | 'int' | 'bool' | 'seconds' | 'format';
+
+interface Option {
+  key: keyof Config;
+  env: string;
+  flag: string;
+  kind: Kind;
+  help: string;
+  min?: number;
+  max?: number;
+}
+
+const OPTIONS: Option[] = [
+  { key: 'zoneDir', env: 'ZONE_DIR', flag: '--zone-dir', kind: 'string', help: 'zone folder, or s3://bucket[/prefix/] (default zones)' },
+  { key: 'port', env: 'PORT', flag: '--port', kind: 'port', help: 'UDP and TCP port; 0 picks a free one (default 53)' },
+  { key: 'host', env: 'HOST', flag: '--host', kind: 'string', help: 'address to listen on; :: for IPv6 and IPv4 (default 0.0.0.0)' },
+  { key: 'logIgnore', env: 'ECLIPSO_LOG_IGNORE', flag: '--log-ignore', kind: 'bool', help: 'no per-query logs' },
+  { key: 'logDebug', env: 'ECLIPSO_LOG_DEBUG', flag: '--log-debug', kind: 'bool', help: 'debug logs' },
+  { key: 'logFormat', env: 'LOG_FORMAT', flag: '--log-format', kind: 'format', help: 'json (one object per line) or text (default json)' },
+  { key: 'ednsMaxPayload', env: 'EDNS_MAX_PAYLOAD', flag: '--edns-max-payload', kind: 'int', min: UDP_DEFAULT_PAYLOAD, max: 4096, help: `largest UDP answer with EDNS (default ${EDNS_DEFAULT_PAYLOAD})` },
+  { key: 'tcpIdleTimeoutMs', env: 'TCP_IDLE_TIMEOUT', flag: '--tcp-idle-timeout', kind: 'seconds', help: 'close idle TCP connections after this many seconds (default 10)' },
+  { key: 'tcpMaxConnections', env: 'TCP_MAX_CONNECTIONS', flag: '--tcp-max-connections', kind: 'int', min: 1, max: 1_000_000, help: 'open TCP connections at most (default 1000)' },
+  { key: 'workers', env: 'WORKERS', flag: '--workers', kind: 'int', min: 1, max: 1024, help: 'processes answering on the port (default: available cores)' },
+  { key: 's3SyncSeconds', env: 'S3_SYNC_RETRY', flag: '--s3-sync-retry', kind: 'int', min: 1, max: 86400, help: 'S3 resync period in seconds (default 60)' },
+  { key: 's3PathStyle', env: 'S3_FORCE_PATH_STYLE', flag: '--s3-path-style', kind: 'bool', help: 'path-style S3 URLs (MinIO, Ceph)' },
+  { key: 'zoneCacheDir', env: 'ZONE_CACHE_DIR', flag: '--zone-cache-dir', kind: 'string', help: 'local snapshot of the last good S3 zones' },
+  { key: 'metricsPort', env: 'METRICS_PORT', flag: '--metrics-port', kind: 'int', min: 0, max: 65535, help: 'HTTP port for /metrics /healthz /readyz; 0 = off (default 9153)' },
+  { key: 'metricsHost', env: 'METRICS_HOST', flag: '--metrics-host', kind: 'string', help: 'address of the HTTP listener (default 0.0.0.0)' },
+  { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE', flag: '--shutdown-grace', kind: 'seconds', help: 'lame-duck seconds after SIGTERM (default 5)' },
+];
+
+export function defaults(): Config {
+  return {
+    zoneDir: 'zones',
+    port: 53,
+    host: '0.0.0.0',
+    logIgnore: false,
+    logDebug: false,
+    logFormat: 'json',
+    ednsMaxPayload: EDNS_DEFAULT_PAYLOAD,
+    tcpIdleTimeoutMs: 10_000,
+    tcpMaxConnections: 1000,
+    workers: availableParallelism(),
+    s3SyncSeconds: 60,
+    s3PathStyle: false,
+    zoneCacheDir: undefined,
+    metricsPort: 9153,
+    metricsHost: '0.0.0.0',
+    shutdownGraceMs: 5000,
+  };
+}
+
+function convert(opt: Option, raw: string, source: string): Config[keyof Config] {
+  const bad = (what: string): never => {
+    throw new ConfigError(`${source}=${JSON.stringify(raw)}: ${what}`);
+  };
+  switch (opt.kind) {
+    case 'string':
+      if (raw === '') bad('must not be empty');
+      return raw;
+    case 'bool':
+      // The seed's ECLIPSO_LOG_IGNORE=1 style: 1/true/yes on, 0/false/no/empty off.
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off|)$/i.test(raw)) return false;
+      return bad('must be 1 or 0 (true or false)');
+    case 'format':
+      if (raw === 'json' || raw === 'text') return raw;
+      return bad('must be json or text');
+    case 'port': case 'int': case 'seconds': {
+      if (!/^\d+(\.\d+)?$/.test(raw)) bad('must be a number');
+      const v = Number(raw);
+      if (opt.kind === 'seconds') {
+        if (v > 86400) bad('must be at most 86400 seconds');
+        return Math.round(v * 1000);
+      }
+      const min = opt.kind === 'port' ? 0 : (opt.min ?? 0);
+      const max = opt.kind === 'port' ? 65535 : (opt.max ?? Number.MAX_SAFE_INTEGER);
+      if (!Number.isInteger(v) || v < min || v > max) bad(`must be a whole number from ${min} to ${max}`);
+      return v;
+    }
+  }
+}
+
+export const USAGE = `Usage: eclipso [options]
+
+Every option can also be set by its environment variable; a flag wins over the variable.
+
+${OPTIONS.map((o) => `  ${(o.kind === 'bool' ? o.flag : `${o.flag} <v>`).padEnd(26)} ${o.env.padEnd(20)} ${o.help}`).join('\n')}
+  --help                                          this text
+  --version                                       the version`;
+
+export type CliAction = { action: 'run'; config: Config } | { action: 'help' } | { action: 'version' };
+
+/** Reads the environment, then the flags. A bad value is a ConfigError naming it. */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliAction {
+  const config = defaults();
+  const set = (opt: Option, raw: string, source: string): void => {
+    (config as unknown as Record<string, unknown>)[opt.key] = convert(opt, raw, source);
+  };
+  for (const opt of OPTIONS) {
+    const v = env[opt.env];
+    if (v !== undefined && !(opt.kind !== 'bool' && v === '')) set(opt, v, opt.env);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') return { action: 'help' };
+    if (arg === '--version' || arg === '-v') return { action: 'version' };
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const opt = OPTIONS.find((o) => o.flag === flag);
+    if (!opt) throw new ConfigError(`unknown option ${arg}; see --help`);
+    if (opt.kind === 'bool' && eq < 0) {
+      set(opt, '1', flag);
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(`${flag} needs a value; see --help`);
+    set(opt, value, flag);
+  }
+  return { action: 'run', config };
+}

@@ -1,0 +1,40 @@
+import { Responder } from '../answer/respond.js';
+import type { AnswerTable } from '../answer/table.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { QueryObserver } from './observer.js';
+import { TcpServer } from './tcp.js';
+import { UdpServer } from './udp.js';
+
+/** The DNS listeners: UDP and TCP on one address and port. */
+export class DnsServer {
+  readonly udp: UdpServer;
+  readonly tcp: TcpServer;
+
+  constructor(table: AnswerTable, observer: QueryObserver, config: Config, private readonly log: Logger) {
+    const responder = new Responder(table, config.ednsMaxPayload);
+    const onError = (e: Error): void => log.error('DNS listener error; still serving', { error: e.message });
+    this.udp = new UdpServer(responder, observer, onError);
+    // TCP answers get their own responder: its lookup key buffer must not be shared mid-query.
+    this.tcp = new TcpServer(new Responder(table, config.ednsMaxPayload), observer, {
+      idleTimeoutMs: config.tcpIdleTimeoutMs,
+      maxConnections: config.tcpMaxConnections,
+    }, onError);
+  }
+
+  /**
+   * Binds UDP, then TCP on the same port. Port 0 picks a free UDP port and uses it for TCP too.
+   * `shared` lets several processes bind the same port (workers).
+   */
+  async listen(host: string, port: number, shared = false): Promise<number> {
+    await this.udp.listen(host, port, shared);
+    const bound = this.udp.port;
+    await this.tcp.listen(host, bound, !shared);
+    this.log.info('listening', { host, port: bound, udp: true, tcp: true });
+    return bound;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.udp.close(), this.tcp.close()]);
+  }
+}

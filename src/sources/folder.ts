@@ -1,0 +1,91 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import { ZoneReloader } from './reload.js';
+import type { ZoneSink, ZoneSource } from './source.js';
+
+/** Quiet time after the last event for a file before it is read: editors write in several steps. */
+const DEBOUNCE_MS = 100;
+
+/**
+ * Zone files in a local folder (the seed's default engine), live-reloaded from fs.watch events.
+ * A changed file is re-read and recompiled alone; an event for anything that is not a zone file
+ * (an editor's rename dance, a Kubernetes ConfigMap swapping its `..data` link) rescans the
+ * folder and reloads only what differs.
+ */
+export class FolderSource implements ZoneSource {
+  readonly description: string;
+  private watcher: FSWatcher | null = null;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Text last handed to the sink per file: unchanged files are not recompiled. */
+  private readonly texts = new Map<string, string>();
+  /** Reloads run one after another, in event order. */
+  private queue: Promise<void> = Promise.resolve();
+  private sink: ZoneSink | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly log: Logger,
+  ) {
+    this.description = `folder ${dir}`;
+  }
+
+  async start(sink: ZoneSink): Promise<void> {
+    this.sink = sink;
+    await this.rescan();
+    this.watcher = watch(this.dir, { persistent: false }, (_event, file) => this.schedule(file ? String(file) : null));
+    this.watcher.on('error', (e) => this.log.error('zone folder watch failed; restart to resume live reload', { dir: this.dir, error: e.message }));
+  }
+
+  async stop(): Promise<void> {
+    this.watcher?.close();
+    this.watcher = null;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.queue;
+  }
+
+  /** Debounces per file; `null` (a non-zone name or no name) means "rescan the folder". */
+  private schedule(file: string | null): void {
+    const target = file !== null && ZoneReloader.isZoneFile(file) ? file : null;
+    const id = target ?? '';
+    clearTimeout(this.timers.get(id));
+    this.timers.set(id, setTimeout(() => {
+      this.timers.delete(id);
+      this.enqueue(() => (target === null ? this.rescan() : this.reload(target)));
+    }, DEBOUNCE_MS));
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.queue = this.queue.then(job).catch((e: Error) =>
+      this.log.error('zone reload failed; the zones already loaded stay in service', { dir: this.dir, error: e.message }));
+  }
+
+  /** Reads the folder and reloads what was added, changed or removed since the last look. */
+  private async rescan(): Promise<void> {
+    const names = (await readdir(this.dir)).filter((f) => ZoneReloader.isZoneFile(f));
+    const present = new Set(names);
+    for (const f of [...this.texts.keys()]) if (!present.has(f)) await this.reload(f);
+    for (const f of names.sort()) await this.reload(f);
+  }
+
+  private async reload(file: string): Promise<void> {
+    const path = join(this.dir, file);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EISDIR') {
+        this.log.error('cannot read zone file; the loaded version stays in service', { file: path, error: (e as Error).message });
+        return;
+      }
+      if (this.texts.delete(file)) this.sink!.remove(path, file);
+      return;
+    }
+    if (this.texts.get(file) === text) return;
+    this.texts.set(file, text);
+    this.sink!.upsert(path, file, text);
+  }
+}

@@ -1,0 +1,198 @@
+import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, POINTER_MASK } from './constants.js';
+import { WireError } from './errors.js';
+import type { WireReader } from './reader.js';
+import type { WireWriter } from './writer.js';
+
+/**
+ * A domain name as its labels, most specific first; each label is a latin1 string holding the
+ * label's raw octets. The root is []. Names are always absolute.
+ */
+export type Name = readonly string[];
+
+/** Upper bound on compression pointers followed in one name: more means a loop. */
+const MAX_POINTER_HOPS = 64;
+
+const ASCII_UPPER_A = 0x41;
+const ASCII_UPPER_Z = 0x5a;
+const ASCII_CASE_BIT = 0x20;
+
+/** RFC 4343 §3: DNS comparisons fold ASCII letters only. */
+export function lowerByte(b: number): number {
+  return b >= ASCII_UPPER_A && b <= ASCII_UPPER_Z ? b | ASCII_CASE_BIT : b;
+}
+
+export function lowerLabel(label: string): string {
+  let out = '';
+  for (let i = 0; i < label.length; i++) out += String.fromCharCode(lowerByte(label.charCodeAt(i)));
+  return out;
+}
+
+export function lowerName(name: Name): Name {
+  return name.map(lowerLabel);
+}
+
+/** Octets the name takes on the wire, uncompressed (RFC 1035 §3.1). */
+export function wireLength(name: Name): number {
+  let n = 1;
+  for (const l of name) n += l.length + 1;
+  return n;
+}
+
+/** The name's uncompressed wire form as a latin1 string: the lookup key when lower-cased. */
+export function wireString(name: Name): string {
+  let s = '';
+  for (const l of name) s += String.fromCharCode(l.length) + l;
+  return s + '\0';
+}
+
+/** Lower-cased wire form: equal for names equal under RFC 4343. */
+export function nameKey(name: Name): string {
+  return wireString(lowerName(name));
+}
+
+export function nameEquals(a: Name, b: Name): boolean {
+  return a.length === b.length && nameKey(a) === nameKey(b);
+}
+
+/** True when `name` is `ancestor` or lies below it. */
+export function isSubdomain(name: Name, ancestor: Name): boolean {
+  if (ancestor.length > name.length) return false;
+  const off = name.length - ancestor.length;
+  for (let i = 0; i < ancestor.length; i++) {
+    if (lowerLabel(name[off + i]) !== lowerLabel(ancestor[i])) return false;
+  }
+  return true;
+}
+
+function checkLengths(labels: string[], text: string): void {
+  for (const l of labels) {
+    if (l.length === 0) throw new WireError('BAD_TEXT', `empty label in "${text}"`);
+    if (l.length > MAX_LABEL_LENGTH) {
+      throw new WireError('LABEL_TOO_LONG', `label "${l}" in "${text}" is ${l.length} octets; the limit is ${MAX_LABEL_LENGTH}`);
+    }
+  }
+  if (wireLength(labels) > MAX_NAME_LENGTH) {
+    throw new WireError('NAME_TOO_LONG', `"${text}" is longer than ${MAX_NAME_LENGTH} octets`);
+  }
+}
+
+/**
+ * Parses a name in presentation format (RFC 1035 §5.1: `\X` and `\DDD` escapes). The name is
+ * absolute whether or not it ends with a dot; "." and "" are the root.
+ */
+export function parseName(text: string): Name {
+  if (text === '.' || text === '') return [];
+  const labels: string[] = [];
+  let cur = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '\\') {
+      const d = text.slice(i + 1, i + 4);
+      if (/^[0-9]{3}$/.test(d)) {
+        const v = Number(d);
+        if (v > 255) throw new WireError('BAD_TEXT', `escape \\${d} in "${text}" is above 255`);
+        cur += String.fromCharCode(v);
+        i += 4;
+      } else if (i + 1 < text.length) {
+        cur += text[i + 1];
+        i += 2;
+      } else {
+        throw new WireError('BAD_TEXT', `"${text}" ends with a lone backslash`);
+      }
+      continue;
+    }
+    if (c === '.') {
+      labels.push(cur);
+      cur = '';
+      i++;
+      if (i === text.length) break;
+      continue;
+    }
+    const code = text.charCodeAt(i);
+    if (code > 0xff) throw new WireError('BAD_TEXT', `"${text}" has a character outside latin1; use its IDNA (xn--) form`);
+    cur += c;
+    i++;
+  }
+  if (!text.endsWith('.') || text.endsWith('\\.')) labels.push(cur);
+  checkLengths(labels, text);
+  return labels;
+}
+
+const PRESENTATION_SPECIAL = new Set(['.', '\\', '"', ';', '(', ')', '@', '$']);
+
+/** Presentation format with a trailing dot, escaped as dig prints it. */
+export function formatName(name: Name): string {
+  if (name.length === 0) return '.';
+  let s = '';
+  for (const l of name) {
+    for (let i = 0; i < l.length; i++) {
+      const ch = l[i];
+      const code = l.charCodeAt(i);
+      if (PRESENTATION_SPECIAL.has(ch)) s += '\\' + ch;
+      else if (code < 0x21 || code > 0x7e) s += '\\' + String(code).padStart(3, '0');
+      else s += ch;
+    }
+    s += '.';
+  }
+  return s;
+}
+
+/**
+ * Reads a possibly compressed name (RFC 1035 §4.1.4). Pointers must point strictly backwards
+ * from where they stand, at most MAX_POINTER_HOPS of them, and the result must fit 255 octets.
+ */
+export function readName(r: WireReader): Name {
+  const buf = r.buf;
+  const labels: string[] = [];
+  let pos = r.pos;
+  let total = 1;
+  let hops = 0;
+  let resumeAt = -1;
+  for (;;) {
+    if (pos >= r.end) throw new WireError('TRUNCATED', `message ends inside a name at offset ${pos}`);
+    const len = buf[pos];
+    if ((len & POINTER_MASK) === POINTER_MASK) {
+      if (pos + 1 >= r.end) throw new WireError('TRUNCATED', `message ends inside a pointer at offset ${pos}`);
+      const target = ((len & ~POINTER_MASK) << 8) | buf[pos + 1];
+      if (target >= pos) throw new WireError('BAD_POINTER', `pointer at offset ${pos} points forward to ${target}`);
+      if (++hops > MAX_POINTER_HOPS) throw new WireError('BAD_POINTER', `more than ${MAX_POINTER_HOPS} pointers in one name`);
+      if (resumeAt < 0) resumeAt = pos + 2;
+      pos = target;
+      continue;
+    }
+    if (len & POINTER_MASK) throw new WireError('BAD_LABEL_TYPE', `label type 0x${(len & POINTER_MASK).toString(16)} at offset ${pos} is not supported`);
+    if (len === 0) {
+      r.pos = resumeAt >= 0 ? resumeAt : pos + 1;
+      return labels;
+    }
+    total += len + 1;
+    if (total > MAX_NAME_LENGTH) throw new WireError('NAME_TOO_LONG', `name at offset ${r.pos} is longer than ${MAX_NAME_LENGTH} octets`);
+    if (pos + 1 + len > r.end) throw new WireError('TRUNCATED', `message ends inside a label at offset ${pos}`);
+    labels.push(Buffer.from(buf.buffer, buf.byteOffset + pos + 1, len).toString('latin1'));
+    pos += 1 + len;
+  }
+}
+
+/**
+ * Writes a name; with `compress`, reuses the longest suffix already written (RFC 1035 §4.1.4)
+ * and remembers the suffixes it writes. RFC 3597 §4: only well-known types compress RDATA names.
+ */
+export function writeName(w: WireWriter, name: Name, compress: boolean): void {
+  const lowered = lowerName(name);
+  for (let i = 0; i < name.length; i++) {
+    const key = wireString(lowered.slice(i));
+    if (compress) {
+      const at = w.names.get(key);
+      if (at !== undefined) {
+        w.pointerSites.push(w.pos);
+        w.u16(0xc000 | at);
+        return;
+      }
+      w.remember(key, w.pos);
+    }
+    w.u8(name[i].length);
+    w.bytes(Buffer.from(name[i], 'latin1'));
+  }
+  w.u8(0);
+}

@@ -1,0 +1,49 @@
+/**
+ * Typed reads of TOML values, each reporting what to write instead when the value is wrong.
+ * `report` receives (field, message) and the read returns undefined.
+ */
+export type Report = (field: string, message: string) => void;
+
+export function readInt(
+  raw: Record<string, unknown>, field: string, min: number, max: number, report: Report, example: string,
+): number | undefined {
+  const v = raw[field];
+  if (v === undefined) return undefined;
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    report(field, `${JSON.stringify(typeof v === 'bigint' ? String(v) : v)} is not a whole number from ${min} to ${max}; write e.g. ${field} = ${example}`);
+    return undefined;
+  }
+  return n;
+}
+
+export function readString(raw: Record<string, unknown>, field: string, report: Report, example: string): string | undefined {
+  const v = raw[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') {
+    report(field, `must be a quoted string; write e.g. ${field} = ${example}`);
+    return undefined;
+  }
+  return v;
+}
+
+export function readBool(raw: Record<string, unknown>, field: string, report: Report): boolean | undefined {
+  const v = raw[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') {
+    report(field, `must be true or false (unquoted); write e.g. ${field} = true`);
+    return undefined;
+  }
+  return v;
+}
+
+/** Reports keys outside `known`: a misspelt field would otherwise be silently ignored. */
+export function rejectUnknown(raw: Record<string, unknown>, known: readonly string[], report: Report): void {
+  for (const k of Object.keys(raw)) {
+    if (!known.includes(k)) report(k, `unknown field; the fields here are ${known.join(', ')}`);
+  }
+}
+
+/** RFC 2181 §8: a TTL is an unsigned 31-bit value. */
+export const MAX_TTL = 0x7fffffff;
+export const DEFAULT_TTL = 3600;

@@ -1,0 +1,22 @@
+import type { Name } from '../wire/name.js';
+import type { RData } from '../wire/rdata.js';
+
+export type SoaData = Extract<RData, { t: 'SOA' }>;
+
+/** One record of a zone, its owner absolute and its data typed. */
+export interface ZoneRecord {
+  owner: Name;
+  type: number;
+  ttl: number;
+  data: RData;
+}
+
+/** A validated zone, ready to compile: what one `<domain>.toml` says. */
+export interface Zone {
+  apex: Name;
+  soa: { ttl: number; data: SoaData };
+  records: ZoneRecord[];
+}
+
+/** A zone file either describes a served zone or says the zone is switched off (`active = false`). */
+export type ZoneFile = { active: true; zone: Zone } | { active: false; apex: Name };

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { TYPE } from '../wire/constants.js';
+import { formatName, nameKey, parseName, type Name } from '../wire/name.js';
+import { DEFAULT_TTL, MAX_TTL, readBool, readInt, readString, rejectUnknown, type Report } from './fields.js';
+import { LineIndex } from './lines.js';
+import type { SoaData, ZoneFile, ZoneRecord } from './model.js';
+import { ZoneFileError, type ZoneProblem } from './problem.js';
+import { buildRecord, type RecordDefaults } from './records.js';
+
+export const ZONE_FILE_SUFFIX = '.toml';
+
+const TOP_FIELDS = ['version', 'domain', 'defaults', 'records'];
+const DOMAIN_FIELDS = [
+  'domain', 'soa', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum',
+  'created', 'modified', 'verified', 'active', 'ownerid',
+];
+const DEFAULTS_FIELDS = ['ttl', 'type', 'class'];
+
+/** The seed's SOA timers (refresh, retry, expire, minimum) when [domain] leaves them out. */
+const SOA_DEFAULTS = { refresh: 28800, retry: 7200, expire: 604800, minimum: 60 };
+
+type Table = Record<string, unknown>;
+
+function isTable(v: unknown): v is Table {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+/**
+ * A serial that changes whenever the file does and is the same on every replica reading the same
+ * file: the first 32 bits of the file's SHA-256.
+ */
+function contentSerial(text: string): number {
+  return createHash('sha256').update(text).digest().readUInt32BE(0);
+}
+
+/**
+ * Parses and validates one `<domain>.toml`. Every problem in the file is collected and thrown
+ * together as a ZoneFileError; nothing is served from a file with a problem.
+ */
+export function parseZoneFile(text: string, origin: string, fileName: string): ZoneFile {
+  const problems: ZoneProblem[] = [];
+  let doc: Table;
+  try {
+    doc = parseToml(text) as Table;
+  } catch (e) {
+    if (e instanceof TomlError) {
+      const first = e.message.split('\n')[0].replace(/^Invalid TOML document: /, '');
+      throw new ZoneFileError([{ origin, line: e.line, message: `TOML syntax: ${first} (column ${e.column})` }]);
+    }
+    throw e;
+  }
+  const lines = new LineIndex(text);
+  const at = (table: string): Report => (field, message) =>
+    problems.push({ origin, field: `[${table}] ${field}`, line: lines.table(table, field), message });
+  const top: Report = (field, message) => problems.push({ origin, field, line: lines.topLevel(field), message });
+
+  rejectUnknown(doc, TOP_FIELDS, top);
+  if (doc.version !== undefined && typeof doc.version !== 'number') top('version', 'must be a number, e.g. version = 1.0');
+
+  const domain = isTable(doc.domain) ? doc.domain : undefined;
+  if (!domain) throw new ZoneFileError([{ origin, message: 'no [domain] table; start the file with [domain] and domain = "example.com"' }]);
+  rejectUnknown(domain, DOMAIN_FIELDS, at('domain'));
+  const apex = zoneApex(domain, fileName, at('domain'));
+  const active = readBool(domain, 'active', at('domain')) ?? true;
+  readBool(domain, 'verified', at('domain'));
+  readInt(domain, 'ownerid', 0, Number.MAX_SAFE_INTEGER, at('domain'), '10');
+
+  const defaultsRaw = doc.defaults === undefined ? {} : doc.defaults;
+  const defaults: RecordDefaults = { ttl: DEFAULT_TTL, type: TYPE.A, class: 1 };
+  if (!isTable(defaultsRaw)) {
+    top('defaults', 'must be a table: [defaults] with ttl, type and class');
+  } else {
+    rejectUnknown(defaultsRaw, DEFAULTS_FIELDS, at('defaults'));
+    defaults.ttl = readInt(defaultsRaw, 'ttl', 0, MAX_TTL, at('defaults'), '3600') ?? DEFAULT_TTL;
+    defaults.type = (defaultsRaw.type as number | string | undefined) ?? TYPE.A;
+    defaults.class = (defaultsRaw.class as number | string | undefined) ?? 1;
+  }
+
+  const soa = apex && soaData(domain, apex, text, at('domain'));
+
+  const rawRecords = doc.records ?? [];
+  const numbered: { rec: ZoneRecord; n: number }[] = [];
+  if (!Array.isArray(rawRecords)) {
+    top('records', 'records are written as [[records]] tables, one per record');
+  } else if (apex) {
+    rawRecords.forEach((raw, i) => {
+      const n = i + 1;
+      const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
+      if (!isTable(raw)) return report('record', 'must be a [[records]] table');
+      const rec = buildRecord(raw, apex, defaults, report);
+      if (rec) numbered.push({ rec, n });
+    });
+    checkConsistency(numbered, apex, (n, field, message) =>
+      problems.push({ origin, record: n, field, line: lines.record(n, field), message }));
+  }
+
+  if (problems.length > 0) throw new ZoneFileError(problems);
+  if (!apex || !soa) throw new ZoneFileError([{ origin, message: 'zone has no usable domain' }]);
+  if (!active) return { active: false, apex };
+  const records = numbered.map((x) => x.rec);
+  return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records } };
+}
+
+/** `[domain] domain`, which must match the file name (`<domain>.toml`). */
+function zoneApex(domain: Table, fileName: string, report: Report): Name | undefined {
+  const text = readString(domain, 'domain', report, '"example.com"');
+  if (text === undefined) {
+    if (domain.domain === undefined) report('domain', 'missing; write domain = "example.com"');
+    return undefined;
+  }
+  let apex: Name;
+  try {
+    apex = parseName(text);
+  } catch (e) {
+    report('domain', `${(e as Error).message}; write the zone name, e.g. domain = "example.com"`);
+    return undefined;
+  }
+  if (apex.length === 0) {
+    report('domain', 'the root zone is not served; write the zone name, e.g. domain = "example.com"');
+    return undefined;
+  }
+  const expected = formatName(apex).slice(0, -1) + ZONE_FILE_SUFFIX;
+  if (nameKey(parseName(fileName.slice(0, -ZONE_FILE_SUFFIX.length))) !== nameKey(apex)) {
+    report('domain', `"${text}" does not match the file name ${fileName}; rename the file to ${expected} or fix domain`);
+    return undefined;
+  }
+  return apex;
+}
+
+function soaData(domain: Table, apex: Name, text: string, report: Report): SoaData | undefined {
+  const name = (field: string, fallback: Name): Name | undefined => {
+    const v = readString(domain, field, report, `"ns1.${formatName(apex)}"`);
+    if (v === undefined) return fallback;
+    try {
+      return parseName(v);
+    } catch (e) {
+      report(field, `${(e as Error).message}; write an absolute name`);
+      return undefined;
+    }
+  };
+  // Seed defaults: mname from `soa` or ns.<domain>, rname hostmaster.<domain>.
+  const mname = name('soa', ['ns', ...apex]);
+  const rname = name('rname', ['hostmaster', ...apex]);
+  const u32 = (f: string, fallback: number): number =>
+    readInt(domain, f, 0, 0xffffffff, report, String(fallback)) ?? fallback;
+  const serial = u32('serial', contentSerial(text));
+  const timers = {
+    refresh: u32('refresh', SOA_DEFAULTS.refresh),
+    retry: u32('retry', SOA_DEFAULTS.retry),
+    expire: u32('expire', SOA_DEFAULTS.expire),
+    minimum: u32('minimum', SOA_DEFAULTS.minimum),
+  };
+  if (!mname || !rname) return undefined;
+  return { t: 'SOA', mname, rname, serial, ...timers };
+}
+
+/** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME owner has no other data; the apex has no CNAME. */
+function checkConsistency(
+  records: { rec: ZoneRecord; n: number }[], apex: Name, report: (n: number, field: string, message: string) => void,
+): void {
+  const byOwner = new Map<string, { types: Set<number>; firstCname?: number }>();
+  for (const { rec: r, n } of records) {
+    const key = nameKey(r.owner);
+    const entry = byOwner.get(key) ?? { types: new Set<number>() };
+    byOwner.set(key, entry);
+    if (r.type === TYPE.CNAME) {
+      if (key === nameKey(apex)) report(n, 'type', 'a CNAME cannot stand at the zone apex (it holds SOA and NS); use A/AAAA records there');
+      else if (entry.firstCname !== undefined) report(n, 'type', `${formatName(r.owner)} already has a CNAME (record ${entry.firstCname}); a name has one CNAME at most`);
+      else if (entry.types.size > 0) report(n, 'type', `${formatName(r.owner)} has other records; a CNAME must be the only record at its name`);
+      entry.firstCname ??= n;
+    } else if (entry.firstCname !== undefined) {
+      report(n, 'type', `${formatName(r.owner)} has a CNAME (record ${entry.firstCname}); a name with a CNAME holds nothing else`);
+    }
+    entry.types.add(r.type);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * One thing wrong with a zone file: where (file, record number, line, field) and what to write
+ * instead. All problems of a file are collected and reported together.
+ */
+export interface ZoneProblem {
+  /** The file or object the zone came from, as the operator named it (path or s3:// key). */
+  origin: string;
+  line?: number;
+  /** 1-based index of the [[records]] entry, when the problem is in one. */
+  record?: number;
+  field?: string;
+  message: string;
+}
+
+/** `file:line: record N: field: message`, the parts that are known. */
+export function formatProblem(p: ZoneProblem): string {
+  const parts = [p.line !== undefined ? `${p.origin}:${p.line}` : p.origin];
+  if (p.record !== undefined) parts.push(`record ${p.record}`);
+  if (p.field !== undefined) parts.push(p.field);
+  return `${parts.join(': ')}: ${p.message}`;
+}
+
+/** Thrown by the loader with every problem of one file. */
+export class ZoneFileError extends Error {
+  constructor(readonly problems: ZoneProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ZoneFileError';
+  }
+}

@@ -1,0 +1,185 @@
+import { CLASS, TYPE, typeName } from '../wire/constants.js';
+import { WireError } from '../wire/errors.js';
+import { parseIPv4, parseIPv6 } from '../wire/address.js';
+import { parseName, type Name } from '../wire/name.js';
+import type { RData } from '../wire/rdata.js';
+import { MAX_TTL, readInt, readString, rejectUnknown, type Report } from './fields.js';
+import type { ZoneRecord } from './model.js';
+
+/** Record types a zone file may hold; SOA lives in [domain]. */
+const SERVED_TYPES = ['A', 'AAAA', 'NS', 'CNAME', 'PTR', 'MX', 'TXT', 'SRV', 'CAA'] as const;
+type ServedType = (typeof SERVED_TYPES)[number];
+
+export const RECORD_FIELDS = [
+  'domain', 'type', 'class', 'ttl', 'address', 'preference', 'priority', 'weight', 'port', 'flags', 'tag',
+] as const;
+
+/** Fields each type needs besides the common ones, for "unknown field" checks per type. */
+const EXTRA_FIELDS: Record<ServedType, readonly string[]> = {
+  A: [], AAAA: [], NS: [], CNAME: [], PTR: [], TXT: [],
+  MX: ['preference'],
+  SRV: ['priority', 'weight', 'port'],
+  CAA: ['flags', 'tag'],
+};
+
+/** Seed default: an MX without `preference` gets 10. */
+const DEFAULT_MX_PREFERENCE = 10;
+/** RFC 1035 §3.3: a <character-string> holds at most 255 octets. */
+const MAX_CHARACTER_STRING = 255;
+
+export interface RecordDefaults {
+  ttl: number;
+  type: number | string;
+  class: number | string;
+}
+
+/**
+ * Resolves an owner relative to the zone, as the seed does: "" and "@" are the apex, "www" and
+ * "www." are www.<zone>, "*." is the wildcard at the apex.
+ */
+export function ownerName(text: string, apex: Name): Name {
+  if (text === '' || text === '@') return apex;
+  const rel = text.endsWith('.') && !text.endsWith('\\.') ? text.slice(0, -1) : text;
+  const labels = parseName(rel);
+  const full = [...labels, ...apex];
+  parseName(full.join('.')); // re-check the 255-octet limit on the whole name
+  return full;
+}
+
+function resolveType(v: unknown): ServedType | string {
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    const name = typeName(Number(v));
+    return (SERVED_TYPES as readonly string[]).includes(name) ? name : `type ${v} (${name})`;
+  }
+  if (typeof v === 'string') {
+    const upper = v.toUpperCase();
+    return (SERVED_TYPES as readonly string[]).includes(upper) ? upper : `type "${v}"`;
+  }
+  return `type ${JSON.stringify(v)}`;
+}
+
+function isServed(t: string): t is ServedType {
+  return (SERVED_TYPES as readonly string[]).includes(t);
+}
+
+function target(addr: string, field: string, report: Report): Name | undefined {
+  try {
+    return parseName(addr);
+  } catch (e) {
+    report(field, `${(e as Error).message}; write an absolute name such as "host-1.example.com."`);
+    return undefined;
+  }
+}
+
+/** TXT: a string is split into 255-octet pieces; an array gives the pieces explicitly. */
+function txtStrings(v: unknown, report: Report): Uint8Array[] | undefined {
+  if (typeof v === 'string') {
+    const bytes = Buffer.from(v, 'utf8');
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += MAX_CHARACTER_STRING) out.push(bytes.subarray(i, i + MAX_CHARACTER_STRING));
+    return out.length ? out : [new Uint8Array(0)];
+  }
+  if (Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string')) {
+    const out = v.map((s: string) => Buffer.from(s, 'utf8'));
+    const long = out.findIndex((b) => b.length > MAX_CHARACTER_STRING);
+    if (long >= 0) {
+      report('address', `string ${long + 1} is ${out[long].length} octets; each string in the array must be at most 255 (or give one string and it is split for you)`);
+      return undefined;
+    }
+    return out;
+  }
+  report('address', 'TXT needs the text as a quoted string, or an array of quoted strings: address = "v=spf1 -all"');
+  return undefined;
+}
+
+function rdata(t: ServedType, raw: Record<string, unknown>, report: Report): RData | undefined {
+  const v = raw.address;
+  if (t === 'TXT') {
+    const strings = txtStrings(v, report);
+    return strings && { t, strings };
+  }
+  if (typeof v !== 'string') {
+    report('address', v === undefined ? `missing; a ${t} record needs an address` : `must be a quoted string`);
+    return undefined;
+  }
+  try {
+    switch (t) {
+      case 'A': return { t, address: parseIPv4(v) };
+      case 'AAAA': return { t, address: parseIPv6(v) };
+      case 'NS': case 'CNAME': case 'PTR': {
+        const name = target(v, 'address', report);
+        return name && { t, target: name };
+      }
+      case 'MX': {
+        const exchange = target(v, 'address', report);
+        const preference = readInt(raw, 'preference', 0, 0xffff, report, '10') ?? DEFAULT_MX_PREFERENCE;
+        return exchange && { t, preference, exchange };
+      }
+      case 'SRV': {
+        const name = target(v, 'address', report);
+        const priority = readInt(raw, 'priority', 0, 0xffff, report, '10') ?? 0;
+        const weight = readInt(raw, 'weight', 0, 0xffff, report, '5') ?? 0;
+        const port = readInt(raw, 'port', 0, 0xffff, report, '443');
+        if (raw.port === undefined) report('port', 'missing; an SRV record needs port = <0–65535>');
+        return name && port !== undefined ? { t, priority, weight, port, target: name } : undefined;
+      }
+      case 'CAA': {
+        const flags = readInt(raw, 'flags', 0, 255, report, '0') ?? 0;
+        const tag = readString(raw, 'tag', report, '"issue"');
+        // RFC 8659 §4.1: the tag is 1–15 ASCII letters and digits.
+        if (tag === undefined) {
+          if (raw.tag === undefined) report('tag', 'missing; a CAA record needs tag = "issue", "issuewild" or "iodef"');
+          return undefined;
+        }
+        if (!/^[A-Za-z0-9]{1,15}$/.test(tag)) {
+          report('tag', `"${tag}" is not a CAA tag: 1 to 15 letters and digits, e.g. tag = "issue"`);
+          return undefined;
+        }
+        return { t, flags, tag, value: Buffer.from(v, 'utf8') };
+      }
+    }
+  } catch (e) {
+    if (e instanceof WireError) report('address', e.message);
+    else throw e;
+    return undefined;
+  }
+}
+
+/** Builds one record from its [[records]] table; problems go to `report`. */
+export function buildRecord(
+  raw: Record<string, unknown>, apex: Name, defaults: RecordDefaults, report: Report,
+): ZoneRecord | undefined {
+  rejectUnknown(raw, RECORD_FIELDS, report);
+  const resolved = resolveType(raw.type ?? defaults.type);
+  if (!isServed(resolved)) {
+    const soa = resolved.includes('SOA');
+    report('type', soa
+      ? 'SOA is not a record here: set soa, rname, serial, refresh, retry, expire and minimum in [domain]'
+      : `${resolved} is not served; use one of ${SERVED_TYPES.join(', ')} (or its number)`);
+    return undefined;
+  }
+  for (const f of ['preference', 'priority', 'weight', 'port', 'flags', 'tag']) {
+    if (raw[f] !== undefined && !EXTRA_FIELDS[resolved].includes(f)) {
+      report(f, `a ${resolved} record has no ${f}; remove it${f === 'preference' ? ' or set type = "MX"' : ''}`);
+    }
+  }
+  const klass = raw.class ?? defaults.class;
+  if (klass !== CLASS.IN && klass !== BigInt(CLASS.IN) && String(klass).toUpperCase() !== 'IN') {
+    report('class', `${JSON.stringify(String(klass))} is not served; only class 1 (IN) is`);
+  }
+  const ttl = readInt(raw, 'ttl', 0, MAX_TTL, report, '3600') ?? defaults.ttl;
+  const domain = raw.domain ?? '';
+  let owner: Name | undefined;
+  if (typeof domain !== 'string') {
+    report('domain', 'must be a quoted name relative to the zone: "" or "@" for the apex, "www" for www.<zone>');
+  } else {
+    try {
+      owner = ownerName(domain, apex);
+    } catch (e) {
+      report('domain', `${(e as Error).message}; write a name relative to the zone such as "www" or "*.dev"`);
+    }
+  }
+  const data = rdata(resolved, raw, report);
+  if (!owner || !data) return undefined;
+  return { owner, type: TYPE[resolved], ttl, data };
+}

@@ -1,0 +1,115 @@
+import { RCODE, TYPE } from '../wire/constants.js';
+import { nameKey, type Name } from '../wire/name.js';
+import type { RRset, ZoneNode, ZoneTree } from './tree.js';
+
+/** What an authoritative server answers for one question: sections as RRsets. */
+export interface Resolution {
+  rcode: number;
+  /** AA (RFC 1035 §4.1.1): clear on referrals only. */
+  aa: boolean;
+  answer: RRset[];
+  authority: RRset[];
+  additional: RRset[];
+}
+
+/** CNAME chains longer than this are cut (RFC 1034 §3.6.2 leaves the limit to servers). */
+const MAX_CHAIN = 8;
+
+/** RFC 2308 §5: a negative answer's SOA has TTL min(SOA TTL, SOA MINIMUM). */
+function negativeSoa(tree: ZoneTree): RRset {
+  const soa = tree.zone.soa;
+  return { owner: tree.zone.apex, type: TYPE.SOA, ttl: Math.min(soa.ttl, soa.data.minimum), data: [soa.data] };
+}
+
+function withOwner(set: RRset, owner: Name): RRset {
+  return set.owner === owner ? set : { ...set, owner };
+}
+
+/** RFC 8482 §4.2: one RRset stands for ANY; the first in the file. */
+function anyAnswer(node: ZoneNode): RRset | undefined {
+  for (const set of node.rrsets.values()) if (set.type !== TYPE.SOA || node.rrsets.size === 1) return set;
+  return undefined;
+}
+
+/** The closest encloser's wildcard `*.<encloser>` for a name that does not exist (RFC 4592 §3.3.1). */
+function wildcardFor(tree: ZoneTree, name: Name): ZoneNode | null {
+  for (let i = 1; i <= name.length - tree.zone.apex.length; i++) {
+    const encloser = name.slice(i);
+    if (tree.get(encloser)) return tree.get(['*', ...encloser]) ?? null;
+  }
+  return null;
+}
+
+/**
+ * RFC 1034 §4.3.2 step 3 over one zone: exact match, CNAME chasing within the zone, wildcard
+ * synthesis (RFC 4592), referral at delegation points, NXDOMAIN/NODATA with the SOA (RFC 2308).
+ * Additional-section processing adds in-zone addresses of MX, NS and SRV targets.
+ */
+export function resolve(tree: ZoneTree, qname: Name, qtype: number): Resolution {
+  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [] };
+  const seen = new Set<string>();
+  let name = qname;
+  for (let hop = 0; hop <= MAX_CHAIN; hop++) {
+    if (!tree.inZone(name)) break;
+    const cut = tree.cutAbove(name);
+    // RFC 4035 §3.1.4.1: DS belongs to the parent side of the cut.
+    const parentSide = cut && qtype === TYPE.DS && nameKey(cut.name) === nameKey(name);
+    if (cut && !parentSide) {
+      if (res.answer.length === 0) referral(tree, cut, res);
+      break;
+    }
+    const key = nameKey(name);
+    if (seen.has(key)) break;
+    seen.add(key);
+    const node = tree.get(name) ?? wildcardFor(tree, name);
+    if (!node) {
+      // RFC 6604 §2: the RCODE follows the last name in the chain.
+      res.rcode = RCODE.NXDOMAIN;
+      res.authority.push(negativeSoa(tree));
+      break;
+    }
+    const exact = qtype === TYPE.ANY ? anyAnswer(node) : node.rrsets.get(qtype);
+    if (exact) {
+      res.answer.push(withOwner(exact, name));
+      break;
+    }
+    const cname = node.rrsets.get(TYPE.CNAME);
+    if (!cname) {
+      res.authority.push(negativeSoa(tree));
+      break;
+    }
+    res.answer.push(withOwner(cname, name));
+    const next = cname.data[0];
+    if (next.t !== 'CNAME') break;
+    name = next.target;
+  }
+  addAdditional(tree, res);
+  return res;
+}
+
+function referral(tree: ZoneTree, cut: ZoneNode, res: Resolution): void {
+  res.aa = false;
+  res.authority.push(cut.rrsets.get(TYPE.NS)!);
+}
+
+/** RFC 1034 §4.3.2 step 6 / RFC 1035 §3.3.9: addresses of MX, NS and SRV targets in the zone. */
+function addAdditional(tree: ZoneTree, res: Resolution): void {
+  const present = new Set(res.answer.map((s) => `${nameKey(s.owner)}/${s.type}`));
+  for (const set of [...res.answer, ...res.authority]) {
+    for (const d of set.data) {
+      const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
+      if (!target) continue;
+      const node = tree.get(target);
+      if (!node) continue;
+      for (const type of [TYPE.A, TYPE.AAAA]) {
+        const addr = node.rrsets.get(type);
+        const id = `${nameKey(target)}/${type}`;
+        if (addr && !present.has(id)) {
+          present.add(id);
+          res.additional.push(addr);
+        }
+      }
+    }
+  }
+}
+

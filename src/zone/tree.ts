@@ -1,0 +1,94 @@
+import { TYPE } from '../wire/constants.js';
+import { isSubdomain, nameKey, type Name } from '../wire/name.js';
+import type { RData } from '../wire/rdata.js';
+import type { Zone } from './model.js';
+
+/** Identity of RDATA for duplicate detection; names compare case-insensitively. */
+function rdataKey(d: RData): string {
+  return JSON.stringify(d, (_k, v: unknown) =>
+    v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'string' ? v.toLowerCase() : v);
+}
+
+/** An RRset: records of one owner and type, one TTL (RFC 2181 §5). */
+export interface RRset {
+  owner: Name;
+  type: number;
+  ttl: number;
+  data: RData[];
+}
+
+/** A name in the zone: its RRsets in file order, or none for an empty non-terminal. */
+export interface ZoneNode {
+  name: Name;
+  rrsets: Map<number, RRset>;
+}
+
+/**
+ * The zone as a tree of names: every owner, every empty non-terminal between an owner and the
+ * apex (RFC 4592 §2.2.2), and the delegation points (NS below the apex, RFC 1034 §4.2.1).
+ */
+export class ZoneTree {
+  readonly nodes = new Map<string, ZoneNode>();
+  /** Delegation points by key; names below them are occluded except as glue. */
+  readonly cuts = new Map<string, ZoneNode>();
+  readonly apexKey: string;
+  /** Every type present in the zone, SOA included. */
+  readonly types = new Set<number>();
+
+  constructor(readonly zone: Zone) {
+    this.apexKey = nameKey(zone.apex);
+    this.add(zone.apex, TYPE.SOA, zone.soa.ttl, zone.soa.data);
+    for (const r of zone.records) this.add(r.owner, r.type, r.ttl, r.data);
+    for (const [key, node] of this.nodes) {
+      if (key !== this.apexKey && node.rrsets.has(TYPE.NS)) this.cuts.set(key, node);
+    }
+  }
+
+  private add(owner: Name, type: number, ttl: number, data: RData): void {
+    const node = this.node(owner);
+    this.types.add(type);
+    const set = node.rrsets.get(type);
+    if (!set) {
+      node.rrsets.set(type, { owner: node.name, type, ttl, data: [data] });
+      return;
+    }
+    // RFC 2181 §5.2: one TTL per RRset; the lowest wins. §5: an RRset holds no duplicates.
+    set.ttl = Math.min(set.ttl, ttl);
+    const key = rdataKey(data);
+    if (!set.data.some((d) => rdataKey(d) === key)) set.data.push(data);
+  }
+
+  /** The node for `name`, creating it and its empty non-terminal ancestors. */
+  private node(name: Name): ZoneNode {
+    const key = nameKey(name);
+    let node = this.nodes.get(key);
+    if (node) return node;
+    node = { name, rrsets: new Map() };
+    this.nodes.set(key, node);
+    if (name.length > this.zone.apex.length) this.node(name.slice(1));
+    return node;
+  }
+
+  get(name: Name): ZoneNode | undefined {
+    return this.nodes.get(nameKey(name));
+  }
+
+  inZone(name: Name): boolean {
+    return isSubdomain(name, this.zone.apex);
+  }
+
+  /** The delegation point at or above `name`, if any (the highest one: it occludes the rest). */
+  cutAbove(name: Name): ZoneNode | undefined {
+    for (let i = name.length - this.zone.apex.length - 1; i >= 0; i--) {
+      const cut = this.cuts.get(nameKey(name.slice(i)));
+      if (cut) return cut;
+    }
+    return undefined;
+  }
+
+  /** True when `name` lies strictly below a delegation point (glue and occluded data). */
+  occluded(name: Name): boolean {
+    const cut = this.cutAbove(name);
+    return cut !== undefined && cut.name.length < name.length;
+  }
+}

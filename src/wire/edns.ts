@@ -53,7 +53,7 @@ export function parseOptions(rdata: Uint8Array): Edns['options'] | null {
     const code = (rdata[p] << 8) | rdata[p + 1];
     const len = (rdata[p + 2] << 8) | rdata[p + 3];
     if (p + 4 + len > rdata.length) return null;
-    options.push({ code, data: rdata.slice(p + 4, p + 4 + len) });
+    options.push({ code, data: Uint8Array.from(rdata.subarray(p + 4, p + 4 + len)) });
     p += 4 + len;
   }
   return options;

@@ -2,7 +2,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import * as packet from 'dns-packet';
 
-export type Decoded = packet.Packet & { rcode?: string; flag_aa?: boolean; flag_tc?: boolean; flag_qr?: boolean };
+export type Decoded = packet.Packet & { rcode?: string; flag_aa?: boolean; flag_tc?: boolean; flag_qr?: boolean; flag_rd?: boolean; flag_ra?: boolean };
 
 /** Sends raw bytes over UDP to 127.0.0.1 and resolves with the raw reply, or null after `ms`. */
 export function udpRaw(port: number, query: Buffer, ms = 2000): Promise<Buffer | null> {

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { ZoneDir } from './helpers/server.js';
+
+const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 10000 });
+}
+
+describe('command line', () => {
+  it('--help lists every option with its variable', () => {
+    const r = run(['--help']);
+    assert.equal(r.status, 0);
+    for (const s of ['--zone-dir', 'ZONE_DIR', '--port', 'PORT', '--host', 'HOST', 'ECLIPSO_LOG_IGNORE', 'ECLIPSO_LOG_DEBUG']) assert.ok(r.stdout.includes(s), s);
+  });
+
+  it('--version prints the version', () => {
+    const r = run(['--version']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^eclipso \d+\.\d+\.\d+\n$/);
+  });
+
+  const bad: [string, string[], Record<string, string>, RegExp][] = [
+    ['a port out of range', ['--port', '70000'], {}, /--port="70000": must be a whole number from 0 to 65535/],
+    ['a non-numeric PORT', [], { PORT: 'dns' }, /PORT="dns": must be a number/],
+    ['an unknown flag', ['--prot', '53'], {}, /unknown option --prot; see --help/],
+    ['a flag without its value', ['--zone-dir'], {}, /--zone-dir needs a value/],
+    ['a bad boolean', [], { ECLIPSO_LOG_IGNORE: 'maybe' }, /ECLIPSO_LOG_IGNORE="maybe": must be 1 or 0/],
+  ];
+  for (const [what, args, env, message] of bad) {
+    it(`stops with exit 2 and names ${what}`, () => {
+      const r = run(args, env);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, message);
+    });
+  }
+
+  it('stops with a clear message when the zone folder does not exist', () => {
+    const r = run(['--zone-dir', '/nonexistent/zones', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0']);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /cannot load zones from folder \/nonexistent\/zones: ENOENT/);
+    assert.match(r.stdout, /set ZONE_DIR \(or --zone-dir\) to a folder of <domain>\.toml files/);
+  });
+
+  it('prints the seed banner and version in text mode, flags overriding variables', async () => {
+    const dir = new ZoneDir();
+    try {
+      // PORT=1 would need privilege; the flag wins, so it starts on a free port and is stopped.
+      const { spawn } = await import('node:child_process');
+      const child = spawn(process.execPath, [MAIN, '--zone-dir', dir.path, '--port', '0', '--host', '127.0.0.1', '--log-format', 'text', '--metrics-port', '0'], { env: { ...process.env, PORT: '1' } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(out)), 5000);
+        child.stdout.on('data', () => /listening/.test(out) && (clearTimeout(t), resolve()));
+      });
+      child.kill('SIGTERM');
+      const code = await new Promise((r) => child.on('exit', r));
+      assert.equal(code, 0);
+      assert.match(out, /┌─┐┌─┐┬ {2}┬┌─┐┌─┐┌─┐\n├┤ │ {2}│ {2}│├─┘└─┐│ │\n└─┘└─┘┴─┘┴┴ {2}└─┘└─┘\nv\d+\.\d+\.\d+/);
+      assert.match(out, /INFO listening host=127\.0\.0\.1 port=\d+/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

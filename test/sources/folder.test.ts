@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { lines, query } from '../helpers/dns.js';
+import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+
+const zoneText = (domain: string, address: string): string =>
+  `[domain]\ndomain = "${domain}"\n[[records]]\ndomain = "www"\naddress = "${address}"\n`;
+
+/** Polls until `check` passes or `ms` pass; live reload is debounced, so answers change shortly after a write. */
+async function eventually(check: () => Promise<void>, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+const answerOf = async (port: number, name: string): Promise<string[]> => lines((await query(port, name, 'A')).answers);
+
+describe('live reload from the zone folder', () => {
+  const dir = new ZoneDir();
+  let server: ServerProcess;
+  before(async () => {
+    dir.write('one.test.toml', zoneText('one.test', '192.0.2.1'));
+    server = await startServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1' } });
+  });
+  after(async () => {
+    await server.stop();
+    dir.cleanup();
+  });
+
+  it('serves the folder at start, one log line per zone', async () => {
+    assert.deepEqual(await answerOf(server.port, 'www.one.test'), ['www.one.test 3600 A 192.0.2.1']);
+    const loaded = await server.waitFor((l) => l.msg === 'zone loaded' && l.zone === 'one.test.');
+    assert.equal(loaded.records, 2);
+  });
+
+  it('picks up an added file', async () => {
+    dir.write('two.test.toml', zoneText('two.test', '192.0.2.2'));
+    await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.two.test'), ['www.two.test 3600 A 192.0.2.2']));
+  });
+
+  it('picks up a changed file', async () => {
+    dir.write('one.test.toml', zoneText('one.test', '192.0.2.11'));
+    await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.one.test'), ['www.one.test 3600 A 192.0.2.11']));
+  });
+
+  it('picks up an editor\'s write-to-temp-then-rename', async () => {
+    const tmp = dir.write('.one.test.toml.swp', zoneText('one.test', '192.0.2.12'));
+    renameSync(tmp, join(dir.path, 'one.test.toml'));
+    await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.one.test'), ['www.one.test 3600 A 192.0.2.12']));
+  });
+
+  it('keeps the last good version of a broken file and says which file and record', async () => {
+    const rejected = server.next('zone rejected');
+    dir.write('one.test.toml', '[domain]\ndomain = "one.test"\n[[records]]\ndomain = "www"\naddress = "192.0.2.999"\n');
+    const line = await rejected;
+    assert.match(String(line.file), /one\.test\.toml$/);
+    assert.equal(line.kept, 'the previous version stays in service');
+    const detail = await server.waitFor((l) => l.level === 'error' && /one\.test\.toml:5: record 1: address: "192\.0\.2\.999" is not an IPv4 address/.test(l.msg));
+    assert.ok(detail);
+    assert.deepEqual(await answerOf(server.port, 'www.one.test'), ['www.one.test 3600 A 192.0.2.12']);
+  });
+
+  it('stops serving a removed file\'s zone: REFUSED, as for any name we do not serve', async () => {
+    dir.remove('two.test.toml');
+    await eventually(async () => assert.equal((await query(server.port, 'www.two.test', 'A')).rcode, 'REFUSED'));
+    assert.deepEqual(await answerOf(server.port, 'www.one.test'), ['www.one.test 3600 A 192.0.2.12']);
+  });
+
+  it('stops serving a zone switched to active = false', async () => {
+    dir.write('one.test.toml', '[domain]\ndomain = "one.test"\nactive = false\n');
+    await eventually(async () => assert.equal((await query(server.port, 'www.one.test', 'A')).rcode, 'REFUSED'));
+  });
+});

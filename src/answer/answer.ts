@@ -14,7 +14,7 @@ export class Answer {
     /** Offset just past the question section. */
     readonly qEnd: number,
     readonly relocs: Uint16Array | null,
-    /** The same answer without its additional section, sent when the full one does not fit. */
+    /** A smaller form (no additional section, then no optional authority) for when this one does not fit. */
     readonly trimmed: Answer | null,
     /** On a node's fallback entry (type 0): what names below it that do not exist get. */
     readonly below: Below | null,

@@ -13,9 +13,9 @@ const QNAME_POINTER = 0xc000 | HEADER_SIZE;
  * Encodes a resolution as a ready response. With `variable`, the packet must serve any question
  * name: names are compressed only against the body, and the pointers to relocate are listed.
  */
-function encode(qname: Name, qtype: number, res: Resolution, variable: boolean, withAdditional: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
+function encode(qname: Name, qtype: number, res: Resolution, variable: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
   const w = new WireWriter(512);
-  const additional = withAdditional ? res.additional : [];
+  const additional = res.additional;
   const count = (sets: RRset[]): number => sets.reduce((n, s) => n + s.data.length, 0);
   w.u16(0);
   w.u8(FLAG2_QR | (res.aa ? FLAG2_AA : 0));
@@ -45,13 +45,18 @@ function encode(qname: Name, qtype: number, res: Resolution, variable: boolean, 
   return { packet: w.result(), qEnd, relocs };
 }
 
-/** Compiles one answer, and its trimmed form when it has an additional section. */
+/**
+ * Compiles one answer with its smaller forms, tried in turn when it does not fit (RFC 2181 §9):
+ * without the additional section, then also without an optional authority section.
+ */
 export function compileAnswer(qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
-  const full = encode(qname, qtype, res, variable, true);
-  let trimmed: Answer | null = null;
-  if (res.additional.length > 0) {
-    const t = encode(qname, qtype, res, variable, false);
-    trimmed = new Answer(t.packet, t.qEnd, t.relocs, null, null);
+  const forms: Resolution[] = [res];
+  if (res.additional.length > 0) forms.push({ ...res, additional: [] });
+  if (res.optionalAuthority) forms.push({ ...res, additional: [], authority: [] });
+  let answer: Answer | null = null;
+  for (let i = forms.length - 1; i >= 0; i--) {
+    const e = encode(qname, qtype, forms[i], variable);
+    answer = new Answer(e.packet, e.qEnd, e.relocs, answer, i === 0 ? below : null);
   }
-  return new Answer(full.packet, full.qEnd, full.relocs, trimmed, below);
+  return answer!;
 }

@@ -15,8 +15,11 @@ interface Latin1Slicer {
 const OPT_SIZE = 11;
 /** The largest message TCP's two-octet length prefix can frame (RFC 1035 §4.2.2). */
 export const TCP_MAX_MESSAGE = 65535;
-/** RFC 6891 §6.1.3: BADVERS is 16, so its upper bits (1) go in the OPT's EXTENDED-RCODE. */
-const BADVERS_EXTENDED = RCODE.BADVERS >> 4;
+/** Extended DNS Errors (RFC 8914 §4): option code and the info codes we give with REFUSED. */
+const EDE_OPTION = 15;
+const EDE_NONE = 0;
+const EDE_NOT_AUTHORITATIVE = 20;
+const EDE_NOT_SUPPORTED = 21;
 
 const LOWER = Uint8Array.from({ length: 256 }, (_, b) => lowerByte(b));
 
@@ -87,7 +90,7 @@ export class Responder {
     const dnssecOk = edns && ((q[ednsTtlAt + 2] << 8) & EDNS_DO) !== 0 ? EDNS_DO : 0;
     if (edns && q[ednsTtlAt + 1] !== 0) return this.error(q, out, qEnd, RCODE.BADVERS, true, dnssecOk);
     if (qclass !== CLASS.IN || qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
-      return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk);
+      return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, EDE_NOT_SUPPORTED);
     }
 
     let limit = TCP_MAX_MESSAGE;
@@ -97,11 +100,11 @@ export class Responder {
     }
 
     const answer = this.lookup(n, qtype);
-    if (answer === undefined) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk);
+    if (answer === undefined) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, EDE_NOT_AUTHORITATIVE);
 
     const extra = edns ? OPT_SIZE : 0;
     let a: Answer = answer;
-    if (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
+    while (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
     let len: number;
     if (a.packet.length - a.qEnd + qEnd + extra > limit) {
       // RFC 2181 §9: what does not fit is not sent; TC=1 asks the client to retry over TCP.
@@ -119,7 +122,7 @@ export class Responder {
     out[2] |= q[2] & FLAG2_RD;
     out[3] |= q[3] & FLAG3_CD;
     lastQuery.rcode = out[3] & 0xf;
-    return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk) : len;
+    return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
   }
 
   /** Exact (name, type), then the name's fallback, then the closest encloser's `below`. */
@@ -145,8 +148,11 @@ export class Responder {
     return undefined;
   }
 
-  /** A response with no records: header and question echoed, RCODE set, OPT if the query had one. */
-  private error(q: Buffer, out: Buffer, qEnd: number, rcode: number, edns: boolean, dnssecOk: number): number {
+  /**
+   * A response with no records: header and question echoed, RCODE set, OPT if the query had one
+   * (with an Extended DNS Error saying why, as NSD does).
+   */
+  private error(q: Buffer, out: Buffer, qEnd: number, rcode: number, edns: boolean, dnssecOk: number, ede = EDE_NONE): number {
     const end = qEnd === 0 ? HEADER_SIZE : qEnd;
     q.copy(out, 0, 0, end);
     out[2] = FLAG2_QR | (q[2] & (0x78 | FLAG2_RD));
@@ -154,7 +160,8 @@ export class Responder {
     out.fill(0, 4, HEADER_SIZE);
     out[5] = qEnd === 0 ? 0 : 1;
     lastQuery.rcode = rcode;
-    return edns ? appendOpt(out, end, this.maxPayload, rcode >> 4, dnssecOk) : end;
+    // RFC 6891 §6.1.3: RCODE bits above the header's four go in the OPT's EXTENDED-RCODE (BADVERS).
+    return edns ? appendOpt(out, end, this.maxPayload, rcode >> 4, dnssecOk, ede) : end;
   }
 }
 
@@ -180,8 +187,8 @@ function place(a: Answer, q: Buffer, qEnd: number, out: Buffer): number {
   return packet.length + delta;
 }
 
-/** Appends our OPT RR and counts it in ARCOUNT (RFC 6891 §6.1.1). */
-function appendOpt(out: Buffer, at: number, payload: number, extendedRcode: number, dnssecOk: number): number {
+/** Appends our OPT RR, with an EDE option unless `ede` is EDE_NONE, and counts it in ARCOUNT. */
+function appendOpt(out: Buffer, at: number, payload: number, extendedRcode: number, dnssecOk: number, ede: number): number {
   out[at] = 0;
   out[at + 1] = 0;
   out[at + 2] = TYPE.OPT;
@@ -196,7 +203,12 @@ function appendOpt(out: Buffer, at: number, payload: number, extendedRcode: numb
   const ar = ((out[10] << 8) | out[11]) + 1;
   out[10] = ar >> 8;
   out[11] = ar & 0xff;
-  return at + OPT_SIZE;
+  if (ede === EDE_NONE) return at + OPT_SIZE;
+  // RDLENGTH 6: OPTION-CODE, OPTION-LENGTH 2, INFO-CODE (RFC 8914 §2).
+  out[at + 10] = 6;
+  out.writeUInt32BE((EDE_OPTION << 16) | 2, at + OPT_SIZE);
+  out.writeUInt16BE(ede, at + OPT_SIZE + 4);
+  return at + OPT_SIZE + 6;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface Resolution {
   answer: RRset[];
   authority: RRset[];
   additional: RRset[];
+  /** The authority section is the zone's NS, optional: dropped before the answer is truncated. */
+  optionalAuthority: boolean;
 }
 
 /** CNAME chains longer than this are cut (RFC 1034 §3.6.2 leaves the limit to servers). */
@@ -25,9 +27,9 @@ function withOwner(set: RRset, owner: Name): RRset {
   return set.owner === owner ? set : { ...set, owner };
 }
 
-/** RFC 8482 §4.2: one RRset stands for ANY; the first in the file. */
+/** RFC 8482 §4.2: one RRset stands for ANY; the first of the name (SOA at the apex), as NSD does. */
 function anyAnswer(node: ZoneNode): RRset | undefined {
-  for (const set of node.rrsets.values()) if (set.type !== TYPE.SOA || node.rrsets.size === 1) return set;
+  for (const set of node.rrsets.values()) return set;
   return undefined;
 }
 
@@ -46,7 +48,7 @@ function wildcardFor(tree: ZoneTree, name: Name): ZoneNode | null {
  * Additional-section processing adds in-zone addresses of MX, NS and SRV targets.
  */
 export function resolve(tree: ZoneTree, qname: Name, qtype: number): Resolution {
-  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [] };
+  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [], optionalAuthority: false };
   const seen = new Set<string>();
   let name = qname;
   for (let hop = 0; hop <= MAX_CHAIN; hop++) {
@@ -83,8 +85,21 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number): Resolution 
     if (next.t !== 'CNAME') break;
     name = next.target;
   }
+  addApexNs(tree, res, qtype);
   addAdditional(tree, res);
   return res;
+}
+
+/**
+ * Positive answers carry the zone's NS RRset in the authority section, as NSD does by default
+ * (RFC 1034 §4.3.2 step 3a leaves it optional); ANY answers and the NS answer itself do not.
+ */
+function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
+  if (res.rcode !== RCODE.NOERROR || !res.aa || res.answer.length === 0 || res.authority.length > 0 || qtype === TYPE.ANY) return;
+  const ns = tree.get(tree.zone.apex)?.rrsets.get(TYPE.NS);
+  if (!ns || res.answer.includes(ns)) return;
+  res.authority.push(ns);
+  res.optionalAuthority = true;
 }
 
 function referral(tree: ZoneTree, cut: ZoneNode, res: Resolution): void {

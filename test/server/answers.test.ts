@@ -92,6 +92,7 @@ address = [${Array.from({ length: 8 }, (_, i) => `"${String(i).repeat(200)}"`).j
 const SUB = `
 [domain]
 domain = "sub.example.com"
+serial = 3
 [[records]]
 address = "198.51.100.1"
 [[records]]
@@ -101,6 +102,8 @@ address = "198.51.100.2"
 
 interface Case {
   q: [string, string];
+  /** A positive answer: the zone's NS in authority and its address in additional, as NSD gives. */
+  ns?: boolean;
   rcode: string;
   aa: boolean;
   answer?: string[];
@@ -109,34 +112,36 @@ interface Case {
 }
 
 const SOA = 'example.com 30 SOA ns1.example.com hostmaster.example.com 7';
+const NS = 'example.com 300 NS ns1.example.com';
+const NS_GLUE = 'ns1.example.com 300 A 192.0.2.53';
 
 /** RFC 1034 §4.3.2, RFC 2308, RFC 4592, RFC 8482 — what NSD and Knot answer for this zone. */
 const CASES: Record<string, Case> = {
-  'an exact A answer is authoritative': { q: ['example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['example.com 300 A 192.0.2.1'] },
-  'MX answers carry the exchange addresses in additional': {
+  'an exact A answer is authoritative': { ns: true, q: ['example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['example.com 300 A 192.0.2.1'] },
+  'MX answers carry the exchange addresses in additional': { ns: true,
     q: ['example.com', 'MX'], rcode: 'NOERROR', aa: true, answer: ['example.com 300 MX 10 mail.example.com'],
     additional: ['mail.example.com 300 A 192.0.2.25', 'mail.example.com 300 AAAA 2001:db8::25'],
   },
   'NS answers carry glue': { q: ['example.com', 'NS'], rcode: 'NOERROR', aa: true, answer: ['example.com 300 NS ns1.example.com'], additional: ['ns1.example.com 300 A 192.0.2.53'] },
-  'SRV answers carry target addresses': {
+  'SRV answers carry target addresses': { ns: true,
     q: ['_sip._tcp.example.com', 'SRV'], rcode: 'NOERROR', aa: true, answer: ['_sip._tcp.example.com 300 SRV 1 2 5060 mail.example.com'],
     additional: ['mail.example.com 300 A 192.0.2.25', 'mail.example.com 300 AAAA 2001:db8::25'],
   },
-  'SOA at the apex': { q: ['example.com', 'SOA'], rcode: 'NOERROR', aa: true, answer: ['example.com 300 SOA ns1.example.com hostmaster.example.com 7'] },
-  'a CNAME chain is followed inside the zone': {
+  'SOA at the apex': { ns: true, q: ['example.com', 'SOA'], rcode: 'NOERROR', aa: true, answer: ['example.com 300 SOA ns1.example.com hostmaster.example.com 7'] },
+  'a CNAME chain is followed inside the zone': { ns: true,
     q: ['www.example.com', 'A'], rcode: 'NOERROR', aa: true,
     answer: ['www.example.com 300 CNAME alias.example.com', 'alias.example.com 300 CNAME example.com', 'example.com 300 A 192.0.2.1'],
   },
-  'a CNAME query gets the CNAME alone': { q: ['www.example.com', 'CNAME'], rcode: 'NOERROR', aa: true, answer: ['www.example.com 300 CNAME alias.example.com'] },
+  'a CNAME query gets the CNAME alone': { ns: true, q: ['www.example.com', 'CNAME'], rcode: 'NOERROR', aa: true, answer: ['www.example.com 300 CNAME alias.example.com'] },
   'a CNAME chain ending in NODATA carries the SOA': {
     q: ['www.example.com', 'TXT'], rcode: 'NOERROR', aa: true,
     answer: ['www.example.com 300 CNAME alias.example.com', 'alias.example.com 300 CNAME example.com'], authority: [SOA],
   },
-  'a CNAME loop is cut': { q: ['loop1.example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['loop1.example.com 300 CNAME loop2.example.com', 'loop2.example.com 300 CNAME loop1.example.com'] },
+  'a CNAME loop is cut': { ns: true, q: ['loop1.example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['loop1.example.com 300 CNAME loop2.example.com', 'loop2.example.com 300 CNAME loop1.example.com'] },
   'a CNAME to a missing name is NXDOMAIN (RFC 6604)': { q: ['dangling.example.com', 'A'], rcode: 'NXDOMAIN', aa: true, answer: ['dangling.example.com 300 CNAME nowhere.example.com'], authority: [SOA] },
-  'a CNAME out of the zone is not chased': { q: ['outside.example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['outside.example.com 300 CNAME www.example.net'] },
-  'a wildcard synthesizes the query name': { q: ['host.wild.example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['host.wild.example.com 300 A 192.0.2.99'] },
-  'a wildcard matches several labels deep': { q: ['a.b.wild.example.com', 'MX'], rcode: 'NOERROR', aa: true, answer: ['a.b.wild.example.com 300 MX 5 mail.example.com'], additional: ['mail.example.com 300 A 192.0.2.25', 'mail.example.com 300 AAAA 2001:db8::25'] },
+  'a CNAME out of the zone is not chased': { ns: true, q: ['outside.example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['outside.example.com 300 CNAME www.example.net'] },
+  'a wildcard synthesizes the query name': { ns: true, q: ['host.wild.example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['host.wild.example.com 300 A 192.0.2.99'] },
+  'a wildcard matches several labels deep': { ns: true, q: ['a.b.wild.example.com', 'MX'], rcode: 'NOERROR', aa: true, answer: ['a.b.wild.example.com 300 MX 5 mail.example.com'], additional: ['mail.example.com 300 A 192.0.2.25', 'mail.example.com 300 AAAA 2001:db8::25'] },
   'a wildcard without the type is NODATA': { q: ['host.wild.example.com', 'TXT'], rcode: 'NOERROR', aa: true, authority: [SOA] },
   'the wildcard owner\'s parent is an empty non-terminal: NODATA': { q: ['wild.example.com', 'A'], rcode: 'NOERROR', aa: true, authority: [SOA] },
   'empty non-terminals answer NODATA, not NXDOMAIN': { q: ['b.c.example.com', 'A'], rcode: 'NOERROR', aa: true, authority: [SOA] },
@@ -150,7 +155,9 @@ const CASES: Record<string, Case> = {
   'ANY gets one RRset (RFC 8482)': { q: ['mail.example.com', 'ANY'], rcode: 'NOERROR', aa: true, answer: ['mail.example.com 300 A 192.0.2.25'] },
   'a name in no zone is REFUSED': { q: ['example.org', 'A'], rcode: 'REFUSED', aa: false },
   'a nested zone answers for its own names (longest match)': { q: ['www.sub.example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['www.sub.example.com 3600 A 198.51.100.2'] },
-  'a nested zone\'s missing names are its NXDOMAIN': { q: ['nope.sub.example.com', 'A'], rcode: 'NXDOMAIN', aa: true },
+  'a nested zone\'s missing names are its NXDOMAIN': {
+    q: ['nope.sub.example.com', 'A'], rcode: 'NXDOMAIN', aa: true, authority: ['sub.example.com 60 SOA ns.sub.example.com hostmaster.sub.example.com 3'],
+  },
 };
 
 describe('answers over UDP and TCP', () => {
@@ -171,9 +178,8 @@ describe('answers over UDP and TCP', () => {
     assert.equal(r.flag_aa, c.aa, 'AA');
     assert.equal(r.flag_qr, true, 'QR');
     assert.deepEqual(lines(r.answers), c.answer ?? [], 'answer');
-    if (c.authority) assert.deepEqual(lines(r.authorities), c.authority, 'authority');
-    else assert.deepEqual(lines(r.authorities).filter((l) => !l.includes(' SOA ')), [], 'authority');
-    assert.deepEqual(lines(r.additionals), c.additional ?? [], 'additional');
+    assert.deepEqual(lines(r.authorities), c.ns ? [NS] : c.authority ?? [], 'authority');
+    assert.deepEqual(lines(r.additionals), [...(c.additional ?? []), ...(c.ns ? [NS_GLUE] : [])], 'additional');
   };
 
   for (const [what, c] of Object.entries(CASES)) {

@@ -152,6 +152,17 @@ describe('protocol handling', () => {
     });
   }
 
+  it('REFUSED carries an Extended DNS Error saying why (RFC 8914), as NSD does', async () => {
+    const outside = await udpRaw(server.port, makeQuery('example.org', 'A', { edns: 1232 }));
+    const chaos = await udpRaw(server.port, Buffer.concat([header(13, 0x0100, 1, 0, 0, 1), Buffer.from('076578616d706c6503636f6d0000010003', 'hex'), opt(1232)]));
+    for (const [reply, info] of [[outside, 20], [chaos, 21]] as const) {
+      const r = decode(reply);
+      assert.equal(r.rcode, 'REFUSED');
+      const o = (r.additionals ?? [])[0] as unknown as { options: { code: number; data: Buffer }[] };
+      assert.deepEqual(o.options.map((x) => [x.code, x.data.readUInt16BE(0)]), [[15, info]]);
+    }
+  });
+
   it('EDNS version 1 gets BADVERS with an OPT (RFC 6891 §6.1.3)', async () => {
     const reply = await udpRaw(server.port, Buffer.concat([header(12, 0x0100, 1, 0, 0, 1), QUESTION, opt(1232, 1)]));
     assert.ok(reply);

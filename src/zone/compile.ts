@@ -1,9 +1,9 @@
 import { Answer, Below } from '../answer/answer.js';
 import { compileAnswer } from '../answer/packet.js';
-import { TYPE } from '../wire/constants.js';
+import { RCODE, TYPE } from '../wire/constants.js';
 import { nameKey, type Name } from '../wire/name.js';
 import type { Zone } from './model.js';
-import { resolve } from './resolve.js';
+import { negative, resolve } from './resolve.js';
 import { ZoneTree, type ZoneNode } from './tree.js';
 
 /**
@@ -44,9 +44,8 @@ export function compileZone(zone: Zone): CompiledZone {
 
   // NXDOMAIN and plain NODATA are the same bytes for every name of the zone: compile them once.
   const absentAtApex = [ABSENT_LABEL, ...zone.apex];
-  const nxdomain = new Below(new Map(), variable(absentAtApex, FALLBACK_TYPE));
-  // Resolved at the apex (which has SOA and no CNAME), encoded for any name.
-  const nodata = compileAnswer(absentAtApex, FALLBACK_TYPE, resolve(tree, zone.apex, FALLBACK_TYPE), true, nxdomain);
+  const nxdomain = new Below(new Map(), compileAnswer(absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NXDOMAIN), true));
+  const nodata = compileAnswer(absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NOERROR), true, nxdomain);
 
   for (const [key, node] of tree.nodes) {
     if (tree.occluded(node.name)) continue;

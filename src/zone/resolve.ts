@@ -42,6 +42,11 @@ function wildcardFor(tree: ZoneTree, name: Name): ZoneNode | null {
   return null;
 }
 
+/** The negative answers every name of a zone shares (RFC 2308 §2.1, §2.2). */
+export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof RCODE.NOERROR): Resolution {
+  return { rcode, aa: true, answer: [], authority: [negativeSoa(tree)], additional: [], optionalAuthority: false };
+}
+
 /**
  * RFC 1034 §4.3.2 step 3 over one zone: exact match, CNAME chasing within the zone, wildcard
  * synthesis (RFC 4592), referral at delegation points, NXDOMAIN/NODATA with the SOA (RFC 2308).
@@ -57,7 +62,9 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number): Resolution 
     // RFC 4035 §3.1.4.1: DS belongs to the parent side of the cut.
     const parentSide = cut && qtype === TYPE.DS && nameKey(cut.name) === nameKey(name);
     if (cut && !parentSide) {
-      if (res.answer.length === 0) referral(tree, cut, res);
+      // Below a cut the data is not ours: a referral, also after a CNAME led here (as NSD does).
+      res.authority.push(cut.rrsets.get(TYPE.NS)!);
+      if (res.answer.length === 0) res.aa = false;
       break;
     }
     const key = nameKey(name);
@@ -100,11 +107,6 @@ function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
   if (!ns || res.answer.includes(ns)) return;
   res.authority.push(ns);
   res.optionalAuthority = true;
-}
-
-function referral(tree: ZoneTree, cut: ZoneNode, res: Resolution): void {
-  res.aa = false;
-  res.authority.push(cut.rrsets.get(TYPE.NS)!);
 }
 
 /** RFC 1034 §4.3.2 step 6 / RFC 1035 §3.3.9: addresses of MX, NS and SRV targets in the zone. */

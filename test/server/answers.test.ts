@@ -84,10 +84,29 @@ weight = 2
 port = 5060
 address = "mail.example.com."
 [[records]]
+domain = "tolab"
+type = "CNAME"
+address = "host.lab.example.com."
+[[records]]
 domain = "big"
 type = "TXT"
 address = [${Array.from({ length: 8 }, (_, i) => `"${String(i).repeat(200)}"`).join(', ')}]
 `;
+
+/** A wildcard at the apex, and a name with a literal "*" label (RFC 4592 §2.1.1 example). */
+const WILD = `
+[domain]
+domain = "wild.test"
+serial = 9
+[[records]]
+domain = "*"
+type = "TXT"
+address = "any name"
+[[records]]
+domain = "x.*.y"
+address = "192.0.2.7"
+`;
+const WILD_SOA = 'wild.test 60 SOA ns.wild.test hostmaster.wild.test 9';
 
 const SUB = `
 [domain]
@@ -153,6 +172,15 @@ const CASES: Record<string, Case> = {
   'glue names get the referral too': { q: ['ns.lab.example.com', 'A'], rcode: 'NOERROR', aa: false, authority: ['lab.example.com 300 NS ns.lab.example.com'], additional: ['ns.lab.example.com 300 A 192.0.2.100'] },
   'DS at a delegation is the parent\'s: NODATA': { q: ['lab.example.com', 'DS'], rcode: 'NOERROR', aa: true, authority: [SOA] },
   'ANY gets one RRset (RFC 8482)': { q: ['mail.example.com', 'ANY'], rcode: 'NOERROR', aa: true, answer: ['mail.example.com 300 A 192.0.2.25'] },
+  'a CNAME into a delegation ends in the referral, AA kept': {
+    q: ['tolab.example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['tolab.example.com 300 CNAME host.lab.example.com'],
+    authority: ['lab.example.com 300 NS ns.lab.example.com'], additional: ['ns.lab.example.com 300 A 192.0.2.100'],
+  },
+  'an apex wildcard answers any missing name': { q: ['nope.wild.test', 'TXT'], rcode: 'NOERROR', aa: true, answer: ['nope.wild.test 3600 TXT "any name"'] },
+  'an apex wildcard without the type is NODATA': { q: ['nope.wild.test', 'A'], rcode: 'NOERROR', aa: true, authority: [WILD_SOA] },
+  'a literal "*" label that exists is a closest encloser, not a wildcard (RFC 4592 §2.2.1)': {
+    q: ['z.*.y.wild.test', 'A'], rcode: 'NXDOMAIN', aa: true, authority: [WILD_SOA],
+  },
   'a name in no zone is REFUSED': { q: ['example.org', 'A'], rcode: 'REFUSED', aa: false },
   'a nested zone answers for its own names (longest match)': { q: ['www.sub.example.com', 'A'], rcode: 'NOERROR', aa: true, answer: ['www.sub.example.com 3600 A 198.51.100.2'] },
   'a nested zone\'s missing names are its NXDOMAIN': {
@@ -166,6 +194,7 @@ describe('answers over UDP and TCP', () => {
   before(async () => {
     dir.write('example.com.toml', EXAMPLE);
     dir.write('sub.example.com.toml', SUB);
+    dir.write('wild.test.toml', WILD);
     server = await startServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1' } });
   });
   after(async () => {

@@ -1,5 +1,5 @@
 import {
-  CLASS, EDNS_DO, FLAG2_QR, FLAG2_RD, FLAG2_TC, FLAG3_CD, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
+  CLASS, EDNS_DO, FLAG2_QR, FLAG2_RD, FLAG2_TC, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
   OPCODE, RCODE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
 import { lowerByte } from '../wire/name.js';
@@ -76,7 +76,8 @@ export class Responder {
       }
     }
     lastQuery.qEnd = qEnd;
-    if (opcode !== OPCODE.QUERY) return this.error(q, out, qEnd, RCODE.NOTIMP, false, 0);
+    // As NSD: NOTIMP echoes the header only; we do not parse what an unknown opcode carries.
+    if (opcode !== OPCODE.QUERY) return this.error(q, out, 0, RCODE.NOTIMP, false, 0);
     if (qEnd === 0) return this.error(q, out, 0, RCODE.FORMERR, false, 0);
     const qtype = (q[p] << 8) | q[p + 1];
     const qclass = (q[p + 2] << 8) | q[p + 3];
@@ -119,8 +120,8 @@ export class Responder {
     }
     out[0] = q[0];
     out[1] = q[1];
+    // RFC 1035 §4.1.1: RD is copied; RA, Z, AD and CD stay clear (we are not a resolver), as in NSD.
     out[2] |= q[2] & FLAG2_RD;
-    out[3] |= q[3] & FLAG3_CD;
     lastQuery.rcode = out[3] & 0xf;
     return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
   }
@@ -156,7 +157,7 @@ export class Responder {
     const end = qEnd === 0 ? HEADER_SIZE : qEnd;
     q.copy(out, 0, 0, end);
     out[2] = FLAG2_QR | (q[2] & (0x78 | FLAG2_RD));
-    out[3] = (q[3] & FLAG3_CD) | (rcode & 0xf);
+    out[3] = rcode & 0xf;
     out.fill(0, 4, HEADER_SIZE);
     out[5] = qEnd === 0 ? 0 : 1;
     lastQuery.rcode = rcode;

@@ -54,8 +54,6 @@ export const FLAG2_QR = 0x80;
 export const FLAG2_AA = 0x04;
 export const FLAG2_TC = 0x02;
 export const FLAG2_RD = 0x01;
-/** Flag bits of header byte 3: RA Z AD CD RCODE(4). */
-export const FLAG3_CD = 0x10;
 
 /** Name limits (RFC 1035 §2.3.4). */
 export const MAX_LABEL_LENGTH = 63;

@@ -1,5 +1,5 @@
 import {
-  CLASS, EDNS_DO, FLAG2_QR, FLAG2_RD, FLAG2_TC, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
+  CLASS, EDNS_DO, FLAG2_AA, FLAG2_QR, FLAG2_RD, FLAG2_TC, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
   OPCODE, RCODE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
 import { lowerByte } from '../wire/name.js';
@@ -78,20 +78,28 @@ export class Responder {
     lastQuery.qEnd = qEnd;
     // As NSD: NOTIMP echoes the header only; we do not parse what an unknown opcode carries.
     if (opcode !== OPCODE.QUERY) return this.error(q, out, 0, RCODE.NOTIMP, false, 0);
-    if (qEnd === 0) return this.error(q, out, 0, RCODE.FORMERR, false, 0);
+    if (qEnd === 0) {
+      const len = this.error(q, out, 0, RCODE.FORMERR, false, 0);
+      // As NSD: several questions get FORMERR with RD clear too.
+      if (qdcount > 1) out[2] &= ~FLAG2_RD;
+      return len;
+    }
     const qtype = (q[p] << 8) | q[p + 1];
     const qclass = (q[p + 2] << 8) | q[p + 3];
     lastQuery.qtype = qtype;
 
     // EDNS (RFC 6891): find the OPT among the other records; -1 means malformed.
     const opt = (q[6] | q[7] | q[8] | q[9] | q[10] | q[11]) === 0 ? 0 : findOpt(q, qlen, qEnd);
-    if (opt < 0) return this.error(q, out, qEnd, RCODE.FORMERR, false, 0);
+    if (opt < 0) return this.error(q, out, 0, RCODE.FORMERR, false, 0);
     const ednsTtlAt = opt + 5;
     const edns = opt > 0;
     const dnssecOk = edns && ((q[ednsTtlAt + 2] << 8) & EDNS_DO) !== 0 ? EDNS_DO : 0;
     if (edns && q[ednsTtlAt + 1] !== 0) return this.error(q, out, qEnd, RCODE.BADVERS, true, dnssecOk);
-    if (qclass !== CLASS.IN || qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
-      return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, EDE_NOT_SUPPORTED);
+    const anyClass = qclass === CLASS.ANY;
+    if (qclass !== CLASS.IN && !anyClass) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, EDE_NOT_SUPPORTED);
+    // Zone transfers are not offered: RFC 5936 §4.2 has them over TCP only (NOTIMP over UDP, as NSD).
+    if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
+      return this.error(q, out, qEnd, tcp ? RCODE.REFUSED : RCODE.NOTIMP, edns, dnssecOk, tcp ? EDE_NOT_SUPPORTED : EDE_NONE);
     }
 
     let limit = TCP_MAX_MESSAGE;
@@ -105,6 +113,12 @@ export class Responder {
 
     const extra = edns ? OPT_SIZE : 0;
     let a: Answer = answer;
+    // QCLASS * (RFC 1035 §3.2.5): as NSD, the IN data in a non-authoritative, minimal answer.
+    if (anyClass) {
+      while (a.trimmed !== null) a = a.trimmed;
+      // NODATA there carries no SOA either: an empty NOERROR.
+      if (a.packet[3] === RCODE.NOERROR && a.packet[6] === 0 && a.packet[7] === 0) return this.error(q, out, qEnd, RCODE.NOERROR, edns, dnssecOk);
+    }
     while (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
     let len: number;
     if (a.packet.length - a.qEnd + qEnd + extra > limit) {
@@ -122,6 +136,7 @@ export class Responder {
     out[1] = q[1];
     // RFC 1035 §4.1.1: RD is copied; RA, Z, AD and CD stay clear (we are not a resolver), as in NSD.
     out[2] |= q[2] & FLAG2_RD;
+    if (anyClass) out[2] &= ~FLAG2_AA;
     lastQuery.rcode = out[3] & 0xf;
     return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
   }

@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatName } from '../../src/wire/name.js';
+import { formatRData, type RData } from '../../src/wire/rdata.js';
+import { typeName } from '../../src/wire/constants.js';
+import type { Zone } from '../../src/zone/model.js';
+import { makeQuery, udpRaw } from './dns.js';
+
+/** A character-string in master-file form: printable ASCII as is, the rest as \DDD (RFC 1035 §5.1). */
+function charString(b: Uint8Array): string {
+  let s = '"';
+  for (const c of b) s += c === 0x22 || c === 0x5c ? `\\${String.fromCharCode(c)}` : c < 0x20 || c > 0x7e ? `\\${String(c).padStart(3, '0')}` : String.fromCharCode(c);
+  return s + '"';
+}
+
+function rdataText(d: RData): string {
+  if (d.t === 'TXT') return d.strings.map(charString).join(' ');
+  if (d.t === 'CAA') return `${d.flags} ${d.tag} ${charString(d.value)}`;
+  return formatRData(d);
+}
+
+/** The zone as an RFC 1035 master file, for NSD. */
+export function masterFile(zone: Zone): string {
+  const soa = zone.soa;
+  const out = [`${formatName(zone.apex)} ${soa.ttl} IN SOA ${formatRData(soa.data)}`];
+  for (const r of zone.records) out.push(`${formatName(r.owner)} ${r.ttl} IN ${typeName(r.type)} ${rdataText(r.data)}`);
+  return out.join('\n') + '\n';
+}
+
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface Nsd {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Runs NSD in the foreground on 127.0.0.1 with these zones, rate limiting off. */
+export async function startNsd(zones: Zone[]): Promise<Nsd> {
+  const dir = mkdtempSync(join(tmpdir(), 'eclipso-nsd-'));
+  const port = await freePort();
+  const zoneConf = zones.map((z, i) => {
+    writeFileSync(join(dir, `z${i}.zone`), masterFile(z));
+    return `zone:\n  name: "${formatName(z.apex)}"\n  zonefile: "${join(dir, `z${i}.zone`)}"\n`;
+  });
+  writeFileSync(join(dir, 'nsd.conf'), `server:
+  ip-address: 127.0.0.1
+  port: ${port}
+  username: ""
+  chroot: ""
+  zonesdir: "${dir}"
+  database: ""
+  pidfile: "${dir}/nsd.pid"
+  xfrdfile: "${dir}/xfrd.state"
+  zonelistfile: "${dir}/zone.list"
+  server-count: 1
+  rrl-ratelimit: 0
+  verbosity: 0
+remote-control:
+  control-enable: no
+${zoneConf.join('')}`);
+  const child = spawn('nsd', ['-d', '-c', join(dir, 'nsd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const probe = makeQuery(formatName(zones[0].apex), 'SOA');
+  for (let i = 0; i < 50 && !(await udpRaw(port, probe, 100)); i++) {
+    if (child.exitCode !== null) throw new Error(`nsd exited: ${stderr}`);
+  }
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

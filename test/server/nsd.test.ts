@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as packet from 'dns-packet';
+import { parseZoneFile } from '../../src/zone/parse.js';
+import type { Zone } from '../../src/zone/model.js';
+import { makeQuery, tcpRaw, udpRaw } from '../helpers/dns.js';
+import { startNsd, type Nsd } from '../helpers/nsd.js';
+import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+
+const FILES = ['../../../zones/example.com.toml', '../../../zones/hello_a.net.toml', '../../../test/fixtures/edge.test.toml']
+  .map((f) => new URL(f, import.meta.url).pathname);
+
+/** Questions across every rule: exact, CNAME, wildcard, delegation, negative, EDNS, malformed. */
+const QUESTIONS: [string, string][] = [
+  ['example.com', 'A'], ['example.com', 'AAAA'], ['example.com', 'MX'], ['example.com', 'NS'], ['example.com', 'SOA'],
+  ['example.com', 'TXT'], ['example.com', 'CAA'], ['example.com', 'SRV'], ['example.com', 'ANY'], ['EXAMPLE.com', 'a'],
+  ['www.example.com', 'A'], ['www.example.com', 'MX'], ['www.example.com', 'CNAME'], ['www.example.com', 'TXT'],
+  ['x.apps.example.com', 'A'], ['a.b.apps.example.com', 'A'], ['x.apps.example.com', 'AAAA'], ['apps.example.com', 'A'],
+  ['*.apps.example.com', 'A'], ['foo.example.com', 'A'], ['foo.example.com', 'MX'], ['lab.example.com', 'A'],
+  ['lab.example.com', 'NS'], ['lab.example.com', 'DS'], ['x.lab.example.com', 'A'], ['ns.lab.example.com', 'A'],
+  ['_sip._tcp.example.com', 'SRV'], ['_tcp.example.com', 'SRV'], ['1.2.0.192.in-addr.example.com', 'PTR'],
+  ['mail.example.com', 'A'], ['mail.example.com', 'TXT'], ['example.org', 'A'], ['com', 'NS'],
+  ['hello_a.net', 'MX'], ['hello_a.net', 'TXT'], ['hello_a.net', 'A'], ['HeLLo_A.NeT', 'MX'], ['www.hello_a.net', 'A'],
+  ['host-1.hello_a.net', 'AAAA'], ['nope.hello_a.net', 'A'], ['hello_a.net', 'NS'], ['hello_a.net', 'ANY'],
+  ['c2w.edge.test', 'A'], ['c2w.edge.test', 'TXT'], ['foo.wild.edge.test', 'CNAME'], ['c2d.edge.test', 'A'],
+  ['mx2c.edge.test', 'MX'], ['txt.edge.test', 'TXT'], ['random.edge.test', 'TXT'], ['random.edge.test', 'A'],
+  ['a.b.random.edge.test', 'TXT'], ['x.*.y.edge.test', 'A'], ['z.*.y.edge.test', 'A'], ['*.y.edge.test', 'A'],
+  ['y.edge.test', 'A'], ['upper.edge.test', 'A'], ['edge.test', 'NS'], ['deleg.edge.test', 'NS'],
+  ['deleg.edge.test', 'DS'], ['ns1.edge.test', 'ANY'], ['wild.edge.test', 'TXT'],
+];
+
+/** What a client sees of a reply: everything but the ID. */
+function seen(reply: Buffer | null): unknown {
+  assert.ok(reply, 'no reply');
+  const { id: _id, ...rest } = packet.decode(reply);
+  return rest;
+}
+
+describe('answers are the ones NSD gives for the same zones', () => {
+  let nsd: Nsd;
+  let server: ServerProcess;
+  const dir = new ZoneDir();
+  before(async () => {
+    const zones: Zone[] = FILES.map((f) => {
+      const text = readFileSync(f, 'utf8');
+      dir.write(basename(f), text);
+      const z = parseZoneFile(text, f, basename(f));
+      assert.ok(z.active);
+      return z.zone;
+    });
+    nsd = await startNsd(zones);
+    server = await startServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1' } });
+  });
+  after(async () => {
+    await server?.stop();
+    await nsd?.stop();
+    dir.cleanup();
+  });
+
+  for (const edns of [0, 1232, 512]) {
+    it(`over UDP, ${edns ? `EDNS ${edns}` : 'without EDNS'}: ${QUESTIONS.length} questions`, async () => {
+      for (const [name, type] of QUESTIONS) {
+        const q = makeQuery(name, type, edns ? { edns } : {});
+        assert.deepEqual(seen(await udpRaw(server.port, q)), seen(await udpRaw(nsd.port, q)), `${name} ${type}`);
+      }
+    });
+  }
+
+  it('over TCP', async () => {
+    const qs = QUESTIONS.map(([name, type]) => makeQuery(name, type, { edns: 1232 }));
+    const ours = await tcpRaw(server.port, qs);
+    const theirs = await tcpRaw(nsd.port, qs);
+    QUESTIONS.forEach(([name, type], i) => assert.deepEqual(seen(ours[i]), seen(theirs[i]), `${name} ${type}`));
+  });
+
+  it('for malformed and unusual queries', async () => {
+    const header = (flags: number, qd: number, ar = 0): Buffer => Buffer.from([0, 7, flags >> 8, flags & 0xff, 0, qd, 0, 0, 0, 0, 0, ar]);
+    const question = Buffer.from('076578616d706c6503636f6d0000060001', 'hex');
+    const opt = (version: number, flags: number): Buffer => Buffer.from([0, 0, 41, 4, 0xd0, 0, version, flags >> 8, flags & 0xff, 0, 0]);
+    const cases: [string, Buffer][] = [
+      ['no question', header(0x0100, 0)],
+      ['two questions', Buffer.concat([header(0x0100, 2), question, question])],
+      ['opcode 15', Buffer.concat([header(0x7900, 1), question])],
+      ['EDNS version 1', Buffer.concat([header(0x0100, 1, 1), question, opt(1, 0)])],
+      ['unknown EDNS flags', Buffer.concat([header(0x0100, 1, 1), question, opt(0, 0x4000)])],
+      ['DO bit', Buffer.concat([header(0x0100, 1, 1), question, opt(0, 0x8000)])],
+      ['Z, AD and CD bits', Buffer.concat([header(0x0170, 1), question])],
+      ['a name cut short', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d', 'hex')])],
+      ['a pointer as question name', Buffer.concat([header(0x0100, 1), Buffer.from('c00c00060001', 'hex')])],
+      ['a truncated OPT', Buffer.concat([header(0x0100, 1, 1), question, opt(0, 0).subarray(0, 7)])],
+      ['two OPTs', Buffer.concat([header(0x0100, 1, 2), question, opt(0, 0), opt(0, 0)])],
+      ['AXFR over UDP', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d0000fc0001', 'hex')])],
+      ['class ANY', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d00000600ff', 'hex')])],
+      ['class ANY, NXDOMAIN', Buffer.concat([header(0x0100, 1), Buffer.from('036e6f7065076578616d706c6503636f6d00000100ff', 'hex')])],
+      ['class ANY, NODATA', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d00002c00ff', 'hex')])],
+      ['class CH', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d0000060003', 'hex')])],
+    ];
+    const differ: string[] = [];
+    for (const [what, q] of cases) {
+      const [ours, theirs] = [seen(await udpRaw(server.port, q)), seen(await udpRaw(nsd.port, q))];
+      if (JSON.stringify(ours) !== JSON.stringify(theirs)) differ.push(`${what}:\n ours   ${JSON.stringify(ours)}\n theirs ${JSON.stringify(theirs)}`);
+    }
+    assert.deepEqual(differ, []);
+  });
+});

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ZoneDir } from './helpers/server.js';
 
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
+const ZONES = new URL('../../zones', import.meta.url).pathname;
 
 function run(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 10000 });
@@ -42,6 +44,18 @@ describe('command line', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /cannot load zones from folder \/nonexistent\/zones: ENOENT/);
     assert.match(r.stdout, /set ZONE_DIR \(or --zone-dir\) to a folder of <domain>\.toml files/);
+  });
+
+  it('says so and suggests PORT=5353 when port 53 needs privilege it does not have', (t) => {
+    const unprivilegedFrom = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    if (unprivilegedFrom <= 53) return t.skip('this kernel lets anyone bind port 53');
+    // As root (CI), run without CAP_NET_BIND_SERVICE; otherwise we are unprivileged already.
+    const unprivileged = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-net_bind_service'] : [];
+    const [cmd, ...pre] = [...unprivileged, process.execPath];
+    const r = spawnSync(cmd, [...pre, MAIN, '--zone-dir', ZONES, '--port', '53', '--host', '127.0.0.1', '--metrics-port', '0', '--workers', '1'], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /no permission to bind port 53/);
+    assert.match(r.stdout, /run with PORT=5353/);
   });
 
   it('prints the seed banner and version in text mode, flags overriding variables', async () => {

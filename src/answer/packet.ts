@@ -1,4 +1,4 @@
-import { CLASS, FLAG2_AA, FLAG2_QR, HEADER_SIZE } from '../wire/constants.js';
+import { CLASS, FLAG2_AA, FLAG2_QR, HEADER_SIZE, MAX_NAME_LENGTH, UDP_DEFAULT_PAYLOAD } from '../wire/constants.js';
 import { nameKey, writeName, type Name } from '../wire/name.js';
 import { writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
@@ -45,18 +45,34 @@ function encode(qname: Name, qtype: number, res: Resolution, variable: boolean):
   return { packet: w.result(), qEnd, relocs };
 }
 
+/** OPT RR we may append (RFC 6891 §6.1.2) and the longest question a query can bring. */
+const OPT_SIZE = 11;
+const LONGEST_QUESTION = MAX_NAME_LENGTH + 4;
+
+/**
+ * True when the packet fits the smallest UDP limit (512, RFC 1035 §4.2.1) with an OPT, whatever
+ * the question: then no smaller form is ever needed, and none is kept (memory for large zones).
+ */
+function alwaysFits(e: { packet: Buffer; qEnd: number }, variable: boolean): boolean {
+  const size = variable ? e.packet.length - e.qEnd + HEADER_SIZE + LONGEST_QUESTION : e.packet.length;
+  return size + OPT_SIZE <= UDP_DEFAULT_PAYLOAD;
+}
+
 /**
  * Compiles one answer with its smaller forms, tried in turn when it does not fit (RFC 2181 §9):
  * without the additional section, then also without an optional authority section.
  */
 export function compileAnswer(qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
-  const forms: Resolution[] = [res];
-  if (res.additional.length > 0) forms.push({ ...res, additional: [] });
-  if (res.optionalAuthority) forms.push({ ...res, additional: [], authority: [] });
-  let answer: Answer | null = null;
-  for (let i = forms.length - 1; i >= 0; i--) {
-    const e = encode(qname, qtype, forms[i], variable);
-    answer = new Answer(e.packet, e.qEnd, e.relocs, answer, i === 0 ? below : null);
+  const full = encode(qname, qtype, res, variable);
+  const smaller: Resolution[] = [];
+  if (!alwaysFits(full, variable)) {
+    if (res.additional.length > 0) smaller.push({ ...res, additional: [] });
+    if (res.optionalAuthority) smaller.push({ ...res, additional: [], authority: [] });
   }
-  return answer!;
+  let next: Answer | null = null;
+  for (const form of smaller.reverse()) {
+    const e = encode(qname, qtype, form, variable);
+    next = new Answer(e.packet, e.qEnd, e.relocs, next, null);
+  }
+  return new Answer(full.packet, full.qEnd, full.relocs, next, below);
 }

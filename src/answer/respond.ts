@@ -113,12 +113,6 @@ export class Responder {
 
     const extra = edns ? OPT_SIZE : 0;
     let a: Answer = answer;
-    // QCLASS * (RFC 1035 §3.2.5): as NSD, the IN data in a non-authoritative, minimal answer.
-    if (anyClass) {
-      while (a.trimmed !== null) a = a.trimmed;
-      // NODATA there carries no SOA either: an empty NOERROR.
-      if (a.packet[3] === RCODE.NOERROR && a.packet[6] === 0 && a.packet[7] === 0) return this.error(q, out, qEnd, RCODE.NOERROR, edns, dnssecOk);
-    }
     while (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
     let len: number;
     if (a.packet.length - a.qEnd + qEnd + extra > limit) {
@@ -136,7 +130,12 @@ export class Responder {
     out[1] = q[1];
     // RFC 1035 §4.1.1: RD is copied; RA, Z, AD and CD stay clear (we are not a resolver), as in NSD.
     out[2] |= q[2] & FLAG2_RD;
-    if (anyClass) out[2] &= ~FLAG2_AA;
+    // QCLASS * (RFC 1035 §3.2.5): as NSD, the IN data, not authoritative, and only the answer
+    // section when there is no error to explain.
+    if (anyClass) {
+      out[2] &= ~FLAG2_AA;
+      if ((out[3] & 0xf) === RCODE.NOERROR && !lastQuery.truncated) len = answerOnly(out, qEnd);
+    }
     lastQuery.rcode = out[3] & 0xf;
     return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
   }
@@ -227,6 +226,29 @@ function appendOpt(out: Buffer, at: number, payload: number, extendedRcode: numb
   return at + OPT_SIZE + 6;
 }
 
+/** Offset past the name at `p` (labels ending in a root label or a pointer), or -1 if malformed. */
+function skipName(b: Buffer, p: number, end: number): number {
+  for (;;) {
+    if (p >= end) return -1;
+    const len = b[p];
+    if (len === 0) return p + 1;
+    if ((len & 0xc0) === 0xc0) return p + 2;
+    if (len > MAX_LABEL_LENGTH) return -1;
+    p += len + 1;
+  }
+}
+
+/** Cuts a response we built after its answer section, zeroing NSCOUNT and ARCOUNT. */
+function answerOnly(out: Buffer, qEnd: number): number {
+  let p = qEnd;
+  for (let i = (out[6] << 8) | out[7]; i > 0; i--) {
+    p = skipName(out, p, out.length) + 8;
+    p += 2 + ((out[p] << 8) | out[p + 1]);
+  }
+  out.fill(0, 8, HEADER_SIZE);
+  return p;
+}
+
 /**
  * Walks the records after the question looking for the OPT RR. Returns its offset, 0 when there
  * is none, -1 when the records are malformed or OPT appears twice (RFC 6891 §6.1.1).
@@ -238,22 +260,8 @@ function findOpt(q: Buffer, qlen: number, qEnd: number): number {
   let opt = 0;
   for (let i = 0; i < count; i++) {
     const start = p;
-    // Skip the owner: labels, ending in a root label or a pointer.
-    for (;;) {
-      if (p >= qlen) return -1;
-      const len = q[p];
-      if (len === 0) {
-        p++;
-        break;
-      }
-      if ((len & 0xc0) === 0xc0) {
-        p += 2;
-        break;
-      }
-      if (len > MAX_LABEL_LENGTH) return -1;
-      p += len + 1;
-    }
-    if (p + 10 > qlen) return -1;
+    p = skipName(q, p, qlen);
+    if (p < 0 || p + 10 > qlen) return -1;
     const type = (q[p] << 8) | q[p + 1];
     const rdlen = (q[p + 8] << 8) | q[p + 9];
     if (p + 10 + rdlen > qlen) return -1;

@@ -138,7 +138,7 @@ describe('protocol handling', () => {
     ['a label over 63 octets is FORMERR', Buffer.concat([header(6, 0x0100, 1), Buffer.from([64]), Buffer.alloc(64, 0x61), Buffer.from('0000010001', 'hex')]), 'FORMERR'],
     ['opcode STATUS is NOTIMP', Buffer.concat([header(7, 0x1000, 1), QUESTION]), 'NOTIMP'],
     ['class CH is REFUSED', Buffer.concat([header(8, 0x0100, 1), Buffer.from('076578616d706c6503636f6d0000010003', 'hex')]), 'REFUSED'],
-    ['AXFR is REFUSED (no zone transfers)', Buffer.concat([header(9, 0x0000, 1), Buffer.from('076578616d706c6503636f6d0000fc0001', 'hex')]), 'REFUSED'],
+    ['AXFR over UDP is NOTIMP (RFC 5936 §4.2: TCP only)', Buffer.concat([header(9, 0x0000, 1), Buffer.from('076578616d706c6503636f6d0000fc0001', 'hex')]), 'NOTIMP'],
     ['two OPT records are FORMERR (RFC 6891 §6.1.1)', Buffer.concat([header(10, 0x0100, 1, 0, 0, 2), QUESTION, opt(1232), opt(1232)]), 'FORMERR'],
     ['a truncated OPT is FORMERR', Buffer.concat([header(11, 0x0100, 1, 0, 0, 1), QUESTION, opt(1232).subarray(0, 6)]), 'FORMERR'],
   ];

@@ -2,6 +2,7 @@ import { Responder } from '../answer/respond.js';
 import type { AnswerTable } from '../answer/table.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { ShareMode } from './ipc.js';
 import type { QueryObserver } from './observer.js';
 import { TcpServer } from './tcp.js';
 import { UdpServer } from './udp.js';
@@ -24,12 +25,12 @@ export class DnsServer {
 
   /**
    * Binds UDP, then TCP on the same port. Port 0 picks a free UDP port and uses it for TCP too.
-   * `shared` lets several processes bind the same port (workers).
+   * `share` lets several worker processes bind the same port.
    */
-  async listen(host: string, port: number, shared = false): Promise<number> {
-    await this.udp.listen(host, port, shared);
+  async listen(host: string, port: number, share: ShareMode = 'none'): Promise<number> {
+    await this.udp.listen(host, port, share);
     const bound = this.udp.port;
-    await this.tcp.listen(host, bound, !shared);
+    await this.tcp.listen(host, bound, share);
     this.log.info('listening', { host, port: bound, udp: true, tcp: true });
     return bound;
   }

@@ -1,5 +1,6 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import { TCP_MAX_MESSAGE, type Responder } from '../answer/respond.js';
+import type { ShareMode } from './ipc.js';
 import type { QueryObserver } from './observer.js';
 
 /** RFC 1035 §4.2.2: each message is preceded by a two-octet length. */
@@ -28,13 +29,14 @@ export class TcpServer {
     private readonly onError: (e: Error) => void,
   ) {}
 
-  listen(host: string, port: number, exclusive = true): Promise<void> {
+  listen(host: string, port: number, share: ShareMode = 'none'): Promise<void> {
     const server = createServer((socket) => this.onConnection(socket));
     server.maxConnections = this.limits.maxConnections;
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host, port, exclusive }, () => {
+      const reusePort = share === 'reusePort' ? { reusePort: true } : {};
+      server.listen({ host, port, exclusive: share !== 'cluster', ...reusePort } as ListenOptions, () => {
         server.off('error', reject);
         server.on('error', (e) => this.onError(e));
         resolve();

@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Responder } from '../answer/respond.js';
+import type { ShareMode } from './ipc.js';
 import type { QueryObserver } from './observer.js';
 
 /**
@@ -24,13 +25,12 @@ export class UdpServer {
     private readonly onError: (e: Error) => void,
   ) {}
 
-  /** Binds to a numeric address; `exclusive: false` lets cluster workers share the port. */
-  listen(host: string, port: number, reusePort = false): Promise<void> {
+  /** Binds to a numeric address, alone or shared with other workers (see ShareMode). */
+  listen(host: string, port: number, share: ShareMode = 'none'): Promise<void> {
     const type = isIPv6(host) ? 'udp6' : 'udp4';
     const socket = createSocket({
       type,
-      reuseAddr: reusePort,
-      ...(reusePort ? { reusePort: true } : {}),
+      ...(share === 'reusePort' ? { reusePort: true } : {}),
       // Addresses here are always numeric: skip dns.lookup() on every send (measured ~10%).
       lookup: (address: string, _family: unknown, cb: (e: Error | null, a: string, f: number) => void) =>
         cb(null, address, type === 'udp6' ? 6 : 4),
@@ -39,7 +39,8 @@ export class UdpServer {
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind({ address: host, port, exclusive: !reusePort }, () => {
+      // exclusive: false asks the cluster primary for its shared handle.
+      socket.bind({ address: host, port, exclusive: share !== 'cluster' }, () => {
         socket.off('error', reject);
         socket.on('error', (e) => this.onError(e));
         resolve();

@@ -19,4 +19,14 @@ export interface ZoneSource {
   /** Loads every zone once (resolves when that first full load is done), then keeps them in sync. */
   start(sink: ZoneSink): Promise<void>;
   stop(): Promise<void>;
+  /** Sync health for /metrics, from sources that sync from a remote store (S3); kept up to date live. */
+  readonly stats?: SourceStats;
+}
+
+/** Read by /metrics on every scrape (eclipso_source_* metrics). */
+export interface SourceStats {
+  /** Unix seconds of the last sync that read the whole store without an error; 0 before the first. */
+  lastSuccessUnixSeconds: number;
+  /** Failed requests to the store (S3 API errors, timeouts), since start. */
+  errors: number;
 }

@@ -69,14 +69,24 @@ export interface StartOptions {
 
 /** Starts `node dist/main.js` on a free port and waits until it listens. */
 export async function startServer(zoneDir: string, opts: StartOptions = {}): Promise<ServerProcess> {
+  const server = spawnServer(zoneDir, opts);
+  try {
+    const listening = await server.waitFor((l) => l.msg === 'listening', 10000);
+    server.port = Number(listening.port);
+  } catch (e) {
+    server.child.kill('SIGKILL'); // a test that failed to start leaves nothing running
+    throw e;
+  }
+  return server;
+}
+
+/** Starts `node dist/main.js` on a free port without waiting: for start-up errors and exit codes. */
+export function spawnServer(zoneDir: string, opts: StartOptions = {}): ServerProcess {
   const child = spawn(process.execPath, [MAIN, '--zone-dir', zoneDir, '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0', ...(opts.args ?? [])], {
     env: { ...process.env, LOG_FORMAT: 'json', WORKERS: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const server = new ServerProcess(child);
-  const listening = await server.waitFor((l) => l.msg === 'listening', 10000);
-  server.port = Number(listening.port);
-  return server;
+  return new ServerProcess(child);
 }
 
 /** A temporary zone folder, removed by `cleanup()`. */

@@ -1,0 +1,42 @@
+# Eclipso container image. Build: docker build -t eclipso .
+# Another base (same Node.js major or newer; no apk/apt-get is used, so any node image works):
+#   docker build --build-arg BASE=node:24-slim -t eclipso .
+ARG BASE=node:24-alpine
+
+# 1. Compile TypeScript with the dev dependencies.
+FROM ${BASE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.json && mkdir -p /empty
+
+# 2. Production dependencies only.
+FROM ${BASE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# 3. What ships: dist/, production node_modules, package.json (the version), no npm cache.
+FROM ${BASE}
+ENV NODE_ENV=production \
+    ZONE_DIR=/config/domains \
+    PORT=53 \
+    METRICS_PORT=9153
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY package.json ./
+# Mount points the non-root user can use: the zone folder and the S3 snapshot cache (a Docker
+# named volume copies this ownership on first use).
+COPY --from=build --chown=1000:1000 /empty /config/domains
+COPY --from=build --chown=1000:1000 /empty /var/cache/eclipso
+# The official node images' "node" user, numeric so Kubernetes can check runAsNonRoot.
+# Port 53 without root: Docker (20.10+) sets net.ipv4.ip_unprivileged_port_start=0 in the
+# container's network namespace; elsewhere set that sysctl, or PORT=5353 and map 53 to it.
+USER 1000:1000
+EXPOSE 53/udp 53/tcp 9153/tcp
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "/app/dist/ops/healthcheck.js"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "/app/dist/main.js"]

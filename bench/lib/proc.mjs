@@ -1,0 +1,51 @@
+/** CPU time and memory of a process and its descendants, from Linux /proc (nanosecond CPU time). */
+import { readdirSync, readFileSync } from 'node:fs';
+
+function read(path) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The process and all its descendants (cluster workers included). */
+export function tree(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    for (const tid of tasks(out[i])) {
+      for (const c of read(`/proc/${out[i]}/task/${tid}/children`).split(' ')) if (c.trim()) out.push(Number(c));
+    }
+  }
+  return out;
+}
+
+function tasks(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU time used so far, in ns, by every thread of the process tree (schedstat: on-CPU time). */
+export function cpuNs(pid) {
+  let ns = 0;
+  for (const p of tree(pid)) {
+    for (const tid of tasks(p)) ns += Number(read(`/proc/${p}/task/${tid}/schedstat`).split(' ')[0] || 0);
+  }
+  return ns;
+}
+
+/** Resident set size of the process tree, in bytes. */
+export function rssBytes(pid) {
+  let kb = 0;
+  for (const p of tree(pid)) {
+    const m = /VmRSS:\s+(\d+) kB/.exec(read(`/proc/${p}/status`));
+    if (m) kb += Number(m[1]);
+  }
+  return kb * 1024;
+}
+
+export const CORES = Number(read('/proc/cpuinfo').match(/^processor/gm)?.length ?? 1);
+export const CPU_MODEL = (/model name\s*:\s*(.*)/.exec(read('/proc/cpuinfo'))?.[1] ?? 'unknown').trim();

@@ -1,0 +1,167 @@
+/**
+ * `npm run bench`: Eclipso against a bare node:dgram baseline, in the same run, on the seed's data
+ * set. Server pinned to core 0, load generator to core 1 (taskset), loopback only; every load is
+ * bounded in time and stops by itself.
+ *
+ *   node bench/run.mjs [--quick] [--only=throughput,latency,memory,workers,reload,scale]
+ *                      [--tool=dnsperf|node] [--rate=20000] [--out=FILE.md]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WORKLOADS, writeDataset } from './lib/dataset.mjs';
+import { HAS_DNSPERF, runLoad, runProbe } from './lib/load.mjs';
+import { reloadUnderLoad, workerScaling } from './lib/multicore.mjs';
+import { CORES, CPU_MODEL, cpuNs, rssBytes } from './lib/proc.mjs';
+import { fmt, median, progress, ratio, table } from './lib/report.mjs';
+import { scale } from './lib/scale.mjs';
+import { ask, HAS_TASKSET, startBaseline, startEclipso } from './lib/servers.mjs';
+import { loadQueries } from './lib/query.mjs';
+
+const opts = Object.fromEntries(process.argv.slice(2).map((a) => {
+  const [k, v] = a.replace(/^--/, '').split('=');
+  return [k, v ?? true];
+}));
+const QUICK = Boolean(opts.quick);
+const SECTIONS = new Set(String(opts.only ?? 'throughput,latency,memory,workers,reload,scale').split(','));
+const TOOL = opts.tool ?? (HAS_DNSPERF ? 'dnsperf' : 'node');
+/** The fixed offered rate for CPU per query: the anchors' 20,000 qps. */
+const RATE = Number(opts.rate ?? 20000);
+const REPS = QUICK ? 1 : 3;
+const RATE_SECONDS = QUICK ? 2 : 5;
+const SAT_SECONDS = QUICK ? 2 : 5;
+const GC_QUERIES = QUICK ? 200_000 : 1_000_000;
+const SERVER_CORE = 0;
+const LOAD_CORE = CORES > 1 ? 1 : 0;
+
+const dir = mkdtempSync(join(tmpdir(), 'eclipso-bench-'));
+const out = [];
+const started = new Date();
+
+/** CPU per query (µs) and answers/s while `load` runs against `server`. */
+async function measured(server, load) {
+  const cpu0 = cpuNs(server.pid);
+  const gc0 = server.gcs;
+  const freed0 = server.freedMb;
+  const r = await load();
+  const cpu = cpuNs(server.pid) - cpu0;
+  return { ...r, cpuUs: cpu / 1000 / r.completed, gcs: server.gcs - gc0, freedMb: server.freedMb - freed0 };
+}
+
+async function throughput(eclipso, data) {
+  const rows = [];
+  for (const w of WORKLOADS) {
+    const file = data.files[w];
+    const reply = await ask(eclipso.port, loadQueries(file)[0]);
+    const baseline = await startBaseline({ reply, core: SERVER_CORE });
+    const cpu = { eclipso: [], baseline: [] };
+    const sat = { eclipso: [], baseline: [] };
+    try {
+      for (let rep = 0; rep < REPS; rep++) {
+        // Interleaved, alternating who goes first: drift on a shared machine hits both alike.
+        const order = rep % 2 ? [['baseline', baseline], ['eclipso', eclipso]] : [['eclipso', eclipso], ['baseline', baseline]];
+        for (const [name, s] of order) {
+          const r = await measured(s, () => runLoad({ port: s.port, file, seconds: RATE_SECONDS, rate: RATE, core: LOAD_CORE, tool: TOOL }));
+          cpu[name].push(r.cpuUs);
+          progress(`${w} ${name} @${RATE} qps: ${fmt(r.cpuUs)} µs CPU/query, lost ${r.lost}`);
+        }
+      }
+      for (const [name, s] of [['eclipso', eclipso], ['baseline', baseline]]) {
+        const r = await measured(s, () => runLoad({ port: s.port, file, seconds: SAT_SECONDS, core: LOAD_CORE, tool: TOOL }));
+        sat[name].push(r.qps);
+        progress(`${w} ${name} saturated: ${fmt(r.qps)} qps, lost ${r.lost}`);
+      }
+    } finally {
+      await baseline.stop();
+    }
+    const c = { e: median(cpu.eclipso), b: median(cpu.baseline) };
+    const q = { e: median(sat.eclipso), b: median(sat.baseline) };
+    rows.push([w, fmt(c.e), fmt(c.b), `**${ratio(c.e, c.b)}**`, fmt(q.e), fmt(q.b), ratio(q.e, q.b)]);
+  }
+  out.push(`### Throughput (${TOOL}; CPU per query at a fixed ${RATE} qps, median of ${REPS}; saturated QPS: one ${SAT_SECONDS} s run)`,
+    table(['workload', 'Eclipso µs/query', 'baseline µs/query', 'CPU ratio', 'Eclipso QPS', 'baseline QPS', 'QPS ratio'], rows));
+}
+
+async function latency(eclipso, data) {
+  const reply = await ask(eclipso.port, loadQueries(data.files.A)[0]);
+  const baseline = await startBaseline({ reply, core: SERVER_CORE });
+  const count = QUICK ? 5000 : 20000;
+  const rows = [];
+  try {
+    for (const [name, s] of [['eclipso', eclipso], ['baseline', baseline]]) {
+      const seq = await runProbe({ port: s.port, file: data.files.mix, count, core: LOAD_CORE });
+      progress(`latency ${name} sequential: p50 ${seq.p50} µs, p99 ${seq.p99} µs`);
+      // Under load: the probe runs beside a load generator offering the fixed rate.
+      const seconds = QUICK ? 3 : 8;
+      const [, loaded] = await Promise.all([
+        runLoad({ port: s.port, file: data.files.mix, seconds, rate: RATE, core: LOAD_CORE, tool: TOOL }),
+        runProbe({ port: s.port, file: data.files.mix, count: 1e9, seconds: seconds - 1, core: LOAD_CORE }),
+      ]);
+      progress(`latency ${name} under ${RATE} qps: p50 ${loaded.p50} µs, p99 ${loaded.p99} µs`);
+      rows.push([name, seq.p50, seq.p99, seq.p999, loaded.p50, loaded.p99, loaded.p999, loaded.count]);
+    }
+  } finally {
+    await baseline.stop();
+  }
+  out.push(`### Latency (µs, round trip seen by a Node.js client on core ${LOAD_CORE}; mix workload; sequential: ${count} queries one at a time; under load: beside ${RATE} qps)`,
+    table(['server', 'seq p50', 'seq p99', 'seq p99.9', 'loaded p50', 'loaded p99', 'loaded p99.9', 'probe queries'], rows));
+}
+
+async function memory(eclipso, data) {
+  const reply = await ask(eclipso.port, loadQueries(data.files.A)[0]);
+  const baseline = await startBaseline({ reply, core: SERVER_CORE });
+  const rows = [];
+  try {
+    for (const [name, s] of [['eclipso', eclipso], ['baseline', baseline]]) {
+      // dnsperf -n would need whole passes; a time-bounded saturated run, scaled to GC_QUERIES.
+      let done = 0;
+      let gcs = 0;
+      let freedMb = 0;
+      while (done < GC_QUERIES) {
+        const r = await measured(s, () => runLoad({ port: s.port, file: data.files.mix, seconds: 5, core: LOAD_CORE, tool: TOOL }));
+        done += r.completed;
+        gcs += r.gcs;
+        freedMb += r.freedMb;
+      }
+      const perM = (gcs / done) * 1e6;
+      progress(`memory ${name}: ${done} queries, ${gcs} GCs, RSS ${fmt(rssBytes(s.pid) / 2 ** 20)} MiB`);
+      rows.push([name, fmt(rssBytes(s.pid) / 2 ** 20), fmt(s.heapMb), fmt(done), gcs, fmt(perM), fmt((freedMb * 1e6) / done)]);
+    }
+  } finally {
+    await baseline.stop();
+  }
+  out.push(`### Memory (mix workload at saturation; GCs from --trace-gc; bytes collected = Σ(heap before − after) / queries ≈ bytes allocated per query)`,
+    table(['server', 'RSS after load (MiB)', 'heap after last GC (MB)', 'queries', 'GCs', 'GCs per 1M queries'], rows));
+}
+
+async function main() {
+  progress(`data set in ${dir}; load generator: ${TOOL}; taskset: ${HAS_TASKSET}; ${CORES} cores`);
+  const data = writeDataset(dir);
+  const needsSingle = ['throughput', 'latency', 'memory'].some((s) => SECTIONS.has(s));
+  const eclipso = needsSingle ? await startEclipso({ zoneDir: data.zones, core: SERVER_CORE }) : null;
+  try {
+    if (eclipso) progress(`eclipso: ${eclipso.zones} zones, listening on ${eclipso.port} after ${fmt(eclipso.startMs, 0)} ms`);
+    if (SECTIONS.has('throughput')) await throughput(eclipso, data);
+    if (SECTIONS.has('latency')) await latency(eclipso, data);
+    if (SECTIONS.has('memory')) await memory(eclipso, data);
+  } finally {
+    await eclipso?.stop();
+  }
+  if (SECTIONS.has('workers')) out.push(...await workerScaling({ data, seconds: SAT_SECONDS, tool: TOOL }));
+  if (SECTIONS.has('reload')) out.push(...await reloadUnderLoad({ data, seconds: QUICK ? 4 : 10, rate: RATE / 2, tool: TOOL, core: LOAD_CORE }));
+  if (SECTIONS.has('scale')) out.push(...await scale({ dir: join(dir, 'scale'), quick: QUICK }));
+}
+
+try {
+  await main();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const header = [
+  `## Run of ${started.toISOString()}`,
+  `\`node bench/run.mjs ${process.argv.slice(2).join(' ')}\` — Node.js ${process.version}, ${CORES} cores (${CPU_MODEL}), ` +
+  `availableParallelism ${availableParallelism()}; server on core ${SERVER_CORE}, load on core ${LOAD_CORE}; ECLIPSO_LOG_IGNORE=1.`,
+];
+const md = [...header, ...out].join('\n\n') + '\n';
+process.stdout.write('\n' + md);
+if (typeof opts.out === 'string') writeFileSync(opts.out, md);

@@ -1,0 +1,70 @@
+import type { ReloadStats } from '../sources/reload.js';
+import type { SourceStats } from '../sources/source.js';
+import { rcodeName, TRANSPORTS } from '../server/observer.js';
+import { TYPE } from '../wire/constants.js';
+import { VERSION } from '../version.js';
+import { writeProcessMetrics } from './process.js';
+import { PromWriter, type Labels } from './prom.js';
+import type { QuerySnapshot } from './snapshot.js';
+
+/** Everything /metrics shows, gathered at scrape time (from one process, or summed over workers). */
+export interface ServerSnapshot {
+  queries: QuerySnapshot;
+  zones: number;
+  records: number;
+  /** "folder" or "s3": the `source` label of the reload metrics. */
+  source: string;
+  reload: ReloadStats;
+  sourceStats?: SourceStats;
+  logDroppedLines: number;
+}
+
+/**
+ * Query types named as CoreDNS does: the types we serve (and ask about) by mnemonic, every other
+ * code as "other", so a client sending random types cannot blow up the series count.
+ */
+const TYPE_LABELS = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => [v, k]));
+
+function byLabel(pairs: [number, number][], label: (code: number) => string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [code, n] of pairs) {
+    const l = label(code);
+    out.set(l, (out.get(l) ?? 0) + n);
+  }
+  return out;
+}
+
+function perTransport(counts: number[]): [Labels, number][] {
+  return TRANSPORTS.map((proto, t) => [{ proto }, counts[t] ?? 0]);
+}
+
+/** Renders /metrics: eclipso_* families named after CoreDNS's where one matches, then process_*. */
+export function renderMetrics(s: ServerSnapshot): string {
+  const w = new PromWriter();
+  const q = s.queries;
+  const requests: [Labels, number][] = [];
+  const responses: [Labels, number][] = [];
+  TRANSPORTS.forEach((proto, t) => {
+    for (const [type, n] of byLabel(q.byType[t], (c) => TYPE_LABELS.get(c) ?? 'other')) requests.push([{ proto, type }, n]);
+    for (const [rcode, n] of byLabel(q.byRcode[t], rcodeName)) responses.push([{ proto, rcode }, n]);
+  });
+  const source = { source: s.source };
+  w.family('eclipso_build_info', 'gauge', 'Always 1; the labels say which Eclipso and Node.js run.', [[{ version: VERSION, nodejs: process.versions.node }, 1]])
+    .family('eclipso_dns_requests_total', 'counter', 'Queries answered, by transport and query type.', requests)
+    .family('eclipso_dns_responses_total', 'counter', 'Responses sent, by transport and RCODE.', responses)
+    .family('eclipso_dns_truncated_responses_total', 'counter', 'UDP responses sent with TC=1 (the client should retry over TCP).', perTransport(q.truncated))
+    .family('eclipso_dns_dropped_requests_total', 'counter', 'Messages dropped unanswered: too malformed to answer, or responses themselves.', perTransport(q.dropped))
+    .single('eclipso_zones_loaded', 'gauge', 'Zones being served.', s.zones)
+    .single('eclipso_records_loaded', 'gauge', 'Resource records in the zones being served.', s.records)
+    .family('eclipso_reload_total', 'counter', 'Zone files loaded and swapped in (at start and on change), by source.', [[source, s.reload.loaded]])
+    .family('eclipso_reload_errors_total', 'counter', 'Zone files rejected (the previous version stays in service), by source.', [[source, s.reload.rejected]])
+    .family('eclipso_reload_removed_total', 'counter', 'Zones removed because their file was removed or made inactive, by source.', [[source, s.reload.removed]])
+    .family('eclipso_reload_last_success_timestamp_seconds', 'gauge', 'When a zone file was last loaded, in Unix seconds; 0 before the first.', [[source, Math.round(s.reload.lastLoadUnixSeconds)]]);
+  if (s.sourceStats) {
+    w.family('eclipso_source_last_sync_timestamp_seconds', 'gauge', 'When the source last synced the whole store without an error, in Unix seconds; 0 before the first.', [[source, Math.round(s.sourceStats.lastSuccessUnixSeconds)]])
+      .family('eclipso_source_errors_total', 'counter', 'Failed requests to the zone store (S3 API errors and timeouts), by source.', [[source, s.sourceStats.errors]]);
+  }
+  w.single('eclipso_log_dropped_lines_total', 'counter', 'Per-query log lines dropped because stdout could not keep up.', s.logDroppedLines);
+  writeProcessMetrics(w);
+  return w.text();
+}

@@ -1,0 +1,246 @@
+/**
+ * Multi-core: WORKERS processes answering on one port (WORKERS=1 stays a single process, no
+ * cluster). The primary runs the zone source (folder watch or S3 poller) with this pool as its
+ * sink, and forwards every upsert/remove to every worker over IPC; each worker compiles and
+ * serves on its own (worker.ts). A worker that dies is replaced, and the new one gets the
+ * current zone texts. Sockets: SO_REUSEPORT (one per worker) where Node.js has it (22.12+),
+ * probed at start; the cluster module's shared handle otherwise.
+ *
+ * Hooks for the ops listener and graceful shutdown, in the primary:
+ * - `listen(host, port)` resolves once every worker has loaded every zone and listens (ready).
+ * - `snapshot(sourceStats)` asks each worker for its numbers over IPC and sums them (/metrics).
+ * - `received()` is the last known count of queries received, summed, and refreshes it: the
+ *   shutdown's activity probe.
+ * - `close()` tells each worker to close its sockets, flush its logs and exit; resolves when all
+ *   have (a worker that does not within 5 s is killed).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { createSocket, type SocketOptions } from 'node:dgram';
+import { createServer, isIPv6, type ListenOptions } from 'node:net';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { sourceLabel } from '../ops/collect.js';
+import type { ServerSnapshot } from '../ops/metrics.js';
+import { sumQuerySnapshots } from '../ops/snapshot.js';
+import type { SourceStats, ZoneSink } from '../sources/source.js';
+import { parseZoneFile } from '../zone/parse.js';
+import { ZoneFileError } from '../zone/problem.js';
+import { isEclipsoMessage, type FromWorker, type ShareMode, type ToWorker, type ZoneText } from './ipc.js';
+
+const STOP_TIMEOUT_MS = 5000;
+const SNAPSHOT_TIMEOUT_MS = 1000;
+/** A worker that dies sooner than this after starting is restarted with a growing delay. */
+const QUICK_DEATH_MS = 5000;
+const MAX_RESTART_DELAY_MS = 5000;
+
+interface Slot {
+  index: number;
+  worker: Worker | null;
+  /** Has been sent the zone texts: later changes are forwarded to it. */
+  synced: boolean;
+  ready: boolean;
+  everReady: boolean;
+  startedAt: number;
+  quickDeaths: number;
+  failure: Error | null;
+}
+
+export class WorkerPool implements ZoneSink {
+  /** Last accepted text per zone file: what a new worker is started with. */
+  private readonly files = new Map<string, ZoneText>();
+  private readonly slots: Slot[];
+  private host = '';
+  private port = 0;
+  private share: ShareMode = 'cluster';
+  private stopping = false;
+  private onSettled: ((e?: Error) => void) | null = null;
+  private onFirstReady: (() => void) | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (s: ServerSnapshot) => void>();
+  private lastReceived = 0;
+
+  constructor(private readonly config: Config, private readonly log: Logger) {
+    this.slots = Array.from({ length: config.workers }, (_, index) => ({
+      index, worker: null, synced: false, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null,
+    }));
+  }
+
+  get zoneFiles(): number {
+    return this.files.size;
+  }
+
+  /**
+   * Checks the file (parse only; workers compile) so the source learns whether it was accepted,
+   * and forwards it either way: the lead worker logs its problems, every worker keeps the last
+   * good version, as a single process would.
+   */
+  upsert(origin: string, fileName: string, text: string): boolean {
+    let ok = true;
+    try {
+      parseZoneFile(text, origin, fileName);
+    } catch (e) {
+      if (!(e instanceof ZoneFileError)) throw e;
+      ok = false;
+    }
+    if (ok) this.files.set(fileName, { origin, fileName, text });
+    this.broadcast({ eclipso: 'upsert', origin, fileName, text });
+    return ok;
+  }
+
+  remove(origin: string, fileName: string): void {
+    this.files.delete(fileName);
+    this.broadcast({ eclipso: 'remove', origin, fileName });
+  }
+
+  private broadcast(m: ToWorker): void {
+    for (const s of this.slots) if (s.synced && s.worker?.isConnected()) s.worker.send(m);
+  }
+
+  /** Starts the workers; resolves with the port once all are ready, rejects if one cannot start. */
+  async listen(host: string, port: number): Promise<number> {
+    this.host = host;
+    this.port = port;
+    this.share = (await reusePortWorks(host)) ? 'reusePort' : 'cluster';
+    this.log.info('starting DNS workers', { workers: this.slots.length, sockets: this.share });
+    const settled = new Promise<void>((resolve, reject) => {
+      this.onSettled = (e) => (e ? reject(e) : resolve());
+    });
+    // With SO_REUSEPORT, port 0 must be resolved by one worker before the others bind it.
+    const [first, ...rest] = this.slots;
+    this.fork(first);
+    if (this.share === 'reusePort' && port === 0) {
+      await Promise.race([new Promise<void>((resolve) => (this.onFirstReady = resolve)), settled]);
+    }
+    for (const s of rest) this.fork(s);
+    await settled;
+    this.log.info('workers ready', { workers: this.slots.length, port: this.port, sockets: this.share });
+    return this.port;
+  }
+
+  private fork(slot: Slot): void {
+    const worker = cluster.fork();
+    Object.assign(slot, { worker, synced: false, ready: false, failure: null, startedAt: Date.now() });
+    worker.on('message', (m: unknown) => isEclipsoMessage(m) && this.onMessage(slot, worker, m as FromWorker));
+    worker.on('exit', (code, signal) => this.onExit(slot, worker, code, signal));
+  }
+
+  private onMessage(slot: Slot, worker: Worker, m: FromWorker): void {
+    switch (m.eclipso) {
+      case 'hello':
+        // In cluster mode the configured port is the shared handle's key (port 0 included);
+        // with SO_REUSEPORT a new worker must bind the port the first one got.
+        worker.send({
+          eclipso: 'start', lead: slot.index === 0, host: this.host, share: this.share,
+          port: this.share === 'reusePort' ? this.port : this.config.port, files: [...this.files.values()],
+        } satisfies ToWorker);
+        slot.synced = true;
+        return;
+      case 'ready':
+        if (this.port === 0) this.port = m.port;
+        slot.ready = true;
+        this.onFirstReady?.();
+        if (slot.everReady) this.log.info('DNS worker replaced', { worker: slot.index, pid: worker.process.pid });
+        slot.everReady = true;
+        if (this.slots.every((s) => s.everReady)) this.onSettled?.();
+        return;
+      case 'failed':
+        slot.failure = Object.assign(new Error(m.message), { code: m.code });
+        return;
+      case 'snapshot':
+        this.waiting.get(m.id)?.(m.snapshot);
+        this.waiting.delete(m.id);
+    }
+  }
+
+  private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
+    if (slot.worker !== worker) return;
+    Object.assign(slot, { worker: null, synced: false, ready: false });
+    if (this.stopping) return;
+    if (!slot.everReady) {
+      // Start-up failure (port in use, no permission): report it as a single process would.
+      this.stopping = true;
+      for (const s of this.slots) s.worker?.kill();
+      this.onSettled?.(slot.failure ?? new Error(`DNS worker ${slot.index} exited (code ${code}, signal ${signal}) before it was ready`));
+      return;
+    }
+    slot.quickDeaths = Date.now() - slot.startedAt < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 0;
+    const delay = slot.quickDeaths === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** slot.quickDeaths);
+    this.log.error('DNS worker exited; starting a new one', { worker: slot.index, pid: worker.process.pid, code: code ?? undefined, signal: signal ?? undefined, delayMs: delay });
+    setTimeout(() => this.stopping || this.fork(slot), delay);
+  }
+
+  /** Every ready worker's numbers, summed; zones, records and reload counts from one worker. */
+  async snapshot(sourceStats?: SourceStats): Promise<ServerSnapshot> {
+    const ask = (s: Slot): Promise<ServerSnapshot | null> => new Promise((resolve) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => (this.waiting.delete(id), resolve(null)), SNAPSHOT_TIMEOUT_MS);
+      this.waiting.set(id, (snap) => (clearTimeout(timer), resolve(snap)));
+      s.worker!.send({ eclipso: 'snapshot', id } satisfies ToWorker);
+    });
+    const parts = (await Promise.all(this.slots.filter((s) => s.ready && s.worker?.isConnected()).map(ask)))
+      .filter((p): p is ServerSnapshot => p !== null);
+    const queries = sumQuerySnapshots(parts.map((p) => p.queries));
+    this.lastReceived = 0;
+    for (let t = 0; t < queries.byRcode.length; t++) {
+      for (const [, n] of queries.byRcode[t]) this.lastReceived += n;
+      this.lastReceived += queries.dropped[t];
+    }
+    const one = parts[0];
+    return {
+      queries,
+      zones: one?.zones ?? 0,
+      records: one?.records ?? 0,
+      source: sourceLabel(this.config.zoneDir),
+      reload: one?.reload ?? { loaded: 0, rejected: 0, removed: 0, lastLoadUnixSeconds: 0 },
+      sourceStats,
+      logDroppedLines: parts.reduce((n, p) => n + p.logDroppedLines, 0),
+    };
+  }
+
+  /** Queries received by all workers as of the last snapshot; starts a fresh one. */
+  received(): number {
+    void this.snapshot();
+    return this.lastReceived;
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.slots.map((s) => s.worker).filter((w): w is Worker => w !== null).map((w) => new Promise<void>((resolve) => {
+      if (w.isDead()) return resolve();
+      const timer = setTimeout(() => w.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      w.once('exit', () => (clearTimeout(timer), resolve()));
+      if (w.isConnected()) w.send({ eclipso: 'stop' } satisfies ToWorker);
+      else w.process.kill('SIGTERM');
+    })));
+  }
+}
+
+/**
+ * Whether two sockets can bind one port with SO_REUSEPORT, UDP and TCP: Node.js 22.12+ on a
+ * kernel that has it. Older Node.js ignores the option, so the second bind fails.
+ */
+export async function reusePortWorks(host: string): Promise<boolean> {
+  const type = isIPv6(host) ? 'udp6' : 'udp4';
+  const udp = [0, 1].map(() => createSocket({ type, reusePort: true } as SocketOptions));
+  const tcp = [0, 1].map(() => createServer());
+  const bindUdp = (i: number, port: number): Promise<number> => new Promise((resolve, reject) => {
+    udp[i].once('error', reject);
+    udp[i].bind({ address: host, port, exclusive: true }, () => resolve(udp[i].address().port));
+  });
+  const listenTcp = (i: number, port: number): Promise<void> => new Promise((resolve, reject) => {
+    tcp[i].once('error', reject);
+    tcp[i].listen({ host, port, exclusive: true, reusePort: true } as ListenOptions, () => resolve());
+  });
+  try {
+    const port = await bindUdp(0, 0);
+    await bindUdp(1, port);
+    await listenTcp(0, port);
+    await listenTcp(1, port);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const s of udp) s.close(() => {});
+    for (const s of tcp) if (s.listening) s.close();
+  }
+}

@@ -1,0 +1,115 @@
+import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { ConfigError } from '../config.js';
+import { ZoneReloader } from './reload.js';
+import type { S3Location } from './s3-location.js';
+
+/** Region used when neither AWS_REGION nor a profile names one (S3-compatible stores ignore it). */
+const FALLBACK_REGION = 'us-east-1';
+/** A connect that takes longer than this counts as a failed try (the SDK retries it). */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** A request that sends nothing for this long is abandoned: a slow S3 must not stall the sync. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** One listed zone object: file name (the key less the prefix) and its ETag. */
+export type Listing = Map<string, string>;
+
+export interface FetchedObject {
+  text: string;
+  etag: string;
+}
+
+/**
+ * Client settings from the environment. The SDK's default chain finds credentials
+ * (AWS_ACCESS_KEY_ID, AWS_PROFILE, ECS task roles, EKS web identity), the region and
+ * AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 by itself; we add the seed's AWS_ACCESS_KEY name, passed
+ * to this client alone rather than copied into process.env.
+ */
+export function clientConfig(env: NodeJS.ProcessEnv, forcePathStyle: boolean): S3ClientConfig {
+  const config: S3ClientConfig = {
+    forcePathStyle,
+    // Checksums only where S3 requires them: the SDK's newer defaults (CRC headers on every request,
+    // x-amz-checksum-mode on GETs) are refused by some S3-compatible stores, and TLS already
+    // protects what we read.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+  };
+  if (!env.AWS_ACCESS_KEY_ID && env.AWS_ACCESS_KEY) {
+    if (!env.AWS_SECRET_ACCESS_KEY) throw new ConfigError('AWS_ACCESS_KEY is set but AWS_SECRET_ACCESS_KEY is not; set both, or neither to use the default credential chain');
+    config.credentials = {
+      accessKeyId: env.AWS_ACCESS_KEY,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
+  }
+  return config;
+}
+
+/** The zone objects of one bucket and prefix: list them with ETags, fetch one. */
+export class S3Bucket {
+  private client: S3Client;
+
+  constructor(
+    private readonly loc: S3Location,
+    private readonly config: S3ClientConfig,
+  ) {
+    this.client = new S3Client(config);
+  }
+
+  /** Makes sure a region is set: the SDK refuses to sign without one, even for MinIO. */
+  async resolveRegion(): Promise<string> {
+    try {
+      return await this.client.config.region();
+    } catch {
+      this.client.destroy();
+      this.client = new S3Client({ ...this.config, region: FALLBACK_REGION });
+      return FALLBACK_REGION;
+    }
+  }
+
+  /**
+   * Lists every zone object under the prefix, following continuation tokens (1,000 keys a page).
+   * Any failed page throws: a caller must never mistake a partial listing for deleted zones.
+   * Keys in deeper "folders" and names that are not `<domain>.toml` are skipped.
+   */
+  async list(signal: AbortSignal): Promise<Listing> {
+    const listing: Listing = new Map();
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({
+        Bucket: this.loc.bucket,
+        Prefix: this.loc.prefix || undefined,
+        Delimiter: '/',
+        ContinuationToken: token,
+      }), { abortSignal: signal });
+      for (const o of page.Contents ?? []) {
+        const file = o.Key?.slice(this.loc.prefix.length);
+        if (file && !file.includes('/') && ZoneReloader.isZoneFile(file)) listing.set(file, o.ETag ?? '');
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (page.IsTruncated && !token) throw new Error('S3 said the listing is truncated but gave no continuation token');
+    } while (token);
+    return listing;
+  }
+
+  async get(file: string, signal: AbortSignal): Promise<FetchedObject> {
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(file) }), { abortSignal: signal });
+    if (!out.Body) throw new Error('S3 returned no body');
+    return { text: await out.Body.transformToString('utf8'), etag: out.ETag ?? '' };
+  }
+
+  key(file: string): string {
+    return this.loc.prefix + file;
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
+
+/** A one-line reason from an SDK error: its name, HTTP status and message. */
+export function describeS3Error(e: unknown): string {
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err.$metadata?.httpStatusCode;
+  return [err.name, status ? `HTTP ${status}` : undefined, err.message].filter(Boolean).join(': ');
+}

@@ -1,0 +1,304 @@
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import type { Fields, Logger } from '../log.js';
+import { backoffMs } from './backoff.js';
+import { clientConfig, describeS3Error, S3Bucket, type FetchedObject, type Listing } from './s3-bucket.js';
+import { formatS3Url, parseS3Url, type S3Location } from './s3-location.js';
+import { ZoneSnapshot, type SnapshotEntry } from './snapshot.js';
+import type { SourceStats, ZoneSink, ZoneSource } from './source.js';
+
+/** Zone objects fetched at once: enough to load thousands of zones quickly, few enough not to be throttled. */
+const FETCH_CONCURRENCY = 16;
+/** First retry after a failure comes this soon (or after one period, if shorter)... */
+const RETRY_BASE_MS = 2_000;
+/** ...and retries back off to one period, or to this if the period is shorter. */
+const RETRY_CAP_MIN_MS = 30_000;
+/** With a snapshot, start serves it if the first S3 load takes longer than this. */
+const SNAPSHOT_WAIT_MS = 5_000;
+
+/** What we last saw of one object: its ETag, and the text the sink last accepted (null: none). */
+interface Known {
+  etag: string;
+  text: string | null;
+}
+
+export interface S3SourceOptions {
+  location: S3Location;
+  syncMs: number;
+  bucket: S3Bucket;
+  snapshot: ZoneSnapshot | null;
+}
+
+/** Builds the S3 source from ZONE_DIR=s3://… and the AWS_* variables; a bad value is a ConfigError. */
+export function createS3Source(config: Config, env: NodeJS.ProcessEnv, log: Logger): S3Source {
+  const location = parseS3Url(config.zoneDir);
+  return new S3Source({
+    location,
+    syncMs: config.s3SyncSeconds * 1000,
+    bucket: new S3Bucket(location, clientConfig(env, config.s3PathStyle)),
+    snapshot: config.zoneCacheDir ? new ZoneSnapshot(config.zoneCacheDir) : null,
+  }, log, env);
+}
+
+/**
+ * Zones from `<domain>.toml` objects in an S3 bucket (the seed's second engine). A scheduler lists
+ * the bucket every period and compares ETags: only new or changed objects are fetched and
+ * recompiled, and zones whose objects are gone are dropped. A failed list or fetch changes
+ * nothing that is served; it is retried with backoff and jitter.
+ */
+export class S3Source implements ZoneSource {
+  readonly description: string;
+  readonly stats: SourceStats = { lastSuccessUnixSeconds: 0, errors: 0 };
+  private readonly known = new Map<string, Known>();
+  private sink: ZoneSink | null = null;
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private failures = 0;
+  private wake: (() => void) | null = null;
+  /** Null when ZONE_CACHE_DIR is not set, or turned off because the folder cannot be used. */
+  private snapshot: ZoneSnapshot | null;
+
+  constructor(
+    private readonly opts: S3SourceOptions,
+    private readonly log: Logger,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.description = formatS3Url(opts.location);
+    this.snapshot = opts.snapshot;
+  }
+
+  /**
+   * Resolves once every zone object has been loaded. With a non-empty snapshot, it resolves as
+   * soon as S3 fails, or after SNAPSHOT_WAIT_MS if S3 is merely slow, serving the snapshot until
+   * the sync completes. Without one it keeps retrying, and the server does not listen until then.
+   */
+  async start(sink: ZoneSink): Promise<void> {
+    this.sink = sink;
+    const region = await this.opts.bucket.resolveRegion();
+    this.log.info('zone source S3', {
+      bucket: this.opts.location.bucket,
+      prefix: this.opts.location.prefix,
+      region,
+      endpoint: this.env.AWS_ENDPOINT_URL_S3 || this.env.AWS_ENDPOINT_URL || undefined,
+      syncSeconds: this.opts.syncMs / 1000,
+      snapshot: this.snapshot?.dir,
+    });
+    const saved = await this.loadSnapshotFiles();
+    if (saved.length > 0) return this.startWithSnapshot(saved);
+    while (!this.stopped) {
+      try {
+        await this.runSync();
+        this.failures = 0;
+        this.schedule(this.opts.syncMs);
+        return;
+      } catch (e) {
+        if (this.stopped) return;
+        await this.sleep(this.failed(e, 'cannot load zones from S3; not serving until it answers', {
+          todo: 'check the bucket name, AWS_REGION, credentials and AWS_ENDPOINT_URL; set ZONE_CACHE_DIR so that a restart can serve the last good zones while S3 is down',
+        }));
+      }
+    }
+  }
+
+  private async startWithSnapshot(saved: SnapshotEntry[]): Promise<void> {
+    let ok: boolean | undefined;
+    const first = this.runSync();
+    first.then(() => (ok = true), () => (ok = false));
+    await Promise.race([first.catch(() => undefined), this.sleep(SNAPSHOT_WAIT_MS)]);
+    this.wake?.();
+    if (this.stopped) return;
+    if (ok === true) {
+      this.schedule(this.opts.syncMs);
+      return;
+    }
+    this.serveSnapshot(saved, ok === undefined ? `S3 has not answered in ${SNAPSHOT_WAIT_MS / 1000} s` : 'S3 cannot be read');
+    this.follow(first); // a failure is logged there, and retried with backoff
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.wake?.();
+    await this.running.catch(() => undefined);
+    this.opts.bucket.destroy();
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async loadSnapshotFiles(): Promise<SnapshotEntry[]> {
+    const snapshot = this.snapshot;
+    if (!snapshot) return [];
+    try {
+      return await snapshot.load();
+    } catch (e) {
+      // A cache folder we cannot use must not keep DNS down: go on from S3 alone, and say so.
+      this.snapshot = null;
+      this.log.error('cannot use the zone snapshot folder; going on without a snapshot', {
+        snapshot: snapshot.dir,
+        error: (e as Error).message,
+        todo: 'make ZONE_CACHE_DIR a folder this user can create and write, or unset it',
+      });
+      return [];
+    }
+  }
+
+  /** S3 is down or slow at start: serve the last good zones from the snapshot until it answers. */
+  private serveSnapshot(entries: SnapshotEntry[], why: string): void {
+    let served = 0;
+    for (const { file, text, etag } of entries) {
+      if (this.known.has(file)) continue; // already fetched from S3 by the first sync
+      const accepted = this.upsert(join(this.snapshot!.dir, file), file, text);
+      if (accepted) served++;
+      this.known.set(file, { etag, text: accepted ? text : null });
+    }
+    this.log.warn('serving zones from the local snapshot until S3 answers', { why, zones: served, snapshot: this.snapshot!.dir });
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.tick();
+    }, ms);
+  }
+
+  private tick(): void {
+    this.follow(this.runSync());
+  }
+
+  /** After a sync: the next one in a period, or sooner with backoff if it failed. */
+  private follow(sync: Promise<void>): void {
+    sync.then(() => {
+      if (this.failures > 0) this.log.info('S3 answers again; zones are in sync', { afterFailures: this.failures });
+      this.failures = 0;
+      this.schedule(this.opts.syncMs);
+    }, (e: unknown) => {
+      if (!this.stopped) this.schedule(this.failed(e, 'S3 sync failed; the loaded zones stay in service'));
+    });
+  }
+
+  /** Counts a failure, logs it and returns the delay before the next try. */
+  private failed(e: unknown, msg: string, extra: Fields = {}): number {
+    this.failures++;
+    const delay = backoffMs(this.failures, Math.min(RETRY_BASE_MS, this.opts.syncMs), Math.max(RETRY_CAP_MIN_MS, this.opts.syncMs));
+    this.log.error(msg, { source: this.description, error: describeS3Error(e), failures: this.failures, retryInSeconds: delay / 1000, ...extra });
+    return delay;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private runSync(): Promise<void> {
+    this.running = this.sync().then(() => {
+      this.stats.lastSuccessUnixSeconds = Date.now() / 1000;
+    });
+    return this.running;
+  }
+
+  /**
+   * One pass: list, drop zones whose objects are gone, fetch new and changed objects. Throws if
+   * the listing or any fetch failed; what did succeed is kept, and the rest is retried.
+   */
+  private async sync(): Promise<void> {
+    const started = performance.now();
+    const listing = await this.opts.bucket.list(this.abort.signal).catch((e: unknown) => {
+      this.stats.errors++;
+      throw e;
+    });
+    const { fetch, remove } = planSync(this.known, listing);
+    for (const file of remove) {
+      this.known.delete(file);
+      this.sink!.remove(this.origin(file), file);
+      await this.snapshotDo('remove', file, () => this.snapshot?.remove(file));
+    }
+    const failed: { file: string; error: unknown }[] = [];
+    let changed = 0;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < fetch.length && !this.stopped) {
+        const file = fetch[next++];
+        try {
+          if (await this.apply(file, await this.opts.bucket.get(file, this.abort.signal))) changed++;
+        } catch (error) {
+          failed.push({ file, error });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, fetch.length) }, worker));
+    if (this.snapshot && (fetch.length > 0 || remove.length > 0)) {
+      await this.snapshotDo('update', 'manifest', async () => {
+        await this.snapshot!.saveManifest();
+        await this.snapshot!.prune(new Set([...this.known].filter(([, k]) => k.text !== null).map(([f]) => f)));
+      });
+    }
+    const fields = { listed: listing.size, fetched: fetch.length - failed.length, changed, removed: remove.length, ms: Math.round(performance.now() - started) };
+    if (changed > 0 || remove.length > 0) this.log.info('S3 sync', fields);
+    else this.log.debug('S3 sync', fields);
+    if (failed.length > 0) {
+      this.stats.errors += failed.length;
+      const first = failed[0];
+      throw new Error(`${failed.length} of ${fetch.length} zone objects could not be fetched (first: ${this.opts.bucket.key(first.file)}: ${describeS3Error(first.error)}); their loaded versions stay in service`);
+    }
+  }
+
+  /** Hands a fetched object to the reload path; returns true if a zone was (re)built. */
+  private async apply(file: string, obj: FetchedObject): Promise<boolean> {
+    const prev = this.known.get(file);
+    if (prev && prev.text === obj.text) {
+      // Same bytes under a new ETag (or first look after a snapshot start): nothing to rebuild.
+      prev.etag = obj.etag;
+      return false;
+    }
+    const accepted = this.upsert(this.origin(file), file, obj.text);
+    // A rejected object keeps its ETag here so it is not refetched (and re-reported) every period;
+    // the zone's last good text stays, and a fixed upload has a new ETag.
+    this.known.set(file, { etag: obj.etag, text: accepted ? obj.text : prev?.text ?? null });
+    if (accepted) await this.snapshotDo('write', file, () => this.snapshot?.write(file, obj.text, obj.etag));
+    return accepted;
+  }
+
+  private upsert(origin: string, file: string, text: string): boolean {
+    try {
+      return this.sink!.upsert(origin, file, text);
+    } catch (e) {
+      this.log.error('zone rejected: internal error while compiling; the previous version stays in service', { file: origin, error: (e as Error).message });
+      return false;
+    }
+  }
+
+  /** Snapshot trouble (disk full, permissions) is logged; serving from S3 goes on. */
+  private async snapshotDo(what: string, file: string, job: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await job();
+    } catch (e) {
+      this.log.error(`cannot ${what} the zone snapshot; a restart while S3 is down may serve older zones`, { file, error: (e as Error).message });
+    }
+  }
+
+  private origin(file: string): string {
+    return `s3://${this.opts.location.bucket}/${this.opts.bucket.key(file)}`;
+  }
+}
+
+/**
+ * What one sync must do, from what is loaded and what S3 lists: fetch objects that are new or
+ * whose ETag changed (an empty ETag, from a store that sends none, is always fetched), and remove
+ * zones whose objects are gone.
+ */
+export function planSync(known: ReadonlyMap<string, Known>, listing: Listing): { fetch: string[]; remove: string[] } {
+  const fetch = [...listing].filter(([file, etag]) => etag === '' || known.get(file)?.etag !== etag).map(([file]) => file).sort();
+  const remove = [...known.keys()].filter((file) => !listing.has(file)).sort();
+  return { fetch, remove };
+}

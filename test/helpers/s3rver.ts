@@ -1,0 +1,96 @@
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const CHILD = new URL('./s3rver-child.js', import.meta.url).pathname;
+
+/** s3rver's built-in account; the server under test gets it through the seed's variable names. */
+export const S3RVER_KEY = 'S3RVER';
+
+/**
+ * A real S3-protocol server (s3rver) on 127.0.0.1, in a child process so that it can be stopped
+ * and started again on the same port and data folder, as an S3 outage would look to Eclipso.
+ */
+export class S3Server {
+  readonly dir = mkdtempSync(join(tmpdir(), 'eclipso-s3rver-'));
+  port = 0;
+  private child: ChildProcess | null = null;
+  private s3: S3Client | null = null;
+
+  constructor(private readonly buckets: string[]) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The variables that point Eclipso at this server, with the seed's credential names. */
+  env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY: S3RVER_KEY,
+      AWS_SECRET_ACCESS_KEY: S3RVER_KEY,
+      S3_FORCE_PATH_STYLE: '1',
+    };
+  }
+
+  /** Starts (or restarts, on the same port and data) and resolves once it listens. */
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, ['--openssl-legacy-provider', CHILD, String(this.port), this.dir, ...this.buckets], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`s3rver did not start in 10 s: ${stderr}`)), 10_000);
+      createInterface({ input: child.stdout! }).once('line', (l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`s3rver exited with ${code}: ${stderr}`));
+      });
+    });
+    this.port = (JSON.parse(line) as { port: number }).port;
+  }
+
+  /** Kills it outright, as a crash or a network cut looks to clients. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async put(bucket: string, key: string, body: string): Promise<void> {
+    await this.api().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.api().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  /** Stops the server and deletes its data. */
+  async cleanup(): Promise<void> {
+    await this.stop();
+    this.s3?.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private api(): S3Client {
+    this.s3 ??= new S3Client({
+      endpoint: this.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY },
+    });
+    return this.s3;
+  }
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeQuery, queryTcp, udpRaw } from '../helpers/dns.js';
+import { freePort, httpGet, parseMetrics } from '../helpers/ops.js';
+import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+
+const ZONE = 'version = 1.0\n[domain]\ndomain = "multi.test"\nactive = true\n\n[[records]]\ndomain = ""\naddress = "192.0.2.9"\n';
+
+describe('ops with several workers (WORKERS=3)', () => {
+  const dir = new ZoneDir();
+  let server: ServerProcess;
+  let ops: number;
+
+  before(async () => {
+    dir.write('multi.test.toml', ZONE);
+    ops = await freePort();
+    server = await startServer(dir.path, {
+      args: ['--metrics-port', String(ops), '--metrics-host', '127.0.0.1', '--shutdown-grace', '1', '--log-ignore'],
+      env: { WORKERS: '3' },
+    });
+    await server.waitFor((l) => l.msg === 'workers ready', 10000);
+  });
+  after(async () => {
+    await server.stop();
+    dir.cleanup();
+  });
+
+  it('/metrics sums every worker; zones are counted once', async () => {
+    // Many client sockets (source ports), so the kernel spreads them over the workers; in
+    // batches, as a burst of 300 at once can overflow a socket's receive buffer.
+    for (let batch = 0; batch < 6; batch++) {
+      const replies = await Promise.all(Array.from({ length: 50 }, () => udpRaw(server.port, makeQuery('multi.test', 'A'))));
+      assert.equal(replies.filter((r) => r === null).length, 0);
+    }
+    await queryTcp(server.port, 'multi.test', 'A');
+    const m = parseMetrics((await httpGet(ops, '/metrics')).body);
+    assert.equal(m.get('eclipso_dns_requests_total{proto="udp",type="A"}'), 300);
+    assert.equal(m.get('eclipso_dns_requests_total{proto="tcp",type="A"}'), 1);
+    assert.equal(m.get('eclipso_zones_loaded'), 1);
+    assert.equal(m.get('eclipso_records_loaded'), 2);
+    assert.equal((await httpGet(ops, '/readyz')).status, 200);
+  });
+
+  it('SIGTERM drains the primary and stops every worker, exit 0, nothing lost', async () => {
+    let stop = false;
+    let sent = 0;
+    let lost = 0;
+    const load = Promise.all(Array.from({ length: 6 }, async () => {
+      while (!stop) {
+        sent++;
+        if ((await udpRaw(server.port, makeQuery('multi.test', 'A'), 1000)) === null) lost++;
+      }
+    }));
+    await new Promise((r) => setTimeout(r, 100));
+    server.child.kill('SIGTERM');
+    const start = Date.now();
+    while ((await httpGet(ops, '/readyz')).status !== 503) assert.ok(Date.now() - start < 1000, 'readiness drops at once');
+    await new Promise((r) => setTimeout(r, 500));
+    stop = true;
+    await load;
+    assert.ok(sent > 50, `sent ${sent}`);
+    assert.equal(lost, 0, `${lost} of ${sent} queries unanswered during the lame duck`);
+    assert.equal(await server.exited, 0);
+    const ready = server.logs.filter((l) => l.msg === 'listening').length;
+    assert.equal(ready, 3, 'three workers listened');
+  });
+});

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { query } from '../helpers/dns.js';
+import { S3Server } from '../helpers/s3rver.js';
+import { spawnServer, startServer, type ServerProcess } from '../helpers/server.js';
+
+const BUCKET = 'zones';
+const BIG_BUCKET = 'many-zones';
+const PREFIX = 'dns/';
+
+/** A zone with one A record at www; `address` "broken" makes a file the parser rejects. */
+function zone(domain: string, address: string): string {
+  return `version = 1.0\n\n[domain]\ndomain = "${domain}"\n\n[[records]]\ndomain = "www"\ntype = "A"\naddress = "${address}"\n`;
+}
+
+/** What www.<domain> A answers: the address, or the rcode when there is none. */
+async function www(port: number, domain: string): Promise<string> {
+  const r = await query(port, `www.${domain}`, 'A');
+  const a = (r.answers ?? []).find((x) => x.type === 'A');
+  return a ? String((a as { data: unknown }).data) : (r.rcode ?? 'no answer');
+}
+
+/** Polls until www.<domain> answers `want`; S3 sync runs every second in these tests. */
+async function eventually(port: number, domain: string, want: string, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  let got = '';
+  while (Date.now() < end) {
+    got = await www(port, domain);
+    if (got === want) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`www.${domain} A: wanted ${want} within ${ms} ms, still ${got}`);
+}
+
+function loaded(server: ServerProcess, domain: string): number {
+  return server.logs.filter((l) => l.msg === 'zone loaded' && l.zone === `${domain}.`).length;
+}
+
+describe('S3 source against s3rver', { timeout: 90_000 }, () => {
+  const s3 = new S3Server([BUCKET, BIG_BUCKET]);
+  const cache = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
+  const servers: ServerProcess[] = [];
+  const start = async (zoneDir: string, env: Record<string, string> = {}): Promise<ServerProcess> => {
+    const server = await startServer(zoneDir, { env: { ...s3.env(), S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0', ...env } });
+    servers.push(server);
+    return server;
+  };
+
+  before(async () => {
+    await s3.start();
+  });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await s3.cleanup();
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  it('loads at start, then follows added, changed, broken and deleted objects', async () => {
+    await s3.put(BUCKET, `${PREFIX}alpha.test.toml`, zone('alpha.test', '192.0.2.1'));
+    await s3.put(BUCKET, 'outside-the-prefix.test.toml', zone('outside-the-prefix.test', '192.0.2.9'));
+    const server = await start(`s3://${BUCKET}/${PREFIX}`, { ZONE_CACHE_DIR: cache });
+    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.1');
+    assert.equal(await www(server.port, 'outside-the-prefix.test'), 'REFUSED');
+
+    await s3.put(BUCKET, `${PREFIX}beta.test.toml`, zone('beta.test', '192.0.2.2'));
+    await eventually(server.port, 'beta.test', '192.0.2.2');
+
+    await s3.put(BUCKET, `${PREFIX}alpha.test.toml`, zone('alpha.test', '192.0.2.11'));
+    await eventually(server.port, 'alpha.test', '192.0.2.11');
+    // Only the changed object was rebuilt: beta was loaded once, however many syncs ran.
+    assert.equal(loaded(server, 'beta.test'), 1);
+    assert.equal(loaded(server, 'alpha.test'), 2);
+
+    await s3.put(BUCKET, `${PREFIX}alpha.test.toml`, zone('alpha.test', 'broken'));
+    const rejected = await server.waitFor((l) => l.msg.includes('record 1') && String(l.file).endsWith(`${PREFIX}alpha.test.toml`), 8000);
+    assert.match(String(rejected.file), /^s3:\/\/zones\/dns\/alpha\.test\.toml$/);
+    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.11', 'the last good version stays in service');
+    assert.match(readFileSync(join(cache, 'alpha.test.toml'), 'utf8'), /192\.0\.2\.11/, 'a broken object never reaches the snapshot');
+
+    await s3.delete(BUCKET, `${PREFIX}beta.test.toml`);
+    await eventually(server.port, 'beta.test', 'REFUSED');
+    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.11');
+    // The snapshot holds the last good objects only.
+    await server.waitFor((l) => l.msg === 'S3 sync' && l.removed === 1);
+    assert.deepEqual(readdirSync(cache).filter((f) => f.endsWith('.toml')), ['alpha.test.toml']);
+
+    // A fixed object is picked up again.
+    await s3.put(BUCKET, `${PREFIX}alpha.test.toml`, zone('alpha.test', '192.0.2.12'));
+    await eventually(server.port, 'alpha.test', '192.0.2.12');
+  });
+
+  it('keeps answering while S3 is down, and catches up when it is back', async () => {
+    await s3.put(BUCKET, `${PREFIX}gamma.test.toml`, zone('gamma.test', '192.0.2.3'));
+    const server = await start(`s3://${BUCKET}/${PREFIX}`);
+    assert.equal(await www(server.port, 'gamma.test'), '192.0.2.3');
+
+    await s3.stop();
+    await server.waitFor((l) => l.msg.startsWith('S3 sync failed'), 10_000);
+    assert.equal(await www(server.port, 'gamma.test'), '192.0.2.3', 'a failed list drops nothing');
+    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.12');
+    assert.equal(server.exitCode, null);
+    assert.equal(server.logs.filter((l) => l.msg === 'zone removed').length, 0);
+
+    await s3.start();
+    await s3.put(BUCKET, `${PREFIX}gamma.test.toml`, zone('gamma.test', '192.0.2.33'));
+    await eventually(server.port, 'gamma.test', '192.0.2.33', 20_000);
+    await server.waitFor((l) => l.msg === 'S3 answers again; zones are in sync');
+    await s3.delete(BUCKET, `${PREFIX}gamma.test.toml`);
+  });
+
+  it('starts from the snapshot while S3 is down, then syncs when it returns', async () => {
+    await s3.stop();
+    const server = await start(`s3://${BUCKET}/${PREFIX}`, { ZONE_CACHE_DIR: cache });
+    await server.waitFor((l) => l.msg === 'serving zones from the local snapshot until S3 answers');
+    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.12');
+    assert.equal(await www(server.port, 'beta.test'), 'REFUSED');
+
+    await s3.start();
+    await s3.put(BUCKET, `${PREFIX}alpha.test.toml`, zone('alpha.test', '192.0.2.13'));
+    await eventually(server.port, 'alpha.test', '192.0.2.13', 20_000);
+  });
+
+  it('lists more than 1,000 objects (pagination)', async () => {
+    const names = Array.from({ length: 1200 }, (_, i) => `z${String(i).padStart(4, '0')}.test`);
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(names.slice(i, i + 50).map((n, j) => s3.put(BIG_BUCKET, `${n}.toml`, zone(n, `198.51.100.${(i + j) % 250 + 1}`))));
+    }
+    const server = await start(`s3://${BIG_BUCKET}`, { ECLIPSO_LOG_IGNORE: '1' });
+    const ready = await server.waitFor((l) => l.msg === 'zones ready');
+    assert.equal(ready.zones, 1200);
+    assert.equal(await www(server.port, 'z0000.test'), '198.51.100.1');
+    assert.equal(await www(server.port, 'z1199.test'), `198.51.100.${1199 % 250 + 1}`);
+  });
+
+  it('refuses a malformed s3:// URL or half-set credentials at start (exit 2)', async () => {
+    for (const [zoneDir, env] of [
+      ['s3://', {}],
+      ['s3://Not_A_Bucket', {}],
+      [`s3://${BUCKET}`, { AWS_ACCESS_KEY: 'x', AWS_SECRET_ACCESS_KEY: '' }],
+      [`s3://${BUCKET}`, { S3_SYNC_RETRY: 'soon' }],
+    ] as const) {
+      const server = spawnServer(zoneDir, { env: { ...s3.env(), ...env } });
+      assert.equal(await server.exited, 2, `${zoneDir} ${JSON.stringify(env)}`);
+      assert.match(server.logs.map((l) => l.msg).join('\n'), /ZONE_DIR|AWS_SECRET_ACCESS_KEY|S3_SYNC_RETRY/);
+    }
+  });
+});

@@ -1,5 +1,6 @@
 # Eclipso container image. Build: docker build -t eclipso .
-# Another base (same Node.js major or newer; no apk/apt-get is used, so any node image works):
+# Another base: any image with node and npm on PATH and a uid 1000, as no apk or apt-get runs
+# (CI builds on one made from the host's Node.js: test/container/smoke.sh, .ci/run):
 #   docker build --build-arg BASE=node:24-slim -t eclipso .
 ARG BASE=node:24-alpine
 
@@ -7,7 +8,7 @@ ARG BASE=node:24-alpine
 FROM ${BASE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --no-update-notifier
 COPY tsconfig.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.json && mkdir -p /empty
@@ -16,9 +17,10 @@ RUN npx tsc -p tsconfig.json && mkdir -p /empty
 FROM ${BASE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund --no-update-notifier
 
-# 3. What ships: dist/, production node_modules, package.json (the version), no npm cache.
+# 3. What ships: dist/, production node_modules, package.json (the version); npm's cache stays
+#    behind in the deps stage.
 FROM ${BASE}
 ENV NODE_ENV=production \
     ZONE_DIR=/config/domains \

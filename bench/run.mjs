@@ -3,7 +3,7 @@
  * set. Server pinned to core 0, load generator to core 1 (taskset), loopback only; every load is
  * bounded in time and stops by itself.
  *
- *   node bench/run.mjs [--quick] [--only=throughput,latency,memory,workers,reload,scale]
+ *   node bench/run.mjs [--quick] [--only=throughput,latency,memory,respond,workers,reload,scale]
  *                      [--tool=dnsperf|node] [--rate=20000] [--out=FILE.md]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { HAS_DNSPERF, runLoad, runProbe } from './lib/load.mjs';
 import { reloadUnderLoad, workerScaling } from './lib/multicore.mjs';
 import { CORES, CPU_MODEL, cpuNs, rssBytes } from './lib/proc.mjs';
 import { fmt, median, progress, ratio, table } from './lib/report.mjs';
+import { respondCost } from './lib/respond.mjs';
 import { scale } from './lib/scale.mjs';
 import { ask, HAS_TASKSET, startBaseline, startEclipso } from './lib/servers.mjs';
 import { loadQueries } from './lib/query.mjs';
@@ -23,7 +24,7 @@ const opts = Object.fromEntries(process.argv.slice(2).map((a) => {
   return [k, v ?? true];
 }));
 const QUICK = Boolean(opts.quick);
-const SECTIONS = new Set(String(opts.only ?? 'throughput,latency,memory,workers,reload,scale').split(','));
+const SECTIONS = new Set(String(opts.only ?? 'throughput,latency,memory,respond,workers,reload,scale').split(','));
 const TOOL = opts.tool ?? (HAS_DNSPERF ? 'dnsperf' : 'node');
 /** The fixed offered rate for CPU per query: the anchors' 20,000 qps. */
 const RATE = Number(opts.rate ?? 20000);
@@ -56,6 +57,7 @@ async function throughput(eclipso, data) {
     const baseline = await startBaseline({ reply, core: SERVER_CORE });
     const cpu = { eclipso: [], baseline: [] };
     const sat = { eclipso: [], baseline: [] };
+    const satCpu = { eclipso: [], baseline: [] };
     try {
       for (let rep = 0; rep < REPS; rep++) {
         // Interleaved, alternating who goes first: drift on a shared machine hits both alike.
@@ -69,42 +71,52 @@ async function throughput(eclipso, data) {
       for (const [name, s] of [['eclipso', eclipso], ['baseline', baseline]]) {
         const r = await measured(s, () => runLoad({ port: s.port, file, seconds: SAT_SECONDS, core: LOAD_CORE, tool: TOOL }));
         sat[name].push(r.qps);
-        progress(`${w} ${name} saturated: ${fmt(r.qps)} qps, lost ${r.lost}`);
+        satCpu[name].push(r.cpuUs);
+        progress(`${w} ${name} saturated: ${fmt(r.qps)} qps, ${fmt(r.cpuUs)} µs CPU/query, lost ${r.lost}`);
       }
     } finally {
       await baseline.stop();
     }
     const c = { e: median(cpu.eclipso), b: median(cpu.baseline) };
     const q = { e: median(sat.eclipso), b: median(sat.baseline) };
-    rows.push([w, fmt(c.e), fmt(c.b), `**${ratio(c.e, c.b)}**`, fmt(q.e), fmt(q.b), ratio(q.e, q.b)]);
+    const sc = { e: median(satCpu.eclipso), b: median(satCpu.baseline) };
+    rows.push([w, fmt(c.e), fmt(c.b), `**${ratio(c.e, c.b)}**`, fmt(q.e), fmt(q.b), ratio(q.e, q.b), fmt(sc.e), fmt(sc.b), ratio(sc.e, sc.b)]);
   }
   out.push(`### Throughput (${TOOL}; CPU per query at a fixed ${RATE} qps, median of ${REPS}; saturated QPS: one ${SAT_SECONDS} s run)`,
-    table(['workload', 'Eclipso µs/query', 'baseline µs/query', 'CPU ratio', 'Eclipso QPS', 'baseline QPS', 'QPS ratio'], rows));
+    table(['workload', 'Eclipso µs/query', 'baseline µs/query', 'CPU ratio', 'Eclipso QPS', 'baseline QPS', 'QPS ratio',
+      'saturated Eclipso µs/query', 'saturated baseline µs/query', 'saturated CPU ratio'], rows));
 }
 
 async function latency(eclipso, data) {
   const reply = await ask(eclipso.port, loadQueries(data.files.A)[0]);
   const baseline = await startBaseline({ reply, core: SERVER_CORE });
   const count = QUICK ? 5000 : 20000;
-  const rows = [];
+  const seconds = QUICK ? 3 : 6;
+  const seq = { eclipso: [], baseline: [] };
+  const loaded = { eclipso: [], baseline: [] };
   try {
-    for (const [name, s] of [['eclipso', eclipso], ['baseline', baseline]]) {
-      const seq = await runProbe({ port: s.port, file: data.files.mix, count, core: LOAD_CORE });
-      progress(`latency ${name} sequential: p50 ${seq.p50} µs, p99 ${seq.p99} µs`);
-      // Under load: the probe runs beside a load generator offering the fixed rate.
-      const seconds = QUICK ? 3 : 8;
-      const [, loaded] = await Promise.all([
-        runLoad({ port: s.port, file: data.files.mix, seconds, rate: RATE, core: LOAD_CORE, tool: TOOL }),
-        runProbe({ port: s.port, file: data.files.mix, count: 1e9, seconds: seconds - 1, core: LOAD_CORE }),
-      ]);
-      progress(`latency ${name} under ${RATE} qps: p50 ${loaded.p50} µs, p99 ${loaded.p99} µs`);
-      rows.push([name, seq.p50, seq.p99, seq.p999, loaded.p50, loaded.p99, loaded.p999, loaded.count]);
+    for (let rep = 0; rep < REPS; rep++) {
+      const order = rep % 2 ? [['baseline', baseline], ['eclipso', eclipso]] : [['eclipso', eclipso], ['baseline', baseline]];
+      for (const [name, s] of order) {
+        const one = await runProbe({ port: s.port, file: data.files.mix, count, core: LOAD_CORE });
+        seq[name].push(one);
+        progress(`latency ${name} sequential: p50 ${one.p50} µs, p99 ${one.p99} µs, p99.9 ${one.p999} µs`);
+        // Under load: the probe runs beside a load generator offering the fixed rate.
+        const [, two] = await Promise.all([
+          runLoad({ port: s.port, file: data.files.mix, seconds, rate: RATE, core: LOAD_CORE, tool: TOOL }),
+          runProbe({ port: s.port, file: data.files.mix, count: 1e9, seconds: seconds - 1, core: LOAD_CORE }),
+        ]);
+        loaded[name].push(two);
+        progress(`latency ${name} under ${RATE} qps: p50 ${two.p50} µs, p99 ${two.p99} µs, p99.9 ${two.p999} µs`);
+      }
     }
   } finally {
     await baseline.stop();
   }
-  out.push(`### Latency (µs, round trip seen by a Node.js client on core ${LOAD_CORE}; mix workload; sequential: ${count} queries one at a time; under load: beside ${RATE} qps)`,
-    table(['server', 'seq p50', 'seq p99', 'seq p99.9', 'loaded p50', 'loaded p99', 'loaded p99.9', 'probe queries'], rows));
+  const m = (runs, k) => fmt(median(runs.map((r) => r[k])));
+  const rows = ['eclipso', 'baseline'].map((n) => [n, m(seq[n], 'p50'), m(seq[n], 'p99'), m(seq[n], 'p999'), m(loaded[n], 'p50'), m(loaded[n], 'p99'), m(loaded[n], 'p999')]);
+  out.push(`### Latency (µs, round trip seen by a Node.js client on core ${LOAD_CORE}; mix workload; sequential: ${count} queries one at a time; under load: beside ${RATE} qps; medians of ${REPS} interleaved runs)`,
+    table(['server', 'seq p50', 'seq p99', 'seq p99.9', 'loaded p50', 'loaded p99', 'loaded p99.9'], rows));
 }
 
 async function memory(eclipso, data) {
@@ -131,7 +143,7 @@ async function memory(eclipso, data) {
     await baseline.stop();
   }
   out.push(`### Memory (mix workload at saturation; GCs from --trace-gc; bytes collected = Σ(heap before − after) / queries ≈ bytes allocated per query)`,
-    table(['server', 'RSS after load (MiB)', 'heap after last GC (MB)', 'queries', 'GCs', 'GCs per 1M queries'], rows));
+    table(['server', 'RSS after load (MiB)', 'heap after last GC (MB)', 'queries', 'GCs', 'GCs per 1M queries', 'bytes collected per query'], rows));
 }
 
 async function main() {
@@ -147,6 +159,7 @@ async function main() {
   } finally {
     await eclipso?.stop();
   }
+  if (SECTIONS.has('respond')) out.push(...await respondCost({ data, quick: QUICK }));
   if (SECTIONS.has('workers')) out.push(...await workerScaling({ data, seconds: SAT_SECONDS, tool: TOOL }));
   if (SECTIONS.has('reload')) out.push(...await reloadUnderLoad({ data, seconds: QUICK ? 4 : 10, rate: RATE / 2, tool: TOOL, core: LOAD_CORE }));
   if (SECTIONS.has('scale')) out.push(...await scale({ dir: join(dir, 'scale'), quick: QUICK }));

@@ -1,4 +1,4 @@
-import { CLASS, FLAG2_AA, FLAG2_QR, HEADER_SIZE, MAX_NAME_LENGTH, UDP_DEFAULT_PAYLOAD } from '../wire/constants.js';
+import { CLASS, TYPE, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, UDP_DEFAULT_PAYLOAD } from '../wire/constants.js';
 import { nameKey, writeName, type Name } from '../wire/name.js';
 import { writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
@@ -26,6 +26,15 @@ function encode(qname: Name, qtype: number, res: Resolution, variable: boolean):
   w.u16(count(additional));
   // The question: in a fixed packet its suffixes are compression targets, as in Knot's QNAME hint.
   writeName(w, qname, !variable);
+  // A variable packet serves names that all end in qname's labels after the first (the node the
+  // answer hangs below): those suffixes lie at a fixed distance from the question's end, so body
+  // names compress into the question too (pointers relocated with the rest). As NSD, names then
+  // take the query's letter case, and packets are as long as NSD's (same truncation).
+  if (variable) {
+    for (let i = 1, at = HEADER_SIZE + 1 + qname[0].length; i < qname.length; at += 1 + qname[i].length, i++) {
+      w.remember(nameKey(qname.slice(i)), at);
+    }
+  }
   w.u16(qtype);
   w.u16(CLASS.IN);
   const qEnd = w.pos;
@@ -58,21 +67,72 @@ function alwaysFits(e: { packet: Buffer; qEnd: number }, variable: boolean): boo
   return size + OPT_SIZE <= UDP_DEFAULT_PAYLOAD;
 }
 
+type Encoded = ReturnType<typeof encode>;
+
 /**
- * Compiles one answer with its smaller forms, tried in turn when it does not fit (RFC 2181 §9):
- * without the additional section, then also without an optional authority section.
+ * What NSD (built with minimal responses, its default) sends over UDP when `budget` octets are
+ * available, or null when even the answer and the required authority do not fit (then TC=1):
+ * the optional NS RRset if it fits, else nothing more; then each additional A RRset that fits in
+ * turn, then, if none was left out, each AAAA RRset that fits. RFC 2181 §9: what does not fit of
+ * the optional sections is left out whole, without TC.
+ */
+function fitForm(res: Resolution, budget: number, enc: (r: Resolution) => Encoded): Encoded | null {
+  let cur: Resolution = { ...res, authority: res.optionalAuthority ? [] : res.authority, additional: [] };
+  let e = enc(cur);
+  if (e.packet.length > budget) return null;
+  const add = (next: Resolution): boolean => {
+    const n = enc(next);
+    if (n.packet.length > budget) return false;
+    [cur, e] = [next, n];
+    return true;
+  };
+  if (res.optionalAuthority && !add({ ...cur, authority: res.authority })) return e;
+  for (const type of [TYPE.A, TYPE.AAAA]) {
+    let dropped = false;
+    for (const set of res.additional) if (set.type === type && !add({ ...cur, additional: [...cur.additional, set] })) dropped = true;
+    if (dropped) break;
+  }
+  return e;
+}
+
+/**
+ * When even the answer and the required authority do not fit: TC=1 with the RRsets that fit
+ * whole, in order (RFC 2181 §9 lets a truncated response keep them), as NSD sends; longest first.
+ * The last resort, header and question only, is made at query time.
+ */
+function truncatedForms(res: Resolution, enc: (r: Resolution) => Encoded): Encoded[] {
+  const required = [...res.answer, ...(res.optionalAuthority ? [] : res.authority)];
+  const forms: Encoded[] = [];
+  for (let n = required.length - 1; n > 0 && forms.length < MAX_FORMS; n--) {
+    const e = enc({ ...res, answer: required.slice(0, Math.min(n, res.answer.length)), authority: required.slice(res.answer.length, n), additional: [] });
+    e.packet[2] |= FLAG2_TC;
+    forms.push(e);
+  }
+  return forms;
+}
+
+/** Bound on the smaller forms kept for one answer. */
+const MAX_FORMS = 32;
+
+/**
+ * Compiles one answer with its smaller forms, largest first, tried in turn when it does not fit:
+ * form k+1 is what NSD sends with one octet less than form k needs, so the first form that fits a
+ * client's limit is what NSD sends for that limit.
  */
 export function compileAnswer(qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
-  const full = encode(qname, qtype, res, variable);
-  const smaller: Resolution[] = [];
-  if (!alwaysFits(full, variable)) {
-    if (res.additional.length > 0) smaller.push({ ...res, additional: [] });
-    if (res.optionalAuthority) smaller.push({ ...res, additional: [], authority: [] });
+  const enc = (r: Resolution): Encoded => encode(qname, qtype, r, variable);
+  const full = enc(res);
+  const smaller: Encoded[] = [];
+  if (!alwaysFits(full, variable) && (res.additional.length > 0 || res.optionalAuthority)) {
+    for (let size = full.packet.length; smaller.length < MAX_FORMS;) {
+      const form = fitForm(res, size - 1, enc);
+      if (!form) break;
+      smaller.push(form);
+      size = form.packet.length;
+    }
   }
+  if (!alwaysFits(full, variable)) smaller.push(...truncatedForms(res, enc));
   let next: Answer | null = null;
-  for (const form of smaller.reverse()) {
-    const e = encode(qname, qtype, form, variable);
-    next = new Answer(e.packet, e.qEnd, e.relocs, next, null);
-  }
+  for (const e of smaller.reverse()) next = new Answer(e.packet, e.qEnd, e.relocs, next, null);
   return new Answer(full.packet, full.qEnd, full.relocs, next, below);
 }

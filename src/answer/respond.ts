@@ -125,6 +125,8 @@ export class Responder {
       lastQuery.truncated = true;
     } else {
       len = place(a, q, qEnd, out);
+      // A smaller form compiled with TC=1 keeps the RRsets that fit whole (RFC 2181 §9, as NSD).
+      lastQuery.truncated = (out[2] & FLAG2_TC) !== 0;
     }
     out[0] = q[0];
     out[1] = q[1];

@@ -1,3 +1,4 @@
+import { TYPE } from '../wire/constants.js';
 import type { Answer } from './answer.js';
 import type { CompiledZone } from '../zone/compile.js';
 
@@ -42,7 +43,11 @@ function served(zone: CompiledZone): ServedZone {
 export class AnswerTable {
   readonly answers = new Map<string, Answer>();
   private readonly zones = new Map<string, ServedZone>();
-  /** Apex key → how many served zones lie below it; absent when none (the usual case). */
+  /**
+   * Name key → how many served zones lie strictly below it; absent when none (the usual case).
+   * Kept for every ancestor of a served apex, served or not, so a parent installed after its
+   * child still finds it (the child's names stay the child's whatever the load order).
+   */
   private readonly nested = new Map<string, number>();
 
   get zoneCount(): number {
@@ -66,6 +71,18 @@ export class AnswerTable {
     return undefined;
   }
 
+  /**
+   * The zone that answers a key: the deepest zone holding its name, except that DS at a served
+   * zone's apex is answered by the parent zone when we serve it (RFC 4035 §3.1.4.1: the DS RRset
+   * lives on the parent side of the cut), as NSD does.
+   */
+  private keyOwner(key: string): ServedZone | undefined {
+    const name = nameOfKey(key);
+    const ds = key.charCodeAt(key.length - 2) === 0 && key.charCodeAt(key.length - 1) === TYPE.DS;
+    if (ds && this.zones.has(name)) return this.owner(name.slice(name.charCodeAt(0) + 1)) ?? this.zones.get(name);
+    return this.owner(name);
+  }
+
   private unlink(zone: ServedZone): void {
     const { keys, values } = zone;
     for (let i = 0; i < keys.length; i++) if (this.answers.get(keys[i]) === values[i]) this.answers.delete(keys[i]);
@@ -77,18 +94,20 @@ export class AnswerTable {
     // No zone below it: every name is its own, no need to look for a deeper owner (1M-record loads).
     const alone = !this.nested.has(zone.apexKey);
     for (let i = 0; i < keys.length; i++) {
-      if (alone || this.owner(nameOfKey(keys[i])) === zone) this.answers.set(keys[i], values[i]);
+      if (alone || this.keyOwner(keys[i]) === zone) this.answers.set(keys[i], values[i]);
     }
+  }
+
+  /** Names strictly above `apexKey`, deepest first (the root last). */
+  private static ancestors(apexKey: string): string[] {
+    const out: string[] = [];
+    for (let i = apexKey.charCodeAt(0) + 1; i < apexKey.length; i += apexKey.charCodeAt(i) + 1) out.push(apexKey.slice(i));
+    return out;
   }
 
   /** Zones strictly above `apexKey` (its parents), deepest first. */
   private parents(apexKey: string): ServedZone[] {
-    const out: ServedZone[] = [];
-    for (let i = apexKey.charCodeAt(0) + 1; i < apexKey.length; i += apexKey.charCodeAt(i) + 1) {
-      const z = this.zones.get(apexKey.slice(i));
-      if (z) out.push(z);
-    }
-    return out;
+    return AnswerTable.ancestors(apexKey).map((k) => this.zones.get(k)).filter((z): z is ServedZone => z !== undefined);
   }
 
   /** Swaps in a compiled zone, replacing any previous version of it whole. */
@@ -98,12 +117,12 @@ export class AnswerTable {
     if (old) this.unlink(old);
     this.zones.set(zone.apexKey, zone);
     if (!old) {
+      for (const k of AnswerTable.ancestors(zone.apexKey)) this.nested.set(k, (this.nested.get(k) ?? 0) + 1);
       // A new child zone takes over its names from any parent zone.
       for (const p of this.parents(zone.apexKey)) {
-        this.nested.set(p.apexKey, (this.nested.get(p.apexKey) ?? 0) + 1);
         for (let i = 0; i < p.keys.length; i++) {
           const k = p.keys[i];
-          if (this.answers.get(k) === p.values[i] && this.owner(nameOfKey(k)) !== p) this.answers.delete(k);
+          if (this.answers.get(k) === p.values[i] && this.keyOwner(k) !== p) this.answers.delete(k);
         }
       }
     }
@@ -116,12 +135,12 @@ export class AnswerTable {
     if (!zone) return undefined;
     this.unlink(zone);
     this.zones.delete(apexKey);
-    for (const p of this.parents(apexKey)) {
-      const n = this.nested.get(p.apexKey)! - 1;
-      if (n === 0) this.nested.delete(p.apexKey);
-      else this.nested.set(p.apexKey, n);
-      this.link(p);
+    for (const k of AnswerTable.ancestors(apexKey)) {
+      const n = this.nested.get(k)! - 1;
+      if (n === 0) this.nested.delete(k);
+      else this.nested.set(k, n);
     }
+    for (const p of this.parents(apexKey)) this.link(p);
     return zone;
   }
 }

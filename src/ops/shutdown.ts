@@ -16,10 +16,8 @@ export interface ShutdownPlan {
    * is answered rather than cut off mid-burst.
    */
   activity?(): number;
-  /** Closes the DNS sockets, stops the zone source and the ops listener. */
+  /** Closes the DNS sockets (in multi-worker mode: stops every worker), the source, the ops listener. */
   close(): Promise<void>;
-  /** Exits; a parameter so a worker can report to its primary first. Default: process.exit. */
-  exit?(code: number): never;
 }
 
 /** Quiet time that counts as "no query in flight" once the grace period is over. */
@@ -67,7 +65,6 @@ export class Shutdown {
       return;
     }
     this.started = true;
-    const exit = this.plan.exit ?? ((code: number): never => process.exit(code));
     const wasReady = this.plan.beginDrain();
     const lameDuckMs = wasReady ? graceMs : 0;
     log.info('shutting down: not ready, still answering', { signal: reason, graceSeconds: lameDuckMs / 1000 });
@@ -80,7 +77,7 @@ export class Shutdown {
     const stuck = setTimeout(() => {
       log.error('shutdown stuck closing sockets; exiting anyway', { timeoutSeconds: CLOSE_TIMEOUT_MS / 1000 });
       log.flush();
-      exit(1);
+      process.exit(1);
     }, CLOSE_TIMEOUT_MS);
     stuck.unref();
     try {
@@ -88,10 +85,10 @@ export class Shutdown {
     } catch (e) {
       log.error('error while shutting down', { error: (e as Error).message });
       log.flush();
-      exit(1);
+      process.exit(1);
     }
     log.info('stopped');
     log.flush();
-    exit(0);
+    process.exit(0);
   }
 }

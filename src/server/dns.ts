@@ -7,6 +7,9 @@ import type { QueryObserver } from './observer.js';
 import { TcpServer } from './tcp.js';
 import { UdpServer } from './udp.js';
 
+/** Tries at finding a port free for both UDP and TCP when asked for any port. */
+const PORT_PAIR_ATTEMPTS = 10;
+
 /** The DNS listeners: UDP and TCP on one address and port. */
 export class DnsServer {
   readonly udp: UdpServer;
@@ -16,8 +19,7 @@ export class DnsServer {
     const responder = new Responder(table, config.ednsMaxPayload);
     const onError = (e: Error): void => log.error('DNS listener error; still serving', { error: e.message });
     this.udp = new UdpServer(responder, observer, onError);
-    // TCP answers get their own responder: its lookup key buffer must not be shared mid-query.
-    this.tcp = new TcpServer(new Responder(table, config.ednsMaxPayload), observer, {
+    this.tcp = new TcpServer(responder, observer, {
       idleTimeoutMs: config.tcpIdleTimeoutMs,
       maxConnections: config.tcpMaxConnections,
     }, onError);
@@ -28,11 +30,20 @@ export class DnsServer {
    * `share` lets several worker processes bind the same port.
    */
   async listen(host: string, port: number, share: ShareMode = 'none'): Promise<number> {
-    await this.udp.listen(host, port, share);
-    const bound = this.udp.port;
-    await this.tcp.listen(host, bound, share);
-    this.log.info('listening', { host, port: bound, udp: true, tcp: true });
-    return bound;
+    for (let attempt = 1; ; attempt++) {
+      await this.udp.listen(host, port, share);
+      const bound = this.udp.port;
+      try {
+        await this.tcp.listen(host, bound, share);
+        this.log.info('listening', { host, port: bound, udp: true, tcp: true });
+        return bound;
+      } catch (e) {
+        // A free UDP port may be taken for TCP: with port 0, pick another pair.
+        const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (port !== 0 || !inUse || attempt >= PORT_PAIR_ATTEMPTS) throw e;
+        await this.udp.close();
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -6,10 +6,17 @@ import type { QueryObserver } from './observer.js';
 
 /**
  * Response buffers reused in turn. node:dgram sends synchronously when it can and otherwise
- * queues the buffer itself; while fewer sends than RING_SIZE are queued, the slot we write next
- * is free. Past that (a full socket buffer), a fresh buffer is used for that response.
+ * queues the buffer itself (libuv queues every send behind a queued one, in order). With nothing
+ * queued, every slot is free and slot 0, warm in cache, is written; while sends are queued they
+ * hold the slots used since the queue began, so the next slot is free while fewer than
+ * RING_SIZE - 1 are queued. Past that (a full socket buffer), a fresh buffer is used.
  */
 const RING_SIZE = 64;
+/**
+ * Receive buffer asked for (SO_RCVBUF; Linux caps it at net.core.rmem_max): queries arriving while
+ * the event loop is busy, compiling a reloaded zone say, wait here instead of being dropped.
+ */
+const RECV_BUFFER_SIZE = 4 * 1024 * 1024;
 /** Large enough for any UDP response we build (EDNS payload is capped at 4096 by config). */
 const UDP_BUFFER_SIZE = 4096 + 64;
 const TRANSPORT_UDP = 0;
@@ -18,6 +25,11 @@ export class UdpServer {
   private socket: Socket | null = null;
   private readonly ring = Array.from({ length: RING_SIZE }, () => Buffer.alloc(UDP_BUFFER_SIZE));
   private next = 0;
+  /**
+   * Views of slot 0 by length, each made once: send(view, port, address) skips the per-send
+   * slice node:dgram makes when given an offset and length (an allocation per query).
+   */
+  private readonly views: (Buffer | undefined)[] = [];
 
   constructor(
     private readonly responder: Responder,
@@ -31,6 +43,7 @@ export class UdpServer {
     const socket = createSocket({
       type,
       ...(share === 'reusePort' ? { reusePort: true } : {}),
+      recvBufferSize: RECV_BUFFER_SIZE,
       // Addresses here are always numeric: skip dns.lookup() on every send (measured ~10%).
       lookup: (address: string, _family: unknown, cb: (e: Error | null, a: string, f: number) => void) =>
         cb(null, address, type === 'udp6' ? 6 : 4),
@@ -54,9 +67,10 @@ export class UdpServer {
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     const socket = this.socket!;
-    let out = this.ring[this.next];
-    if (socket.getSendQueueCount() >= RING_SIZE - 1) out = Buffer.allocUnsafe(UDP_BUFFER_SIZE);
-    else this.next = (this.next + 1) % RING_SIZE;
+    const queued = socket.getSendQueueCount();
+    if (queued === 0) this.next = 0;
+    else if (queued < RING_SIZE - 1) this.next = (this.next + 1) % RING_SIZE;
+    const out = queued < RING_SIZE - 1 ? this.ring[this.next] : Buffer.allocUnsafe(UDP_BUFFER_SIZE);
     let n = 0;
     try {
       n = this.responder.respond(msg, msg.length, out, false);
@@ -68,7 +82,8 @@ export class UdpServer {
       this.observer.dropped(TRANSPORT_UDP);
       return;
     }
-    socket.send(out, 0, n, rinfo.port, rinfo.address);
+    if (out === this.ring[0]) socket.send(this.views[n] ??= out.subarray(0, n), rinfo.port, rinfo.address);
+    else socket.send(out, 0, n, rinfo.port, rinfo.address);
     this.observer.answered(TRANSPORT_UDP, msg, rinfo.address, rinfo.port);
   }
 

@@ -1,7 +1,7 @@
 import { Answer, Below } from '../answer/answer.js';
 import { compileAnswer } from '../answer/packet.js';
 import { RCODE, TYPE } from '../wire/constants.js';
-import { nameKey, type Name } from '../wire/name.js';
+import { isSubdomain, nameKey, type Name } from '../wire/name.js';
 import type { Zone } from './model.js';
 import { negative, resolve } from './resolve.js';
 import { ZoneTree, type ZoneNode } from './tree.js';
@@ -38,7 +38,8 @@ const ABSENT_LABEL = '\0';
 export function compileZone(zone: Zone): CompiledZone {
   const tree = new ZoneTree(zone);
   const entries = new Map<string, Answer>();
-  const askTypes = [...tree.types, TYPE.ANY];
+  // DS too: a CNAME chain into a delegation point ends in the parent's NODATA for DS, not a referral.
+  const askTypes = [...tree.types, TYPE.ANY, TYPE.DS];
   const variable = (name: Name, type: number, below: Below | null = null): Answer =>
     compileAnswer(name, type, resolve(tree, name, type), true, below);
 
@@ -47,6 +48,8 @@ export function compileZone(zone: Zone): CompiledZone {
   const nxdomain = new Below(new Map(), compileAnswer(absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NXDOMAIN), true));
   const nodata = compileAnswer(absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NOERROR), true, nxdomain);
 
+  const soaNames = soaNameKeys(tree);
+  const below = (name: Name): Below => new Below(new Map(), variable([ABSENT_LABEL, ...name], FALLBACK_TYPE));
   for (const [key, node] of tree.nodes) {
     if (tree.occluded(node.name)) continue;
     const cut = tree.cuts.get(key);
@@ -63,13 +66,39 @@ export function compileZone(zone: Zone): CompiledZone {
     const types = hasCname ? askTypes : node.rrsets.size > 0 ? [...node.rrsets.keys(), TYPE.ANY] : [];
     for (const type of types) entries.set(entryKey(key, type), exact(tree, node.name, type));
     const wildcard = tree.get(['*', ...node.name]);
-    const below = wildcard ? wildcardBelow(tree, wildcard, askTypes, variable) : nxdomain;
-    const fallback = !hasCname && below === nxdomain ? nodata : exact(tree, node.name, FALLBACK_TYPE, below);
+    // The shared negative answers compress the SOA's names against the apex only: a name at or above
+    // the SOA's MNAME or RNAME gets its own (those names then take the query's case, as in NSD).
+    const under = wildcard ? wildcardBelow(tree, wildcard, askTypes, variable) : soaNames.has(key) ? below(node.name) : nxdomain;
+    const fallback = !hasCname && under === nxdomain ? nodata : exact(tree, node.name, FALLBACK_TYPE, under);
     entries.set(entryKey(key, FALLBACK_TYPE), fallback);
+  }
+  // Names in an answer at or below the query's closest encloser take the query's letter case
+  // (compressed into the question, as NSD does). In a referral, those are the NS targets below the
+  // cut: the names on the way down to them get their own referral (the same for every name there).
+  for (const cut of tree.cuts.values()) {
+    if (tree.occluded(cut.name)) continue;
+    for (const d of cut.rrsets.get(TYPE.NS)!.data) {
+      if (d.t !== 'NS') continue;
+      for (let n = d.target; n.length > cut.name.length && isSubdomain(n, cut.name); n = n.slice(1)) {
+        const key = entryKey(nameKey(n), FALLBACK_TYPE);
+        if (!entries.has(key)) entries.set(key, exact(tree, n, FALLBACK_TYPE, below(n)));
+      }
+    }
   }
   let records = 0;
   for (const node of tree.nodes.values()) for (const set of node.rrsets.values()) records += set.data.length;
   return { apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records, entries };
+}
+
+/** Keys of the names below the apex at or above the SOA's MNAME and RNAME. */
+function soaNameKeys(tree: ZoneTree): Set<string> {
+  const keys = new Set<string>();
+  const { mname, rname } = tree.zone.soa.data;
+  for (const n of [mname, rname]) {
+    if (!tree.inZone(n)) continue;
+    for (let i = 0; i < n.length - tree.zone.apex.length; i++) keys.add(nameKey(n.slice(i)));
+  }
+  return keys;
 }
 
 function exact(tree: ZoneTree, name: Name, type: number, below: Below | null = null): Answer {

@@ -27,10 +27,20 @@ function withOwner(set: RRset, owner: Name): RRset {
   return set.owner === owner ? set : { ...set, owner };
 }
 
-/** RFC 8482 §4.2: one RRset stands for ANY; the first of the name (SOA at the apex), as NSD does. */
+/** Types NSD prefers to answer ANY with: common and small (RFC 8482 §4.1 leaves the choice open). */
+const ANY_PREFERRED: readonly number[] = [TYPE.A, TYPE.AAAA, TYPE.SOA, TYPE.MX, TYPE.PTR];
+
+/**
+ * RFC 8482 §4.1: one RRset stands for ANY. As NSD: the name's first A, AAAA, SOA, MX or PTR RRset
+ * in zone order (so SOA at the apex), else its last other RRset.
+ */
 function anyAnswer(node: ZoneNode): RRset | undefined {
-  for (const set of node.rrsets.values()) return set;
-  return undefined;
+  let other: RRset | undefined;
+  for (const set of node.rrsets.values()) {
+    if (ANY_PREFERRED.includes(set.type)) return set;
+    other = set;
+  }
+  return other;
 }
 
 /** The closest encloser's wildcard `*.<encloser>` for a name that does not exist (RFC 4592 §3.3.1). */
@@ -80,6 +90,7 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number): Resolution 
     const exact = qtype === TYPE.ANY ? anyAnswer(node) : node.rrsets.get(qtype);
     if (exact) {
       res.answer.push(withOwner(exact, name));
+      addApexNs(tree, res, qtype);
       break;
     }
     const cname = node.rrsets.get(TYPE.CNAME);
@@ -92,41 +103,50 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number): Resolution 
     if (next.t !== 'CNAME') break;
     name = next.target;
   }
-  addApexNs(tree, res, qtype);
   addAdditional(tree, res);
   return res;
 }
 
 /**
  * Positive answers carry the zone's NS RRset in the authority section, as NSD does by default
- * (RFC 1034 §4.3.2 step 3a leaves it optional); ANY answers and the NS answer itself do not.
+ * (RFC 1034 §4.3.2 step 3a leaves it optional): only when the data asked for was found, so not
+ * after a CNAME chain that leaves the zone or loops; not for ANY or DS (as NSD), nor when the NS
+ * RRset is the answer itself.
  */
 function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
-  if (res.rcode !== RCODE.NOERROR || !res.aa || res.answer.length === 0 || res.authority.length > 0 || qtype === TYPE.ANY) return;
+  if (qtype === TYPE.ANY || qtype === TYPE.DS) return;
   const ns = tree.get(tree.zone.apex)?.rrsets.get(TYPE.NS);
-  if (!ns || res.answer.includes(ns)) return;
+  // Not twice: the answer may hold it already, also at the end of a CNAME chain.
+  if (!ns || res.answer.some((s) => s.type === TYPE.NS && nameKey(s.owner) === tree.apexKey)) return;
   res.authority.push(ns);
   res.optionalAuthority = true;
 }
 
-/** RFC 1034 §4.3.2 step 6 / RFC 1035 §3.3.9: addresses of MX, NS and SRV targets in the zone. */
+/**
+ * RFC 1034 §4.3.2 step 6 / RFC 1035 §3.3.9: addresses of MX, NS and SRV targets in the zone, as
+ * NSD adds them: synthesized from a wildcard when the target does not exist (RFC 4592 §4); for MX
+ * and SRV none at or below a delegation point (that is glue, not our data: only NS gets it); every
+ * A RRset before every AAAA RRset.
+ */
 function addAdditional(tree: ZoneTree, res: Resolution): void {
   const present = new Set(res.answer.map((s) => `${nameKey(s.owner)}/${s.type}`));
+  const byType = new Map<number, RRset[]>([[TYPE.A, []], [TYPE.AAAA, []]]);
   for (const set of [...res.answer, ...res.authority]) {
     for (const d of set.data) {
       const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
-      if (!target) continue;
-      const node = tree.get(target);
+      if (!target || !tree.inZone(target) || (d.t !== 'NS' && tree.cutAbove(target))) continue;
+      const exact = tree.get(target);
+      const node = exact ?? wildcardFor(tree, target);
       if (!node) continue;
-      for (const type of [TYPE.A, TYPE.AAAA]) {
+      for (const [type, list] of byType) {
         const addr = node.rrsets.get(type);
         const id = `${nameKey(target)}/${type}`;
         if (addr && !present.has(id)) {
           present.add(id);
-          res.additional.push(addr);
+          list.push(exact ? addr : withOwner(addr, target));
         }
       }
     }
   }
+  for (const list of byType.values()) res.additional.push(...list);
 }
-

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { makeQuery, query, queryTcp, tcpRaw, udpRaw } from '../helpers/dns.js';
 import { freePort, httpGet, parseMetrics } from '../helpers/ops.js';
-import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { spawnServer, startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
 /** A zone with an answer too big for 512 octets, to see TC=1 counted. */
 function zone(address: string): string {
@@ -93,6 +94,26 @@ describe('ops listener: /metrics, /healthz, /readyz', () => {
     assert.equal(m.get('eclipso_reload_total{source="folder"}'), 2);
     assert.equal(m.get('eclipso_reload_errors_total{source="folder"}'), 1);
     assert.equal(m.get('eclipso_zones_loaded'), 1, 'the last good version stays');
+  });
+});
+
+describe('ops listener port taken', () => {
+  it('stops start-up with exit 1 and says which setting to change', async () => {
+    const blocker = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    const dir = new ZoneDir();
+    dir.write('ops.test.toml', zone('192.0.2.1'));
+    try {
+      const server = spawnServer(dir.path, { args: ['--metrics-port', String(port), '--metrics-host', '127.0.0.1'] });
+      assert.equal(await server.exited, 1);
+      const error = server.logs.find((l) => l.level === 'error');
+      assert.match(String(error?.msg), new RegExp(`cannot listen for metrics on 127\\.0\\.0\\.1:${port}`));
+      assert.match(String(error?.todo), /METRICS_PORT/);
+    } finally {
+      blocker.close();
+      dir.cleanup();
+    }
   });
 });
 

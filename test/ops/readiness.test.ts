@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { freePort, httpGet } from '../helpers/ops.js';
-import { ServerProcess, ZoneDir } from '../helpers/server.js';
-
-const MAIN = new URL('../../../dist/main.js', import.meta.url).pathname;
+import { spawnServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
 /** Enough zone data that the first load takes a noticeable time (~0.5 s here). */
 function writeBigZones(dir: ZoneDir): void {
@@ -12,18 +9,19 @@ function writeBigZones(dir: ZoneDir): void {
   for (let z = 0; z < 40; z++) dir.write(`z${z}.test.toml`, `version = 1.0\n[domain]\ndomain = "z${z}.test"\nactive = true\n${records}`);
 }
 
+/** Starts the server without waiting for it to listen, its ops listener on `ops`. */
+function start(zoneDir: string, ops: number, graceSeconds: number): ServerProcess {
+  return spawnServer(zoneDir, { args: ['--metrics-port', String(ops), '--metrics-host', '127.0.0.1', '--log-ignore', '--shutdown-grace', String(graceSeconds)] });
+}
+
 describe('readiness at start', () => {
   const dir = new ZoneDir();
+  writeBigZones(dir);
   after(() => dir.cleanup());
 
   it('/readyz is 503 until every zone is loaded, /healthz is 200 meanwhile', async () => {
-    writeBigZones(dir);
     const ops = await freePort();
-    const server = new ServerProcess(spawn(process.execPath, [MAIN, '--zone-dir', dir.path, '--port', '0', '--host', '127.0.0.1',
-      '--metrics-port', String(ops), '--metrics-host', '127.0.0.1', '--log-ignore'], {
-      env: { ...process.env, LOG_FORMAT: 'json', WORKERS: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }));
+    const server = start(dir.path, ops, 0);
     try {
       await server.waitFor((l) => l.msg === 'ops listening', 5000);
       const statuses: number[] = [];
@@ -43,5 +41,16 @@ describe('readiness at start', () => {
       await server.stop();
     }
     assert.equal(server.exitCode, 0);
+  });
+
+  it('stopped while the zones load (never ready), it skips the lame duck and exits 0', async () => {
+    const ops = await freePort();
+    const server = start(dir.path, ops, 30);
+    await server.waitFor((l) => l.msg === 'ops listening', 5000);
+    assert.equal((await httpGet(ops, '/readyz')).status, 503);
+    const signalled = Date.now();
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+    assert.ok(Date.now() - signalled < 5000, 'did not wait out the 30 s grace: no load balancer ever sent it queries');
   });
 });

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parseConfig, type Config } from '../../src/config.js';
+import { formatName } from '../../src/wire/name.js';
+import { parseZoneFile } from '../../src/zone/parse.js';
+import { parseYamlDocuments, type Yaml } from '../helpers/yaml.js';
+
+// Offline checks of the deployment files against what Kubernetes, ECS and the server accept:
+// required fields, names that refer to each other, and every environment variable through
+// the server's own configuration parser.
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const read = (path: string): string => readFileSync(ROOT + path, 'utf8');
+// Parsed manifests are walked freely; the assertions themselves check each shape they rely on.
+type Obj = Record<string, any>;
+
+function k8s(file: string): Obj[] {
+  return parseYamlDocuments(read(`deploy/kubernetes/${file}`)) as Obj[];
+}
+
+function envOf(container: Obj): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of container.env as Obj[]) {
+    assert.equal(typeof e.value, 'string', `env ${e.name}: Kubernetes needs a string (quote numbers)`);
+    env[e.name] = e.value;
+  }
+  return env;
+}
+
+/** The server's own parser must accept the settings; returns what it would run with. */
+function serverConfig(env: Record<string, string>): Config {
+  const cli = parseConfig([], env);
+  assert.equal(cli.action, 'run');
+  return (cli as { config: Config }).config;
+}
+
+const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function checkDeployment(d: Obj, all: Obj[]): void {
+  assert.equal(d.apiVersion, 'apps/v1');
+  assert.ok(d.spec.replicas >= 2, 'several replicas');
+  const podLabels = d.spec.template.metadata.labels as Obj;
+  for (const [k, v] of Object.entries(d.spec.selector.matchLabels as Obj)) assert.equal(podLabels[k], v, 'selector matches the pod labels');
+  const pod = d.spec.template.spec as Obj;
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.equal(pod.securityContext.runAsUser, 1000, 'the image user');
+  assert.equal(pod.containers.length, 1);
+  const c = pod.containers[0] as Obj;
+  assert.match(c.name, DNS1123);
+  assert.ok(c.image);
+  assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+  assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+  for (const r of ['requests', 'limits']) assert.ok(c.resources[r].cpu && c.resources[r].memory, `resources.${r}`);
+
+  const config = serverConfig(envOf(c));
+  const ports = new Map((c.ports as Obj[]).map((p) => [p.name as string, p]));
+  for (const p of ports.values()) assert.ok(p.name.length <= 15 && DNS1123.test(p.name), `port name ${p.name}: IANA_SVC_NAME`);
+  assert.equal(ports.get('dns')?.protocol, 'UDP');
+  assert.equal(ports.get('dns-tcp')?.protocol, 'TCP');
+  assert.equal(ports.get('dns')?.containerPort, config.port, 'PORT is the container port');
+  assert.equal(ports.get('dns-tcp')?.containerPort, config.port);
+  assert.equal(ports.get('metrics')?.containerPort, config.metricsPort, 'METRICS_PORT is the probes\' port');
+  assert.equal(config.workers, 1, 'WORKERS set: the default (host cores) ignores the CPU limit');
+
+  assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+  assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+  for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) assert.ok(ports.has(c[probe].httpGet.port), `${probe} port is a named container port`);
+  assert.ok(pod.terminationGracePeriodSeconds * 1000 >= config.shutdownGraceMs + 10_000, 'SIGKILL comes well after the lame duck');
+
+  const volumes = new Map((pod.volumes as Obj[]).map((v) => [v.name as string, v]));
+  for (const m of c.volumeMounts as Obj[]) assert.ok(volumes.has(m.name), `volume ${m.name} exists`);
+  for (const v of volumes.values()) {
+    if (v.configMap) assert.ok(all.some((o) => o.kind === 'ConfigMap' && o.metadata.name === v.configMap.name), `ConfigMap ${v.configMap.name} is defined`);
+  }
+  if (pod.serviceAccountName) assert.ok(all.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === pod.serviceAccountName));
+  if (!config.zoneDir.startsWith('s3://')) {
+    assert.ok((c.volumeMounts as Obj[]).some((m) => m.mountPath === config.zoneDir), 'ZONE_DIR is mounted');
+  }
+}
+
+describe('Kubernetes manifests (deploy/kubernetes)', () => {
+  const files = readdirSync(ROOT + 'deploy/kubernetes').filter((f) => f.endsWith('.yaml'));
+  const base = k8s('kustomization.yaml')[0].resources.flatMap((f: string) => k8s(f)) as Obj[];
+  const s3 = [...k8s('s3-example.yaml'), ...k8s('service.yaml'), ...k8s('pdb.yaml')];
+
+  it('every object has apiVersion, kind and a valid name', () => {
+    for (const f of files.filter((f) => f !== 'kustomization.yaml')) {
+      for (const o of k8s(f)) {
+        assert.ok(o.apiVersion && o.kind, `${f}: apiVersion and kind`);
+        assert.match(o.metadata.name, DNS1123, `${f}: metadata.name`);
+      }
+    }
+  });
+
+  it('the kustomization lists files that exist: ConfigMap, Deployment, Service, PodDisruptionBudget', () => {
+    assert.deepEqual(base.map((o) => o.kind).sort(), ['ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Service']);
+  });
+
+  it('Deployments: replicas, probes, resources, non-root security context, settings the server accepts', () => {
+    checkDeployment(base.find((o) => o.kind === 'Deployment')!, base);
+    checkDeployment(s3.find((o) => o.kind === 'Deployment')!, s3);
+  });
+
+  it('the S3 example runs under a service account with an IAM role, with a writable zone cache', () => {
+    const sa = s3.find((o) => o.kind === 'ServiceAccount')!;
+    assert.match(sa.metadata.annotations['eks.amazonaws.com/role-arn'], /^arn:aws:iam::\d{12}:role\//);
+    const d = s3.find((o) => o.kind === 'Deployment')!;
+    const c = d.spec.template.spec.containers[0];
+    const config = serverConfig(envOf(c));
+    assert.match(config.zoneDir, /^s3:\/\//);
+    const cacheMount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === config.zoneCacheDir);
+    assert.ok(cacheMount && !cacheMount.readOnly, 'ZONE_CACHE_DIR is a writable volume (the root filesystem is read-only)');
+  });
+
+  it('the Service answers on 53 over UDP and TCP, to the pods\' named ports', () => {
+    const svc = base.find((o) => o.kind === 'Service')!;
+    const pod = base.find((o) => o.kind === 'Deployment')!.spec.template;
+    for (const [k, v] of Object.entries(svc.spec.selector as Obj)) assert.equal(pod.metadata.labels[k], v);
+    const names = new Set((pod.spec.containers[0].ports as Obj[]).map((p) => p.name));
+    assert.deepEqual((svc.spec.ports as Obj[]).map((p) => `${p.port}/${p.protocol}`).sort(), ['53/TCP', '53/UDP']);
+    for (const p of svc.spec.ports as Obj[]) assert.ok(names.has(p.targetPort), `targetPort ${p.targetPort}`);
+  });
+
+  it('the PodDisruptionBudget selects the pods and leaves most of them running', () => {
+    const pdb = base.find((o) => o.kind === 'PodDisruptionBudget')!;
+    const d = base.find((o) => o.kind === 'Deployment')!;
+    assert.equal(pdb.apiVersion, 'policy/v1');
+    assert.deepEqual(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels);
+    assert.ok(pdb.spec.maxUnavailable < d.spec.replicas);
+  });
+
+  it('the zone ConfigMap holds zone files the server loads', () => {
+    const cm = base.find((o) => o.kind === 'ConfigMap')!;
+    for (const [file, text] of Object.entries(cm.data as Record<string, string>)) {
+      const zone = parseZoneFile(text, file, file);
+      assert.ok(zone.active, `${file} is served (active = true)`);
+      assert.equal(`${formatName(zone.zone.apex)}toml`, file);
+      assert.ok(zone.zone.records.length > 1);
+    }
+  });
+});
+
+/** Fargate's CPU units → allowed memory (MiB). */
+const FARGATE_MEMORY: Record<string, number[]> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
+  4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
+};
+const TASK_KEYS = ['family', 'taskRoleArn', 'executionRoleArn', 'networkMode', 'containerDefinitions', 'volumes', 'placementConstraints',
+  'requiresCompatibilities', 'cpu', 'memory', 'tags', 'pidMode', 'ipcMode', 'proxyConfiguration', 'ephemeralStorage', 'runtimePlatform'];
+const CONTAINER_KEYS = ['name', 'image', 'repositoryCredentials', 'cpu', 'memory', 'memoryReservation', 'links', 'portMappings', 'essential',
+  'restartPolicy', 'entryPoint', 'command', 'environment', 'environmentFiles', 'mountPoints', 'volumesFrom', 'linuxParameters', 'secrets',
+  'dependsOn', 'startTimeout', 'stopTimeout', 'hostname', 'user', 'workingDirectory', 'disableNetworking', 'privileged',
+  'readonlyRootFilesystem', 'dnsServers', 'dnsSearchDomains', 'extraHosts', 'dockerSecurityOptions', 'interactive', 'pseudoTerminal',
+  'dockerLabels', 'ulimits', 'logConfiguration', 'healthCheck', 'systemControls', 'resourceRequirements', 'firelensConfiguration'];
+
+describe('ECS (deploy/ecs)', () => {
+  const task = JSON.parse(read('deploy/ecs/task-definition.json')) as Obj;
+  const service = JSON.parse(read('deploy/ecs/service.json')) as Obj;
+  const c = task.containerDefinitions[0] as Obj;
+  const env = Object.fromEntries((c.environment as Obj[]).map((e) => [e.name, e.value]));
+
+  it('task definition: only RegisterTaskDefinition fields, awsvpc, Fargate-valid size, task role', () => {
+    for (const k of Object.keys(task)) assert.ok(TASK_KEYS.includes(k), `unknown task definition field ${k}`);
+    for (const k of Object.keys(c)) assert.ok(CONTAINER_KEYS.includes(k), `unknown container definition field ${k}`);
+    assert.equal(task.networkMode, 'awsvpc');
+    assert.ok(task.requiresCompatibilities.includes('FARGATE'));
+    assert.ok(FARGATE_MEMORY[task.cpu]?.includes(Number(task.memory)), `Fargate has no ${task.cpu} CPU / ${task.memory} MiB size`);
+    assert.match(task.taskRoleArn, /^arn:aws:iam::\d{12}:role\//);
+  });
+
+  it('container: ports, health check, logs, settings the server accepts', () => {
+    const config = serverConfig(env);
+    assert.match(config.zoneDir, /^s3:\/\//);
+    const mappings = c.portMappings as Obj[];
+    for (const m of mappings) assert.ok(m.hostPort === undefined || m.hostPort === m.containerPort, 'awsvpc: hostPort equals containerPort');
+    assert.deepEqual(mappings.filter((m) => m.containerPort === config.port).map((m) => m.protocol).sort(), ['tcp', 'udp']);
+    assert.ok(mappings.some((m) => m.containerPort === config.metricsPort && m.protocol === 'tcp'));
+    assert.equal(c.healthCheck.command[0], 'CMD');
+    assert.equal(c.healthCheck.command[2], '/app/dist/ops/healthcheck.js');
+    assert.ok(existsSync(ROOT + 'src/ops/healthcheck.ts'), 'the health check script is part of the build');
+    assert.ok(c.healthCheck.interval >= 5 && c.healthCheck.interval <= 300 && c.healthCheck.timeout >= 2 && c.healthCheck.timeout <= 60);
+    assert.equal(c.logConfiguration.logDriver, 'awslogs');
+    for (const o of ['awslogs-group', 'awslogs-region', 'awslogs-stream-prefix']) assert.ok(c.logConfiguration.options[o], o);
+    assert.ok(c.stopTimeout <= 120 && c.stopTimeout * 1000 >= config.shutdownGraceMs + 10_000, 'stopTimeout covers the lame duck');
+    assert.equal(c.user, '1000:1000');
+    const volumes = new Set((task.volumes as Obj[]).map((v) => v.name));
+    for (const m of c.mountPoints as Obj[]) assert.ok(volumes.has(m.sourceVolume));
+    assert.ok((c.mountPoints as Obj[]).some((m) => m.containerPath === config.zoneCacheDir), 'ZONE_CACHE_DIR is writable');
+  });
+
+  it('service: several tasks behind the load balancer, on the DNS container port', () => {
+    assert.ok(service.desiredCount >= 2);
+    assert.equal(service.taskDefinition, task.family);
+    for (const lb of service.loadBalancers as Obj[]) {
+      assert.equal(lb.containerName, c.name);
+      assert.equal(lb.containerPort, Number(env.PORT));
+    }
+    assert.equal(service.deploymentConfiguration.minimumHealthyPercent, 100, 'new tasks ready before old ones stop');
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+  const lines = dockerfile.split('\n').filter((l) => l && !l.startsWith('#'));
+
+  it('multi-stage, on node:24-alpine by default, without a package manager, so any node image builds it', () => {
+    assert.match(dockerfile, /^ARG BASE=node:(2[4-9]|[3-9]\d)-alpine$/m);
+    assert.ok(lines.filter((l) => l.startsWith('FROM ')).length >= 2);
+    assert.doesNotMatch(lines.join('\n'), /\b(apk|apt-get|yum|dnf)\b/);
+    assert.match(dockerfile, /npm ci --omit=dev/);
+  });
+
+  it('runs as a numeric non-root user, exposes DNS and metrics, has a HEALTHCHECK', () => {
+    const user = lines.filter((l) => l.startsWith('USER ')).at(-1);
+    assert.match(user ?? '', /^USER [1-9]\d*:[1-9]\d*$/, 'numeric, so Kubernetes can verify runAsNonRoot');
+    assert.match(dockerfile, /^EXPOSE 53\/udp 53\/tcp 9153\/tcp$/m);
+    assert.match(dockerfile, /^HEALTHCHECK .*CMD \["node", "\/app\/dist\/ops\/healthcheck.js"\]$/m);
+    for (const l of lines) assert.doesNotMatch(l, /^(USER|EXPOSE|STOPSIGNAL|WORKDIR)\b.*#/, 'no trailing comments on instructions');
+  });
+
+  it('.dockerignore keeps the build context to what the stages copy', () => {
+    const ignore = read('.dockerignore').split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(ignore, ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!src/']);
+  });
+});

@@ -92,6 +92,11 @@ function fitForm(res: Resolution, budget: number, enc: (r: Resolution) => Encode
     for (const set of res.additional) if (set.type === type && !add({ ...cur, additional: [...cur.additional, set] })) dropped = true;
     if (dropped) break;
   }
+  // A referral whose A glue does not fit at all is of little use: TC=1, as NSD (RFC 9471 §3.1 asks
+  // for TC when in-domain glue is left out; NSD applies it to any A glue, and not to AAAA alone).
+  const referral = !res.optionalAuthority && res.authority.some((s) => s.type === TYPE.NS);
+  const hasA = (sets: RRset[]): boolean => sets.some((s) => s.type === TYPE.A);
+  if (referral && hasA(res.additional) && !hasA(cur.additional)) e.packet[2] |= FLAG2_TC;
   return e;
 }
 

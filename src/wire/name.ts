@@ -21,10 +21,12 @@ export function lowerByte(b: number): number {
   return b >= ASCII_UPPER_A && b <= ASCII_UPPER_Z ? b | ASCII_CASE_BIT : b;
 }
 
+const ASCII_UPPER = /[A-Z]/;
+const ASCII_UPPER_RUNS = /[A-Z]+/g;
+
+/** RFC 4343 §3: only A–Z fold (String#toLowerCase alone would fold latin1 letters too). */
 export function lowerLabel(label: string): string {
-  let out = '';
-  for (let i = 0; i < label.length; i++) out += String.fromCharCode(lowerByte(label.charCodeAt(i)));
-  return out;
+  return ASCII_UPPER.test(label) ? label.replace(ASCII_UPPER_RUNS, (run) => run.toLowerCase()) : label;
 }
 
 export function lowerName(name: Name): Name {

@@ -6,9 +6,6 @@ import type { Resolution } from '../zone/resolve.js';
 import type { RRset } from '../zone/tree.js';
 import { Answer, type Below } from './answer.js';
 
-/** One writer for every packet compiled: encode() is synchronous and copies its result out. */
-const writer = new WireWriter(4096);
-
 /** RFC 1035 §4.1.4: a pointer to offset 12, where the question name starts. */
 const QNAME_POINTER = 0xc000 | HEADER_SIZE;
 
@@ -17,8 +14,7 @@ const QNAME_POINTER = 0xc000 | HEADER_SIZE;
  * name: names are compressed only against the body, and the pointers to relocate are listed.
  */
 function encode(qname: Name, qtype: number, res: Resolution, variable: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
-  const w = writer;
-  w.reset();
+  const w = new WireWriter(512);
   const additional = res.additional;
   const count = (sets: RRset[]): number => sets.reduce((n, s) => n + s.data.length, 0);
   w.u16(0);

@@ -56,13 +56,6 @@ export class WireWriter {
     if (offset <= MAX_POINTER_OFFSET && !this.names.has(suffixKey)) this.names.set(suffixKey, offset);
   }
 
-  /** Empties the writer for the next message, keeping its buffer (compile writes millions). */
-  reset(): void {
-    this.pos = 0;
-    this.names.clear();
-    this.pointerSites.length = 0;
-  }
-
   result(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }

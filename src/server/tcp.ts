@@ -6,6 +6,10 @@ import type { QueryObserver } from './observer.js';
 /** RFC 1035 §4.2.2: each message is preceded by a two-octet length. */
 const LENGTH_PREFIX = 2;
 const TRANSPORT_TCP = 1;
+/** Answers written but not yet sent on one connection before we stop reading from it. */
+const MAX_UNSENT = 256 * 1024;
+/** After our FIN, how long a connection may stay open before it is cut. */
+const CLOSE_LINGER_MS = 1000;
 
 export interface TcpLimits {
   /** RFC 7766 §6.2.3: idle connections are closed after a timeout. */
@@ -65,6 +69,12 @@ export class TcpServer {
         this.answer(socket, msg);
       }
       pending = at === pending.length ? Buffer.alloc(0) : pending.subarray(at);
+      // A client that sends without reading must not make us buffer its answers without end:
+      // stop reading until what we wrote has drained (RFC 7766 §6.2.2 lets servers pace clients).
+      if (socket.writableLength > MAX_UNSENT && !socket.isPaused()) {
+        socket.pause();
+        socket.once('drain', () => socket.resume());
+      }
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.sockets.delete(socket));
@@ -93,7 +103,11 @@ export class TcpServer {
   close(): Promise<void> {
     const s = this.server;
     this.server = null;
-    for (const socket of this.sockets) socket.end();
+    for (const socket of this.sockets) {
+      socket.end();
+      // A client that keeps its end open must not hold the shutdown past a stop timeout.
+      setTimeout(() => socket.destroy(), CLOSE_LINGER_MS).unref();
+    }
     return new Promise((resolve) => (s ? s.close(() => resolve()) : resolve()));
   }
 }

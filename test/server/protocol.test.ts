@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as packet from 'dns-packet';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { makeQuery, query, tcpRaw, udpRaw, type Decoded } from '../helpers/dns.js';
 import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
@@ -120,6 +122,23 @@ describe('protocol handling', () => {
     assert.equal((r.additionals ?? []).length, 0);
     const full = decode(await udpRaw(server.port, makeQuery('example.com', 'MX', { edns: 1232 })));
     assert.equal((full.additionals ?? []).filter((a) => a.type === 'AAAA').length, 30);
+  });
+
+  it('stops reading from a TCP client that sends without reading, instead of buffering answers', async () => {
+    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) * 1024;
+    const before = rss();
+    const q = makeQuery('big.example.com', 'TXT');
+    const frame = Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]);
+    // 40,000 queries for a 1.7 KB answer: 68 MB of answers if the server buffered them all.
+    const sock = connect(server.port, '127.0.0.1');
+    sock.pause();
+    await new Promise<void>((resolve) => sock.on('connect', () => resolve()));
+    sock.write(Buffer.concat(Array.from({ length: 40000 }, () => frame)));
+    await new Promise((r) => setTimeout(r, 1500));
+    const grown = rss() - before;
+    sock.destroy();
+    assert.ok(grown < 32 * 2 ** 20, `server RSS grew by ${Math.round(grown / 2 ** 20)} MiB`);
+    assert.equal((await query(server.port, 'example.com', 'A')).rcode, 'NOERROR');
   });
 
   it('answers several pipelined queries on one TCP connection, in order (RFC 7766)', async () => {

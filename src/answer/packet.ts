@@ -1,4 +1,4 @@
-import { CLASS, TYPE, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, UDP_DEFAULT_PAYLOAD } from '../wire/constants.js';
+import { CLASS, EDNS_DEFAULT_PAYLOAD, TYPE, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, UDP_DEFAULT_PAYLOAD } from '../wire/constants.js';
 import { nameKey, writeName, type Name } from '../wire/name.js';
 import { writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
@@ -94,11 +94,36 @@ function fitForm(res: Resolution, budget: number, enc: (r: Resolution) => Encode
   }
   // A referral whose A glue does not fit at all is of little use: TC=1, as NSD (RFC 9471 §3.1 asks
   // for TC when in-domain glue is left out; NSD applies it to any A glue, and not to AAAA alone).
-  const referral = !res.optionalAuthority && res.authority.some((s) => s.type === TYPE.NS);
-  const hasA = (sets: RRset[]): boolean => sets.some((s) => s.type === TYPE.A);
-  if (referral && hasA(res.additional) && !hasA(cur.additional)) e.packet[2] |= FLAG2_TC;
+  if (isReferral(res) && hasA(res.additional) && !hasA(cur.additional)) e.packet[2] |= FLAG2_TC;
   return e;
 }
+
+/**
+ * The answer with as many leading additional RRsets as fit `budget` (found by bisection: sizes grow
+ * with the prefix), the optional authority kept only if it fits with none; null if nothing fits.
+ */
+function prefixForm(res: Resolution, budget: number, enc: (r: Resolution) => Encoded): Encoded | null {
+  let base: Resolution = { ...res, additional: [] };
+  if (enc(base).packet.length > budget) {
+    if (!res.optionalAuthority) return null;
+    base = { ...base, authority: [] };
+    if (enc(base).packet.length > budget) return null;
+  }
+  let lo = 0;
+  let hi = res.additional.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (enc({ ...base, additional: res.additional.slice(0, mid) }).packet.length <= budget) lo = mid;
+    else hi = mid - 1;
+  }
+  const kept = res.additional.slice(0, lo);
+  const e = enc({ ...base, additional: kept });
+  if (isReferral(res) && hasA(res.additional) && !hasA(kept)) e.packet[2] |= FLAG2_TC;
+  return e;
+}
+
+const isReferral = (res: Resolution): boolean => !res.optionalAuthority && res.authority.some((s) => s.type === TYPE.NS);
+const hasA = (sets: RRset[]): boolean => sets.some((s) => s.type === TYPE.A);
 
 /**
  * When even the answer and the required authority do not fit: TC=1 with the RRsets that fit
@@ -118,6 +143,8 @@ function truncatedForms(res: Resolution, enc: (r: Resolution) => Encoded): Encod
 
 /** Bound on the smaller forms kept for one answer. */
 const MAX_FORMS = 32;
+/** Additional RRsets up to which the smaller forms are fitted RRset by RRset, as NSD fills them. */
+const MAX_FITTED_ADDITIONAL = 24;
 
 /**
  * Compiles one answer with its smaller forms, largest first, tried in turn when it does not fit:
@@ -128,7 +155,16 @@ export function compileAnswer(qname: Name, qtype: number, res: Resolution, varia
   const enc = (r: Resolution): Encoded => encode(qname, qtype, r, variable);
   const full = enc(res);
   const smaller: Encoded[] = [];
-  if (!alwaysFits(full, variable) && (res.additional.length > 0 || res.optionalAuthority)) {
+  if (!alwaysFits(full, variable) && res.additional.length > MAX_FITTED_ADDITIONAL) {
+    // Fitting RRset by RRset costs encodes quadratic in the additional section: past a few dozen
+    // RRsets a zone would take seconds to compile, blocking every answer. Such answers get one
+    // form per common limit instead, keeping the leading additional RRsets that fit.
+    for (const limit of [EDNS_DEFAULT_PAYLOAD, UDP_DEFAULT_PAYLOAD]) {
+      const form = prefixForm(res, limit - OPT_SIZE, enc);
+      const last = smaller[smaller.length - 1] ?? full;
+      if (form && form.packet.length < last.packet.length) smaller.push(form);
+    }
+  } else if (!alwaysFits(full, variable) && (res.additional.length > 0 || res.optionalAuthority)) {
     for (let size = full.packet.length; smaller.length < MAX_FORMS;) {
       const form = fitForm(res, size - 1, enc);
       if (!form) break;

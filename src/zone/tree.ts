@@ -37,25 +37,32 @@ export class ZoneTree {
 
   constructor(readonly zone: Zone) {
     this.apexKey = nameKey(zone.apex);
-    this.add(zone.apex, TYPE.SOA, zone.soa.ttl, zone.soa.data);
-    for (const r of zone.records) this.add(r.owner, r.type, r.ttl, r.data);
+    // RDATA already in each RRset, for duplicate checks while the tree is built.
+    const seen = new Map<RRset, Set<string>>();
+    this.add(zone.apex, TYPE.SOA, zone.soa.ttl, zone.soa.data, seen);
+    for (const r of zone.records) this.add(r.owner, r.type, r.ttl, r.data, seen);
     for (const [key, node] of this.nodes) {
       if (key !== this.apexKey && node.rrsets.has(TYPE.NS)) this.cuts.set(key, node);
     }
   }
 
-  private add(owner: Name, type: number, ttl: number, data: RData): void {
+  private add(owner: Name, type: number, ttl: number, data: RData, seen: Map<RRset, Set<string>>): void {
     const node = this.node(owner);
     this.types.add(type);
     const set = node.rrsets.get(type);
     if (!set) {
-      node.rrsets.set(type, { owner: node.name, type, ttl, data: [data] });
+      const created = { owner: node.name, type, ttl, data: [data] };
+      node.rrsets.set(type, created);
+      seen.set(created, new Set([rdataKey(data)]));
       return;
     }
     // RFC 2181 §5.2: one TTL per RRset; the lowest wins. §5: an RRset holds no duplicates.
     set.ttl = Math.min(set.ttl, ttl);
+    const keys = seen.get(set)!;
     const key = rdataKey(data);
-    if (!set.data.some((d) => rdataKey(d) === key)) set.data.push(data);
+    if (keys.has(key)) return;
+    keys.add(key);
+    set.data.push(data);
   }
 
   /** The node for `name`, creating it and its empty non-terminal ancestors. */

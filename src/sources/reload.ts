@@ -19,8 +19,9 @@ export interface ReloadStats {
  * A file that fails leaves the last good version of its zone in service (CoreDNS's rule).
  */
 export class ZoneReloader implements ZoneSink {
-  /** File name → apex key of the zone it serves. */
+  /** File name → apex key of the zone it serves, and back. */
   private readonly files = new Map<string, string>();
+  private readonly owners = new Map<string, string>();
   readonly stats: ReloadStats = { loaded: 0, rejected: 0, removed: 0, lastLoadUnixSeconds: 0 };
 
   constructor(
@@ -37,6 +38,12 @@ export class ZoneReloader implements ZoneSink {
     let parsed;
     try {
       parsed = parseZoneFile(text, origin, fileName);
+      const apexKey = nameKey(parsed.active ? parsed.zone.apex : parsed.apex);
+      const other = this.owners.get(apexKey);
+      if (other !== undefined && other !== fileName) {
+        // Two files for one zone (names differing in case only): the first one keeps it.
+        throw new ZoneFileError([{ origin, message: `zone ${formatName(parsed.active ? parsed.zone.apex : parsed.apex)} is already served from ${other}; remove one of the two files` }]);
+      }
     } catch (e) {
       if (!(e instanceof ZoneFileError)) throw e;
       this.stats.rejected++;
@@ -53,6 +60,7 @@ export class ZoneReloader implements ZoneSink {
     const compiled = compileZone(parsed.zone);
     this.table.install(compiled);
     this.files.set(fileName, compiled.apexKey);
+    this.owners.set(compiled.apexKey, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
     this.log.info('zone loaded', {
@@ -65,25 +73,16 @@ export class ZoneReloader implements ZoneSink {
     return true;
   }
 
+  /** Stops serving the zone this file served, if it served one (a rejected file served none). */
   remove(origin: string, fileName: string, why = 'file removed'): void {
-    const apexKey = this.files.get(fileName) ?? nameKeyOfFile(fileName);
+    const apexKey = this.files.get(fileName);
+    if (apexKey === undefined) return;
     this.files.delete(fileName);
-    const zone = apexKey === undefined ? undefined : this.table.remove(apexKey);
+    this.owners.delete(apexKey);
+    const zone = this.table.remove(apexKey);
     if (zone) {
       this.stats.removed++;
       this.log.info('zone removed', { zone: formatName(zone.apex), file: origin, why });
     }
-  }
-
-  get fileNames(): string[] {
-    return [...this.files.keys()];
-  }
-}
-
-function nameKeyOfFile(fileName: string): string | undefined {
-  try {
-    return nameKey(fileName.slice(0, -ZONE_FILE_SUFFIX.length).split('.'));
-  } catch {
-    return undefined;
   }
 }

@@ -68,6 +68,16 @@ describe('live reload from the zone folder', () => {
     assert.deepEqual(await answerOf(server.port, 'www.one.test'), ['www.one.test 3600 A 192.0.2.12']);
   });
 
+  it('rejects a second file for the same zone, and removing it leaves the zone served', async () => {
+    const rejected = server.next('zone rejected');
+    dir.write('ONE.test.toml', zoneText('one.test', '192.0.2.99'));
+    await server.waitFor((l) => l.level === 'error' && /zone one\.test\. is already served from one\.test\.toml; remove one of the two files/.test(l.msg));
+    await rejected;
+    dir.remove('ONE.test.toml');
+    await new Promise((r) => setTimeout(r, 400)); // past the debounce: the removal has been seen
+    assert.deepEqual(await answerOf(server.port, 'www.one.test'), ['www.one.test 3600 A 192.0.2.12']);
+  });
+
   it('stops serving a removed file\'s zone: REFUSED, as for any name we do not serve', async () => {
     dir.remove('two.test.toml');
     await eventually(async () => assert.equal((await query(server.port, 'www.two.test', 'A')).rcode, 'REFUSED'));

@@ -9,6 +9,8 @@ export type Fields = Record<string, string | number | boolean | undefined>;
 /** Pending query lines at most; beyond that they are dropped (and counted). */
 const MAX_PENDING_QUERY_LINES = 10_000;
 const FLUSH_INTERVAL_MS = 200;
+/** Beyond this much unread output, query lines are dropped instead of queued in memory. */
+const MAX_UNWRITTEN_BYTES = 4 * 2 ** 20;
 
 export class Logger {
   private pending: string[] = [];
@@ -19,6 +21,8 @@ export class Logger {
     private readonly format: 'json' | 'text',
     private readonly debugOn: boolean,
     private readonly write: (s: string) => void = (s) => process.stdout.write(s),
+    /** Bytes written but not yet taken by the reader of stdout (a pipe may not keep up). */
+    private readonly backlog: () => number = () => process.stdout.writableLength,
   ) {}
 
   line(level: Level, msg: string, fields: Fields = {}): string {
@@ -55,7 +59,7 @@ export class Logger {
 
   /** Queues a per-query line; written in batches. */
   query(fields: Fields): void {
-    if (this.pending.length >= MAX_PENDING_QUERY_LINES) {
+    if (this.pending.length >= MAX_PENDING_QUERY_LINES || this.backlog() > MAX_UNWRITTEN_BYTES) {
       this.droppedQueryLines++;
       return;
     }

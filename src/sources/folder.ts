@@ -1,9 +1,17 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { ZoneReloader } from './reload.js';
 import type { ZoneSink, ZoneSource } from './source.js';
+
+/** How often to check that ZONE_DIR is still the folder being watched. */
+const REPLACED_CHECK_MS = 2000;
+
+async function folderId(dir: string): Promise<string> {
+  const st = await stat(dir);
+  return `${st.dev}:${st.ino}`;
+}
 
 /** Quiet time after the last event for a file before it is read: editors write in several steps. */
 const DEBOUNCE_MS = 100;
@@ -23,6 +31,9 @@ export class FolderSource implements ZoneSource {
   /** Reloads run one after another, in event order. */
   private queue: Promise<void> = Promise.resolve();
   private sink: ZoneSink | null = null;
+  /** Device and inode of the folder being watched; null while it is missing. */
+  private watchedId: string | null = null;
+  private checker: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dir: string,
@@ -34,11 +45,36 @@ export class FolderSource implements ZoneSource {
   async start(sink: ZoneSink): Promise<void> {
     this.sink = sink;
     await this.rescan();
+    this.watchFolder(await folderId(this.dir));
+    this.checker = setInterval(() => void this.checkReplaced(), REPLACED_CHECK_MS).unref();
+  }
+
+  private watchFolder(id: string): void {
+    this.watchedId = id;
+    this.watcher?.close();
     this.watcher = watch(this.dir, { persistent: false }, (_event, file) => this.schedule(file ? String(file) : null));
     this.watcher.on('error', (e) => this.log.error('zone folder watch failed; restart to resume live reload', { dir: this.dir, error: e.message }));
   }
 
+  /**
+   * fs.watch follows the folder it opened: a folder moved away and made anew (or a symlink to it
+   * switched) would go unwatched. Seen here, the new one is watched and read.
+   */
+  private async checkReplaced(): Promise<void> {
+    const id = await folderId(this.dir).catch(() => null);
+    if (id === this.watchedId) return;
+    if (id === null) {
+      if (this.watchedId !== null) this.log.error('zone folder is gone; the loaded zones stay in service', { dir: this.dir, todo: 'restore the folder: it is picked up again' });
+      this.watchedId = null;
+      return;
+    }
+    this.log.warn('zone folder was replaced; watching the new one', { dir: this.dir });
+    this.watchFolder(id);
+    this.schedule(null);
+  }
+
   async stop(): Promise<void> {
+    if (this.checker) clearInterval(this.checker);
     this.watcher?.close();
     this.watcher = null;
     for (const t of this.timers.values()) clearTimeout(t);

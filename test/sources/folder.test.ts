@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { renameSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lines, query } from '../helpers/dns.js';
@@ -87,5 +87,16 @@ describe('live reload from the zone folder', () => {
   it('stops serving a zone switched to active = false', async () => {
     dir.write('one.test.toml', '[domain]\ndomain = "one.test"\nactive = false\n');
     await eventually(async () => assert.equal((await query(server.port, 'www.one.test', 'A')).rcode, 'REFUSED'));
+  });
+
+  it('follows a zone folder that was moved away and made anew', async () => {
+    renameSync(dir.path, `${dir.path}.old`);
+    mkdirSync(dir.path);
+    dir.write('three.test.toml', zoneText('three.test', '192.0.2.3'));
+    await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.three.test'), ['www.three.test 3600 A 192.0.2.3']), 8000);
+    // Later changes in the new folder are seen too: it is the one watched now.
+    dir.write('three.test.toml', zoneText('three.test', '192.0.2.33'));
+    await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.three.test'), ['www.three.test 3600 A 192.0.2.33']));
+    rmSync(`${dir.path}.old`, { recursive: true, force: true });
   });
 });

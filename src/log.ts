@@ -53,9 +53,6 @@ export class Logger {
     this.log('error', msg, fields);
   }
 
-  get debugEnabled(): boolean {
-    return this.debugOn;
-  }
 
   /** Queues a per-query line; written in batches. */
   query(fields: Fields): void {

@@ -1,4 +1,6 @@
-import { CLASS, EDNS_DEFAULT_PAYLOAD, TYPE, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, UDP_DEFAULT_PAYLOAD } from '../wire/constants.js';
+import {
+  CLASS, EDNS_DEFAULT_PAYLOAD, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TYPE, UDP_DEFAULT_PAYLOAD,
+} from '../wire/constants.js';
 import { nameKey, writeName, type Name } from '../wire/name.js';
 import { writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
@@ -54,8 +56,7 @@ function encode(qname: Name, qtype: number, res: Resolution, variable: boolean):
   return { packet: w.result(), qEnd, relocs };
 }
 
-/** OPT RR we may append (RFC 6891 §6.1.2) and the longest question a query can bring. */
-const OPT_SIZE = 11;
+/** The longest question a query can bring: a 255-octet name, QTYPE and QCLASS. */
 const LONGEST_QUESTION = MAX_NAME_LENGTH + 4;
 
 /**
@@ -64,7 +65,7 @@ const LONGEST_QUESTION = MAX_NAME_LENGTH + 4;
  */
 function alwaysFits(e: { packet: Buffer; qEnd: number }, variable: boolean): boolean {
   const size = variable ? e.packet.length - e.qEnd + HEADER_SIZE + LONGEST_QUESTION : e.packet.length;
-  return size + OPT_SIZE <= UDP_DEFAULT_PAYLOAD;
+  return size + OPT_RR_SIZE <= UDP_DEFAULT_PAYLOAD;
 }
 
 type Encoded = ReturnType<typeof encode>;
@@ -160,7 +161,7 @@ export function compileAnswer(qname: Name, qtype: number, res: Resolution, varia
     // RRsets a zone would take seconds to compile, blocking every answer. Such answers get one
     // form per common limit instead, keeping the leading additional RRsets that fit.
     for (const limit of [EDNS_DEFAULT_PAYLOAD, UDP_DEFAULT_PAYLOAD]) {
-      const form = prefixForm(res, limit - OPT_SIZE, enc);
+      const form = prefixForm(res, limit - OPT_RR_SIZE, enc);
       const last = smaller[smaller.length - 1] ?? full;
       if (form && form.packet.length < last.packet.length) smaller.push(form);
     }

@@ -1,6 +1,6 @@
 import {
   CLASS, EDNS_DO, FLAG2_AA, FLAG2_QR, FLAG2_RD, FLAG2_TC, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
-  OPCODE, RCODE, TYPE, UDP_DEFAULT_PAYLOAD,
+  OPCODE, OPT_RR_SIZE, RCODE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
 import { lowerByte } from '../wire/name.js';
 import type { Answer } from './answer.js';
@@ -11,8 +11,6 @@ interface Latin1Slicer {
   latin1Slice(start: number, end: number): string;
 }
 
-/** Bytes of the OPT RR we append: root, TYPE, CLASS, TTL, RDLENGTH (RFC 6891 §6.1.2). */
-const OPT_SIZE = 11;
 /** The largest message TCP's two-octet length prefix can frame (RFC 1035 §4.2.2). */
 export const TCP_MAX_MESSAGE = 65535;
 /** Extended DNS Errors (RFC 8914 §4): option code and the info codes we give with REFUSED. */
@@ -111,7 +109,7 @@ export class Responder {
     const answer = this.lookup(n, qtype);
     if (answer === undefined) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, EDE_NOT_AUTHORITATIVE);
 
-    const extra = edns ? OPT_SIZE : 0;
+    const extra = edns ? OPT_RR_SIZE : 0;
     let a: Answer = answer;
     while (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
     let len: number;
@@ -132,11 +130,12 @@ export class Responder {
     out[1] = q[1];
     // RFC 1035 §4.1.1: RD is copied; RA, Z, AD and CD stay clear (we are not a resolver), as in NSD.
     out[2] |= q[2] & FLAG2_RD;
-    // QCLASS * (RFC 1035 §3.2.5): as NSD, the IN data, not authoritative, and only the answer
-    // section when there is no error to explain.
-    if (anyClass) {
+    // QCLASS * (RFC 1035 §3.2.5): as NSD, the IN data without authority: no AA, no SOA for a
+    // negative answer, only the answer section for a positive one; a referral stays one.
+    if (anyClass && !lastQuery.truncated) {
+      const referral = (out[2] & FLAG2_AA) === 0;
       out[2] &= ~FLAG2_AA;
-      if ((out[3] & 0xf) === RCODE.NOERROR && !lastQuery.truncated) len = answerOnly(out, qEnd);
+      if (!referral) len = answerOnly(out, qEnd);
     }
     lastQuery.rcode = out[3] & 0xf;
     return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
@@ -229,12 +228,12 @@ function appendOpt(out: Buffer, at: number, payload: number, extendedRcode: numb
   const ar = ((out[10] << 8) | out[11]) + 1;
   out[10] = ar >> 8;
   out[11] = ar & 0xff;
-  if (ede === EDE_NONE) return at + OPT_SIZE;
+  if (ede === EDE_NONE) return at + OPT_RR_SIZE;
   // RDLENGTH 6: OPTION-CODE, OPTION-LENGTH 2, INFO-CODE (RFC 8914 §2).
   out[at + 10] = 6;
-  out.writeUInt32BE((EDE_OPTION << 16) | 2, at + OPT_SIZE);
-  out.writeUInt16BE(ede, at + OPT_SIZE + 4);
-  return at + OPT_SIZE + 6;
+  out.writeUInt32BE((EDE_OPTION << 16) | 2, at + OPT_RR_SIZE);
+  out.writeUInt16BE(ede, at + OPT_RR_SIZE + 4);
+  return at + OPT_RR_SIZE + 6;
 }
 
 /** Offset past the name at `p` (labels ending in a root label or a pointer), or -1 if malformed. */

@@ -68,4 +68,5 @@ export const UDP_DEFAULT_PAYLOAD = 512;
 export const EDNS_DEFAULT_PAYLOAD = 1232;
 /** RFC 6891 §6.1.2: the OPT TTL field carries EXTENDED-RCODE, VERSION and the DO bit. */
 export const EDNS_DO = 0x8000;
-export const EDNS_VERSION = 0;
+/** An OPT RR without options: root owner, TYPE, CLASS, TTL, RDLENGTH (RFC 6891 §6.1.2). */
+export const OPT_RR_SIZE = 11;

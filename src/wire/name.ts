@@ -52,10 +52,6 @@ export function nameKey(name: Name): string {
   return wireString(lowerName(name));
 }
 
-export function nameEquals(a: Name, b: Name): boolean {
-  return a.length === b.length && nameKey(a) === nameKey(b);
-}
-
 /** True when `name` is `ancestor` or lies below it. */
 export function isSubdomain(name: Name, ancestor: Name): boolean {
   if (ancestor.length > name.length) return false;

@@ -112,11 +112,6 @@ const CODECS = new Map<number, Codec>([
   }],
 ]);
 
-/** The type number of a RDATA value. */
-export function rdataType(d: RData): number {
-  return d.t === 'OPAQUE' ? d.type : TYPE[d.t];
-}
-
 /** Writes RDLENGTH and RDATA (RFC 1035 §3.2.1), patching the length afterwards. */
 export function writeRData(w: WireWriter, d: RData, compress: boolean): void {
   const lenAt = w.pos;

@@ -58,6 +58,11 @@ function resolveType(v: unknown): ServedType | string {
   return `type ${JSON.stringify(v)}`;
 }
 
+/** "an A record", "a CNAME record". */
+function article(t: ServedType): string {
+  return /^[AEIOU]/.test(t) ? 'an' : 'a';
+}
+
 function isServed(t: string): t is ServedType {
   return (SERVED_TYPES as readonly string[]).includes(t);
 }
@@ -99,7 +104,7 @@ function rdata(t: ServedType, raw: Record<string, unknown>, report: Report): RDa
     return strings && { t, strings };
   }
   if (typeof v !== 'string') {
-    report('address', v === undefined ? `missing; a ${t} record needs an address` : `must be a quoted string`);
+    report('address', v === undefined ? `missing; ${article(t)} ${t} record needs an address` : `must be a quoted string`);
     return undefined;
   }
   try {
@@ -160,7 +165,7 @@ export function buildRecord(
   }
   for (const f of ['preference', 'priority', 'weight', 'port', 'flags', 'tag']) {
     if (raw[f] !== undefined && !EXTRA_FIELDS[resolved].includes(f)) {
-      report(f, `a ${resolved} record has no ${f}; remove it${f === 'preference' ? ' or set type = "MX"' : ''}`);
+      report(f, `${article(resolved)} ${resolved} record has no ${f}; remove it${f === 'preference' ? ' or set type = "MX"' : ''}`);
     }
   }
   const klass = raw.class ?? defaults.class;

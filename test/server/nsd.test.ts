@@ -93,7 +93,8 @@ describe('answers are the ones NSD gives for the same zones', () => {
       ['two OPTs', Buffer.concat([header(0x0100, 1, 2), question, opt(0, 0), opt(0, 0)])],
       ['AXFR over UDP', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d0000fc0001', 'hex')])],
       ['class ANY', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d00000600ff', 'hex')])],
-      ['class ANY, NXDOMAIN', Buffer.concat([header(0x0100, 1), Buffer.from('036e6f7065076578616d706c6503636f6d00000100ff', 'hex')])],
+      ['class ANY, NXDOMAIN', Buffer.concat([header(0x0100, 1), Buffer.from('046e6f7065076578616d706c6503636f6d00000100ff', 'hex')])],
+      ['class ANY, referral', Buffer.concat([header(0x0100, 1), Buffer.from('036c6162076578616d706c6503636f6d00000100ff', 'hex')])],
       ['class ANY, NODATA', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d00002c00ff', 'hex')])],
       ['class CH', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d0000060003', 'hex')])],
     ];

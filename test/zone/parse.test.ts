@@ -113,7 +113,7 @@ describe('a zone file with problems', () => {
       'zones/example.com.toml:10: record 2: preference: "ten" is not a whole number from 0 to 65535; write e.g. preference = 10',
       'zones/example.com.toml:14: record 3: type: type "HINFO" is not served; use one of A, AAAA, NS, CNAME, PTR, MX, TXT, SRV, CAA (or its number)',
       'zones/example.com.toml:18: record 4: adress: unknown field; the fields here are domain, type, class, ttl, address, preference, priority, weight, port, flags, tag',
-      'zones/example.com.toml:17: record 4: address: missing; a A record needs an address',
+      'zones/example.com.toml:17: record 4: address: missing; an A record needs an address',
     ]);
   });
 
@@ -136,7 +136,7 @@ describe('a zone file with problems', () => {
     const text = '[domain]\ndomain = "example.com"\n[[records]]\nttl = -1\npreference = 5\naddress = "192.0.2.1"\n' +
       '[[records]]\ntype = "SRV"\naddress = "sip.example.com"\n[[records]]\ntype = "TXT"\naddress = ["' + 'y'.repeat(256) + '"]\n';
     assert.deepEqual(problems(text), [
-      'zones/example.com.toml:5: record 1: preference: a A record has no preference; remove it or set type = "MX"',
+      'zones/example.com.toml:5: record 1: preference: an A record has no preference; remove it or set type = "MX"',
       'zones/example.com.toml:4: record 1: ttl: -1 is not a whole number from 0 to 2147483647; write e.g. ttl = 3600',
       'zones/example.com.toml:7: record 2: port: missing; an SRV record needs port = <0–65535>',
       'zones/example.com.toml:12: record 3: address: string 1 is 256 octets; each string in the array must be at most 255 (or give one string and it is split for you)',

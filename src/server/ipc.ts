@@ -21,8 +21,12 @@ export interface ZoneText {
 }
 
 export type ToWorker =
-  /** The answer to `hello`: how to listen, and every zone file the primary holds now. */
-  | { eclipso: 'start'; lead: boolean; host: string; port: number; share: ShareMode; files: ZoneText[] }
+  /**
+   * The answer to `hello`: how to listen, and every zone file the primary holds now. The lead
+   * worker logs zone changes; `replacement` says these files were logged already, by its
+   * predecessor.
+   */
+  | { eclipso: 'start'; lead: boolean; replacement: boolean; host: string; port: number; share: ShareMode; files: ZoneText[] }
   | ({ eclipso: 'upsert' } & ZoneText)
   | { eclipso: 'remove'; origin: string; fileName: string }
   /** Asks for the worker's numbers for /metrics. */

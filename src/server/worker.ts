@@ -32,8 +32,9 @@ export function runWorker(config: Config, log: Logger): void {
   const onMessage = async (m: ToWorker): Promise<void> => {
     switch (m.eclipso) {
       case 'start': {
-        reloader = new ZoneReloader(table, m.lead ? log : quiet);
+        reloader = new ZoneReloader(table, m.lead && !m.replacement ? log : quiet);
         for (const f of m.files) reloader.upsert(f.origin, f.fileName, f.text);
+        if (m.lead) reloader.logTo(log);
         dns = new DnsServer(table, observer, config, log);
         try {
           await send({ eclipso: 'ready', port: await dns.listen(m.host, m.port, m.share) });

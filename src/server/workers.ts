@@ -22,6 +22,7 @@ import type { Logger } from '../log.js';
 import { sourceLabel } from '../ops/collect.js';
 import type { ServerSnapshot } from '../ops/metrics.js';
 import { sumQuerySnapshots } from '../ops/snapshot.js';
+import type { ReloadStats } from '../sources/reload.js';
 import type { SourceStats, ZoneSink } from '../sources/source.js';
 import { parseZoneFile } from '../zone/parse.js';
 import { ZoneFileError } from '../zone/problem.js';
@@ -58,6 +59,8 @@ export class WorkerPool implements ZoneSink {
   private nextId = 1;
   private readonly waiting = new Map<number, (s: ServerSnapshot) => void>();
   private lastReceived = 0;
+  /** Counted here, not taken from a worker: a replaced worker starts from zero. */
+  private readonly reload: ReloadStats = { loaded: 0, rejected: 0, removed: 0, lastLoadUnixSeconds: 0 };
 
   constructor(private readonly config: Config, private readonly log: Logger) {
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
@@ -82,13 +85,19 @@ export class WorkerPool implements ZoneSink {
       if (!(e instanceof ZoneFileError)) throw e;
       ok = false;
     }
-    if (ok) this.files.set(fileName, { origin, fileName, text });
+    if (ok) {
+      this.files.set(fileName, { origin, fileName, text });
+      this.reload.loaded++;
+      this.reload.lastLoadUnixSeconds = Date.now() / 1000;
+    } else {
+      this.reload.rejected++;
+    }
     this.broadcast({ eclipso: 'upsert', origin, fileName, text });
     return ok;
   }
 
   remove(origin: string, fileName: string): void {
-    this.files.delete(fileName);
+    if (this.files.delete(fileName)) this.reload.removed++;
     this.broadcast({ eclipso: 'remove', origin, fileName });
   }
 
@@ -130,7 +139,7 @@ export class WorkerPool implements ZoneSink {
         // In cluster mode the configured port is the shared handle's key (port 0 included);
         // with SO_REUSEPORT a new worker must bind the port the first one got.
         worker.send({
-          eclipso: 'start', lead: slot.index === 0, host: this.host, share: this.share,
+          eclipso: 'start', lead: slot.index === 0, replacement: slot.everReady, host: this.host, share: this.share,
           port: this.share === 'reusePort' ? this.port : this.config.port, files: [...this.files.values()],
         } satisfies ToWorker);
         slot.synced = true;
@@ -169,7 +178,7 @@ export class WorkerPool implements ZoneSink {
     setTimeout(() => this.stopping || this.fork(slot), delay);
   }
 
-  /** Every ready worker's numbers, summed; zones, records and reload counts from one worker. */
+  /** Every ready worker's numbers, summed; zones and records from one worker; reloads counted here. */
   async snapshot(sourceStats?: SourceStats): Promise<ServerSnapshot> {
     const ask = (s: Slot): Promise<ServerSnapshot | null> => new Promise((resolve) => {
       const id = this.nextId++;
@@ -191,7 +200,7 @@ export class WorkerPool implements ZoneSink {
       zones: one?.zones ?? 0,
       records: one?.records ?? 0,
       source: sourceLabel(this.config.zoneDir),
-      reload: one?.reload ?? { loaded: 0, rejected: 0, removed: 0, lastLoadUnixSeconds: 0 },
+      reload: { ...this.reload },
       sourceStats,
       logDroppedLines: parts.reduce((n, p) => n + p.logDroppedLines, 0),
     };

@@ -26,8 +26,13 @@ export class ZoneReloader implements ZoneSink {
 
   constructor(
     private readonly table: AnswerTable,
-    private readonly log: Logger,
+    private log: Logger,
   ) {}
+
+  /** Where zone loads, rejections and removals are logged from now on. */
+  logTo(log: Logger): void {
+    this.log = log;
+  }
 
   static isZoneFile(fileName: string): boolean {
     return fileName.endsWith(ZONE_FILE_SUFFIX) && !fileName.startsWith('.') && fileName.length > ZONE_FILE_SUFFIX.length;

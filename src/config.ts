@@ -49,7 +49,7 @@ const OPTIONS: Option[] = [
   { key: 'logDebug', env: 'ECLIPSO_LOG_DEBUG', flag: '--log-debug', kind: 'bool', help: 'debug logs' },
   { key: 'logFormat', env: 'LOG_FORMAT', flag: '--log-format', kind: 'format', help: 'json (one object per line) or text (default json)' },
   { key: 'ednsMaxPayload', env: 'EDNS_MAX_PAYLOAD', flag: '--edns-max-payload', kind: 'int', min: UDP_DEFAULT_PAYLOAD, max: 4096, help: `largest UDP answer with EDNS (default ${EDNS_DEFAULT_PAYLOAD})` },
-  { key: 'tcpIdleTimeoutMs', env: 'TCP_IDLE_TIMEOUT', flag: '--tcp-idle-timeout', kind: 'seconds', help: 'close idle TCP connections after this many seconds (default 10)' },
+  { key: 'tcpIdleTimeoutMs', env: 'TCP_IDLE_TIMEOUT', flag: '--tcp-idle-timeout', kind: 'seconds', min: 1, help: 'close idle TCP connections after this many seconds (default 10)' },
   { key: 'tcpMaxConnections', env: 'TCP_MAX_CONNECTIONS', flag: '--tcp-max-connections', kind: 'int', min: 1, max: 1_000_000, help: 'open TCP connections at most (default 1000)' },
   { key: 'workers', env: 'WORKERS', flag: '--workers', kind: 'int', min: 1, max: 1024, help: 'processes answering on the port (default: available cores)' },
   { key: 's3SyncSeconds', env: 'S3_SYNC_RETRY', flag: '--s3-sync-retry', kind: 'int', min: 1, max: 86400, help: 'S3 resync period in seconds (default 60)' },
@@ -102,6 +102,7 @@ function convert(opt: Option, raw: string, source: string): Config[keyof Config]
       const v = Number(raw);
       if (opt.kind === 'seconds') {
         if (v > 86400) bad('must be at most 86400 seconds');
+        if (opt.min !== undefined && v < opt.min) bad(`must be at least ${opt.min} second${opt.min === 1 ? '' : 's'}`);
         return Math.round(v * 1000);
       }
       const min = opt.kind === 'port' ? 0 : (opt.min ?? 0);

@@ -34,6 +34,13 @@ async function run(config: Config): Promise<void> {
   if (config.logFormat === 'text') process.stdout.write(BANNER + '\n');
   log.info('starting eclipso', { version: VERSION, zoneDir: config.zoneDir, port: config.port, host: config.host });
 
+  // Checked before any zone is loaded: a bad HOST is a configuration error like any other.
+  const host = (await lookup(config.host).catch(() => null))?.address;
+  if (!host) {
+    process.stderr.write(`eclipso: HOST=${JSON.stringify(config.host)}: not an address or a name this machine resolves; use 0.0.0.0, :: or one of its addresses\n`);
+    process.exit(EXIT_CONFIG);
+  }
+
   const table = new AnswerTable();
   const reloader = new ZoneReloader(table, log);
   const zones = source(config, log);
@@ -62,11 +69,9 @@ async function run(config: Config): Promise<void> {
   }
   log.info('zones ready', { zones: pool ? pool.zoneFiles : table.zoneCount, source: zones.description });
 
-  const host = (await lookup(config.host).catch(() => null))?.address;
-  if (!host) fail(log, `HOST ${config.host} is not an address this machine has`, 'use 0.0.0.0, :: or one of its addresses');
   dns = pool ?? new DnsServer(table, observer, config, log);
   try {
-    await dns.listen(host!, config.port);
+    await dns.listen(host, config.port);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EACCES') fail(log, `no permission to bind port ${config.port}`, 'run with PORT=5353 (or --port 5353), or allow it: sysctl net.ipv4.ip_unprivileged_port_start=53 (per container; Docker sets 0)');

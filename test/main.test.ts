@@ -30,6 +30,8 @@ describe('command line', () => {
     ['an unknown flag', ['--prot', '53'], {}, /unknown option --prot; see --help/],
     ['a flag without its value', ['--zone-dir'], {}, /--zone-dir needs a value/],
     ['a bad boolean', [], { ECLIPSO_LOG_IGNORE: 'maybe' }, /ECLIPSO_LOG_IGNORE="maybe": must be 1 or 0/],
+    ['a HOST this machine cannot resolve', ['--host', 'no.such.host.invalid'], {}, /HOST="no\.such\.host\.invalid": not an address or a name this machine resolves/],
+    ['an idle timeout of zero', [], { TCP_IDLE_TIMEOUT: '0' }, /TCP_IDLE_TIMEOUT="0": must be at least 1 second/],
   ];
   for (const [what, args, env, message] of bad) {
     it(`stops with exit 2 and names ${what}`, () => {

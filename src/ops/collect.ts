@@ -2,13 +2,14 @@ import type { AnswerTable } from '../answer/table.js';
 import type { Logger } from '../log.js';
 import type { QueryCounters } from '../server/observer.js';
 import type { ZoneReloader } from '../sources/reload.js';
+import { isS3Url } from '../sources/s3-location.js';
 import type { ZoneSource } from '../sources/source.js';
 import type { ServerSnapshot } from './metrics.js';
 import { snapshotQueries } from './snapshot.js';
 
 /** The `source` label: which storage engine ZONE_DIR names. */
 export function sourceLabel(zoneDir: string): string {
-  return zoneDir.startsWith('s3://') ? 's3' : 'folder';
+  return isS3Url(zoneDir) ? 's3' : 'folder';
 }
 
 export interface LocalState {

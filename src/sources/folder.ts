@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,8 +27,9 @@ export class FolderSource implements ZoneSource {
   readonly description: string;
   private watcher: FSWatcher | null = null;
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** Text last handed to the sink per file: unchanged files are not recompiled. */
-  private readonly texts = new Map<string, string>();
+  /** Digest of the text last handed to the sink per file (not the text: 1M records would keep
+   *  60 MB of it): unchanged files are not recompiled. */
+  private readonly digests = new Map<string, string>();
   /** Reloads run one after another, in event order. */
   private queue: Promise<void> = Promise.resolve();
   private sink: ZoneSink | null = null;
@@ -102,7 +104,7 @@ export class FolderSource implements ZoneSource {
   private async rescan(): Promise<void> {
     const names = (await readdir(this.dir)).filter((f) => ZoneReloader.isZoneFile(f));
     const present = new Set(names);
-    for (const f of [...this.texts.keys()]) if (!present.has(f)) await this.reload(f);
+    for (const f of [...this.digests.keys()]) if (!present.has(f)) await this.reload(f);
     for (const f of names.sort()) await this.reload(f);
   }
 
@@ -117,11 +119,12 @@ export class FolderSource implements ZoneSource {
         this.log.error('cannot read zone file; the loaded version stays in service', { file: path, error: (e as Error).message });
         return;
       }
-      if (this.texts.delete(file)) this.sink!.remove(path, file);
+      if (this.digests.delete(file)) this.sink!.remove(path, file);
       return;
     }
-    if (this.texts.get(file) === text) return;
-    this.texts.set(file, text);
+    const digest = createHash('sha256').update(text).digest('base64');
+    if (this.digests.get(file) === digest) return;
+    this.digests.set(file, digest);
     this.sink!.upsert(path, file, text);
   }
 }

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { formatRData, type RData } from '../../src/wire/rdata.js';
 import { typeName } from '../../src/wire/constants.js';
 import type { Zone } from '../../src/zone/model.js';
 import { makeQuery, udpRaw } from './dns.js';
+import { freePort } from './ops.js';
 
 /** A character-string in master-file form: printable ASCII as is, the rest as \DDD (RFC 1035 §5.1). */
 function charString(b: Uint8Array): string {
@@ -28,14 +28,6 @@ export function masterFile(zone: Zone): string {
   const out = [`${formatName(zone.apex)} ${soa.ttl} IN SOA ${formatRData(soa.data)}`];
   for (const r of zone.records) out.push(`${formatName(r.owner)} ${r.ttl} IN ${typeName(r.type)} ${rdataText(r.data)}`);
   return out.join('\n') + '\n';
-}
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 export interface Nsd {

@@ -10,7 +10,8 @@
  */
 export class Answer {
   constructor(
-    readonly packet: Buffer,
+    /** Moved into its zone's buffer when the zone is served (src/answer/arena.ts). */
+    public packet: Buffer,
     /** Offset just past the question section. */
     readonly qEnd: number,
     readonly relocs: Uint16Array | null,

@@ -5,11 +5,9 @@ import {
 import { lowerByte } from '../wire/name.js';
 import type { Answer } from './answer.js';
 import type { AnswerTable } from './table.js';
-
-/** Buffer's internal latin1 slicer: one string, no encoding dispatch. Present in every Node.js. */
-interface Latin1Slicer {
-  latin1Slice(start: number, end: number): string;
-}
+import { inlineLengthAt, KEY_TYPE_OCTETS } from './arena.js';
+import { hashBytes, type KeyIndex } from './keyindex.js';
+import { FALLBACK_TYPE } from '../zone/compile.js';
 
 /** The largest message TCP's two-octet length prefix can frame (RFC 1035 §4.2.2). */
 export const TCP_MAX_MESSAGE = 65535;
@@ -34,12 +32,11 @@ export const lastQuery = {
  * Answers one query from the compiled table. Writes the response into `out` and returns its
  * length, or 0 when the query must be dropped (shorter than a header, or a response itself).
  * `maxPayload` is the largest UDP payload we offer (RFC 6891 §6.2.5); `tcp` lifts the size limit.
- * Nothing here allocates except the lookup key string.
+ * Nothing here allocates.
  */
 export class Responder {
   /** The lower-cased question name followed by two type octets: the lookup key's bytes. */
   private readonly key = Buffer.alloc(MAX_NAME_LENGTH + 2);
-  private readonly keySlicer = this.key as unknown as Latin1Slicer;
 
   constructor(
     private readonly table: AnswerTable,
@@ -106,26 +103,29 @@ export class Responder {
       limit = asked < UDP_DEFAULT_PAYLOAD ? UDP_DEFAULT_PAYLOAD : asked > this.maxPayload ? this.maxPayload : asked;
     }
 
-    const answer = this.lookup(n, qtype);
-    if (answer === undefined) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, EDE_NOT_AUTHORITATIVE);
-
+    // The usual answer is copied straight from its zone's buffer; the Answer object is for the rest.
     const extra = edns ? OPT_RR_SIZE : 0;
-    let a: Answer = answer;
-    while (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
-    let len: number;
-    if (a.packet.length - a.qEnd + qEnd + extra > limit) {
-      // RFC 2181 §9: what does not fit is not sent; TC=1 asks the client to retry over TCP.
-      a.packet.copy(out, 0, 0, HEADER_SIZE);
-      out.fill(0, 6, HEADER_SIZE);
-      q.copy(out, HEADER_SIZE, HEADER_SIZE, qEnd);
-      out[2] |= FLAG2_TC;
-      len = qEnd;
-      lastQuery.truncated = true;
-    } else {
-      len = place(a, q, qEnd, out);
-      // A smaller form compiled with TC=1 keeps the RRsets that fit whole (RFC 2181 §9, as NSD).
-      lastQuery.truncated = (out[2] & FLAG2_TC) !== 0;
+    const slot = this.find(n, qtype);
+    let len = slot < 0 ? 0 : placeInline(this.table.index, slot, q, qEnd, out, limit - extra);
+    if (len === 0) {
+      const answer = slot >= 0 ? this.table.index.answerOf(slot) : this.below(n, qtype);
+      if (answer === undefined) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, EDE_NOT_AUTHORITATIVE);
+      let a: Answer = answer;
+      while (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
+      if (a.packet.length - a.qEnd + qEnd + extra > limit) {
+        // RFC 2181 §9: what does not fit is not sent; TC=1 asks the client to retry over TCP.
+        a.packet.copy(out, 0, 0, HEADER_SIZE);
+        out.fill(0, 6, HEADER_SIZE);
+        q.copy(out, HEADER_SIZE, HEADER_SIZE, qEnd);
+        out[2] |= FLAG2_TC;
+        len = qEnd;
+      } else {
+        len = place(a, q, qEnd, out);
+      }
     }
+    // Set above when nothing fit, or compiled in: a smaller form with TC=1 keeps the RRsets that
+    // fit whole (RFC 2181 §9, as NSD).
+    lastQuery.truncated = (out[2] & FLAG2_TC) !== 0;
     out[0] = q[0];
     out[1] = q[1];
     // RFC 1035 §4.1.1: RD is copied; RA, Z, AD and CD stay clear (we are not a resolver), as in NSD.
@@ -141,23 +141,32 @@ export class Responder {
     return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
   }
 
-  /** Exact (name, type), then the name's fallback, then the closest encloser's `below`. */
-  private lookup(n: number, qtype: number): Answer | undefined {
+  /** The slot of the exact (name, type) entry, else of the name's fallback (type 0); -1 if neither. */
+  private find(n: number, qtype: number): number {
     const key = this.key;
-    const end = n + 2;
+    const index = this.table.index;
+    const end = n + KEY_TYPE_OCTETS;
     key[n] = qtype >> 8;
     key[n + 1] = qtype & 0xff;
-    const answers = this.table.answers;
-    const exact = answers.get(this.keySlicer.latin1Slice(0, end));
-    if (exact !== undefined) return exact;
-    key[n] = 0;
-    key[n + 1] = 0;
-    const fallback = answers.get(this.keySlicer.latin1Slice(0, end));
-    if (fallback !== undefined) return fallback;
+    const exact = index.find(key, 0, end, hashBytes(key, 0, end));
+    if (exact >= 0) return exact;
+    key[n] = FALLBACK_TYPE >> 8;
+    key[n + 1] = FALLBACK_TYPE & 0xff;
+    return index.find(key, 0, end, hashBytes(key, 0, end));
+  }
+
+  /**
+   * For a name with no entry, after find(): the closest encloser's answer for names below it that
+   * do not exist; undefined when no served zone holds the name.
+   */
+  private below(n: number, qtype: number): Answer | undefined {
+    const key = this.key;
+    const index = this.table.index;
+    const end = n + KEY_TYPE_OCTETS;
     for (let off = key[0] + 1; off < n; off += key[off] + 1) {
-      const encloser = answers.get(this.keySlicer.latin1Slice(off, end));
-      if (encloser !== undefined) {
-        const below = encloser.below!;
+      const encloser = index.find(key, off, end, hashBytes(key, off, end));
+      if (encloser >= 0) {
+        const below = index.answerOf(encloser).below!;
         return below.byType.get(qtype) ?? below.other;
       }
     }
@@ -210,6 +219,23 @@ function place(a: Answer, q: Buffer, qEnd: number, out: Buffer): number {
     out[at + 1] = ptr & 0xff;
   }
   return packet.length + delta;
+}
+
+/**
+ * Copies the inline packet of the entry in `slot` (src/answer/arena.ts) behind the query's own
+ * question when it fits in `room` octets; returns its length, or 0 when there is none or it does
+ * not fit. An inline packet answers only its own name: its question is as long as the query's.
+ */
+function placeInline(index: KeyIndex, slot: number, q: Buffer, qEnd: number, out: Buffer, room: number): number {
+  const bytes = index.bytesOf(slot);
+  const at = inlineLengthAt(bytes, index.offsetOf(slot));
+  const len = (bytes[at] << 8) | bytes[at + 1];
+  if (len === 0 || len > room) return 0;
+  const p = at + 2;
+  copyBytes(bytes, p, p + HEADER_SIZE, out, 0);
+  copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
+  copyBytes(bytes, p + qEnd, p + len, out, qEnd);
+  return len;
 }
 
 /** Appends our OPT RR, with an EDE option unless `ede` is EDE_NONE, and counts it in ARCOUNT. */

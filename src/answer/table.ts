@@ -1,47 +1,25 @@
 import { TYPE } from '../wire/constants.js';
-import type { Answer } from './answer.js';
 import type { CompiledZone } from '../zone/compile.js';
-
-/** Length of the query type appended to a name's wire form in a key. */
-const TYPE_OCTETS = 2;
+import { entryKey, KEY_TYPE_OCTETS, packZone, type PackedZone } from './arena.js';
+import { KeyIndex } from './keyindex.js';
 
 function nameOfKey(key: string): string {
-  return key.slice(0, key.length - TYPE_OCTETS);
+  return key.slice(0, key.length - KEY_TYPE_OCTETS);
+}
+
+/** A zone as the table keeps it: packed (src/answer/arena.ts), with its id in the index. */
+export interface ServedZone extends Omit<CompiledZone, 'entries'>, PackedZone {
+  readonly id: number;
 }
 
 /**
- * A zone as the table keeps it: its keys and answers in two flat arrays rather than the compiler's
- * Map, which costs about three times as much per entry (1M records went over 1 GiB of RSS).
- */
-export interface ServedZone extends Omit<CompiledZone, 'entries'> {
-  readonly keys: string[];
-  readonly values: Answer[];
-}
-
-/** Reused to copy keys: see served(). */
-const scratch = Buffer.alloc(1024) as Buffer & { latin1Slice(start: number, end: number): string };
-
-function served(zone: CompiledZone): ServedZone {
-  const { entries, ...rest } = zone;
-  const keys: string[] = [];
-  const values: Answer[] = [];
-  for (const [k, a] of entries) {
-    // A compiled key is a rope (name + type octets, 56 bytes of V8 objects over the name); a flat
-    // copy costs about half, the largest saving per record after the answers themselves.
-    keys.push(scratch.latin1Slice(0, scratch.write(k, 'latin1')));
-    values.push(a);
-  }
-  return { ...rest, keys, values };
-}
-
-/**
- * All served answers in one Map keyed by (name, type), across zones. A name belongs to the deepest
+ * All served answers in one index keyed by (name, type), across zones. A name belongs to the deepest
  * zone that contains it (zones may nest: example.com and sub.example.com). Installing or removing
  * a zone touches only that zone's keys (and a parent's keys under it), and happens in one
  * synchronous step, so no query ever sees half a zone.
  */
 export class AnswerTable {
-  readonly answers = new Map<string, Answer>();
+  readonly index = new KeyIndex();
   private readonly zones = new Map<string, ServedZone>();
   /**
    * Name key → how many served zones lie strictly below it; absent when none (the usual case).
@@ -84,17 +62,15 @@ export class AnswerTable {
   }
 
   private unlink(zone: ServedZone): void {
-    const { keys, values } = zone;
-    for (let i = 0; i < keys.length; i++) if (this.answers.get(keys[i]) === values[i]) this.answers.delete(keys[i]);
+    for (let i = 0; i < zone.values.length; i++) this.index.unlink(zone.id, i);
   }
 
   /** Links the keys of `zone` whose names no deeper zone holds. */
   private link(zone: ServedZone): void {
-    const { keys, values } = zone;
     // No zone below it: every name is its own, no need to look for a deeper owner (1M-record loads).
     const alone = !this.nested.has(zone.apexKey);
-    for (let i = 0; i < keys.length; i++) {
-      if (alone || this.keyOwner(keys[i]) === zone) this.answers.set(keys[i], values[i]);
+    for (let i = 0; i < zone.values.length; i++) {
+      if (alone || this.keyOwner(entryKey(zone.bytes, zone.offsets[i])) === zone) this.index.link(zone.id, i);
     }
   }
 
@@ -112,17 +88,21 @@ export class AnswerTable {
 
   /** Swaps in a compiled zone, replacing any previous version of it whole. */
   install(compiled: CompiledZone): void {
-    const zone = served(compiled);
+    const { entries, ...rest } = compiled;
+    const packed = packZone(compiled);
+    const zone: ServedZone = { ...rest, ...packed, id: this.index.attach(packed) };
     const old = this.zones.get(zone.apexKey);
-    if (old) this.unlink(old);
+    if (old) {
+      this.unlink(old);
+      this.index.detach(old.id);
+    }
     this.zones.set(zone.apexKey, zone);
     if (!old) {
       for (const k of AnswerTable.ancestors(zone.apexKey)) this.nested.set(k, (this.nested.get(k) ?? 0) + 1);
       // A new child zone takes over its names from any parent zone.
       for (const p of this.parents(zone.apexKey)) {
-        for (let i = 0; i < p.keys.length; i++) {
-          const k = p.keys[i];
-          if (this.answers.get(k) === p.values[i] && this.keyOwner(k) !== p) this.answers.delete(k);
+        for (let i = 0; i < p.values.length; i++) {
+          if (this.index.holds(p.id, i) && this.keyOwner(entryKey(p.bytes, p.offsets[i])) !== p) this.index.unlink(p.id, i);
         }
       }
     }
@@ -134,6 +114,7 @@ export class AnswerTable {
     const zone = this.zones.get(apexKey);
     if (!zone) return undefined;
     this.unlink(zone);
+    this.index.detach(zone.id);
     this.zones.delete(apexKey);
     for (const k of AnswerTable.ancestors(apexKey)) {
       const n = this.nested.get(k)! - 1;

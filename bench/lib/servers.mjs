@@ -89,8 +89,8 @@ export function jsonField(line, msg, field) {
  * Eclipso with per-query logging off (ECLIPSO_LOG_IGNORE=1: the seed's default is to log every
  * query, which is not what is measured here). Resolves once it listens, with its port.
  */
-export async function startEclipso({ zoneDir, core, workers = 1, port = 0, gc = true }) {
-  const args = [...(gc ? ['--trace-gc'] : []), MAIN, '--zone-dir', zoneDir, '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '0'];
+export async function startEclipso({ zoneDir, core, workers = 1, port = 0, gc = true, main = MAIN }) {
+  const args = [...(gc ? ['--trace-gc'] : []), main, '--zone-dir', zoneDir, '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '0'];
   const [cmd, argv] = pinned(core, process.execPath, args);
   const started = performance.now();
   const child = new Child('eclipso', spawn(cmd, argv, {

@@ -4,7 +4,7 @@
  * bounded in time and stops by itself.
  *
  *   node bench/run.mjs [--quick] [--only=throughput,latency,memory,respond,workers,reload,scale]
- *                      [--tool=dnsperf|node] [--rate=20000] [--out=FILE.md]
+ *                      [--tool=dnsperf|node] [--rate=20000] [--nsd=no] [--out=FILE.md]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { HAS_DNSPERF, runLoad, runProbe } from './lib/load.mjs';
 import { reloadUnderLoad, workerScaling } from './lib/multicore.mjs';
 import { CORES, CPU_MODEL, cpuNs, rssBytes } from './lib/proc.mjs';
 import { fmt, median, progress, ratio, table } from './lib/report.mjs';
+import { HAS_NSD, startNsd } from './lib/nsd.mjs';
 import { respondCost } from './lib/respond.mjs';
 import { scale } from './lib/scale.mjs';
 import { ask, HAS_TASKSET, startBaseline, startEclipso } from './lib/servers.mjs';
@@ -29,6 +30,8 @@ const TOOL = opts.tool ?? (HAS_DNSPERF ? 'dnsperf' : 'node');
 /** The fixed offered rate for CPU per query: the anchors' 20,000 qps. */
 const RATE = Number(opts.rate ?? 20000);
 const REPS = QUICK ? 1 : 3;
+/** NSD beside Eclipso at the fixed rate, when installed (`--nsd=no` leaves it out). */
+const WITH_NSD = HAS_NSD && opts.nsd !== 'no';
 const RATE_SECONDS = QUICK ? 2 : 5;
 const SAT_SECONDS = QUICK ? 2 : 4;
 const GC_QUERIES = QUICK ? 200_000 : 1_000_000;
@@ -51,40 +54,49 @@ async function measured(server, load) {
 
 async function throughput(eclipso, data) {
   const rows = [];
-  for (const w of WORKLOADS) {
-    const file = data.files[w];
-    const reply = await ask(eclipso.port, loadQueries(file)[0]);
-    const baseline = await startBaseline({ reply, core: SERVER_CORE });
-    const cpu = { eclipso: [], baseline: [] };
-    const sat = { eclipso: [], baseline: [] };
-    const satCpu = { eclipso: [], baseline: [] };
-    try {
-      for (let rep = 0; rep < REPS; rep++) {
-        // Interleaved, alternating who goes first: drift on a shared machine hits both alike.
-        const order = rep % 2 ? [['baseline', baseline], ['eclipso', eclipso]] : [['eclipso', eclipso], ['baseline', baseline]];
-        for (const [name, s] of order) {
-          const r = await measured(s, () => runLoad({ port: s.port, file, seconds: RATE_SECONDS, rate: RATE, core: LOAD_CORE, tool: TOOL }));
-          cpu[name].push(r.cpuUs);
-          progress(`${w} ${name} @${RATE} qps: ${fmt(r.cpuUs)} µs CPU/query, lost ${r.lost}`);
-        }
-        for (const [name, s] of order) {
-          const r = await measured(s, () => runLoad({ port: s.port, file, seconds: SAT_SECONDS, core: LOAD_CORE, tool: TOOL }));
-          sat[name].push(r.qps);
-          satCpu[name].push(r.cpuUs);
-          progress(`${w} ${name} saturated: ${fmt(r.qps)} qps, ${fmt(r.cpuUs)} µs CPU/query, lost ${r.lost}`);
-        }
-      }
-    } finally {
-      await baseline.stop();
-    }
-    const c = { e: median(cpu.eclipso), b: median(cpu.baseline) };
-    const q = { e: median(sat.eclipso), b: median(sat.baseline) };
-    const sc = { e: median(satCpu.eclipso), b: median(satCpu.baseline) };
-    rows.push([w, fmt(c.e), fmt(c.b), `**${ratio(c.e, c.b)}**`, fmt(q.e), fmt(q.b), ratio(q.e, q.b), fmt(sc.e), fmt(sc.b), ratio(sc.e, sc.b)]);
+  const nsd = WITH_NSD ? await startNsd({ zoneDir: data.zones, dir: join(dir, 'nsd'), core: SERVER_CORE }) : null;
+  try {
+    for (const w of WORKLOADS) rows.push(await workloadThroughput(w, eclipso, nsd, data.files[w]));
+  } finally {
+    await nsd?.stop();
   }
-  out.push(`### Throughput (${TOOL}; CPU per query at a fixed ${RATE} qps for ${RATE_SECONDS} s, and at saturation for ${SAT_SECONDS} s; medians of ${REPS} interleaved runs)`,
-    table(['workload', 'Eclipso µs/query', 'baseline µs/query', 'CPU ratio', 'Eclipso QPS', 'baseline QPS', 'QPS ratio',
+  out.push(`### Throughput (${TOOL}; CPU per query at a fixed ${RATE} qps for ${RATE_SECONDS} s, and at saturation for ${SAT_SECONDS} s; medians of ${REPS} interleaved runs${nsd ? '; NSD at the fixed rate only' : ''})`,
+    table(['workload', 'Eclipso µs/query', 'baseline µs/query', 'CPU ratio', ...(nsd ? ['NSD µs/query', 'Eclipso ÷ NSD'] : []), 'Eclipso QPS', 'baseline QPS', 'QPS ratio',
       'saturated Eclipso µs/query', 'saturated baseline µs/query', 'saturated CPU ratio'], rows));
+}
+
+async function workloadThroughput(w, eclipso, nsd, file) {
+  const reply = await ask(eclipso.port, loadQueries(file)[0]);
+  const baseline = await startBaseline({ reply, core: SERVER_CORE });
+  const fixed = [['eclipso', eclipso], ['baseline', baseline], ...(nsd ? [['nsd', nsd]] : [])];
+  const saturated = fixed.slice(0, 2);
+  const cpu = { eclipso: [], baseline: [], nsd: [] };
+  const sat = { eclipso: [], baseline: [] };
+  const satCpu = { eclipso: [], baseline: [] };
+  try {
+    for (let rep = 0; rep < REPS; rep++) {
+      // Interleaved, alternating who goes first: drift on a shared machine hits all alike.
+      const flip = (xs) => (rep % 2 ? [...xs].reverse() : xs);
+      for (const [name, s] of flip(fixed)) {
+        const r = await measured(s, () => runLoad({ port: s.port, file, seconds: RATE_SECONDS, rate: RATE, core: LOAD_CORE, tool: TOOL }));
+        cpu[name].push(r.cpuUs);
+        progress(`${w} ${name} @${RATE} qps: ${fmt(r.cpuUs)} µs CPU/query, lost ${r.lost}`);
+      }
+      for (const [name, s] of flip(saturated)) {
+        const r = await measured(s, () => runLoad({ port: s.port, file, seconds: SAT_SECONDS, core: LOAD_CORE, tool: TOOL }));
+        sat[name].push(r.qps);
+        satCpu[name].push(r.cpuUs);
+        progress(`${w} ${name} saturated: ${fmt(r.qps)} qps, ${fmt(r.cpuUs)} µs CPU/query, lost ${r.lost}`);
+      }
+    }
+  } finally {
+    await baseline.stop();
+  }
+  const c = { e: median(cpu.eclipso), b: median(cpu.baseline), n: median(cpu.nsd) };
+  const q = { e: median(sat.eclipso), b: median(sat.baseline) };
+  const sc = { e: median(satCpu.eclipso), b: median(satCpu.baseline) };
+  return [w, fmt(c.e), fmt(c.b), `**${ratio(c.e, c.b)}**`, ...(nsd ? [fmt(c.n), ratio(c.e, c.n)] : []),
+    fmt(q.e), fmt(q.b), ratio(q.e, q.b), fmt(sc.e), fmt(sc.b), ratio(sc.e, sc.b)];
 }
 
 async function latency(eclipso, data) {

@@ -36,6 +36,8 @@ const INLINE_MAX = 128;
 export const ENTRY_KEY_AT = 1;
 /** Octets of the query type after the name in a key. */
 export const KEY_TYPE_OCTETS = 2;
+/** Octets of the inline packet length field (L). */
+export const INLINE_LENGTH_OCTETS = 2;
 
 /** Offset of entry `o`'s inline packet length field (the packet follows it). */
 export function inlineLengthAt(bytes: Uint8Array, o: number): number {
@@ -64,7 +66,7 @@ export function packZone(zone: CompiledZone): PackedZone {
   const belows = new Set<Below>();
   let size = 0;
   for (const [key, a] of zone.entries) {
-    size += ENTRY_KEY_AT + key.length + 2;
+    size += ENTRY_KEY_AT + key.length + INLINE_LENGTH_OCTETS;
     collect(a, answers, belows);
   }
   for (const a of answers) size += a.packet.length;
@@ -88,7 +90,7 @@ export function packZone(zone: CompiledZone): PackedZone {
     // A packet for this name alone follows its key, inline or not: the Answer's view points there.
     const own = a.relocs === null && !placed.has(a);
     bytes.writeUInt16BE(own && a.packet.length <= INLINE_MAX ? a.packet.length : 0, at);
-    at = own ? move(a, at + 2) : at + 2;
+    at = own ? move(a, at + INLINE_LENGTH_OCTETS) : at + INLINE_LENGTH_OCTETS;
   }
   for (const a of answers) if (!placed.has(a)) at = move(a, at);
   return { bytes, offsets, values };

@@ -5,7 +5,7 @@ import {
 import { lowerByte } from '../wire/name.js';
 import type { Answer } from './answer.js';
 import type { AnswerTable } from './table.js';
-import { inlineLengthAt, KEY_TYPE_OCTETS } from './arena.js';
+import { INLINE_LENGTH_OCTETS, inlineLengthAt, KEY_TYPE_OCTETS } from './arena.js';
 import { hashBytes, type KeyIndex } from './keyindex.js';
 import { FALLBACK_TYPE } from '../zone/compile.js';
 
@@ -231,7 +231,7 @@ function placeInline(index: KeyIndex, slot: number, q: Buffer, qEnd: number, out
   const at = inlineLengthAt(bytes, index.offsetOf(slot));
   const len = (bytes[at] << 8) | bytes[at + 1];
   if (len === 0 || len > room) return 0;
-  const p = at + 2;
+  const p = at + INLINE_LENGTH_OCTETS;
   copyBytes(bytes, p, p + HEADER_SIZE, out, 0);
   copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
   copyBytes(bytes, p + qEnd, p + len, out, qEnd);

@@ -88,9 +88,9 @@ export class AnswerTable {
 
   /** Swaps in a compiled zone, replacing any previous version of it whole. */
   install(compiled: CompiledZone): void {
-    const { entries, ...rest } = compiled;
+    const { apex, apexKey, serial, records } = compiled;
     const packed = packZone(compiled);
-    const zone: ServedZone = { ...rest, ...packed, id: this.index.attach(packed) };
+    const zone: ServedZone = { apex, apexKey, serial, records, ...packed, id: this.index.attach(packed) };
     const old = this.zones.get(zone.apexKey);
     if (old) {
       this.unlink(old);

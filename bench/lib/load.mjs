@@ -29,12 +29,13 @@ function num(text, label) {
 const SATURATION_OUTSTANDING = 200;
 
 /**
- * Offers `rate` qps (0: as fast as answers come back) from `file` for `seconds`.
- * Resolves with { sent, completed, lost, qps, avgLatencyMs, tool }.
+ * Offers `rate` qps (0: as fast as answers come back) from `file` for `seconds`, from `clients`
+ * source ports (dnsperf's -c; our generator always uses a few). Resolves with
+ * { sent, completed, lost, qps, avgLatencyMs, tool }.
  */
-export async function runLoad({ port, file, seconds, rate = 0, core, tool = HAS_DNSPERF ? 'dnsperf' : 'node' }) {
+export async function runLoad({ port, file, seconds, rate = 0, core, clients = 1, tool = HAS_DNSPERF ? 'dnsperf' : 'node' }) {
   if (tool === 'dnsperf') {
-    const args = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-t', '2', '-q', String(SATURATION_OUTSTANDING)];
+    const args = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-t', '2', '-q', String(SATURATION_OUTSTANDING), '-c', String(clients)];
     if (rate > 0) args.push('-Q', String(rate));
     const out = await run(...pinned(core, 'dnsperf', args));
     return {

@@ -1,7 +1,9 @@
 /**
  * Multi-core figures: scaling from 1 to 2 workers (WORKERS), and zero lost queries while zones
  * are reloaded under load. Nothing pinned here: the workers need every core, and on a 2-core
- * machine the load generator shares them, so these figures are lower bounds.
+ * machine the load generator shares them, so these figures are lower bounds. The load comes from
+ * CLIENTS source ports: with SO_REUSEPORT (Node.js 22.12+) the kernel picks a worker per client
+ * address and port, so one port would keep every query on one worker.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { runLoad } from './load.mjs';
 import { startEclipso } from './servers.mjs';
 
 const REPS = 3;
+const CLIENTS = 8;
 
 export async function workerScaling({ data, seconds, tool }) {
   const qps = { 1: [], 2: [] };
@@ -20,7 +23,7 @@ export async function workerScaling({ data, seconds, tool }) {
       const server = await startEclipso({ zoneDir: data.zones, workers, gc: false });
       try {
         const c0 = cpuNs(server.pid);
-        const r = await runLoad({ port: server.port, file: data.files.mix, seconds, tool });
+        const r = await runLoad({ port: server.port, file: data.files.mix, seconds, clients: CLIENTS, tool });
         cpu[workers].push((cpuNs(server.pid) - c0) / 1000 / r.completed);
         qps[workers].push(r.qps);
         progress(`workers=${workers} saturated: ${fmt(r.qps)} qps, lost ${r.lost}`);
@@ -31,7 +34,7 @@ export async function workerScaling({ data, seconds, tool }) {
   }
   const row = (w) => [w, fmt(median(qps[w])), fmt(median(cpu[w])), ratio(median(qps[w]), median(qps[1]))];
   return [
-    `### Multi-core (mix workload, saturated, ${tool} unpinned sharing the cores; median of ${REPS} interleaved ${seconds} s runs; CPU includes the primary)`,
+    `### Multi-core (mix workload, saturated, ${tool} from ${CLIENTS} source ports, unpinned, sharing the cores; median of ${REPS} interleaved ${seconds} s runs; CPU includes the primary)`,
     table(['WORKERS', 'QPS', 'server µs CPU/query', 'QPS vs 1 worker'], [row(1), row(2)]),
   ];
 }
@@ -49,7 +52,7 @@ export async function reloadUnderLoad({ data, seconds, rate, tool, core }) {
       writeFileSync(file, original.replace('203.100.1.1"', `203.100.1.${reloads % 2 ? 9 : 1}"`));
     }, 250);
     try {
-      const r = await runLoad({ port: server.port, file: data.files.mix, seconds, rate, core: workers === 1 ? core : undefined, tool });
+      const r = await runLoad({ port: server.port, file: data.files.mix, seconds, rate, core: workers === 1 ? core : undefined, clients: CLIENTS, tool });
       progress(`reload under load, workers=${workers}: ${reloads} rewrites, ${r.completed} answered, ${r.lost} lost`);
       rows.push([workers, rate, reloads, fmt(r.sent), fmt(r.completed), r.lost]);
     } finally {

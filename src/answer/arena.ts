@@ -1,3 +1,4 @@
+import { MAX_NAME_LENGTH } from '../wire/constants.js';
 import type { CompiledZone } from '../zone/compile.js';
 import type { Answer, Below } from './answer.js';
 
@@ -14,10 +15,12 @@ import type { Answer, Below } from './answer.js';
  *   key (N + 2 octets)  the lower-cased wire name and the query type (0: the name's fallback)
  *   L (2 octets)        length of the inline packet; 0 when the answer must be taken from values[i]
  *   packet              the answer, when it is only ever sent for this name (no relocations) and
- *                       no other entry placed it first; inline (L octets) when at most INLINE_MAX
+ *                       no other entry placed it first: inline when at most INLINE_MAX octets (L is
+ *                       its length), else still here but reached through its Answer (L is 0)
  * Then every other packet of the zone (smaller forms, answers that serve many names). Every Answer
  * of the zone has its packet moved here: one copy of the bytes, and no 8 KiB pool chunk kept alive
- * by a few stray packets.
+ * by a few stray packets. So a compiled zone is packed once: packing it again would move its
+ * Answers' packets to the new buffer, under the first one's feet.
  */
 export interface PackedZone {
   readonly bytes: Buffer;
@@ -29,7 +32,8 @@ export interface PackedZone {
  * The longest packet kept inline. The hot path copies an inline packet with a byte loop (no view
  * object to allocate), about 1 ns an octet slower than TypedArray#set: past two cache lines or so
  * that costs more than the misses saved (in-process respond() for TXT, 160 octets: 300 ns inline,
- * 145 ns through its Answer).
+ * 145 ns through its Answer). With an OPT RR it still fits the smallest UDP limit (512), so an
+ * inline packet never needs a smaller form.
  */
 const INLINE_MAX = 128;
 /** Octets before an entry's key: the name length. */
@@ -39,14 +43,14 @@ export const KEY_TYPE_OCTETS = 2;
 /** Octets of the inline packet length field (L). */
 export const INLINE_LENGTH_OCTETS = 2;
 
-/** Offset of entry `o`'s inline packet length field (the packet follows it). */
-export function inlineLengthAt(bytes: Uint8Array, o: number): number {
+/** The end of the key of the entry at `o`: where its inline length field (L) starts. */
+export function keyEnd(bytes: Uint8Array, o: number): number {
   return o + ENTRY_KEY_AT + bytes[o] + KEY_TYPE_OCTETS;
 }
 
-/** Entry `o`'s key as a latin1 string (for the slow paths that compare names as strings). */
-export function entryKey(bytes: Buffer, o: number): string {
-  return bytes.toString('latin1', o + ENTRY_KEY_AT, inlineLengthAt(bytes, o));
+/** The key of the entry at `o` as a latin1 string (for the slow paths that compare names as strings). */
+export function keyOfEntry(bytes: Buffer, o: number): string {
+  return bytes.toString('latin1', o + ENTRY_KEY_AT, keyEnd(bytes, o));
 }
 
 /** Every Answer reachable from `a`: its smaller forms and what it gives names below. */
@@ -85,6 +89,8 @@ export function packZone(zone: CompiledZone): PackedZone {
   for (const [key, a] of zone.entries) {
     offsets[values.length] = at;
     values.push(a);
+    // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
+    if (key.length - KEY_TYPE_OCTETS > MAX_NAME_LENGTH) throw new RangeError(`name of ${key.length - KEY_TYPE_OCTETS} octets in ${zone.apexKey}`);
     bytes[at] = key.length - KEY_TYPE_OCTETS;
     at += ENTRY_KEY_AT + bytes.write(key, at + ENTRY_KEY_AT, 'latin1');
     // A packet for this name alone follows its key, inline or not: the Answer's view points there.

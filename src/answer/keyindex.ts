@@ -1,4 +1,4 @@
-import { ENTRY_KEY_AT, inlineLengthAt, type PackedZone } from './arena.js';
+import { ENTRY_KEY_AT, keyEnd, type PackedZone } from './arena.js';
 import type { Answer } from './answer.js';
 
 /**
@@ -41,7 +41,7 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number): number
 /** True when the key of the entry at `o` in `bytes` is octets [start, end) of `key`. */
 function keyIs(bytes: Uint8Array, o: number, key: Uint8Array, start: number, end: number): boolean {
   const from = o + ENTRY_KEY_AT;
-  if (inlineLengthAt(bytes, o) - from !== end - start) return false;
+  if (keyEnd(bytes, o) - from !== end - start) return false;
   for (let i = start, j = from; i < end; i++, j++) if (bytes[j] !== key[i]) return false;
   return true;
 }
@@ -151,14 +151,14 @@ export class KeyIndex {
   private hashOfEntry(id: number, index: number): number {
     const bytes = this.buffers[id]!;
     const o = this.offsets[id]![index];
-    return hashBytes(bytes, o + ENTRY_KEY_AT, inlineLengthAt(bytes, o));
+    return hashBytes(bytes, o + ENTRY_KEY_AT, keyEnd(bytes, o));
   }
 
   /** The slot holding the key of entry `index` of zone `id` (whichever zone answers it), or -1. */
   private slotOfEntry(id: number, index: number, hash: number): number {
     const bytes = this.buffers[id]!;
     const o = this.offsets[id]![index];
-    return this.find(bytes, o + ENTRY_KEY_AT, inlineLengthAt(bytes, o), hash);
+    return this.find(bytes, o + ENTRY_KEY_AT, keyEnd(bytes, o), hash);
   }
 
   /** The first empty slot of the run starting at the hash's home, with the hash stored. */

@@ -5,7 +5,7 @@ import {
 import { lowerByte } from '../wire/name.js';
 import type { Answer } from './answer.js';
 import type { AnswerTable } from './table.js';
-import { INLINE_LENGTH_OCTETS, inlineLengthAt, KEY_TYPE_OCTETS } from './arena.js';
+import { INLINE_LENGTH_OCTETS, keyEnd, KEY_TYPE_OCTETS } from './arena.js';
 import { hashBytes, type KeyIndex } from './keyindex.js';
 import { FALLBACK_TYPE } from '../zone/compile.js';
 
@@ -114,9 +114,9 @@ export class Responder {
       while (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
       if (a.packet.length - a.qEnd + qEnd + extra > limit) {
         // RFC 2181 §9: what does not fit is not sent; TC=1 asks the client to retry over TCP.
-        a.packet.copy(out, 0, 0, HEADER_SIZE);
+        copyBytes(a.packet, 0, HEADER_SIZE, out, 0);
         out.fill(0, 6, HEADER_SIZE);
-        q.copy(out, HEADER_SIZE, HEADER_SIZE, qEnd);
+        copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
         out[2] |= FLAG2_TC;
         len = qEnd;
       } else {
@@ -156,13 +156,15 @@ export class Responder {
   }
 
   /**
-   * For a name with no entry, after find(): the closest encloser's answer for names below it that
-   * do not exist; undefined when no served zone holds the name.
+   * For a name with no entry: the closest encloser's answer for names below it that do not exist
+   * (on the encloser's fallback entry); undefined when no served zone holds the name.
    */
   private below(n: number, qtype: number): Answer | undefined {
     const key = this.key;
     const index = this.table.index;
     const end = n + KEY_TYPE_OCTETS;
+    key[n] = FALLBACK_TYPE >> 8;
+    key[n + 1] = FALLBACK_TYPE & 0xff;
     for (let off = key[0] + 1; off < n; off += key[off] + 1) {
       const encloser = index.find(key, off, end, hashBytes(key, off, end));
       if (encloser >= 0) {
@@ -179,7 +181,7 @@ export class Responder {
    */
   private error(q: Buffer, out: Buffer, qEnd: number, rcode: number, edns: boolean, dnssecOk: number, ede = EDE_NONE): number {
     const end = qEnd === 0 ? HEADER_SIZE : qEnd;
-    q.copy(out, 0, 0, end);
+    copyBytes(q, 0, end, out, 0);
     out[2] = FLAG2_QR | (q[2] & (0x78 | FLAG2_RD));
     out[3] = rcode & 0xf;
     out.fill(0, 4, HEADER_SIZE);
@@ -224,11 +226,12 @@ function place(a: Answer, q: Buffer, qEnd: number, out: Buffer): number {
 /**
  * Copies the inline packet of the entry in `slot` (src/answer/arena.ts) behind the query's own
  * question when it fits in `room` octets; returns its length, or 0 when there is none or it does
- * not fit. An inline packet answers only its own name: its question is as long as the query's.
+ * not fit (never, while arena.ts's INLINE_MAX stays below 512 octets less an OPT RR). An inline
+ * packet answers only its own name: its question is as long as the query's.
  */
 function placeInline(index: KeyIndex, slot: number, q: Buffer, qEnd: number, out: Buffer, room: number): number {
   const bytes = index.bytesOf(slot);
-  const at = inlineLengthAt(bytes, index.offsetOf(slot));
+  const at = keyEnd(bytes, index.offsetOf(slot));
   const len = (bytes[at] << 8) | bytes[at + 1];
   if (len === 0 || len > room) return 0;
   const p = at + INLINE_LENGTH_OCTETS;

@@ -1,6 +1,6 @@
 import { TYPE } from '../wire/constants.js';
 import type { CompiledZone } from '../zone/compile.js';
-import { entryKey, KEY_TYPE_OCTETS, packZone, type PackedZone } from './arena.js';
+import { keyOfEntry, KEY_TYPE_OCTETS, packZone, type PackedZone } from './arena.js';
 import { KeyIndex } from './keyindex.js';
 
 function nameOfKey(key: string): string {
@@ -70,7 +70,7 @@ export class AnswerTable {
     // No zone below it: every name is its own, no need to look for a deeper owner (1M-record loads).
     const alone = !this.nested.has(zone.apexKey);
     for (let i = 0; i < zone.values.length; i++) {
-      if (alone || this.keyOwner(entryKey(zone.bytes, zone.offsets[i])) === zone) this.index.link(zone.id, i);
+      if (alone || this.keyOwner(keyOfEntry(zone.bytes, zone.offsets[i])) === zone) this.index.link(zone.id, i);
     }
   }
 
@@ -92,24 +92,29 @@ export class AnswerTable {
     const packed = packZone(compiled);
     const zone: ServedZone = { apex, apexKey, serial, records, ...packed, id: this.index.attach(packed) };
     const old = this.zones.get(zone.apexKey);
-    if (old) {
-      this.unlink(old);
-      this.index.detach(old.id);
-    }
     this.zones.set(zone.apexKey, zone);
     if (!old) {
       for (const k of AnswerTable.ancestors(zone.apexKey)) this.nested.set(k, (this.nested.get(k) ?? 0) + 1);
       // A new child zone takes over its names from any parent zone.
       for (const p of this.parents(zone.apexKey)) {
         for (let i = 0; i < p.values.length; i++) {
-          if (this.index.holds(p.id, i) && this.keyOwner(entryKey(p.bytes, p.offsets[i])) !== p) this.index.unlink(p.id, i);
+          if (this.index.holds(p.id, i) && this.keyOwner(keyOfEntry(p.bytes, p.offsets[i])) !== p) this.index.unlink(p.id, i);
         }
       }
     }
+    // The new version takes over the keys both versions have in place; then what only the old
+    // one had goes (unlinking all first would shrink and regrow the index for a large zone).
     this.link(zone);
+    if (old) {
+      this.unlink(old);
+      this.index.detach(old.id);
+    }
   }
 
-  /** Stops serving a zone; names under it go back to a parent zone if one is served. */
+  /**
+   * Stops serving a zone; names under it go back to a parent zone if one is served. Returns the
+   * zone as it was served (its id no longer names it in the index).
+   */
   remove(apexKey: string): ServedZone | undefined {
     const zone = this.zones.get(apexKey);
     if (!zone) return undefined;

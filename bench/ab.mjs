@@ -12,8 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDataset } from './lib/dataset.mjs';
-import { runLoad } from './lib/load.mjs';
-import { cpuNs } from './lib/proc.mjs';
+import { measured, runLoad } from './lib/load.mjs';
 import { loadQueries } from './lib/query.mjs';
 import { fmt, median } from './lib/report.mjs';
 import { ask, startBaseline, startEclipso } from './lib/servers.mjs';
@@ -40,9 +39,8 @@ try {
   const cpu = new Map(servers.map(([name]) => [name, []]));
   for (let round = 0; round < Number(rounds); round++) {
     for (const [name, s] of round % 2 ? [...servers].reverse() : servers) {
-      const before = cpuNs(s.pid);
-      const r = await runLoad({ port: s.port, file, seconds: Number(seconds), rate: RATE, core: LOAD_CORE });
-      cpu.get(name).push((cpuNs(s.pid) - before) / 1000 / r.completed);
+      const r = await measured(s, () => runLoad({ port: s.port, file, seconds: Number(seconds), rate: RATE, core: LOAD_CORE }));
+      cpu.get(name).push(r.cpuUs);
     }
   }
   const base = median(cpu.get('baseline'));

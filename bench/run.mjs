@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKLOADS, writeDataset } from './lib/dataset.mjs';
-import { HAS_DNSPERF, runLoad, runProbe } from './lib/load.mjs';
+import { HAS_DNSPERF, measured, runLoad, runProbe } from './lib/load.mjs';
 import { reloadUnderLoad, workerScaling } from './lib/multicore.mjs';
-import { CORES, CPU_MODEL, cpuNs, rssBytes } from './lib/proc.mjs';
+import { CORES, CPU_MODEL, rssBytes } from './lib/proc.mjs';
 import { fmt, median, progress, ratio, table } from './lib/report.mjs';
 import { HAS_NSD, startNsd } from './lib/nsd.mjs';
 import { respondCost } from './lib/respond.mjs';
@@ -41,16 +41,6 @@ const LOAD_CORE = CORES > 1 ? 1 : 0;
 const dir = mkdtempSync(join(tmpdir(), 'eclipso-bench-'));
 const out = [];
 const started = new Date();
-
-/** CPU per query (µs) and answers/s while `load` runs against `server`. */
-async function measured(server, load) {
-  const cpu0 = cpuNs(server.pid);
-  const gc0 = server.gcs;
-  const freed0 = server.freedMb;
-  const r = await load();
-  const cpu = cpuNs(server.pid) - cpu0;
-  return { ...r, cpuUs: cpu / 1000 / r.completed, gcs: server.gcs - gc0, freedMb: server.freedMb - freed0 };
-}
 
 async function throughput(eclipso, data) {
   const rows = [];

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cpuNs } from './proc.mjs';
 import { pinned } from './servers.mjs';
 
 const BENCH = fileURLToPath(new URL('../', import.meta.url));
@@ -55,4 +56,17 @@ export async function runLoad({ port, file, seconds, rate = 0, core, clients = 1
 export async function runProbe({ port, file, count, seconds = 3600, core }) {
   const out = await run(...pinned(core, process.execPath, [`${BENCH}probe.mjs`, String(port), file, String(count), String(seconds)]));
   return JSON.parse(out.trim().split('\n').pop());
+}
+
+/**
+ * What `load` (a runLoad call) resolves with, plus the server's CPU per answered query (µs) and
+ * its garbage collections meanwhile (counted when it runs with --trace-gc).
+ */
+export async function measured(server, load) {
+  const cpu0 = cpuNs(server.pid);
+  const gc0 = server.gcs;
+  const freed0 = server.freedMb;
+  const r = await load();
+  const cpu = cpuNs(server.pid) - cpu0;
+  return { ...r, cpuUs: cpu / 1000 / r.completed, gcs: server.gcs - gc0, freedMb: server.freedMb - freed0 };
 }

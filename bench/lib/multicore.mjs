@@ -7,9 +7,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuNs } from './proc.mjs';
 import { fmt, median, progress, ratio, table } from './report.mjs';
-import { runLoad } from './load.mjs';
+import { measured, runLoad } from './load.mjs';
 import { startEclipso } from './servers.mjs';
 
 const REPS = 3;
@@ -22,9 +21,8 @@ export async function workerScaling({ data, seconds, tool }) {
     for (const workers of rep % 2 ? [2, 1] : [1, 2]) {
       const server = await startEclipso({ zoneDir: data.zones, workers, gc: false });
       try {
-        const c0 = cpuNs(server.pid);
-        const r = await runLoad({ port: server.port, file: data.files.mix, seconds, clients: CLIENTS, tool });
-        cpu[workers].push((cpuNs(server.pid) - c0) / 1000 / r.completed);
+        const r = await measured(server, () => runLoad({ port: server.port, file: data.files.mix, seconds, clients: CLIENTS, tool }));
+        cpu[workers].push(r.cpuUs);
         qps[workers].push(r.qps);
         progress(`workers=${workers} saturated: ${fmt(r.qps)} qps, lost ${r.lost}`);
       } finally {

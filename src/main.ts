@@ -1,22 +1,19 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { lookup } from 'node:dns/promises';
-import { AnswerTable } from './answer/table.js';
 import { ConfigError, parseConfig, USAGE, type Config } from './config.js';
 import { Logger } from './log.js';
-import { DnsServer } from './server/dns.js';
-import { QueryObserver } from './server/observer.js';
+import { startOps } from './ops/ops.js';
+import { Shutdown } from './ops/shutdown.js';
+import { LocalServing } from './serving/local.js';
+import { PoolServing } from './serving/pool.js';
+import type { Serving } from './serving/serving.js';
+import { runWorker } from './serving/worker.js';
 import { FolderSource } from './sources/folder.js';
-import { ZoneReloader } from './sources/reload.js';
 import { createS3Source } from './sources/s3.js';
 import { isS3Url } from './sources/s3-location.js';
 import type { ZoneSource } from './sources/source.js';
 import { BANNER, VERSION } from './version.js';
-import { localSnapshot, queriesReceived, sourceLabel } from './ops/collect.js';
-import { startOps } from './ops/ops.js';
-import { Shutdown } from './ops/shutdown.js';
-import cluster from 'node:cluster';
-import { runWorker } from './server/worker.js';
-import { WorkerPool } from './server/workers.js';
 
 /** Exit code for a bad configuration value (as sysexits' EX_USAGE is too, for a usage error). */
 const EXIT_CONFIG = 2;
@@ -41,37 +38,34 @@ async function run(config: Config): Promise<void> {
     process.exit(EXIT_CONFIG);
   }
 
-  const table = new AnswerTable();
-  const reloader = new ZoneReloader(table, log);
   const zones = source(config, log);
-  const observer = new QueryObserver(config.logIgnore ? null : log);
-  // WORKERS > 1: this process runs the source and the ops listener; workers answer (workers.ts).
-  const pool = config.workers > 1 ? new WorkerPool(config, log) : null;
-  const ops = await startOps(config, log, () => pool ? pool.snapshot(zones.stats)
-    : localSnapshot({ counters: observer.counters, table, reloader, zones, source: sourceLabel(config.zoneDir), log }));
-  let dns: DnsServer | WorkerPool | null = null;
+  // WORKERS > 1: this process runs the source and the ops listener; workers answer (serving/pool.ts).
+  const serving: Serving = config.workers > 1 ? new PoolServing(config, log) : new LocalServing(config, log);
+  const ops = await startOps(config, log, {
+    answering: () => serving.answering,
+    snapshot: async () => ({ ...await serving.snapshot(), sourceStats: zones.stats ? { ...zones.stats } : undefined }),
+  });
   // Installed before the first load: a stop during a long S3 sync still exits cleanly, with 0.
   new Shutdown({
     graceMs: config.shutdownGraceMs,
     log,
     beginDrain: () => ops.health.beginDrain(),
-    activity: () => pool ? pool.received() : queriesReceived(observer.counters),
+    activity: () => serving.received(),
     close: async () => {
-      await dns?.close();
+      await serving.close();
       await zones.stop();
       await ops.close();
     },
   }).installSignalHandlers();
   try {
-    await zones.start(pool ?? reloader);
+    await zones.start(serving);
   } catch (e) {
     fail(log, `cannot load zones from ${zones.description}: ${(e as Error).message}`, 'set ZONE_DIR (or --zone-dir) to a folder of <domain>.toml files');
   }
-  log.info('zones ready', { zones: pool ? pool.zoneFiles : table.zoneCount, source: zones.description });
+  log.info('zones ready', { zones: serving.zoneCount, source: zones.description });
 
-  dns = pool ?? new DnsServer(table, observer, config, log);
   try {
-    await dns.listen(host, config.port);
+    await serving.listen(host, config.port);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'EACCES') fail(log, `no permission to bind port ${config.port}`, 'run with PORT=5353 (or --port 5353), or allow it: sysctl net.ipv4.ip_unprivileged_port_start=53 (per container; Docker sets 0)');

@@ -12,14 +12,16 @@ const ROUNDS = 7;
 
 export async function respondCost({ data, quick }) {
   const dist = new URL('../../dist/', import.meta.url);
-  const { AnswerTable } = await import(new URL('answer/table.js', dist));
   const { Responder } = await import(new URL('answer/respond.js', dist));
-  const { ZoneReloader } = await import(new URL('sources/reload.js', dist));
+  const { QueryResult } = await import(new URL('answer/result.js', dist));
+  const { ZoneCatalog } = await import(new URL('serving/catalog.js', dist));
+  const { TableTarget } = await import(new URL('serving/local.js', dist));
   const { Logger } = await import(new URL('log.js', dist));
-  const answers = new AnswerTable();
-  const reloader = new ZoneReloader(answers, new Logger('json', false, () => {}));
-  for (const f of readdirSync(data.zones)) reloader.upsert(join(data.zones, f), f, readFileSync(join(data.zones, f), 'utf8'));
-  const responder = new Responder(answers, 1232);
+  const target = new TableTarget();
+  const catalog = new ZoneCatalog(target, new Logger('json', false, () => {}));
+  for (const f of readdirSync(data.zones)) catalog.upsert(join(data.zones, f), f, readFileSync(join(data.zones, f), 'utf8'));
+  const responder = new Responder(target.table, 1232);
+  const result = new QueryResult();
   const out = Buffer.alloc(4200);
   const n = quick ? 100_000 : 400_000;
   const rows = [];
@@ -30,7 +32,7 @@ export async function respondCost({ data, quick }) {
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < n; i++) {
         const q = qs[i % qs.length];
-        responder.respond(q, q.length, out, false);
+        responder.respond(q, q.length, out, false, result);
       }
       best = Math.min(best, Number(process.hrtime.bigint() - t0) / n);
     }

@@ -1,4 +1,10 @@
 /**
+ * Query type 0 is reserved (RFC 6895 §3.1), so in a lookup key it marks a name's fallback entry:
+ * the answer for types the name lacks, and (on `below`) for names beneath it that do not exist.
+ */
+export const FALLBACK_TYPE = 0;
+
+/**
  * A response compiled ahead of time: the hot path copies `packet`, patches ID, RD/CD and the
  * question's letter case, and sends it.
  *

@@ -1,5 +1,5 @@
 import { MAX_NAME_LENGTH } from '../wire/constants.js';
-import type { CompiledZone } from '../zone/compile.js';
+import type { CompiledZone } from './compile.js';
 import type { Answer, Below } from './answer.js';
 
 /**

@@ -2,12 +2,16 @@ import {
   CLASS, EDNS_DO, FLAG2_AA, FLAG2_QR, FLAG2_RD, FLAG2_TC, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
   OPCODE, OPT_RR_SIZE, RCODE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
+import {
+  ANCOUNT_OFFSET, FLAGS1_OFFSET, FLAGS2_OFFSET, getAncount, getArcount, getNscount, getOpcode, getQdcount, getRcode,
+  hasNoRecords, ID_OFFSET, isResponse, NSCOUNT_OFFSET, QDCOUNT_OFFSET, setArcount,
+} from '../wire/header.js';
 import { lowerByte } from '../wire/name.js';
-import type { Answer } from './answer.js';
-import type { AnswerTable } from './table.js';
+import { FALLBACK_TYPE, type Answer } from './answer.js';
 import { INLINE_LENGTH_OCTETS, keyEnd, KEY_TYPE_OCTETS } from './arena.js';
 import { hashBytes, type KeyIndex } from './keyindex.js';
-import { FALLBACK_TYPE } from '../zone/compile.js';
+import type { QueryResult } from './result.js';
+import type { AnswerTable } from './table.js';
 
 /** The largest message TCP's two-octet length prefix can frame (RFC 1035 §4.2.2). */
 export const TCP_MAX_MESSAGE = 65535;
@@ -18,127 +22,136 @@ const EDE_NOT_AUTHORITATIVE = 20;
 const EDE_NOT_SUPPORTED = 21;
 
 const LOWER = Uint8Array.from({ length: 256 }, (_, b) => lowerByte(b));
-
-/** What the last call to respond() did, for metrics and query logs; reused, never reallocated. */
-export const lastQuery = {
-  qtype: 0,
-  rcode: 0,
-  truncated: false,
-  /** End of the question in the query, 0 when there was none. */
-  qEnd: 0,
-};
+/** QTYPE and QCLASS after the question name (RFC 1035 §4.1.2). */
+const QTYPE_QCLASS_OCTETS = 4;
+/** Opcode bits of header byte 2, echoed in error responses. */
+const OPCODE_BITS = 0x78;
+/**
+ * Offsets in an OPT RR (RFC 6891 §6.1.2) after its one-octet root owner and TYPE: CLASS holds the
+ * requestor's UDP payload size; TTL holds EXTENDED-RCODE, VERSION, then the DO bit and Z.
+ */
+const OPT_CLASS_AT = 3;
+const OPT_TTL_AT = 5;
+const OPT_VERSION_AT = OPT_TTL_AT + 1;
+const OPT_FLAGS_AT = OPT_TTL_AT + 2;
 
 /**
- * Answers one query from the compiled table. Writes the response into `out` and returns its
- * length, or 0 when the query must be dropped (shorter than a header, or a response itself).
- * `maxPayload` is the largest UDP payload we offer (RFC 6891 §6.2.5); `tcp` lifts the size limit.
- * Nothing here allocates.
+ * Answers queries from the compiled table, in named stages as NSD's query_process reads: read the
+ * question, check opcode and EDNS, set the payload limit, find the answer, fit it to the limit,
+ * write it behind the query's own question. Nothing here allocates.
  */
 export class Responder {
   /** The lower-cased question name followed by two type octets: the lookup key's bytes. */
-  private readonly key = Buffer.alloc(MAX_NAME_LENGTH + 2);
+  private readonly key = Buffer.alloc(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
 
   constructor(
     private readonly table: AnswerTable,
     private readonly maxPayload: number,
   ) {}
 
-  respond(q: Buffer, qlen: number, out: Buffer, tcp: boolean): number {
-    lastQuery.truncated = false;
-    lastQuery.qEnd = 0;
-    lastQuery.qtype = 0;
-    if (qlen < HEADER_SIZE || (q[2] & FLAG2_QR) !== 0) return 0;
-    const opcode = (q[2] >> 3) & 0xf;
-    const qdcount = (q[4] << 8) | q[5];
-    // Question name → lower-cased key bytes (RFC 4343), checking RFC 1035 §2.3.4 limits. A pointer
-    // or extended label type here is malformed: nothing precedes the question to point at.
+  /**
+   * Writes the response to `q` into `out` and returns its length, or 0 when the query must be
+   * dropped (shorter than a header, or a response itself). `tcp` lifts the UDP size limit.
+   * What happened is left in `result`.
+   */
+  respond(q: Buffer, qlen: number, out: Buffer, tcp: boolean, result: QueryResult): number {
+    result.truncated = false;
+    result.qEnd = 0;
+    result.qtype = 0;
+    if (qlen < HEADER_SIZE || isResponse(q)) return 0;
+    const n = this.readQuestion(q, qlen, result);
+    const qEnd = result.qEnd;
+    // As NSD: NOTIMP echoes the header only; we do not parse what an unknown opcode carries.
+    if (getOpcode(q) !== OPCODE.QUERY) return this.error(q, out, 0, RCODE.NOTIMP, false, 0, result);
+    if (qEnd === 0) {
+      const len = this.error(q, out, 0, RCODE.FORMERR, false, 0, result);
+      // As NSD: several questions get FORMERR with RD clear too.
+      if (getQdcount(q) > 1) out[FLAGS1_OFFSET] &= ~FLAG2_RD;
+      return len;
+    }
+    const qtype = (q[qEnd - 4] << 8) | q[qEnd - 3];
+    const qclass = (q[qEnd - 2] << 8) | q[qEnd - 1];
+    result.qtype = qtype;
+
+    // EDNS (RFC 6891): find the OPT among the other records; -1 means malformed.
+    const opt = hasNoRecords(q) ? 0 : findOpt(q, qlen, qEnd);
+    if (opt < 0) return this.error(q, out, 0, RCODE.FORMERR, false, 0, result);
+    const edns = opt > 0;
+    const dnssecOk = edns && ((q[opt + OPT_FLAGS_AT] << 8) & EDNS_DO) !== 0 ? EDNS_DO : 0;
+    if (edns && q[opt + OPT_VERSION_AT] !== 0) return this.error(q, out, qEnd, RCODE.BADVERS, true, dnssecOk, result);
+    const anyClass = qclass === CLASS.ANY;
+    if (qclass !== CLASS.IN && !anyClass) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_SUPPORTED);
+    // Zone transfers are not offered: RFC 5936 §4.2 has them over TCP only (NOTIMP over UDP, as NSD).
+    if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
+      return this.error(q, out, qEnd, tcp ? RCODE.REFUSED : RCODE.NOTIMP, edns, dnssecOk, result, tcp ? EDE_NOT_SUPPORTED : EDE_NONE);
+    }
+
+    const limit = tcp ? TCP_MAX_MESSAGE : this.payloadLimit(q, opt);
+    let len = this.answer(n, qtype, q, qEnd, out, limit - (edns ? OPT_RR_SIZE : 0));
+    if (len === 0) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_AUTHORITATIVE);
+    // Set when nothing fit, or compiled in: a smaller form with TC=1 keeps the RRsets that fit
+    // whole (RFC 2181 §9, as NSD).
+    result.truncated = (out[FLAGS1_OFFSET] & FLAG2_TC) !== 0;
+    out[ID_OFFSET] = q[ID_OFFSET];
+    out[ID_OFFSET + 1] = q[ID_OFFSET + 1];
+    // RFC 1035 §4.1.1: RD is copied; RA, Z, AD and CD stay clear (we are not a resolver), as in NSD.
+    out[FLAGS1_OFFSET] |= q[FLAGS1_OFFSET] & FLAG2_RD;
+    // QCLASS * (RFC 1035 §3.2.5): as NSD, the IN data without authority: no AA, no SOA for a
+    // negative answer, only the answer section for a positive one; a referral stays one.
+    if (anyClass && !result.truncated) {
+      const referral = (out[FLAGS1_OFFSET] & FLAG2_AA) === 0;
+      out[FLAGS1_OFFSET] &= ~FLAG2_AA;
+      if (!referral) len = answerOnly(out, qEnd);
+    }
+    result.rcode = getRcode(out);
+    return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
+  }
+
+  /**
+   * Reads the question name into the lower-cased key (RFC 4343), checking RFC 1035 §2.3.4 limits,
+   * and sets `result.qEnd` past QTYPE and QCLASS (0 when there is no whole question). A pointer
+   * or extended label type here is malformed: nothing precedes the question to point at.
+   * Returns the key's length.
+   */
+  private readQuestion(q: Buffer, qlen: number, result: QueryResult): number {
     const key = this.key;
     let p = HEADER_SIZE;
     let n = 0;
-    let qEnd = 0;
-    if (qdcount === 1) {
-      for (;;) {
-        if (p >= qlen) break;
-        const len = q[p++];
-        if (len === 0) {
-          key[n++] = 0;
-          if (p + 4 <= qlen) qEnd = p + 4;
-          break;
-        }
-        if (len > MAX_LABEL_LENGTH || n + len + 2 > MAX_NAME_LENGTH || p + len > qlen) break;
-        key[n++] = len;
-        for (const end = p + len; p < end; p++) key[n++] = LOWER[q[p]];
+    if (getQdcount(q) !== 1) return 0;
+    for (;;) {
+      if (p >= qlen) return n;
+      const len = q[p++];
+      if (len === 0) {
+        key[n++] = 0;
+        if (p + QTYPE_QCLASS_OCTETS <= qlen) result.qEnd = p + QTYPE_QCLASS_OCTETS;
+        return n;
       }
+      if (len > MAX_LABEL_LENGTH || n + len + KEY_TYPE_OCTETS > MAX_NAME_LENGTH || p + len > qlen) return n;
+      key[n++] = len;
+      for (const end = p + len; p < end; p++) key[n++] = LOWER[q[p]];
     }
-    lastQuery.qEnd = qEnd;
-    // As NSD: NOTIMP echoes the header only; we do not parse what an unknown opcode carries.
-    if (opcode !== OPCODE.QUERY) return this.error(q, out, 0, RCODE.NOTIMP, false, 0);
-    if (qEnd === 0) {
-      const len = this.error(q, out, 0, RCODE.FORMERR, false, 0);
-      // As NSD: several questions get FORMERR with RD clear too.
-      if (qdcount > 1) out[2] &= ~FLAG2_RD;
-      return len;
-    }
-    const qtype = (q[p] << 8) | q[p + 1];
-    const qclass = (q[p + 2] << 8) | q[p + 3];
-    lastQuery.qtype = qtype;
+  }
 
-    // EDNS (RFC 6891): find the OPT among the other records; -1 means malformed.
-    const opt = (q[6] | q[7] | q[8] | q[9] | q[10] | q[11]) === 0 ? 0 : findOpt(q, qlen, qEnd);
-    if (opt < 0) return this.error(q, out, 0, RCODE.FORMERR, false, 0);
-    const ednsTtlAt = opt + 5;
-    const edns = opt > 0;
-    const dnssecOk = edns && ((q[ednsTtlAt + 2] << 8) & EDNS_DO) !== 0 ? EDNS_DO : 0;
-    if (edns && q[ednsTtlAt + 1] !== 0) return this.error(q, out, qEnd, RCODE.BADVERS, true, dnssecOk);
-    const anyClass = qclass === CLASS.ANY;
-    if (qclass !== CLASS.IN && !anyClass) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, EDE_NOT_SUPPORTED);
-    // Zone transfers are not offered: RFC 5936 §4.2 has them over TCP only (NOTIMP over UDP, as NSD).
-    if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
-      return this.error(q, out, qEnd, tcp ? RCODE.REFUSED : RCODE.NOTIMP, edns, dnssecOk, tcp ? EDE_NOT_SUPPORTED : EDE_NONE);
-    }
+  /** RFC 6891 §6.2.5: the client's UDP size (512 without EDNS), at most what we offer. */
+  private payloadLimit(q: Buffer, opt: number): number {
+    const asked = opt > 0 ? (q[opt + OPT_CLASS_AT] << 8) | q[opt + OPT_CLASS_AT + 1] : UDP_DEFAULT_PAYLOAD;
+    return asked < UDP_DEFAULT_PAYLOAD ? UDP_DEFAULT_PAYLOAD : asked > this.maxPayload ? this.maxPayload : asked;
+  }
 
-    let limit = TCP_MAX_MESSAGE;
-    if (!tcp) {
-      const asked = edns ? (q[opt + 3] << 8) | q[opt + 4] : UDP_DEFAULT_PAYLOAD;
-      limit = asked < UDP_DEFAULT_PAYLOAD ? UDP_DEFAULT_PAYLOAD : asked > this.maxPayload ? this.maxPayload : asked;
-    }
-
-    // The usual answer is copied straight from its zone's buffer; the Answer object is for the rest.
-    const extra = edns ? OPT_RR_SIZE : 0;
+  /**
+   * Finds the answer for the key's name and `qtype`, fits it into `room` octets and writes it to
+   * `out` behind the query's question. Returns its length; 0 when no served zone holds the name.
+   * The usual answer is copied straight from its zone's buffer; the Answer object is for the rest.
+   */
+  private answer(n: number, qtype: number, q: Buffer, qEnd: number, out: Buffer, room: number): number {
+    const index = this.table.index;
     const slot = this.find(n, qtype);
-    let len = slot < 0 ? 0 : placeInline(this.table.index, slot, q, qEnd, out, limit - extra);
-    if (len === 0) {
-      const answer = slot >= 0 ? this.table.index.answerOf(slot) : this.below(n, qtype);
-      if (answer === undefined) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, EDE_NOT_AUTHORITATIVE);
-      let a: Answer = answer;
-      while (a.packet.length - a.qEnd + qEnd + extra > limit && a.trimmed !== null) a = a.trimmed;
-      if (a.packet.length - a.qEnd + qEnd + extra > limit) {
-        // RFC 2181 §9: what does not fit is not sent; TC=1 asks the client to retry over TCP.
-        copyBytes(a.packet, 0, HEADER_SIZE, out, 0);
-        out.fill(0, 6, HEADER_SIZE);
-        copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
-        out[2] |= FLAG2_TC;
-        len = qEnd;
-      } else {
-        len = place(a, q, qEnd, out);
-      }
-    }
-    // Set above when nothing fit, or compiled in: a smaller form with TC=1 keeps the RRsets that
-    // fit whole (RFC 2181 §9, as NSD).
-    lastQuery.truncated = (out[2] & FLAG2_TC) !== 0;
-    out[0] = q[0];
-    out[1] = q[1];
-    // RFC 1035 §4.1.1: RD is copied; RA, Z, AD and CD stay clear (we are not a resolver), as in NSD.
-    out[2] |= q[2] & FLAG2_RD;
-    // QCLASS * (RFC 1035 §3.2.5): as NSD, the IN data without authority: no AA, no SOA for a
-    // negative answer, only the answer section for a positive one; a referral stays one.
-    if (anyClass && !lastQuery.truncated) {
-      const referral = (out[2] & FLAG2_AA) === 0;
-      out[2] &= ~FLAG2_AA;
-      if (!referral) len = answerOnly(out, qEnd);
-    }
-    lastQuery.rcode = out[3] & 0xf;
-    return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
+    const len = slot < 0 ? 0 : placeInline(index, slot, q, qEnd, out, room);
+    if (len !== 0) return len;
+    const answer = slot >= 0 ? index.answerOf(slot) : this.below(n, qtype);
+    if (answer === undefined) return 0;
+    const a = fit(answer, qEnd, room);
+    return a === null ? truncated(answer, q, qEnd, out) : place(a, q, qEnd, out);
   }
 
   /** The slot of the exact (name, type) entry, else of the name's fallback (type 0); -1 if neither. */
@@ -179,17 +192,35 @@ export class Responder {
    * A response with no records: header and question echoed, RCODE set, OPT if the query had one
    * (with an Extended DNS Error saying why, as NSD does).
    */
-  private error(q: Buffer, out: Buffer, qEnd: number, rcode: number, edns: boolean, dnssecOk: number, ede = EDE_NONE): number {
+  private error(
+    q: Buffer, out: Buffer, qEnd: number, rcode: number, edns: boolean, dnssecOk: number, result: QueryResult, ede = EDE_NONE,
+  ): number {
     const end = qEnd === 0 ? HEADER_SIZE : qEnd;
     copyBytes(q, 0, end, out, 0);
-    out[2] = FLAG2_QR | (q[2] & (0x78 | FLAG2_RD));
-    out[3] = rcode & 0xf;
-    out.fill(0, 4, HEADER_SIZE);
-    out[5] = qEnd === 0 ? 0 : 1;
-    lastQuery.rcode = rcode;
+    out[FLAGS1_OFFSET] = FLAG2_QR | (q[FLAGS1_OFFSET] & (OPCODE_BITS | FLAG2_RD));
+    out[FLAGS2_OFFSET] = rcode & 0xf;
+    out.fill(0, QDCOUNT_OFFSET, HEADER_SIZE);
+    out[QDCOUNT_OFFSET + 1] = qEnd === 0 ? 0 : 1;
+    result.rcode = rcode;
     // RFC 6891 §6.1.3: RCODE bits above the header's four go in the OPT's EXTENDED-RCODE (BADVERS).
     return edns ? appendOpt(out, end, this.maxPayload, rcode >> 4, dnssecOk, ede) : end;
   }
+}
+
+/** The largest form of `a` (itself, or a smaller form) that fits `room` octets; null if none. */
+function fit(a: Answer, qEnd: number, room: number): Answer | null {
+  let f: Answer = a;
+  while (f.packet.length - f.qEnd + qEnd > room && f.trimmed !== null) f = f.trimmed;
+  return f.packet.length - f.qEnd + qEnd > room ? null : f;
+}
+
+/** RFC 2181 §9: what does not fit is not sent; TC=1 asks the client to retry over TCP. */
+function truncated(a: Answer, q: Buffer, qEnd: number, out: Buffer): number {
+  copyBytes(a.packet, 0, HEADER_SIZE, out, 0);
+  out.fill(0, ANCOUNT_OFFSET, HEADER_SIZE);
+  copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
+  out[FLAGS1_OFFSET] |= FLAG2_TC;
+  return qEnd;
 }
 
 /**
@@ -246,17 +277,15 @@ function appendOpt(out: Buffer, at: number, payload: number, extendedRcode: numb
   out[at] = 0;
   out[at + 1] = 0;
   out[at + 2] = TYPE.OPT;
-  out[at + 3] = payload >> 8;
-  out[at + 4] = payload & 0xff;
-  out[at + 5] = extendedRcode;
-  out[at + 6] = 0;
-  out[at + 7] = dnssecOk >> 8;
+  out[at + OPT_CLASS_AT] = payload >> 8;
+  out[at + OPT_CLASS_AT + 1] = payload & 0xff;
+  out[at + OPT_TTL_AT] = extendedRcode;
+  out[at + OPT_VERSION_AT] = 0;
+  out[at + OPT_FLAGS_AT] = dnssecOk >> 8;
   out[at + 8] = 0;
   out[at + 9] = 0;
   out[at + 10] = 0;
-  const ar = ((out[10] << 8) | out[11]) + 1;
-  out[10] = ar >> 8;
-  out[11] = ar & 0xff;
+  setArcount(out, getArcount(out) + 1);
   if (ede === EDE_NONE) return at + OPT_RR_SIZE;
   // RDLENGTH 6: OPTION-CODE, OPTION-LENGTH 2, INFO-CODE (RFC 8914 §2).
   out[at + 10] = 6;
@@ -280,11 +309,11 @@ function skipName(b: Buffer, p: number, end: number): number {
 /** Cuts a response we built after its answer section, zeroing NSCOUNT and ARCOUNT. */
 function answerOnly(out: Buffer, qEnd: number): number {
   let p = qEnd;
-  for (let i = (out[6] << 8) | out[7]; i > 0; i--) {
+  for (let i = getAncount(out); i > 0; i--) {
     p = skipName(out, p, out.length) + 8;
     p += 2 + ((out[p] << 8) | out[p + 1]);
   }
-  out.fill(0, 8, HEADER_SIZE);
+  out.fill(0, NSCOUNT_OFFSET, HEADER_SIZE);
   return p;
 }
 
@@ -293,8 +322,8 @@ function answerOnly(out: Buffer, qEnd: number): number {
  * is none, -1 when the records are malformed or OPT appears twice (RFC 6891 §6.1.1).
  */
 function findOpt(q: Buffer, qlen: number, qEnd: number): number {
-  const count = ((q[6] << 8) | q[7]) + ((q[8] << 8) | q[9]) + ((q[10] << 8) | q[11]);
-  const additionalFrom = count - ((q[10] << 8) | q[11]);
+  const count = getAncount(q) + getNscount(q) + getArcount(q);
+  const additionalFrom = count - getArcount(q);
   let p = qEnd;
   let opt = 0;
   for (let i = 0; i < count; i++) {

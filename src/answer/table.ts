@@ -1,5 +1,5 @@
 import { TYPE } from '../wire/constants.js';
-import type { CompiledZone } from '../zone/compile.js';
+import type { CompiledZone } from './compile.js';
 import { keyOfEntry, KEY_TYPE_OCTETS, packZone, type PackedZone } from './arena.js';
 import { KeyIndex } from './keyindex.js';
 

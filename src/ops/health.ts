@@ -1,19 +1,23 @@
 /**
  * What /healthz and /readyz report. Alive as soon as the process answers HTTP; ready only once
- * every zone has been loaded and the DNS sockets listen, and no longer once shutdown has begun,
- * so a load balancer or a Kubernetes Service stops sending queries before the sockets close.
+ * every zone has been loaded and the DNS sockets listen, while something answers queries (in a
+ * pool, at least one live worker), and no longer once shutdown has begun, so a load balancer or
+ * a Kubernetes Service stops sending queries before the sockets close.
  */
 export type Phase = 'starting' | 'ready' | 'draining';
 
 export class Health {
   private current: Phase = 'starting';
 
+  /** `answering`: whether queries are answered right now (a pool may have lost every worker). */
+  constructor(private readonly answering: () => boolean = () => true) {}
+
   get phase(): Phase {
     return this.current;
   }
 
   get ready(): boolean {
-    return this.current === 'ready';
+    return this.current === 'ready' && this.answering();
   }
 
   /** After the first full zone load, with the DNS sockets listening. */

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
-import type { Health } from './health.js';
+import type { Health, Phase } from './health.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prom.js';
 
 export interface OpsHandlers {
@@ -10,8 +10,10 @@ export interface OpsHandlers {
   metrics(): Promise<string>;
 }
 
-const NOT_READY: Record<string, string> = {
+const NOT_READY: Record<Phase, string> = {
   starting: 'not ready: zones are still loading\n',
+  // Loaded, but nothing answers queries now (every DNS worker died and is being replaced).
+  ready: 'not ready: no DNS worker is answering; new ones are starting\n',
   draining: 'not ready: shutting down\n',
 };
 

@@ -1,23 +1,9 @@
-import type { ReloadStats } from '../sources/reload.js';
-import type { SourceStats } from '../sources/source.js';
-import { rcodeName, TRANSPORTS } from '../server/observer.js';
-import { TYPE } from '../wire/constants.js';
+import { TRANSPORT_NAMES } from '../counters/queries.js';
+import type { ServerSnapshot } from '../counters/snapshot.js';
+import { rcodeName, TYPE } from '../wire/constants.js';
 import { VERSION } from '../version.js';
 import { writeProcessMetrics } from './process.js';
 import { PromWriter, type Labels } from './prom.js';
-import type { QuerySnapshot } from './snapshot.js';
-
-/** Everything /metrics shows, gathered at scrape time (from one process, or summed over workers). */
-export interface ServerSnapshot {
-  queries: QuerySnapshot;
-  zones: number;
-  records: number;
-  /** "folder" or "s3": the `source` label of the reload metrics. */
-  source: string;
-  reload: ReloadStats;
-  sourceStats?: SourceStats;
-  logDroppedLines: number;
-}
 
 /**
  * Query types named as CoreDNS does: the types we serve (and ask about) by mnemonic, every other
@@ -35,7 +21,7 @@ function byLabel(pairs: [number, number][], label: (code: number) => string): Ma
 }
 
 function perTransport(counts: number[]): [Labels, number][] {
-  return TRANSPORTS.map((proto, t) => [{ proto }, counts[t] ?? 0]);
+  return TRANSPORT_NAMES.map((proto, t) => [{ proto }, counts[t] ?? 0]);
 }
 
 /** Renders /metrics: eclipso_* families named after CoreDNS's where one matches, then process_*. */
@@ -44,7 +30,7 @@ export function renderMetrics(s: ServerSnapshot): string {
   const q = s.queries;
   const requests: [Labels, number][] = [];
   const responses: [Labels, number][] = [];
-  TRANSPORTS.forEach((proto, t) => {
+  TRANSPORT_NAMES.forEach((proto, t) => {
     for (const [type, n] of byLabel(q.byType[t], (c) => TYPE_LABELS.get(c) ?? 'other')) requests.push([{ proto, type }, n]);
     for (const [rcode, n] of byLabel(q.byRcode[t], rcodeName)) responses.push([{ proto, rcode }, n]);
   });

@@ -2,7 +2,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { Health } from './health.js';
 import { OpsServer } from './http.js';
-import { renderMetrics, type ServerSnapshot } from './metrics.js';
+import type { ServerSnapshot } from '../counters/snapshot.js';
+import { renderMetrics } from './metrics.js';
 
 export interface Ops {
   readonly health: Health;
@@ -10,15 +11,22 @@ export interface Ops {
   close(): Promise<void>;
 }
 
+/** What the ops listener asks of the server. */
+export interface OpsProbes {
+  /** Whether queries are answered right now (readiness). */
+  answering(): boolean;
+  /** The numbers for /metrics, gathered at each scrape: this process's, or the sum over the workers. */
+  snapshot(): Promise<ServerSnapshot>;
+}
+
 /**
  * Starts the ops listener (unless METRICS_PORT=0) before the zones load, so /healthz answers and
- * /readyz says 503 during a long first sync. `collect` gathers the numbers at each scrape: this
- * process's, or the sum over the workers.
+ * /readyz says 503 during a long first sync.
  */
-export async function startOps(config: Config, log: Logger, collect: () => ServerSnapshot | Promise<ServerSnapshot>): Promise<Ops> {
-  const health = new Health();
+export async function startOps(config: Config, log: Logger, probes: OpsProbes): Promise<Ops> {
+  const health = new Health(probes.answering);
   if (config.metricsPort === 0) return { health, close: async () => {} };
-  const server = new OpsServer({ health, metrics: async () => renderMetrics(await collect()) }, log);
+  const server = new OpsServer({ health, metrics: async () => renderMetrics(await probes.snapshot()) }, log);
   try {
     await server.listen(config.metricsHost, config.metricsPort);
   } catch (e) {

@@ -30,7 +30,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves once `activity()` has not changed for `quietMs`, or after `maxMs` in any case. */
-export async function waitForQuiet(activity: () => number, quietMs = QUIET_MS, maxMs = QUIET_MAX_MS): Promise<void> {
+async function waitForQuiet(activity: () => number, quietMs = QUIET_MS, maxMs = QUIET_MAX_MS): Promise<void> {
   const deadline = Date.now() + maxMs;
   let last = activity();
   while (Date.now() < deadline) {

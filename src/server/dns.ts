@@ -2,7 +2,7 @@ import { Responder } from '../answer/respond.js';
 import type { AnswerTable } from '../answer/table.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { ShareMode } from './ipc.js';
+import type { ShareMode } from './share.js';
 import type { QueryObserver } from './observer.js';
 import { TcpServer } from './tcp.js';
 import { UdpServer } from './udp.js';

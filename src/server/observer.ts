@@ -1,26 +1,9 @@
-import { lastQuery } from '../answer/respond.js';
+import type { QueryResult } from '../answer/result.js';
+import { QueryCounters, TRANSPORT_NAMES, type Transport } from '../counters/queries.js';
 import type { Logger } from '../log.js';
-import { typeName, RCODE } from '../wire/constants.js';
+import { HEADER_SIZE, rcodeName, typeName } from '../wire/constants.js';
 import { formatName, readName } from '../wire/name.js';
 import { WireReader } from '../wire/reader.js';
-
-export type Transport = 'udp' | 'tcp';
-export const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
-
-const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([k, v]) => [v, k]));
-export function rcodeName(rcode: number): string {
-  return RCODE_NAMES.get(rcode) ?? `RCODE${rcode}`;
-}
-
-/** Counters by transport, query type and RCODE: plain typed arrays, bumped on the hot path. */
-export class QueryCounters {
-  /** [transport][qtype] */
-  readonly byType = TRANSPORTS.map(() => new Float64Array(65536));
-  /** [transport][rcode] (extended RCODEs fit 12 bits) */
-  readonly byRcode = TRANSPORTS.map(() => new Float64Array(4096));
-  readonly truncated = TRANSPORTS.map(() => 0);
-  readonly dropped = TRANSPORTS.map(() => 0);
-}
 
 /**
  * Called once per query after the response is built: counts it and, unless ECLIPSO_LOG_IGNORE,
@@ -33,34 +16,34 @@ export class QueryObserver {
     private readonly log: Logger | null,
   ) {}
 
-  answered(t: 0 | 1, query: Buffer, address: string, port: number): void {
+  answered(t: Transport, result: QueryResult, query: Buffer, address: string, port: number): void {
     const c = this.counters;
-    c.byType[t][lastQuery.qtype]++;
-    c.byRcode[t][lastQuery.rcode]++;
-    if (lastQuery.truncated) c.truncated[t]++;
-    if (this.log !== null) this.logQuery(t, query, address, port);
+    c.byType[t][result.qtype]++;
+    c.byRcode[t][result.rcode]++;
+    if (result.truncated) c.truncated[t]++;
+    if (this.log !== null) this.logQuery(t, result, query, address, port);
   }
 
-  dropped(t: 0 | 1): void {
+  dropped(t: Transport): void {
     this.counters.dropped[t]++;
   }
 
-  private logQuery(t: 0 | 1, query: Buffer, address: string, port: number): void {
+  private logQuery(t: Transport, result: QueryResult, query: Buffer, address: string, port: number): void {
     let qname = '-';
-    if (lastQuery.qEnd > 0) {
+    if (result.qEnd > 0) {
       try {
-        qname = formatName(readName(new WireReader(query, 12, lastQuery.qEnd)));
+        qname = formatName(readName(new WireReader(query, HEADER_SIZE, result.qEnd)));
       } catch {
         qname = '?';
       }
     }
     this.log!.query({
       client: `${address}:${port}`,
-      proto: TRANSPORTS[t],
+      proto: TRANSPORT_NAMES[t],
       qname,
-      qtype: typeName(lastQuery.qtype),
-      rcode: rcodeName(lastQuery.rcode),
-      tc: lastQuery.truncated || undefined,
+      qtype: typeName(result.qtype),
+      rcode: rcodeName(result.rcode),
+      tc: result.truncated || undefined,
     });
   }
 }

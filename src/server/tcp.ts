@@ -1,11 +1,12 @@
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import { TCP_MAX_MESSAGE, type Responder } from '../answer/respond.js';
-import type { ShareMode } from './ipc.js';
+import { QueryResult } from '../answer/result.js';
+import { TRANSPORT } from '../counters/queries.js';
 import type { QueryObserver } from './observer.js';
+import type { ShareMode } from './share.js';
 
 /** RFC 1035 §4.2.2: each message is preceded by a two-octet length. */
 const LENGTH_PREFIX = 2;
-const TRANSPORT_TCP = 1;
 /** Answers written but not yet sent on one connection before we stop reading from it. */
 const MAX_UNSENT = 256 * 1024;
 /** After our FIN, how long a connection may stay open before it is cut. */
@@ -25,6 +26,7 @@ export class TcpServer {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly out = Buffer.alloc(TCP_MAX_MESSAGE);
+  private readonly result = new QueryResult();
 
   constructor(
     private readonly responder: Responder,
@@ -83,20 +85,20 @@ export class TcpServer {
   private answer(socket: Socket, msg: Buffer): void {
     let n = 0;
     try {
-      n = this.responder.respond(msg, msg.length, this.out, true);
+      n = this.responder.respond(msg, msg.length, this.out, true, this.result);
     } catch (e) {
       this.onError(e as Error);
     }
     if (n === 0) {
       // RFC 7766 §7: a server may close a connection that sends something it will not answer.
-      this.observer.dropped(TRANSPORT_TCP);
+      this.observer.dropped(TRANSPORT.TCP);
       return;
     }
     const framed = Buffer.allocUnsafe(LENGTH_PREFIX + n);
     framed.writeUInt16BE(n, 0);
     this.out.copy(framed, LENGTH_PREFIX, 0, n);
     socket.write(framed);
-    this.observer.answered(TRANSPORT_TCP, msg, socket.remoteAddress ?? '-', socket.remotePort ?? 0);
+    this.observer.answered(TRANSPORT.TCP, this.result, msg, socket.remoteAddress ?? '-', socket.remotePort ?? 0);
   }
 
   /** Stops accepting; open connections finish what they have, then close. */

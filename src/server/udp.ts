@@ -1,8 +1,10 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { Responder } from '../answer/respond.js';
-import type { ShareMode } from './ipc.js';
+import { QueryResult } from '../answer/result.js';
+import { TRANSPORT } from '../counters/queries.js';
 import type { QueryObserver } from './observer.js';
+import type { ShareMode } from './share.js';
 
 /**
  * Response buffers reused in turn. node:dgram sends synchronously when it can and otherwise
@@ -19,12 +21,12 @@ const RING_SIZE = 64;
 const RECV_BUFFER_SIZE = 4 * 1024 * 1024;
 /** Large enough for any UDP response we build (EDNS payload is capped at 4096 by config). */
 const UDP_BUFFER_SIZE = 4096 + 64;
-const TRANSPORT_UDP = 0;
 
 export class UdpServer {
   private socket: Socket | null = null;
   private readonly ring = Array.from({ length: RING_SIZE }, () => Buffer.alloc(UDP_BUFFER_SIZE));
   private next = 0;
+  private readonly result = new QueryResult();
   /**
    * Views of slot 0 by length, each made once: send(view, port, address) skips the per-send
    * slice node:dgram makes when given an offset and length (an allocation per query).
@@ -73,18 +75,18 @@ export class UdpServer {
     const out = queued < RING_SIZE - 1 ? this.ring[this.next] : Buffer.allocUnsafe(UDP_BUFFER_SIZE);
     let n = 0;
     try {
-      n = this.responder.respond(msg, msg.length, out, false);
+      n = this.responder.respond(msg, msg.length, out, false, this.result);
     } catch (e) {
       // A bug must not stop the server: count the query as dropped and say what happened.
       this.onError(e as Error);
     }
     if (n === 0) {
-      this.observer.dropped(TRANSPORT_UDP);
+      this.observer.dropped(TRANSPORT.UDP);
       return;
     }
     if (out === this.ring[0]) socket.send(this.views[n] ??= out.subarray(0, n), rinfo.port, rinfo.address);
     else socket.send(out, 0, n, rinfo.port, rinfo.address);
-    this.observer.answered(TRANSPORT_UDP, msg, rinfo.address, rinfo.port);
+    this.observer.answered(TRANSPORT.UDP, this.result, msg, rinfo.address, rinfo.port);
   }
 
   close(): Promise<void> {

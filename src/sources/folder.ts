@@ -3,7 +3,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { ZoneReloader } from './reload.js';
+import { isZoneFileName } from '../zone/parse.js';
 import type { ZoneSink, ZoneSource } from './source.js';
 
 /** How often to check that ZONE_DIR is still the folder being watched. */
@@ -86,7 +86,7 @@ export class FolderSource implements ZoneSource {
 
   /** Debounces per file; `null` (a non-zone name or no name) means "rescan the folder". */
   private schedule(file: string | null): void {
-    const target = file !== null && ZoneReloader.isZoneFile(file) ? file : null;
+    const target = file !== null && isZoneFileName(file) ? file : null;
     const id = target ?? '';
     clearTimeout(this.timers.get(id));
     this.timers.set(id, setTimeout(() => {
@@ -102,7 +102,7 @@ export class FolderSource implements ZoneSource {
 
   /** Reads the folder and reloads what was added, changed or removed since the last look. */
   private async rescan(): Promise<void> {
-    const names = (await readdir(this.dir)).filter((f) => ZoneReloader.isZoneFile(f));
+    const names = (await readdir(this.dir)).filter((f) => isZoneFileName(f));
     const present = new Set(names);
     for (const f of [...this.digests.keys()]) if (!present.has(f)) await this.reload(f);
     for (const f of names.sort()) await this.reload(f);

@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { ConfigError } from '../config.js';
-import { ZoneReloader } from './reload.js';
+import { isZoneFileName } from '../zone/parse.js';
 import type { S3Location } from './s3-location.js';
 
 /** Region used when neither AWS_REGION nor a profile names one (S3-compatible stores ignore it). */
@@ -84,7 +84,7 @@ export class S3Bucket {
       }), { abortSignal: signal });
       for (const o of page.Contents ?? []) {
         const file = o.Key?.slice(this.loc.prefix.length);
-        if (file && !file.includes('/') && ZoneReloader.isZoneFile(file)) listing.set(file, o.ETag ?? '');
+        if (file && !file.includes('/') && isZoneFileName(file)) listing.set(file, o.ETag ?? '');
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
       if (page.IsTruncated && !token) throw new Error('S3 said the listing is truncated but gave no continuation token');

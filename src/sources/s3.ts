@@ -5,7 +5,8 @@ import { backoffMs } from './backoff.js';
 import { clientConfig, describeS3Error, S3Bucket, type FetchedObject, type Listing } from './s3-bucket.js';
 import { formatS3Url, parseS3Url, type S3Location } from './s3-location.js';
 import { ZoneSnapshot, type SnapshotEntry } from './snapshot.js';
-import type { SourceStats, ZoneSink, ZoneSource } from './source.js';
+import type { SourceStats } from '../counters/snapshot.js';
+import type { ZoneSink, ZoneSource } from './source.js';
 
 /** Zone objects fetched at once: enough to load thousands of zones quickly, few enough not to be throttled. */
 const FETCH_CONCURRENCY = 16;

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ZoneReloader } from './reload.js';
+import { isZoneFileName } from '../zone/parse.js';
 
 /** ETags of the snapshot's files, so that a restart does not refetch objects that did not change. */
 const MANIFEST = '.etags.json';
@@ -30,7 +30,7 @@ export class ZoneSnapshot {
     } catch {
       this.etags = {}; // no manifest yet, or a torn one: the files are refetched once S3 answers
     }
-    const files = (await readdir(this.dir)).filter((f) => ZoneReloader.isZoneFile(f)).sort();
+    const files = (await readdir(this.dir)).filter((f) => isZoneFileName(f)).sort();
     const entries: SnapshotEntry[] = [];
     for (const file of files) entries.push({ file, text: await readFile(join(this.dir, file), 'utf8'), etag: this.etags[file] ?? '' });
     return entries;
@@ -53,7 +53,7 @@ export class ZoneSnapshot {
 
   /** Deletes the zone files that are not in `keep`: zones removed from the bucket. */
   async prune(keep: ReadonlySet<string>): Promise<void> {
-    for (const f of await readdir(this.dir)) if (ZoneReloader.isZoneFile(f) && !keep.has(f)) await this.remove(f);
+    for (const f of await readdir(this.dir)) if (isZoneFileName(f) && !keep.has(f)) await this.remove(f);
   }
 
   private async atomicWrite(file: string, text: string): Promise<void> {

@@ -1,18 +1,21 @@
+import type { SourceStats } from '../counters/snapshot.js';
+import { isS3Url } from './s3-location.js';
+
 /**
- * Where zone files come from. A source reads `<domain>.toml` texts (from a folder, an S3 bucket,
- * ...) and hands them to the one reload path; the server never knows which source a zone came
- * from.
+ * What a source feeds: zone files, each as its text. The receiver checks, compiles and serves
+ * them (src/serving/); a source never knows how, nor how many processes answer.
  */
 export interface ZoneSink {
   /**
-   * Parses, compiles and swaps in one zone file. Returns false when the file was rejected: the
-   * error is logged and any earlier version of the zone keeps being served.
+   * Takes one zone file, added or changed. Returns false when the file was rejected: the error
+   * is logged and any earlier version of the zone keeps being served.
    */
   upsert(origin: string, fileName: string, text: string): boolean;
   /** Stops serving the zone that came from this file. */
   remove(origin: string, fileName: string): void;
 }
 
+/** Where zone files come from: a folder, an S3 bucket, ... */
 export interface ZoneSource {
   /** For logs: "folder zones", "s3://bucket/prefix/". */
   readonly description: string;
@@ -23,10 +26,7 @@ export interface ZoneSource {
   readonly stats?: SourceStats;
 }
 
-/** Read by /metrics on every scrape (eclipso_source_* metrics). */
-export interface SourceStats {
-  /** Unix seconds of the last sync that read the whole store without an error; 0 before the first. */
-  lastSuccessUnixSeconds: number;
-  /** Failed requests to the store (S3 API errors, timeouts), since start. */
-  errors: number;
+/** The `source` label of the reload metrics: which storage engine ZONE_DIR names. */
+export function sourceLabel(zoneDir: string): string {
+  return isS3Url(zoneDir) ? 's3' : 'folder';
 }

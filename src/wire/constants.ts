@@ -44,6 +44,13 @@ export const RCODE = {
   BADVERS: 16,
 } as const;
 
+const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([k, v]) => [v, k]));
+
+/** Mnemonic for an RCODE; "RCODE<n>" for ones we do not name. */
+export function rcodeName(rcode: number): string {
+  return RCODE_NAMES.get(rcode) ?? `RCODE${rcode}`;
+}
+
 /** OPCODEs (RFC 1035 §4.1.1). */
 export const OPCODE = { QUERY: 0 } as const;
 

@@ -5,7 +5,6 @@ export type WireErrorCode =
   | 'NAME_TOO_LONG' // RFC 1035 §2.3.4: names are 255 octets or less
   | 'BAD_POINTER' // RFC 1035 §4.1.4: a pointer must point to an earlier name
   | 'BAD_LABEL_TYPE' // RFC 6891 §5: extended label types 0b01/0b10 are not in use
-  | 'BAD_RDATA' // RDATA does not match its type's layout or its RDLENGTH
   | 'BAD_TEXT'; // a presentation-format value that cannot be encoded
 
 /** A typed decode/encode failure: never a RangeError from a Buffer read. */

@@ -25,23 +25,23 @@ const ASCII_UPPER = /[A-Z]/;
 const ASCII_UPPER_RUNS = /[A-Z]+/g;
 
 /** RFC 4343 §3: only A–Z fold (String#toLowerCase alone would fold latin1 letters too). */
-export function lowerLabel(label: string): string {
+function lowerLabel(label: string): string {
   return ASCII_UPPER.test(label) ? label.replace(ASCII_UPPER_RUNS, (run) => run.toLowerCase()) : label;
 }
 
-export function lowerName(name: Name): Name {
+function lowerName(name: Name): Name {
   return name.map(lowerLabel);
 }
 
 /** Octets the name takes on the wire, uncompressed (RFC 1035 §3.1). */
-export function wireLength(name: Name): number {
+function wireLength(name: Name): number {
   let n = 1;
   for (const l of name) n += l.length + 1;
   return n;
 }
 
 /** The name's uncompressed wire form as a latin1 string: the lookup key when lower-cased. */
-export function wireString(name: Name): string {
+function wireString(name: Name): string {
   let s = '';
   for (const l of name) s += String.fromCharCode(l.length) + l;
   return s + '\0';

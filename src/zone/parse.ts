@@ -8,7 +8,7 @@ import type { SoaData, ZoneFile, ZoneRecord } from './model.js';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 import { buildRecord, type RecordDefaults } from './records.js';
 
-export const ZONE_FILE_SUFFIX = '.toml';
+const ZONE_FILE_SUFFIX = '.toml';
 
 const TOP_FIELDS = ['version', 'domain', 'defaults', 'records'];
 const DOMAIN_FIELDS = [
@@ -174,4 +174,9 @@ function checkConsistency(
     }
     entry.types.add(r.type);
   }
+}
+
+/** Whether a file or object name is a zone file (`<domain>.toml`; dot files are editors' and ConfigMaps'). */
+export function isZoneFileName(fileName: string): boolean {
+  return fileName.endsWith(ZONE_FILE_SUFFIX) && !fileName.startsWith('.') && fileName.length > ZONE_FILE_SUFFIX.length;
 }

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import packet from 'dns-packet';
 import { Responder } from '../../src/answer/respond.js';
+import { QueryResult } from '../../src/answer/result.js';
 import { AnswerTable } from '../../src/answer/table.js';
 import { nameKey, parseName } from '../../src/wire/name.js';
-import { compileZone, type CompiledZone } from '../../src/zone/compile.js';
+import { compileZone, type CompiledZone } from '../../src/answer/compile.js';
 import { parseZoneFile } from '../../src/zone/parse.js';
 import { makeQuery, type Decoded } from '../helpers/dns.js';
 
@@ -45,7 +46,7 @@ function prng(seed: number): () => number {
 function respond(responder: Responder, name: string, type: string): Buffer {
   const q = makeQuery(name, type, { id: 1 });
   const out = Buffer.alloc(4096);
-  return Buffer.from(out.subarray(0, responder.respond(q, q.length, out, false)));
+  return Buffer.from(out.subarray(0, responder.respond(q, q.length, out, false, new QueryResult())));
 }
 
 const ask = (responder: Responder, name: string, type: string): Decoded => packet.decode(respond(responder, name, type)) as Decoded;

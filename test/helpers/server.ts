@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
+import { freePort } from './ops.js';
 
 const MAIN = new URL('../../../dist/main.js', import.meta.url).pathname;
 
@@ -91,7 +93,8 @@ export function spawnServer(zoneDir: string, opts: StartOptions = {}): ServerPro
 
 /** A temporary zone folder, removed by `cleanup()`. */
 export class ZoneDir {
-  readonly path = mkdtempSync(join(tmpdir(), 'eclipso-test-'));
+  /** A new temporary folder, or an existing one (not to be cleaned up). */
+  constructor(readonly path = mkdtempSync(join(tmpdir(), 'eclipso-test-'))) {}
 
   write(fileName: string, text: string): string {
     const p = join(this.path, fileName);
@@ -106,4 +109,56 @@ export class ZoneDir {
   cleanup(): void {
     rmSync(this.path, { recursive: true, force: true });
   }
+}
+
+export interface FixtureOptions extends StartOptions {
+  /** Start the ops listener on a free port (the fixture's `ops`). */
+  ops?: boolean;
+  /** A log message to wait for after `listening` (e.g. `workers ready`). */
+  readyMsg?: string;
+}
+
+/** A running server of a test file's fixture, with its zone folder and ops port. */
+export interface Fixture {
+  readonly server: ServerProcess;
+  readonly dir: ZoneDir;
+  /** The ops listener's port; 0 unless asked for. */
+  readonly ops: number;
+}
+
+/**
+ * One server for the tests of a describe block: a zone folder holding `zones` (file name →
+ * text; or an existing folder's path, used as it is) and a server on it, started before the
+ * tests and stopped, with the folder removed, after them. Call inside `describe`; the tests read
+ * the fixture's fields once it has started.
+ */
+export function withServer(zones: Record<string, string> | string, opts: FixtureOptions = {}): Fixture {
+  let started: { server: ServerProcess; ops: number } | null = null;
+  const given = typeof zones === 'string';
+  const dir = given ? new ZoneDir(zones) : new ZoneDir();
+  before(async () => {
+    if (!given) for (const [name, text] of Object.entries(zones)) dir.write(name, text);
+    const ops = opts.ops ? await freePort() : 0;
+    const args = [...(opts.args ?? []), ...(ops ? ['--metrics-port', String(ops), '--metrics-host', '127.0.0.1'] : [])];
+    const server = await startServer(dir.path, { ...opts, args });
+    started = { server, ops };
+    if (opts.readyMsg) await server.waitFor((l) => l.msg === opts.readyMsg, 60_000);
+  });
+  after(async () => {
+    await started?.server.stop();
+    if (!given) dir.cleanup();
+  });
+  const get = (): { server: ServerProcess; ops: number } => {
+    if (!started) throw new Error('the server fixture did not start: see the error of the before hook');
+    return started;
+  };
+  return {
+    dir,
+    get server() {
+      return get().server;
+    },
+    get ops() {
+      return get().ops;
+    },
+  };
 }

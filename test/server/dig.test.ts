@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServer, type ServerProcess } from '../helpers/server.js';
+import { withServer } from '../helpers/server.js';
 
 const ZONES = fileURLToPath(new URL('../../../zones', import.meta.url));
 
@@ -13,14 +13,10 @@ function run(tool: 'dig' | 'kdig', port: number, ...args: string[]): string {
 }
 
 describe('the seed example, asked with dig and kdig', () => {
-  let server: ServerProcess;
-  before(async () => {
-    server = await startServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1' } });
-  });
-  after(() => server.stop());
+  const fx = withServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1' } });
 
   it('dig hello_a.net txt shows the seed\'s two TXT records with flags qr aa', () => {
-    const out = run('dig', server.port, 'hello_a.net', 'txt');
+    const out = run('dig', fx.server.port, 'hello_a.net', 'txt');
     assert.match(out, /status: NOERROR/);
     assert.match(out, /flags: qr aa rd;/);
     assert.match(out, /hello_a\.net\.\s+3600\s+IN\s+TXT\s+"v=spf1 ip:203\.100\.1\.2 ip:203\.100\.1\.3 mx a -all"/);
@@ -28,18 +24,18 @@ describe('the seed example, asked with dig and kdig', () => {
   });
 
   it('dig hello_a.net mx shows the seed\'s MX answer', () => {
-    const out = run('dig', server.port, 'hello_a.net', 'mx', '+noall', '+answer');
+    const out = run('dig', fx.server.port, 'hello_a.net', 'mx', '+noall', '+answer');
     assert.equal(out.trim().split('\n').map((l) => l.replace(/\s+/g, ' ')).join('\n'),
       'hello_a.net. 3600 IN MX 10 host-1.hello_a.net.\nhello_a.net. 3600 IN MX 20 host-2.hello_a.net.');
   });
 
   it('dig +tcp gets the same answer over TCP', () => {
-    const out = run('dig', server.port, '+tcp', 'www.hello_a.net', 'a', '+noall', '+answer');
+    const out = run('dig', fx.server.port, '+tcp', 'www.hello_a.net', 'a', '+noall', '+answer');
     assert.match(out, /^www\.hello_a\.net\.\s+3600\s+IN\s+A\s+203\.100\.1\.1$/m);
   });
 
   it('kdig reads the answers the same way, with EDNS', () => {
-    const out = run('kdig', server.port, 'hello_a.net', 'MX', '+edns');
+    const out = run('kdig', fx.server.port, 'hello_a.net', 'MX', '+edns');
     assert.match(out, /status: NOERROR/);
     assert.match(out, /Flags: qr aa rd;/);
     assert.match(out, /hello_a\.net\.\s+3600\s+IN\s+MX\s+10 host-1\.hello_a\.net\./);
@@ -47,9 +43,9 @@ describe('the seed example, asked with dig and kdig', () => {
   });
 
   it('dig sees NXDOMAIN with the SOA for a missing name, REFUSED outside our zones', () => {
-    const nx = run('dig', server.port, 'missing.hello_a.net', 'a');
+    const nx = run('dig', fx.server.port, 'missing.hello_a.net', 'a');
     assert.match(nx, /status: NXDOMAIN/);
     assert.match(nx, /AUTHORITY SECTION:\nhello_a\.net\.\s+60\s+IN\s+SOA\s+ns\.hello_a\.net\. hostmaster\.hello_a\.net\. \d+ 28800 7200 604800 60/);
-    assert.match(run('dig', server.port, 'example.org', 'a'), /status: REFUSED/);
+    assert.match(run('dig', fx.server.port, 'example.org', 'a'), /status: REFUSED/);
   });
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as packet from 'dns-packet';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { makeQuery, query, tcpRaw, udpRaw, type Decoded } from '../helpers/dns.js';
-import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { withServer } from '../helpers/server.js';
 
 /** A zone whose TXT answer is ~1,700 octets: more than 512 and more than 1232. */
 const ZONE = `
@@ -55,20 +55,11 @@ const decode = (b: Buffer | null): Decoded => {
 };
 
 describe('protocol handling', () => {
-  const dir = new ZoneDir();
-  let server: ServerProcess;
-  before(async () => {
-    dir.write('example.com.toml', ZONE);
-    server = await startServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1' } });
-  });
-  after(async () => {
-    await server.stop();
-    dir.cleanup();
-  });
+  const fx = withServer({ 'example.com.toml': ZONE }, { env: { ECLIPSO_LOG_IGNORE: '1' } });
 
   it('echoes the question byte for byte (0x20 letter case), the ID and RD', async () => {
     const q = makeQuery('eXaMpLe.CoM', 'A', { id: 0x1234 });
-    const reply = await udpRaw(server.port, q);
+    const reply = await udpRaw(fx.server.port, q);
     assert.ok(reply);
     assert.equal(reply.readUInt16BE(0), 0x1234);
     assert.deepEqual(reply.subarray(12, q.length), q.subarray(12));
@@ -76,14 +67,14 @@ describe('protocol handling', () => {
     assert.equal(r.flag_rd, true);
     assert.equal(r.flag_ra, false);
     assert.equal((r.answers ?? [])[0].name, 'eXaMpLe.CoM');
-    const norec = decode(await udpRaw(server.port, makeQuery('example.com', 'A', { rd: false })));
+    const norec = decode(await udpRaw(fx.server.port, makeQuery('example.com', 'A', { rd: false })));
     assert.equal(norec.flag_rd, false);
   });
 
   it('answers with an OPT only when the query had one, echoing DO (RFC 3225)', async () => {
-    const plain = decode(await udpRaw(server.port, makeQuery('example.com', 'A')));
+    const plain = decode(await udpRaw(fx.server.port, makeQuery('example.com', 'A')));
     assert.equal((plain.additionals ?? []).length, 0);
-    const withDo = decode(await udpRaw(server.port, Buffer.concat([header(9, 0x0100, 1, 0, 0, 1), QUESTION, opt(4096, 0, true)])));
+    const withDo = decode(await udpRaw(fx.server.port, Buffer.concat([header(9, 0x0100, 1, 0, 0, 1), QUESTION, opt(4096, 0, true)])));
     const o = (withDo.additionals ?? [])[0] as unknown as { type: string; udpPayloadSize: number; flag_do: boolean };
     assert.equal(o.type, 'OPT');
     assert.equal(o.udpPayloadSize, 1232, 'we offer at most 1232');
@@ -91,23 +82,23 @@ describe('protocol handling', () => {
   });
 
   it('truncates over 512 octets without EDNS, with TC=1 and no partial RRset', async () => {
-    const r = decode(await udpRaw(server.port, makeQuery('mid.example.com', 'TXT')));
+    const r = decode(await udpRaw(fx.server.port, makeQuery('mid.example.com', 'TXT')));
     assert.equal(r.flag_tc, true);
     assert.equal((r.answers ?? []).length, 0);
     assert.equal(r.questions?.[0].name, 'mid.example.com');
   });
 
   it('fits the EDNS size: 1232 holds the mid answer, the big one is truncated', async () => {
-    const mid = decode(await udpRaw(server.port, makeQuery('mid.example.com', 'TXT', { edns: 1232 })));
+    const mid = decode(await udpRaw(fx.server.port, makeQuery('mid.example.com', 'TXT', { edns: 1232 })));
     assert.equal(mid.flag_tc, false);
     assert.equal((mid.answers ?? []).length, 1);
-    const big = await udpRaw(server.port, makeQuery('big.example.com', 'TXT', { edns: 4096 }));
+    const big = await udpRaw(fx.server.port, makeQuery('big.example.com', 'TXT', { edns: 4096 }));
     assert.ok(big && big.length <= 1232);
     assert.equal(decode(big).flag_tc, true);
   });
 
   it('returns the whole answer over TCP after truncation', async () => {
-    const [reply] = await tcpRaw(server.port, [makeQuery('big.example.com', 'TXT')]);
+    const [reply] = await tcpRaw(fx.server.port, [makeQuery('big.example.com', 'TXT')]);
     const r = packet.decode(reply) as Decoded;
     assert.equal(r.flag_tc, false);
     assert.equal(((r.answers ?? [])[0] as { data: Buffer[] }).data.length, 8);
@@ -116,34 +107,34 @@ describe('protocol handling', () => {
 
   it('drops the additional section, not the answer, when only the answer fits (RFC 2181 §9)', async () => {
     // 30 AAAA records of the exchange make the full answer ~900 octets.
-    const r = decode(await udpRaw(server.port, makeQuery('example.com', 'MX')));
+    const r = decode(await udpRaw(fx.server.port, makeQuery('example.com', 'MX')));
     assert.equal(r.flag_tc, false);
     assert.equal((r.answers ?? []).length, 1);
     assert.equal((r.additionals ?? []).length, 0);
-    const full = decode(await udpRaw(server.port, makeQuery('example.com', 'MX', { edns: 1232 })));
+    const full = decode(await udpRaw(fx.server.port, makeQuery('example.com', 'MX', { edns: 1232 })));
     assert.equal((full.additionals ?? []).filter((a) => a.type === 'AAAA').length, 30);
   });
 
   it('stops reading from a TCP client that sends without reading, instead of buffering answers', async () => {
-    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) * 1024;
+    const rss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${fx.server.child.pid}/status`, 'utf8'))![1]) * 1024;
     const before = rss();
     const q = makeQuery('big.example.com', 'TXT');
     const frame = Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]);
     // 40,000 queries for a 1.7 KB answer: 68 MB of answers if the server buffered them all.
-    const sock = connect(server.port, '127.0.0.1');
+    const sock = connect(fx.server.port, '127.0.0.1');
     sock.pause();
     await new Promise<void>((resolve) => sock.on('connect', () => resolve()));
     sock.write(Buffer.concat(Array.from({ length: 40000 }, () => frame)));
     await new Promise((r) => setTimeout(r, 1500));
     const grown = rss() - before;
     sock.destroy();
-    assert.ok(grown < 32 * 2 ** 20, `server RSS grew by ${Math.round(grown / 2 ** 20)} MiB`);
-    assert.equal((await query(server.port, 'example.com', 'A')).rcode, 'NOERROR');
+    assert.ok(grown < 32 * 2 ** 20, `fx.server RSS grew by ${Math.round(grown / 2 ** 20)} MiB`);
+    assert.equal((await query(fx.server.port, 'example.com', 'A')).rcode, 'NOERROR');
   });
 
   it('answers several pipelined queries on one TCP connection, in order (RFC 7766)', async () => {
     const qs = [1, 2, 3, 4].map((id) => makeQuery(id % 2 ? 'example.com' : 'big.example.com', id % 2 ? 'A' : 'TXT', { id }));
-    const replies = await tcpRaw(server.port, qs);
+    const replies = await tcpRaw(fx.server.port, qs);
     assert.deepEqual(replies.map((r) => r.readUInt16BE(0)), [1, 2, 3, 4]);
   });
 
@@ -163,7 +154,7 @@ describe('protocol handling', () => {
   ];
   for (const [what, bytes, rcode] of malformed) {
     it(what, async () => {
-      const reply = await udpRaw(server.port, bytes, rcode === null ? 300 : 2000);
+      const reply = await udpRaw(fx.server.port, bytes, rcode === null ? 300 : 2000);
       if (rcode === null) return assert.equal(reply, null);
       const r = decode(reply);
       assert.equal(r.rcode, rcode);
@@ -172,8 +163,8 @@ describe('protocol handling', () => {
   }
 
   it('REFUSED carries an Extended DNS Error saying why (RFC 8914), as NSD does', async () => {
-    const outside = await udpRaw(server.port, makeQuery('example.org', 'A', { edns: 1232 }));
-    const chaos = await udpRaw(server.port, Buffer.concat([header(13, 0x0100, 1, 0, 0, 1), Buffer.from('076578616d706c6503636f6d0000010003', 'hex'), opt(1232)]));
+    const outside = await udpRaw(fx.server.port, makeQuery('example.org', 'A', { edns: 1232 }));
+    const chaos = await udpRaw(fx.server.port, Buffer.concat([header(13, 0x0100, 1, 0, 0, 1), Buffer.from('076578616d706c6503636f6d0000010003', 'hex'), opt(1232)]));
     for (const [reply, info] of [[outside, 20], [chaos, 21]] as const) {
       const r = decode(reply);
       assert.equal(r.rcode, 'REFUSED');
@@ -183,7 +174,7 @@ describe('protocol handling', () => {
   });
 
   it('EDNS version 1 gets BADVERS with an OPT (RFC 6891 §6.1.3)', async () => {
-    const reply = await udpRaw(server.port, Buffer.concat([header(12, 0x0100, 1, 0, 0, 1), QUESTION, opt(1232, 1)]));
+    const reply = await udpRaw(fx.server.port, Buffer.concat([header(12, 0x0100, 1, 0, 0, 1), QUESTION, opt(1232, 1)]));
     assert.ok(reply);
     // RCODE 16 = low 4 bits 0 in the header, upper bits 1 in the OPT's EXTENDED-RCODE.
     assert.equal(reply[3] & 0xf, 0);
@@ -205,13 +196,13 @@ describe('protocol handling', () => {
       return b;
     });
     for (let i = 0; i < junk.length; i += 100) {
-      await Promise.all(junk.slice(i, i + 100).map((b) => udpRaw(server.port, b, 200)));
+      await Promise.all(junk.slice(i, i + 100).map((b) => udpRaw(fx.server.port, b, 200)));
     }
     const framed = junk.slice(0, 200).filter((b) => b.length >= 12);
-    await tcpRaw(server.port, framed, 0).catch(() => undefined);
-    const r = await query(server.port, 'example.com', 'A');
+    await tcpRaw(fx.server.port, framed, 0).catch(() => undefined);
+    const r = await query(fx.server.port, 'example.com', 'A');
     assert.equal(r.rcode, 'NOERROR');
-    assert.equal((await tcpRaw(server.port, [makeQuery('example.com', 'A')])).length, 1);
-    assert.equal(server.exitCode, null, 'the server is still running');
+    assert.equal((await tcpRaw(fx.server.port, [makeQuery('example.com', 'A')])).length, 1);
+    assert.equal(fx.server.exitCode, null, 'the fx.server is still running');
   });
 });

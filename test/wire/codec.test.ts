@@ -3,10 +3,19 @@ import { describe, it } from 'node:test';
 import * as packet from 'dns-packet';
 import { CLASS, TYPE } from '../../src/wire/constants.js';
 import { WireError } from '../../src/wire/errors.js';
-import { decodeMessage, encodeMessage, type Message, type ResourceRecord } from '../../src/wire/message.js';
-import { formatName, parseName } from '../../src/wire/name.js';
+import { formatName, parseName, readName, writeName, type Name } from '../../src/wire/name.js';
 import { parseIPv4, parseIPv6, formatIPv6 } from '../../src/wire/address.js';
-import { formatRData, type RData } from '../../src/wire/rdata.js';
+import { formatRData, writeRData, type RData } from '../../src/wire/rdata.js';
+import { WireReader } from '../../src/wire/reader.js';
+import { WireWriter } from '../../src/wire/writer.js';
+
+interface ResourceRecord {
+  name: Name;
+  type: number;
+  class: number;
+  ttl: number;
+  data: RData;
+}
 
 const rr = (name: string, data: RData, ttl = 300): ResourceRecord => ({
   name: parseName(name), type: data.t === 'OPAQUE' ? data.type : TYPE[data.t], class: CLASS.IN, ttl, data,
@@ -28,12 +37,24 @@ const SAMPLES: ResourceRecord[] = [
   rr('example.com', { t: 'CAA', flags: 128, tag: 'issue', value: u8(Buffer.from('letsencrypt.org')) }),
 ];
 
-function message(records: ResourceRecord[]): Message {
-  return {
-    id: 0xbeef, flags: 0x8400, questions: [{ name: parseName('example.com'), type: TYPE.ANY, class: CLASS.IN }],
-    answers: records, authority: [], additional: [],
-    edns: { udpPayloadSize: 1232, extendedRcode: 0, version: 0, dnssecOk: true, options: [{ code: 10, data: u8(Buffer.from('0123456789abcdef', 'hex')) }] },
-  };
+/**
+ * A response holding `records` in its answer section, written with our encoder as the compiler
+ * writes answers (names compressed), for an independent decoder to read.
+ */
+function message(records: ResourceRecord[]): Buffer {
+  const w = new WireWriter();
+  for (const v of [0xbeef, 0x8400, 1, records.length, 0, 0]) w.u16(v);
+  writeName(w, parseName('example.com'), true);
+  w.u16(TYPE.ANY);
+  w.u16(CLASS.IN);
+  for (const r of records) {
+    writeName(w, r.name, true);
+    w.u16(r.type);
+    w.u16(r.class);
+    w.u32(r.ttl);
+    writeRData(w, r.data, true);
+  }
+  return w.result();
 }
 
 /** Our record as dns-packet shows it, to compare what it decoded from our bytes. */
@@ -53,13 +74,8 @@ function asDnsPacket(r: ResourceRecord): unknown {
 }
 
 describe('wire codec', () => {
-  it('decodes its own encoding of every served type back to the same message', () => {
-    const msg = message(SAMPLES);
-    assert.deepEqual(decodeMessage(encodeMessage(msg)), msg);
-  });
-
   it('encodes messages that dns-packet, an independent decoder, reads record for record', () => {
-    const decoded = packet.decode(encodeMessage(message(SAMPLES)));
+    const decoded = packet.decode(message(SAMPLES));
     assert.equal(decoded.id, 0xbeef);
     const answers = decoded.answers ?? [];
     assert.equal(answers.length, SAMPLES.length);
@@ -69,36 +85,31 @@ describe('wire codec', () => {
       assert.equal(a.ttl, s.ttl);
       assert.deepEqual(a.data, asDnsPacket(s), `type ${a.type}`);
     });
-    const opt = (decoded.additionals ?? [])[0] as unknown as { type: string; udpPayloadSize: number; flag_do: boolean };
-    assert.equal(opt.type, 'OPT');
-    assert.equal(opt.udpPayloadSize, 1232);
-    assert.equal(opt.flag_do, true);
   });
 
   it('compresses repeated names: a second owner is a 2-octet pointer', () => {
-    const one = encodeMessage(message([SAMPLES[0]]));
-    const two = encodeMessage(message([SAMPLES[0], SAMPLES[0]]));
+    const one = message([SAMPLES[0]]);
+    const two = message([SAMPLES[0], SAMPLES[0]]);
     // The second A record costs its owner pointer (2) + type/class/ttl/rdlength (10) + 4.
     assert.equal(two.length - one.length, 16);
   });
 
-  it('decodes what dns-packet encodes, compressed names included', () => {
-    const bytes = packet.encode({
-      type: 'response', id: 7, flags: packet.AUTHORITATIVE_ANSWER,
-      questions: [{ type: 'MX', name: 'Example.COM' }],
-      answers: [
-        { type: 'MX', name: 'example.com', ttl: 60, data: { preference: 5, exchange: 'mx.example.com' } },
-        { type: 'TXT', name: 'example.com', ttl: 60, data: ['a', 'b c'] },
-        { type: 'AAAA', name: 'example.com', ttl: 60, data: '::1' },
-        { type: 'SRV', name: '_x._udp.example.com', ttl: 60, data: { priority: 1, weight: 2, port: 53, target: 'example.com' } },
-        { type: 'CAA', name: 'example.com', ttl: 60, data: { flags: 0, tag: 'iodef', value: 'mailto:a@example.com' } },
-      ],
-    });
-    const msg = decodeMessage(bytes);
-    assert.equal(msg.id, 7);
-    assert.equal(formatName(msg.questions[0].name), 'Example.COM.');
-    assert.deepEqual(msg.answers.map((a) => formatRData(a.data)), [
-      '5 mx.example.com.', '"a" "b c"', '::1', '1 2 53 example.com.', '0 iodef "mailto:a@example.com"',
+  it('reads compressed names (RFC 1035 §4.1.4), keeping their letter case', () => {
+    // Question Example.COM at 12; then a pointer to it, and mx + a pointer to it.
+    const header = Buffer.from('0007840000010001000000000', 'hex').subarray(0, 12);
+    const qname = Buffer.from('076578616d706c6503434f4d00', 'hex');
+    const bytes = Buffer.concat([header, qname, Buffer.from('c00c', 'hex'), Buffer.from('026d78c00c', 'hex')]);
+    const r = new WireReader(bytes, 12);
+    const names = [readName(r), readName(r), readName(r)].map(formatName);
+    assert.deepEqual(names, ['example.COM.', 'example.COM.', 'mx.example.COM.']);
+    assert.equal(r.pos, bytes.length);
+  });
+
+  it('prints RDATA as dig does', () => {
+    assert.deepEqual(SAMPLES.map((s) => formatRData(s.data)), [
+      '192.0.2.1', '2001:db8::ff00:42:8329', 'ns1.example.com.', 'example.com.',
+      'ns1.example.com. hostmaster.example.com. 4294967295 28800 7200 604800 60', 'example.com.', '10 mail.example.com.',
+      `"v=spf1 -all" "${'a'.repeat(255)}" ""`, '10 5 5060 sip.example.com.', '128 issue "letsencrypt.org"',
     ]);
   });
 
@@ -124,12 +135,12 @@ describe('name decoding rejects malformed names with a typed error', () => {
   ];
   for (const [what, bytes, codes] of cases) {
     it(`${what} → WireError ${codes}`, () => {
-      assert.throws(() => decodeMessage(bytes), (e: unknown) => e instanceof WireError && new RegExp(`^(${codes})$`).test(e.code));
+      assert.throws(() => readName(new WireReader(bytes, 12)), (e: unknown) => e instanceof WireError && new RegExp(`^(${codes})$`).test(e.code));
     });
   }
 
   it('never lets a RangeError escape, for 20,000 random and mutated messages', () => {
-    const valid = encodeMessage(message(SAMPLES));
+    const valid = message(SAMPLES);
     let seed = 42;
     const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
     for (let i = 0; i < 20000; i++) {
@@ -141,7 +152,8 @@ describe('name decoding rejects malformed names with a typed error', () => {
         bytes = Buffer.from(Array.from({ length: rand(80) }, () => rand(256)));
       }
       try {
-        decodeMessage(bytes);
+        // Every name of the message, as far as the reader gets: the owner names follow fixed fields.
+        for (const r = new WireReader(bytes, 12); r.pos < bytes.length; r.pos += 10) readName(r);
       } catch (e) {
         assert.ok(e instanceof WireError, `input ${bytes.toString('hex')} threw ${(e as Error).name}: ${(e as Error).message}`);
       }

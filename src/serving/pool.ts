@@ -1,32 +1,24 @@
 /**
  * Multi-core: WORKERS processes answering on one port (WORKERS=1 stays a single process, no
- * cluster). The primary runs the zone source (folder watch or S3 poller) with this pool as its
- * sink, and forwards every upsert/remove to every worker over IPC; each worker compiles and
- * serves on its own (worker.ts). A worker that dies is replaced, and the new one gets the
- * current zone texts. Sockets: SO_REUSEPORT (one per worker) where Node.js has it (22.12+),
- * probed at start; the cluster module's shared handle otherwise.
- *
- * Hooks for the ops listener and graceful shutdown, in the primary:
- * - `listen(host, port)` resolves once every worker has loaded every zone and listens (ready).
- * - `snapshot(sourceStats)` asks each worker for its numbers over IPC and sums them (/metrics).
- * - `received()` is the last known count of queries received, summed, and refreshes it: the
- *   shutdown's activity probe.
- * - `close()` tells each worker to close its sockets, flush its logs and exit; resolves when all
- *   have (a worker that does not within 5 s is killed).
+ * cluster: local.ts). The primary runs the zone source (folder watch or S3 poller) and the same
+ * catalog as a single process, so both accept, reject, log and count every file alike; each
+ * accepted file is forwarded to every worker over IPC, and each worker compiles and serves on
+ * its own (worker.ts). A worker that dies is replaced, and the new one gets the current files.
+ * Sockets: SO_REUSEPORT (one per worker) where Node.js has it (22.12+), probed at start; the
+ * cluster module's shared handle otherwise.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { createSocket, type SocketOptions } from 'node:dgram';
 import { createServer, isIPv6, type ListenOptions } from 'node:net';
 import type { Config } from '../config.js';
+import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
-import { sourceLabel } from '../ops/collect.js';
-import type { ServerSnapshot } from '../ops/metrics.js';
-import { sumQuerySnapshots } from '../ops/snapshot.js';
-import type { ReloadStats } from '../sources/reload.js';
-import type { SourceStats, ZoneSink } from '../sources/source.js';
-import { parseZoneFile } from '../zone/parse.js';
-import { ZoneFileError } from '../zone/problem.js';
-import { isEclipsoMessage, type FromWorker, type ShareMode, type ToWorker, type ZoneText } from './ipc.js';
+import type { ShareMode } from '../server/share.js';
+import { sourceLabel } from '../sources/source.js';
+import type { Zone } from '../zone/model.js';
+import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
+import { isEclipsoMessage, type FromWorker, type ToWorker, type WorkerSnapshot } from './ipc.js';
+import type { Serving } from './serving.js';
 
 const STOP_TIMEOUT_MS = 5000;
 const SNAPSHOT_TIMEOUT_MS = 1000;
@@ -37,7 +29,7 @@ const MAX_RESTART_DELAY_MS = 5000;
 interface Slot {
   index: number;
   worker: Worker | null;
-  /** Has been sent the zone texts: later changes are forwarded to it. */
+  /** Has been sent the zone files: later changes are forwarded to it. */
   synced: boolean;
   ready: boolean;
   everReady: boolean;
@@ -46,10 +38,30 @@ interface Slot {
   failure: Error | null;
 }
 
-export class WorkerPool implements ZoneSink {
+/** The primary's catalog target: accepted files are kept (for workers yet to start) and forwarded. */
+class ForwardTarget implements ZoneTarget {
   /** Last accepted text per zone file: what a new worker is started with. */
-  private readonly files = new Map<string, ZoneText>();
+  readonly files = new Map<string, ZoneText>();
+
+  constructor(private readonly broadcast: (m: ToWorker) => void) {}
+
+  put(file: ZoneText, zone: Zone): number {
+    this.files.set(file.fileName, file);
+    this.broadcast({ eclipso: 'upsert', ...file });
+    // The records in the file, SOA included (the workers' compiled zones count each distinct one).
+    return zone.records.length + 1;
+  }
+
+  drop(file: Omit<ZoneText, 'text'>): void {
+    this.files.delete(file.fileName);
+    this.broadcast({ eclipso: 'remove', origin: file.origin, fileName: file.fileName });
+  }
+}
+
+export class PoolServing implements Serving {
   private readonly slots: Slot[];
+  private readonly target = new ForwardTarget((m) => this.broadcast(m));
+  private readonly catalog: ZoneCatalog;
   private host = '';
   private port = 0;
   private share: ShareMode = 'cluster';
@@ -57,48 +69,35 @@ export class WorkerPool implements ZoneSink {
   private onSettled: ((e?: Error) => void) | null = null;
   private onFirstReady: (() => void) | null = null;
   private nextId = 1;
-  private readonly waiting = new Map<number, (s: ServerSnapshot) => void>();
+  private readonly waiting = new Map<number, (s: WorkerSnapshot) => void>();
   private lastReceived = 0;
-  /** Counted here, not taken from a worker: a replaced worker starts from zero. */
-  private readonly reload: ReloadStats = { loaded: 0, rejected: 0, removed: 0, lastLoadUnixSeconds: 0 };
+  /** Files a worker could not serve since they last changed: each is counted once. */
+  private readonly failedInWorkers = new Set<string>();
 
   constructor(private readonly config: Config, private readonly log: Logger) {
+    this.catalog = new ZoneCatalog(this.target, log);
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, synced: false, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null,
     }));
   }
 
-  get zoneFiles(): number {
-    return this.files.size;
+  get zoneCount(): number {
+    return this.catalog.zoneCount;
   }
 
-  /**
-   * Checks the file (parse only; workers compile) so the source learns whether it was accepted,
-   * and forwards it either way: the lead worker logs its problems, every worker keeps the last
-   * good version, as a single process would.
-   */
   upsert(origin: string, fileName: string, text: string): boolean {
-    let ok = true;
-    try {
-      parseZoneFile(text, origin, fileName);
-    } catch (e) {
-      if (!(e instanceof ZoneFileError)) throw e;
-      ok = false;
-    }
-    if (ok) {
-      this.files.set(fileName, { origin, fileName, text });
-      this.reload.loaded++;
-      this.reload.lastLoadUnixSeconds = Date.now() / 1000;
-    } else {
-      this.reload.rejected++;
-    }
-    this.broadcast({ eclipso: 'upsert', origin, fileName, text });
-    return ok;
+    this.failedInWorkers.delete(fileName);
+    return this.catalog.upsert(origin, fileName, text);
   }
 
   remove(origin: string, fileName: string): void {
-    if (this.files.delete(fileName)) this.reload.removed++;
-    this.broadcast({ eclipso: 'remove', origin, fileName });
+    this.failedInWorkers.delete(fileName);
+    this.catalog.remove(origin, fileName);
+  }
+
+  /** Live workers listening: a pool whose workers all died (and are being replaced) answers nothing. */
+  get answering(): boolean {
+    return this.slots.some((s) => s.ready && s.worker !== null && s.worker.isConnected());
   }
 
   private broadcast(m: ToWorker): void {
@@ -139,8 +138,8 @@ export class WorkerPool implements ZoneSink {
         // In cluster mode the configured port is the shared handle's key (port 0 included);
         // with SO_REUSEPORT a new worker must bind the port the first one got.
         worker.send({
-          eclipso: 'start', lead: slot.index === 0, replacement: slot.everReady, host: this.host, share: this.share,
-          port: this.share === 'reusePort' ? this.port : this.config.port, files: [...this.files.values()],
+          eclipso: 'start', host: this.host, share: this.share,
+          port: this.share === 'reusePort' ? this.port : this.config.port, files: [...this.target.files.values()],
         } satisfies ToWorker);
         slot.synced = true;
         return;
@@ -154,6 +153,12 @@ export class WorkerPool implements ZoneSink {
         return;
       case 'failed':
         slot.failure = Object.assign(new Error(m.message), { code: m.code });
+        return;
+      case 'rejected':
+        if (!this.failedInWorkers.has(m.fileName)) {
+          this.failedInWorkers.add(m.fileName);
+          this.catalog.stats.rejected++;
+        }
         return;
       case 'snapshot':
         this.waiting.get(m.id)?.(m.snapshot);
@@ -179,29 +184,24 @@ export class WorkerPool implements ZoneSink {
   }
 
   /** Every ready worker's numbers, summed; zones and records from one worker; reloads counted here. */
-  async snapshot(sourceStats?: SourceStats): Promise<ServerSnapshot> {
-    const ask = (s: Slot): Promise<ServerSnapshot | null> => new Promise((resolve) => {
+  async snapshot(): Promise<Omit<ServerSnapshot, 'sourceStats'>> {
+    const ask = (s: Slot): Promise<WorkerSnapshot | null> => new Promise((resolve) => {
       const id = this.nextId++;
       const timer = setTimeout(() => (this.waiting.delete(id), resolve(null)), SNAPSHOT_TIMEOUT_MS);
       this.waiting.set(id, (snap) => (clearTimeout(timer), resolve(snap)));
       s.worker!.send({ eclipso: 'snapshot', id } satisfies ToWorker);
     });
     const parts = (await Promise.all(this.slots.filter((s) => s.ready && s.worker?.isConnected()).map(ask)))
-      .filter((p): p is ServerSnapshot => p !== null);
+      .filter((p): p is WorkerSnapshot => p !== null);
     const queries = sumQuerySnapshots(parts.map((p) => p.queries));
-    this.lastReceived = 0;
-    for (let t = 0; t < queries.byRcode.length; t++) {
-      for (const [, n] of queries.byRcode[t]) this.lastReceived += n;
-      this.lastReceived += queries.dropped[t];
-    }
+    this.lastReceived = receivedIn(queries);
     const one = parts[0];
     return {
       queries,
       zones: one?.zones ?? 0,
       records: one?.records ?? 0,
       source: sourceLabel(this.config.zoneDir),
-      reload: { ...this.reload },
-      sourceStats,
+      reload: { ...this.catalog.stats },
       logDroppedLines: parts.reduce((n, p) => n + p.logDroppedLines, 0),
     };
   }
@@ -228,7 +228,7 @@ export class WorkerPool implements ZoneSink {
  * Whether two sockets can bind one port with SO_REUSEPORT, UDP and TCP: Node.js 22.12+ on a
  * kernel that has it. Older Node.js ignores the option, so the second bind fails.
  */
-export async function reusePortWorks(host: string): Promise<boolean> {
+async function reusePortWorks(host: string): Promise<boolean> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
   const udp = [0, 1].map(() => createSocket({ type, reusePort: true } as SocketOptions));
   const tcp = [0, 1].map(() => createServer());

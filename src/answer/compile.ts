@@ -1,10 +1,10 @@
-import { Answer, Below } from '../answer/answer.js';
-import { compileAnswer } from '../answer/packet.js';
 import { RCODE, TYPE } from '../wire/constants.js';
 import { isSubdomain, nameKey, type Name } from '../wire/name.js';
-import type { Zone } from './model.js';
-import { negative, resolve } from './resolve.js';
-import { ZoneTree, type ZoneNode } from './tree.js';
+import type { Zone } from '../zone/model.js';
+import { negative, resolve } from '../zone/resolve.js';
+import { ZoneTree, type ZoneNode } from '../zone/tree.js';
+import { Answer, Below, FALLBACK_TYPE } from './answer.js';
+import { compileAnswer } from './packet.js';
 
 /**
  * A zone compiled to answers. `entries` maps lookup keys to answers: the key is the lower-cased
@@ -21,10 +21,7 @@ export interface CompiledZone {
   entries: Map<string, Answer>;
 }
 
-/** Query type 0 is reserved (RFC 6895 §3.1), so it marks a name's fallback entry. */
-export const FALLBACK_TYPE = 0;
-
-export function entryKey(nameWireKey: string, type: number): string {
+function entryKey(nameWireKey: string, type: number): string {
   return nameWireKey + String.fromCharCode(type >> 8, type & 0xff);
 }
 
@@ -68,7 +65,7 @@ export function compileZone(zone: Zone): CompiledZone {
     const wildcard = tree.get(['*', ...node.name]);
     // The shared negative answers compress the SOA's names against the apex only: a name at or above
     // the SOA's MNAME or RNAME gets its own (those names then take the query's case, as in NSD).
-    const under = wildcard ? wildcardBelow(tree, wildcard, askTypes, variable) : soaNames.has(key) ? below(node.name) : nxdomain;
+    const under = wildcard ? wildcardBelow(wildcard, askTypes, variable) : soaNames.has(key) ? below(node.name) : nxdomain;
     const fallback = !hasCname && under === nxdomain ? nodata : exact(tree, node.name, FALLBACK_TYPE, under);
     entries.set(entryKey(key, FALLBACK_TYPE), fallback);
   }
@@ -106,10 +103,7 @@ function exact(tree: ZoneTree, name: Name, type: number, below: Below | null = n
 }
 
 /** RFC 4592 §3.3: answers synthesized from `*.<node>` for names below the node that do not exist. */
-function wildcardBelow(
-  tree: ZoneTree, wildcard: ZoneNode, askTypes: number[],
-  variable: (name: Name, type: number) => Answer,
-): Below {
+function wildcardBelow(wildcard: ZoneNode, askTypes: number[], variable: (name: Name, type: number) => Answer): Below {
   const absent = [ABSENT_LABEL, ...wildcard.name.slice(1)];
   const types = wildcard.rrsets.has(TYPE.CNAME) ? askTypes : [...wildcard.rrsets.keys(), TYPE.ANY];
   const byType = new Map(types.map((t) => [t, variable(absent, t)] as const));

@@ -1,0 +1,27 @@
+/**
+ * The transports a query arrives on, as the hot path indexes its counters (0, 1) and as metrics
+ * and logs name them (`TRANSPORT_NAMES[t]`).
+ */
+export const TRANSPORT = { UDP: 0, TCP: 1 } as const;
+export type Transport = (typeof TRANSPORT)[keyof typeof TRANSPORT];
+export const TRANSPORT_NAMES = ['udp', 'tcp'] as const;
+
+/** Counters by transport, query type and RCODE: plain typed arrays, bumped on the hot path. */
+export class QueryCounters {
+  /** [transport][qtype] */
+  readonly byType = TRANSPORT_NAMES.map(() => new Float64Array(65536));
+  /** [transport][rcode] (extended RCODEs fit 12 bits) */
+  readonly byRcode = TRANSPORT_NAMES.map(() => new Float64Array(4096));
+  readonly truncated = TRANSPORT_NAMES.map(() => 0);
+  readonly dropped = TRANSPORT_NAMES.map(() => 0);
+
+  /** Queries received so far (answered or dropped): what the shutdown watches to see traffic stop. */
+  received(): number {
+    let n = 0;
+    for (let t = 0; t < this.byRcode.length; t++) {
+      for (const v of this.byRcode[t]) n += v;
+      n += this.dropped[t];
+    }
+    return n;
+  }
+}

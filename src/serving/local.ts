@@ -1,0 +1,100 @@
+import { compileZone } from '../answer/compile.js';
+import { AnswerTable } from '../answer/table.js';
+import { snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { DnsServer } from '../server/dns.js';
+import { QueryObserver } from '../server/observer.js';
+import type { ShareMode } from '../server/share.js';
+import { sourceLabel } from '../sources/source.js';
+import type { Zone } from '../zone/model.js';
+import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
+import type { Serving } from './serving.js';
+
+/** Zones compiled into this process's answer table. */
+export class TableTarget implements ZoneTarget {
+  readonly table = new AnswerTable();
+
+  put(_file: ZoneText, zone: Zone): number {
+    const compiled = compileZone(zone);
+    this.table.install(compiled);
+    return compiled.records;
+  }
+
+  drop(_file: unknown, apexKey: string): void {
+    this.table.remove(apexKey);
+  }
+
+  /** Records in the zones being served. */
+  get records(): number {
+    let n = 0;
+    for (const z of this.table.allZones()) n += z.records;
+    return n;
+  }
+}
+
+/**
+ * One process that loads zones and answers (WORKERS=1), and the answering half of each DNS
+ * worker of a pool (worker.ts), which binds with `share` and is fed its primary's files.
+ */
+export class LocalServing implements Serving {
+  private readonly target = new TableTarget();
+  private readonly catalog: ZoneCatalog;
+  private readonly observer: QueryObserver;
+  private dns: DnsServer | null = null;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly share: ShareMode = 'none',
+    /** A worker's copy: its primary logs the zone changes. */
+    quiet = false,
+  ) {
+    this.catalog = new ZoneCatalog(this.target, log, quiet);
+    this.observer = new QueryObserver(config.logIgnore ? null : log);
+  }
+
+  get zoneCount(): number {
+    return this.catalog.zoneCount;
+  }
+
+  upsert(origin: string, fileName: string, text: string): boolean {
+    return this.catalog.upsert(origin, fileName, text);
+  }
+
+  remove(origin: string, fileName: string): void {
+    this.catalog.remove(origin, fileName);
+  }
+
+  async listen(host: string, port: number): Promise<number> {
+    const dns = new DnsServer(this.target.table, this.observer, this.config, this.log);
+    const bound = await dns.listen(host, port, this.share);
+    this.dns = dns;
+    return bound;
+  }
+
+  get answering(): boolean {
+    return this.dns !== null;
+  }
+
+  async snapshot(): Promise<Omit<ServerSnapshot, 'sourceStats'>> {
+    return {
+      queries: snapshotQueries(this.observer.counters),
+      zones: this.target.table.zoneCount,
+      records: this.target.records,
+      source: sourceLabel(this.config.zoneDir),
+      reload: { ...this.catalog.stats },
+      logDroppedLines: this.log.droppedQueryLines,
+    };
+  }
+
+  received(): number {
+    return this.observer.counters.received();
+  }
+
+  async close(): Promise<void> {
+    const dns = this.dns;
+    this.dns = null;
+    await dns?.close();
+  }
+}

@@ -1,0 +1,62 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { ZoneText } from './catalog.js';
+import { isEclipsoMessage, type FromWorker, type ToWorker } from './ipc.js';
+import { LocalServing } from './local.js';
+
+function send(m: FromWorker): Promise<void> {
+  return new Promise((resolve) => process.send!(m, undefined, undefined, () => resolve()));
+}
+
+/**
+ * A DNS worker process of a pool (pool.ts): says hello, gets every zone file and how to listen
+ * from the primary, compiles, listens, says ready; then applies the primary's zone changes as
+ * they come. The primary checked and logged every file already: the worker's catalog is quiet.
+ */
+export function runWorker(config: Config, log: Logger): void {
+  // The primary decides when workers stop (graceful shutdown); Ctrl-C reaches the whole group.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
+  let serving: LocalServing | null = null;
+  // The primary accepted the file: failing here is a bug, which the primary counts.
+  const upsert = (f: ZoneText): void => {
+    if (serving && !serving.upsert(f.origin, f.fileName, f.text)) void send({ eclipso: 'rejected', fileName: f.fileName });
+  };
+
+  const onMessage = async (m: ToWorker): Promise<void> => {
+    switch (m.eclipso) {
+      case 'start': {
+        const s = new LocalServing(config, log, m.share, true);
+        serving = s;
+        for (const f of m.files) upsert(f);
+        try {
+          await send({ eclipso: 'ready', port: await s.listen(m.host, m.port) });
+        } catch (e) {
+          const err = e as NodeJS.ErrnoException;
+          await send({ eclipso: 'failed', code: err.code, message: err.message });
+          process.exit(1);
+        }
+        return;
+      }
+      case 'upsert':
+        upsert(m);
+        return;
+      case 'remove':
+        serving?.remove(m.origin, m.fileName);
+        return;
+      case 'snapshot': {
+        if (!serving) return;
+        const { queries, zones, records, logDroppedLines } = await serving.snapshot();
+        await send({ eclipso: 'snapshot', id: m.id, snapshot: { queries, zones, records, logDroppedLines } });
+        return;
+      }
+      case 'stop':
+        await serving?.close();
+        log.flush();
+        process.exit(0);
+    }
+  };
+  process.on('message', (m) => {
+    if (isEclipsoMessage(m)) void onMessage(m as ToWorker);
+  });
+  void send({ eclipso: 'hello' });
+}

@@ -114,12 +114,23 @@ function convert(opt: Option, raw: string, source: string): Config[keyof Config]
 }
 
 export const USAGE = `Usage: eclipso [options]
+       eclipso check [--format text|json] [DIR|FILE ...]   check zone files without serving them
 
 Every option can also be set by its environment variable; a flag wins over the variable.
 
 ${OPTIONS.map((o) => `  ${(o.kind === 'bool' ? o.flag : `${o.flag} <v>`).padEnd(26)} ${o.env.padEnd(20)} ${o.help}`).join('\n')}
   --help                                          this text
   --version                                       the version`;
+
+/**
+ * The log format asked for, read on its own: for reporting a configuration error in the format
+ * the operator chose even when the rest of the configuration is bad. JSON unless text is asked.
+ */
+export function logFormatOf(argv: string[], env: NodeJS.ProcessEnv): 'json' | 'text' {
+  const i = argv.lastIndexOf('--log-format');
+  const flag = i >= 0 ? argv[i + 1] : argv.filter((a) => a.startsWith('--log-format=')).pop()?.slice('--log-format='.length);
+  return (flag ?? env.LOG_FORMAT) === 'text' ? 'text' : 'json';
+}
 
 export type CliAction = { action: 'run'; config: Config } | { action: 'help' } | { action: 'version' };
 

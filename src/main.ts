@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { lookup } from 'node:dns/promises';
-import { ConfigError, parseConfig, USAGE, type Config } from './config.js';
+import { runCheck } from './cli/check.js';
+import { ConfigError, logFormatOf, parseConfig, USAGE, type Config } from './config.js';
 import { Logger } from './log.js';
 import { startOps } from './ops/ops.js';
 import { Shutdown } from './ops/shutdown.js';
+import { checkBindable } from './server/dns.js';
 import { LocalServing } from './serving/local.js';
 import { PoolServing } from './serving/pool.js';
 import type { Serving } from './serving/serving.js';
@@ -34,9 +36,10 @@ async function run(config: Config): Promise<void> {
   // Checked before any zone is loaded: a bad HOST is a configuration error like any other.
   const host = (await lookup(config.host).catch(() => null))?.address;
   if (!host) {
-    process.stderr.write(`eclipso: HOST=${JSON.stringify(config.host)}: not an address or a name this machine resolves; use 0.0.0.0, :: or one of its addresses\n`);
-    process.exit(EXIT_CONFIG);
+    configError(`HOST=${JSON.stringify(config.host)}: not an address or a name this machine resolves`, 'use 0.0.0.0, :: or one of its addresses', config.logFormat);
   }
+  // And whether the ports can be bound: a missing privilege is reported now, not after a long load.
+  await checkBindable(host, config.port).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, host, config.port));
 
   const zones = source(config, log);
   // WORKERS > 1: this process runs the source and the ops listener; workers answer (serving/pool.ts).
@@ -64,15 +67,21 @@ async function run(config: Config): Promise<void> {
   }
   log.info('zones ready', { zones: serving.zoneCount, source: zones.description });
 
-  try {
-    await serving.listen(host, config.port);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EACCES') fail(log, `no permission to bind port ${config.port}`, 'run with PORT=5353 (or --port 5353), or allow it: sysctl net.ipv4.ip_unprivileged_port_start=53 (per container; Docker sets 0)');
-    if (err.code === 'EADDRINUSE') fail(log, `port ${config.port} on ${host} is already in use`, 'stop the other server or choose another PORT');
-    fail(log, `cannot listen on ${host}:${config.port}: ${err.message}`, 'check HOST and PORT');
-  }
+  await serving.listen(host, config.port).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, host, config.port));
   ops.health.markReady();
+}
+
+function cannotListen(log: Logger, err: NodeJS.ErrnoException, host: string, port: number): never {
+  if (err.code === 'EACCES') fail(log, `no permission to bind port ${port}`, 'run with PORT=5353 (or --port 5353), or allow it: sysctl net.ipv4.ip_unprivileged_port_start=53 (per container; Docker sets 0), or grant CAP_NET_BIND_SERVICE');
+  if (err.code === 'EADDRINUSE') fail(log, `port ${port} on ${host} is already in use`, 'stop the other server or choose another PORT');
+  fail(log, `cannot listen on ${host}:${port}: ${err.message}`, 'check HOST and PORT');
+}
+
+/** A bad setting: said on stderr, as a JSON log line unless LOG_FORMAT=text; exit 2. */
+function configError(message: string, todo: string | undefined, format: 'json' | 'text'): never {
+  if (format === 'json') process.stderr.write(new Logger('json', false).line('error', message, { todo }) + '\n');
+  else process.stderr.write(`eclipso: ${message}${todo ? `; ${todo}` : ''}\n`);
+  process.exit(EXIT_CONFIG);
 }
 
 function fail(log: Logger, what: string, todo: string): never {
@@ -81,13 +90,17 @@ function fail(log: Logger, what: string, todo: string): never {
   process.exit(EXIT_START);
 }
 
-try {
-  const cli = parseConfig(process.argv.slice(2), process.env);
-  if (cli.action === 'help') process.stdout.write(USAGE + '\n');
-  else if (cli.action === 'version') process.stdout.write(`eclipso ${VERSION}\n`);
-  else await run(cli.config);
-} catch (e) {
-  if (!(e instanceof ConfigError)) throw e;
-  process.stderr.write(`eclipso: ${e.message}\n`);
-  process.exit(EXIT_CONFIG);
+const argv = process.argv.slice(2);
+if (argv[0] === 'check') {
+  process.exitCode = await runCheck(argv.slice(1), process.env, (s) => process.stdout.write(s));
+} else {
+  try {
+    const cli = parseConfig(argv, process.env);
+    if (cli.action === 'help') process.stdout.write(USAGE + '\n');
+    else if (cli.action === 'version') process.stdout.write(`eclipso ${VERSION}\n`);
+    else await run(cli.config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    configError(e.message, undefined, logFormatOf(argv, process.env));
+  }
 }

@@ -7,6 +7,17 @@ import { ZoneDir } from './helpers/server.js';
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 const ZONES = new URL('../../zones', import.meta.url).pathname;
 
+/** What a run printed: the `msg` of each JSON line, other lines as they are. */
+function messages(out: string): string {
+  return out.split('\n').filter(Boolean).map((l) => {
+    try {
+      return (JSON.parse(l) as { msg: string }).msg;
+    } catch {
+      return l;
+    }
+  }).join('\n');
+}
+
 function run(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 10000 });
 }
@@ -37,9 +48,41 @@ describe('command line', () => {
     it(`stops with exit 2 and names ${what}`, () => {
       const r = run(args, env);
       assert.equal(r.status, 2);
-      assert.match(r.stderr, message);
+      assert.match(messages(r.stderr), message);
     });
   }
+
+  it('with LOG_FORMAT=json (the default), every line it prints is JSON, a configuration error after the first log line too', () => {
+    for (const [args, env] of [[['--host', '999.1.1.1'], {}], [['--port', 'x'], { LOG_FORMAT: 'json' }]] as const) {
+      const r = run([...args, '--metrics-port', '0'], env);
+      assert.equal(r.status, 2);
+      const lines = (r.stdout + r.stderr).split('\n').filter(Boolean);
+      assert.ok(lines.length > 0);
+      for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `not JSON: ${l}`);
+      assert.equal(JSON.parse(r.stderr).level, 'error');
+    }
+  });
+
+  it('with LOG_FORMAT=text, a configuration error is one plain line', () => {
+    const r = run(['--port', 'x', '--log-format', 'text']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^eclipso: --port="x": must be a number\n$/);
+  });
+
+  it('fails at once when the port is taken, before loading any zone', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const r = run(['--zone-dir', ZONES, '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '0', '--workers', '1']);
+      assert.equal(r.status, 1);
+      assert.match(r.stdout, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+      assert.doesNotMatch(r.stdout, /zone loaded/);
+    } finally {
+      taken.close();
+    }
+  });
 
   it('stops with a clear message when the zone folder does not exist', () => {
     const r = run(['--zone-dir', '/nonexistent/zones', '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0']);

@@ -1,3 +1,5 @@
+import { createSocket } from 'node:dgram';
+import { createServer, isIPv6 } from 'node:net';
 import { Responder } from '../answer/respond.js';
 import type { AnswerTable } from '../answer/table.js';
 import type { Config } from '../config.js';
@@ -9,6 +11,30 @@ import { UdpServer } from './udp.js';
 
 /** Tries at finding a port free for both UDP and TCP when asked for any port. */
 const PORT_PAIR_ATTEMPTS = 10;
+
+/**
+ * Binds UDP and TCP on host:port and lets go at once: whether the server will be able to listen
+ * there, asked before a long zone load rather than after it. Throws the bind error (EACCES,
+ * EADDRINUSE). Port 0 always can.
+ */
+export async function checkBindable(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+  const tcp = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind({ address: host, port, exclusive: true }, () => resolve());
+    });
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen({ host, port, exclusive: true }, () => resolve());
+    });
+  } finally {
+    await new Promise<void>((resolve) => { try { udp.close(() => resolve()); } catch { resolve(); } });
+    await new Promise<void>((resolve) => (tcp.listening ? tcp.close(() => resolve()) : resolve()));
+  }
+}
 
 /** The DNS listeners: UDP and TCP on one address and port. */
 export class DnsServer {

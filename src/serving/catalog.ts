@@ -25,6 +25,17 @@ export interface ZoneTarget {
   drop(file: Omit<ZoneText, 'text'>, apexKey: string): void;
 }
 
+/** What became of one zone file, for callers that report on files (the `check` command). */
+export interface FileOutcome {
+  origin: string;
+  accepted: boolean;
+  /** The zone's name, when the file got far enough to say it. */
+  zone?: string;
+  /** Records served (0 for a file with `active = false`). */
+  records: number;
+  problems: ZoneProblem[];
+}
+
 /**
  * The path every zone file takes, in one process or in the pool's primary alike: parse and check,
  * make sure no other file serves the same zone, hand it to the target, log and count what happened.
@@ -45,6 +56,8 @@ export class ZoneCatalog implements ZoneSink {
     private readonly target: ZoneTarget,
     private readonly log: Logger,
     private readonly quiet = false,
+    /** Told the outcome of every file handed to `upsert`. */
+    private readonly onOutcome: (o: FileOutcome) => void = () => {},
   ) {}
 
   /** Zones being served. */
@@ -68,6 +81,7 @@ export class ZoneCatalog implements ZoneSink {
       if (!parsed.active) {
         if (this.files.has(fileName)) this.remove(origin, fileName, 'active = false');
         else if (!this.quiet) this.log.info('zone not served', { zone: formatName(apex), file: origin, why: 'active = false' });
+        this.onOutcome({ origin, accepted: true, zone: formatName(apex), records: 0, problems: [] });
         return true;
       }
       zone = parsed.zone;
@@ -81,6 +95,7 @@ export class ZoneCatalog implements ZoneSink {
     this.owners.set(nameKey(zone.apex), fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
+    this.onOutcome({ origin, accepted: true, zone: formatName(zone.apex), records, problems: [] });
     if (!this.quiet) {
       this.log.info('zone loaded', {
         zone: formatName(zone.apex),
@@ -107,6 +122,7 @@ export class ZoneCatalog implements ZoneSink {
 
   private reject(file: ZoneText, problems: ZoneProblem[], unexpected = false): false {
     this.stats.rejected++;
+    this.onOutcome({ origin: file.origin, accepted: false, records: 0, problems });
     if (this.quiet && !unexpected) return false;
     const kept = this.files.has(file.fileName) ? 'the previous version stays in service' : 'not served';
     this.log.error('zone rejected', { file: file.origin, problems: problems.length, kept });

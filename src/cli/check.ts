@@ -1,0 +1,94 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { compileZone } from '../answer/compile.js';
+import { Logger } from '../log.js';
+import { ZoneCatalog, type FileOutcome } from '../serving/catalog.js';
+import { isZoneFileName } from '../zone/parse.js';
+import { formatProblem } from '../zone/problem.js';
+
+export const CHECK_USAGE = `Usage: eclipso check [--format text|json] [DIR|FILE ...]
+
+Parses, validates and compiles zone files as the server would, without serving them: every
+problem is printed with file, line, record and field. Folders are read for their <domain>.toml
+files; with no argument, ZONE_DIR (default zones). Exit code 0 when every file is good, 1 when
+any has a problem, 2 for a bad argument.`;
+
+/** Exit codes of `check`: all good, some file has a problem, the command line is wrong. */
+const EXIT_OK = 0;
+const EXIT_PROBLEMS = 1;
+const EXIT_USAGE = 2;
+
+interface CheckArgs {
+  format: 'text' | 'json';
+  paths: string[];
+}
+
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv): CheckArgs | string {
+  const args: CheckArgs = { format: 'text', paths: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.startsWith('--format=') ? a.slice('--format='.length) : a === '--format' ? argv[++i] : null;
+    if (eq !== null) {
+      if (eq !== 'text' && eq !== 'json') return `--format ${JSON.stringify(eq ?? '')}: must be text or json`;
+      args.format = eq;
+    } else if (a.startsWith('-')) {
+      return `unknown option ${a}; see eclipso check --help`;
+    } else {
+      args.paths.push(a);
+    }
+  }
+  if (args.paths.length === 0) args.paths.push(env.ZONE_DIR || 'zones');
+  return args;
+}
+
+/** The zone files a path names: a folder's `<domain>.toml` files (sorted), or the file itself. */
+async function zoneFiles(path: string): Promise<string[]> {
+  if (!(await stat(path)).isDirectory()) return [path];
+  return (await readdir(path)).filter(isZoneFileName).sort().map((f) => join(path, f));
+}
+
+/** `eclipso check`: returns the exit code. Output goes to `write` (stdout). */
+export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s: string) => void): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    write(CHECK_USAGE + '\n');
+    return EXIT_OK;
+  }
+  const args = parseArgs(argv, env);
+  if (typeof args === 'string') {
+    write(`eclipso check: ${args}\n`);
+    return EXIT_USAGE;
+  }
+  const outcomes: FileOutcome[] = [];
+  // The server's own catalog, compiling each zone and keeping none: the same verdict as a reload.
+  const catalog = new ZoneCatalog({ put: (_f, zone) => compileZone(zone).records, drop: () => {} }, new Logger('json', false, () => {}), false, (o) => outcomes.push(o));
+  for (const path of args.paths) {
+    let files: string[];
+    try {
+      files = await zoneFiles(path);
+    } catch (e) {
+      outcomes.push({ origin: path, accepted: false, records: 0, problems: [{ origin: path, message: `cannot read: ${(e as Error).message}` }] });
+      continue;
+    }
+    for (const file of files) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (e) {
+        outcomes.push({ origin: file, accepted: false, records: 0, problems: [{ origin: file, message: `cannot read: ${(e as Error).message}` }] });
+        continue;
+      }
+      catalog.upsert(file, basename(file), text);
+    }
+  }
+  const bad = outcomes.filter((o) => !o.accepted).length;
+  if (args.format === 'json') {
+    write(JSON.stringify({ ok: bad === 0, files: outcomes.map((o) => ({ ...o, problems: o.problems.map((p) => ({ ...p, text: formatProblem(p) })) })) }) + '\n');
+  } else {
+    for (const o of outcomes) {
+      if (o.accepted) write(`${o.origin}: ok (${o.zone}, ${o.records} records)\n`);
+      else for (const p of o.problems) write(`${formatProblem(p)}\n`);
+    }
+    write(`${outcomes.length} file${outcomes.length === 1 ? '' : 's'} checked: ${bad === 0 ? 'all good' : `${bad} with problems`}\n`);
+  }
+  return bad === 0 ? EXIT_OK : EXIT_PROBLEMS;
+}

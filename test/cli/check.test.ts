@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { ZoneDir } from '../helpers/server.js';
+
+const MAIN = new URL('../../../dist/main.js', import.meta.url).pathname;
+const ZONES = new URL('../../../zones', import.meta.url).pathname;
+
+function check(...args: string[]) {
+  return spawnSync(process.execPath, [MAIN, 'check', ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+const GOOD = '[domain]\ndomain = "good.test"\n[[records]]\naddress = "192.0.2.1"\n';
+const BAD = '[domain]\ndomain = "bad.test"\n\n[[records]]\ntype = "MX"\npreference = "ten"\naddress = "mail.bad.test."\n';
+
+describe('eclipso check: zone files checked without serving', () => {
+  it('passes the shipped example zones, exit 0', () => {
+    const r = check(ZONES);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /hello_a\.net\.toml: ok \(hello_a\.net\., \d+ records\)/);
+    assert.match(r.stdout, /files checked: all good\n$/);
+  });
+
+  it('prints every problem as the server logs it (file:line: record: field), exit 1', () => {
+    const dir = new ZoneDir();
+    try {
+      dir.write('good.test.toml', GOOD);
+      dir.write('bad.test.toml', BAD);
+      dir.write('GOOD.test.toml', GOOD.replace('good.test', 'GOOD.test'));
+      const r = check(dir.path);
+      assert.equal(r.status, 1);
+      assert.match(r.stdout, new RegExp(`${dir.path}/bad\\.test\\.toml:6: record 1: preference: "ten" is not a whole number from 0 to 65535; write e\\.g\\. preference = 10`));
+      // The same verdict as the server: one file per zone, the first in sorted order keeps it.
+      assert.match(r.stdout, /\/good\.test\.toml: zone good\.test\. is already served from GOOD\.test\.toml; remove one of the two files/);
+      assert.match(r.stdout, /3 files checked: 2 with problems\n$/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('--format json: one object for CI, problems with their fields', () => {
+    const dir = new ZoneDir();
+    try {
+      const bad = dir.write('bad.test.toml', BAD);
+      const good = dir.write('good.test.toml', GOOD);
+      const r = check('--format', 'json', bad, good);
+      assert.equal(r.status, 1);
+      const out = JSON.parse(r.stdout) as { ok: boolean; files: { origin: string; accepted: boolean; problems: { line: number; record: number; field: string }[] }[] };
+      assert.equal(out.ok, false);
+      assert.deepEqual(out.files.map((f) => [f.origin, f.accepted]), [[bad, false], [good, true]]);
+      assert.deepEqual(out.files[0].problems.map((p) => [p.line, p.record, p.field]), [[6, 1, 'preference']]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('says what is wrong with its own arguments, exit 2', () => {
+    assert.equal(check('--format', 'yaml').status, 2);
+    assert.match(check('--format', 'yaml').stdout, /--format "yaml": must be text or json/);
+    const missing = check('/nonexistent/zones');
+    assert.equal(missing.status, 1);
+    assert.match(missing.stdout, /\/nonexistent\/zones: cannot read: ENOENT/);
+  });
+});

@@ -99,6 +99,8 @@ describe('one process and a pool accept the same files', () => {
     // The same zone again, named in other letter case: the first file (in name order) keeps it.
     'ONE.test.toml': '[domain]\ndomain = "ONE.test"\n[[records]]\naddress = "192.0.2.2"\n',
     'two.test.toml': '[domain]\ndomain = "two.test"\n[[records]]\naddress = "192.0.2.3"\n',
+    // Valid but switched off: neither a load nor an error.
+    'off.test.toml': '[domain]\ndomain = "off.test"\nactive = false\n[[records]]\naddress = "192.0.2.4"\n',
   };
   for (const workers of ['1', '2']) {
     describe(`WORKERS=${workers}`, () => {
@@ -116,6 +118,20 @@ describe('one process and a pool accept the same files', () => {
         assert.equal(metrics.get('eclipso_reload_errors_total{source="folder"}'), 1);
         assert.equal(metrics.get('eclipso_reload_total{source="folder"}'), 2);
         assert.equal(metrics.get('eclipso_zones_loaded'), 2);
+      });
+
+      it('counts a zone switched off (active = false) as a removal, not a load', async () => {
+        const removed = fx.server.next('zone removed', 30_000);
+        fx.dir.write('two.test.toml', files['two.test.toml'].replace('[domain]\n', '[domain]\nactive = false\n'));
+        assert.equal((await removed).why, 'active = false');
+        const metrics = parseMetrics((await httpGet(fx.ops, '/metrics')).body);
+        assert.equal(metrics.get('eclipso_reload_total{source="folder"}'), 2);
+        assert.equal(metrics.get('eclipso_reload_removed_total{source="folder"}'), 1);
+        // The workers apply the removal when the primary's message reaches them.
+        const deadline = Date.now() + 30_000;
+        while ((await query(fx.server.port, 'two.test', 'A')).rcode !== 'REFUSED') {
+          assert.ok(Date.now() < deadline, 'two.test still answered 30 s after it was switched off');
+        }
       });
     });
   }

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { formatName, nameKey } from '../wire/name.js';
 import { compileZone } from '../zone/compile.js';
 import { parseZoneFile, ZONE_FILE_SUFFIX } from '../zone/parse.js';
-import { formatProblem, ZoneFileError } from '../zone/problem.js';
+import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError } from '../zone/problem.js';
 import type { ZoneSink } from './source.js';
 
 /** Counters of the reload path, for /metrics. */
@@ -54,7 +54,9 @@ export class ZoneReloader implements ZoneSink {
       this.stats.rejected++;
       const kept = this.files.has(fileName) ? 'the previous version stays in service' : 'not served';
       this.log.error('zone rejected', { file: origin, problems: e.problems.length, kept });
-      for (const p of e.problems) this.log.error(formatProblem(p), { file: origin });
+      const { shown, more } = limitProblems(e.problems, MAX_PROBLEM_LINES_PER_FILE);
+      for (const p of shown) this.log.error(formatProblem(p), { file: origin });
+      if (more > 0) this.log.error(`${origin}: ${more} more problems in this file`, { file: origin, todo: 'fix the problems above: the rest are listed when the file is read again' });
       return false;
     }
     if (!parsed.active) {

@@ -1,3 +1,4 @@
+import { constants as buffer } from 'node:buffer';
 import { availableParallelism } from 'node:os';
 import { EDNS_DEFAULT_PAYLOAD, UDP_DEFAULT_PAYLOAD } from './wire/constants.js';
 
@@ -23,6 +24,8 @@ export interface Config {
   metricsHost: string;
   /** Lame-duck period after SIGTERM, while readiness is 503 and queries are still answered. */
   shutdownGraceMs: number;
+  /** Largest zone file read from the folder; larger ones are refused unread. */
+  zoneFileMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +61,8 @@ const OPTIONS: Option[] = [
   { key: 'metricsPort', env: 'METRICS_PORT', flag: '--metrics-port', kind: 'int', min: 0, max: 65535, help: 'HTTP port for /metrics /healthz /readyz; 0 = off (default 9153)' },
   { key: 'metricsHost', env: 'METRICS_HOST', flag: '--metrics-host', kind: 'string', help: 'address of the HTTP listener (default 0.0.0.0)' },
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE', flag: '--shutdown-grace', kind: 'seconds', help: 'lame-duck seconds after SIGTERM (default 5)' },
+  // Up to the longest string V8 holds: a UTF-8 file of that many octets always decodes.
+  { key: 'zoneFileMaxBytes', env: 'ZONE_FILE_MAX_BYTES', flag: '--zone-file-max-bytes', kind: 'int', min: 1, max: buffer.MAX_STRING_LENGTH, help: 'largest zone file read, in bytes (default 268435456: 256 MiB)' },
 ];
 
 export function defaults(): Config {
@@ -78,6 +83,7 @@ export function defaults(): Config {
     metricsPort: 9153,
     metricsHost: '0.0.0.0',
     shutdownGraceMs: 5000,
+    zoneFileMaxBytes: 256 * 2 ** 20,
   };
 }
 

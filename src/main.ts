@@ -24,7 +24,7 @@ const EXIT_START = 1;
 function source(config: Config, log: Logger): ZoneSource {
   // A bad s3:// URL or half-set credentials throw ConfigError: exit 2 like any bad setting.
   if (isS3Url(config.zoneDir)) return createS3Source(config, process.env, log);
-  return new FolderSource(config.zoneDir, log);
+  return new FolderSource(config.zoneDir, log, config.zoneFileMaxBytes);
 }
 
 async function run(config: Config): Promise<void> {

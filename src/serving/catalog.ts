@@ -4,7 +4,7 @@ import type { ZoneSink } from '../sources/source.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import type { Zone } from '../zone/model.js';
 import { parseZoneFile } from '../zone/parse.js';
-import { formatProblem, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
+import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
 
 /** One zone file as a source handed it over. */
 export interface ZoneText {
@@ -126,7 +126,9 @@ export class ZoneCatalog implements ZoneSink {
     if (this.quiet && !unexpected) return false;
     const kept = this.files.has(file.fileName) ? 'the previous version stays in service' : 'not served';
     this.log.error('zone rejected', { file: file.origin, problems: problems.length, kept });
-    for (const p of problems) this.log.error(formatProblem(p), { file: file.origin });
+    const { shown, more } = limitProblems(problems, MAX_PROBLEM_LINES_PER_FILE);
+    for (const p of shown) this.log.error(formatProblem(p), { file: file.origin });
+    if (more > 0) this.log.error(`${file.origin}: ${more} more problems in this file`, { file: file.origin, todo: 'fix the problems above: the rest are listed when the file is read again' });
     return false;
   }
 }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { isZoneFileName } from '../zone/parse.js';
+import { readRegularFile, type FileRead } from './regular-file.js';
 import type { ZoneSink, ZoneSource } from './source.js';
 
 /** How often to check that ZONE_DIR is still the folder being watched. */
@@ -14,19 +15,34 @@ async function folderId(dir: string): Promise<string> {
   return `${st.dev}:${st.ino}`;
 }
 
-/** Quiet time after the last event for a file before it is read: editors write in several steps. */
-const DEBOUNCE_MS = 100;
+/**
+ * Quiet time after the last event for a file renamed into place, or for a rescan, before reading.
+ * A rename is atomic: the wait only gathers a burst of events (an editor's rename dance, a
+ * ConfigMap swapping its `..data` link) into one read.
+ */
+const RENAME_SETTLE_MS = 100;
+
+/**
+ * Quiet time after the last change to a file written in place (truncated and rewritten: a reader
+ * may see any prefix of it). Writers pause between writes (a script rendering a template, scp over
+ * a slow link, an editor saving a large file; 0.5 s was seen): 2 s covers four times that and still
+ * serves an in-place edit within about 2 s. A longer pause can still expose a prefix, so the README
+ * says to write to a temporary file in the folder and rename it.
+ */
+const IN_PLACE_SETTLE_MS = 2000;
 
 /**
  * Zone files in a local folder (the seed's default engine), live-reloaded from fs.watch events.
- * A changed file is re-read and recompiled alone; an event for anything that is not a zone file
+ * A changed file is re-read once it has stopped changing, and recompiled alone (only regular
+ * files, up to ZONE_FILE_MAX_BYTES, are read); an event for anything that is not a zone file
  * (an editor's rename dance, a Kubernetes ConfigMap swapping its `..data` link) rescans the
  * folder and reloads only what differs.
  */
 export class FolderSource implements ZoneSource {
   readonly description: string;
   private watcher: FSWatcher | null = null;
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Pending reads per file ('' for a rescan); `inPlace`: a write in place was seen. */
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; inPlace: boolean }>();
   /** Digest of the text last handed to the sink per file (not the text: 1M records would keep
    *  60 MB of it): unchanged files are not recompiled. */
   private readonly digests = new Map<string, string>();
@@ -40,6 +56,8 @@ export class FolderSource implements ZoneSource {
   constructor(
     private readonly dir: string,
     private readonly log: Logger,
+    /** ZONE_FILE_MAX_BYTES: larger files are refused unread. */
+    private readonly maxBytes: number,
   ) {
     this.description = `folder ${dir}`;
   }
@@ -54,7 +72,7 @@ export class FolderSource implements ZoneSource {
   private watchFolder(id: string): void {
     this.watchedId = id;
     this.watcher?.close();
-    this.watcher = watch(this.dir, { persistent: false }, (_event, file) => this.schedule(file ? String(file) : null));
+    this.watcher = watch(this.dir, { persistent: false }, (event, file) => this.schedule(file ? String(file) : null, event));
     this.watcher.on('error', (e) => this.log.error('zone folder watch failed; restart to resume live reload', { dir: this.dir, error: e.message }));
   }
 
@@ -72,27 +90,34 @@ export class FolderSource implements ZoneSource {
     }
     this.log.warn('zone folder was replaced; watching the new one', { dir: this.dir });
     this.watchFolder(id);
-    this.schedule(null);
+    this.schedule(null, 'rename');
   }
 
   async stop(): Promise<void> {
     if (this.checker) clearInterval(this.checker);
     this.watcher?.close();
     this.watcher = null;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     await this.queue;
   }
 
-  /** Debounces per file; `null` (a non-zone name or no name) means "rescan the folder". */
-  private schedule(file: string | null): void {
+  /**
+   * Reads a file once it has been quiet for its settle time (every event starts the wait again);
+   * `null` (a non-zone name or no name) means "rescan the folder". fs.watch reports a write in
+   * place as 'change' (inotify IN_MODIFY) and a rename into place as 'rename' only.
+   */
+  private schedule(file: string | null, event: string): void {
     const target = file !== null && isZoneFileName(file) ? file : null;
     const id = target ?? '';
-    clearTimeout(this.timers.get(id));
-    this.timers.set(id, setTimeout(() => {
+    const pending = this.timers.get(id);
+    clearTimeout(pending?.timer);
+    const inPlace = target !== null && (event === 'change' || pending?.inPlace === true);
+    const timer = setTimeout(() => {
       this.timers.delete(id);
       this.enqueue(() => (target === null ? this.rescan() : this.reload(target)));
-    }, DEBOUNCE_MS));
+    }, inPlace ? IN_PLACE_SETTLE_MS : RENAME_SETTLE_MS);
+    this.timers.set(id, { timer, inPlace });
   }
 
   private enqueue(job: () => Promise<void>): void {
@@ -105,26 +130,44 @@ export class FolderSource implements ZoneSource {
     const names = (await readdir(this.dir)).filter((f) => isZoneFileName(f));
     const present = new Set(names);
     for (const f of [...this.digests.keys()]) if (!present.has(f)) await this.reload(f);
-    for (const f of names.sort()) await this.reload(f);
+    // A file with a read pending is being written: that read takes it once it has settled.
+    for (const f of names.sort()) if (!this.timers.has(f)) await this.reload(f);
   }
 
   private async reload(file: string): Promise<void> {
     const path = join(this.dir, file);
-    let text: string;
+    let read: FileRead;
     try {
-      text = await readFile(path, 'utf8');
+      read = await readRegularFile(path, this.maxBytes);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'EISDIR') {
-        this.log.error('cannot read zone file; the loaded version stays in service', { file: path, error: (e as Error).message });
-        return;
-      }
-      if (this.digests.delete(file)) this.sink!.remove(path, file);
+      this.log.error('cannot read zone file; the loaded version stays in service', { file: path, error: (e as Error).message });
       return;
     }
-    const digest = createHash('sha256').update(text).digest('base64');
+    const kept = 'the loaded version, if any, stays in service';
+    switch (read.kind) {
+      case 'missing':
+        if (this.digests.delete(file)) this.sink!.remove(path, file);
+        return;
+      case 'changing':
+        // Being written: read again once it has been quiet as long as an in-place write needs.
+        this.schedule(file, 'change');
+        return;
+      case 'not-regular':
+        this.log.error('zone file is not a regular file; not read', {
+          file: path, type: read.type, kept,
+          todo: `a zone is a regular file or a symlink to one: remove ${file}, or rename it to a name not ending in .toml`,
+        });
+        return;
+      case 'too-large':
+        this.log.error('zone file is too large; not read', {
+          file: path, size: read.size, limit: `ZONE_FILE_MAX_BYTES=${this.maxBytes}`, kept,
+          todo: 'split the zone into smaller zones, or raise ZONE_FILE_MAX_BYTES (--zone-file-max-bytes)',
+        });
+        return;
+    }
+    const digest = createHash('sha256').update(read.bytes).digest('base64');
     if (this.digests.get(file) === digest) return;
     this.digests.set(file, digest);
-    this.sink!.upsert(path, file, text);
+    this.sink!.upsert(path, file, read.bytes.toString('utf8'));
   }
 }

@@ -20,6 +20,18 @@ export function formatProblem(p: ZoneProblem): string {
   return `${parts.join(': ')}: ${p.message}`;
 }
 
+/**
+ * Problem lines logged per zone file. A file of 200,000 bad records would otherwise log 200,000
+ * lines; the first hundred show what is wrong (usually one mistake repeated), the `zone rejected`
+ * line gives the total, and the rest are reported once those are fixed.
+ */
+export const MAX_PROBLEM_LINES_PER_FILE = 100;
+
+/** The first `max` problems, and how many more there are. */
+export function limitProblems(problems: readonly ZoneProblem[], max: number): { shown: ZoneProblem[]; more: number } {
+  return { shown: problems.slice(0, max), more: Math.max(0, problems.length - max) };
+}
+
 /** Thrown by the loader with every problem of one file. */
 export class ZoneFileError extends Error {
   constructor(readonly problems: ZoneProblem[]) {

@@ -41,7 +41,7 @@ export class ServerProcess {
   }
 
   /** Resolves with the first log line (past or future) matching `test`; rejects after `ms`. */
-  waitFor(test: (l: LogLine) => boolean, ms = 5000): Promise<LogLine> {
+  waitFor(test: (l: LogLine) => boolean, ms = 30_000): Promise<LogLine> {
     const seen = this.logs.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
@@ -51,7 +51,7 @@ export class ServerProcess {
   }
 
   /** Waits for a log line with `msg` that comes after the lines seen so far. */
-  next(msg: string, ms = 5000): Promise<LogLine> {
+  next(msg: string, ms = 30_000): Promise<LogLine> {
     const from = this.logs.length;
     return this.waitFor((l) => l.msg === msg && this.logs.indexOf(l) >= from, ms);
   }

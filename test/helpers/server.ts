@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -96,7 +96,20 @@ export class ZoneDir {
   /** A new temporary folder, or an existing one (not to be cleaned up). */
   constructor(readonly path = mkdtempSync(join(tmpdir(), 'eclipso-test-'))) {}
 
+  /**
+   * Writes a file the atomic way the README recommends: a temporary dot file in the same folder,
+   * then renamed over the name (the server reads it at once). Returns the file's path.
+   */
   write(fileName: string, text: string): string {
+    const p = join(this.path, fileName);
+    const tmp = join(this.path, `.${fileName}.${process.pid}.tmp`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, p);
+    return p;
+  }
+
+  /** Writes a file in place, as `echo > file` does (the server waits for it to settle). */
+  writeInPlace(fileName: string, text: string): string {
     const p = join(this.path, fileName);
     writeFileSync(p, text);
     return p;

@@ -47,7 +47,7 @@ describe('live reload from the zone folder', () => {
   });
 
   it('picks up a changed file', async () => {
-    dir.write('one.test.toml', zoneText('one.test', '192.0.2.11'));
+    dir.writeInPlace('one.test.toml', zoneText('one.test', '192.0.2.11'));
     await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.one.test'), ['www.one.test 3600 A 192.0.2.11']));
   });
 

@@ -106,7 +106,9 @@ export class ZoneCatalog implements ZoneSink {
         serial: zone.soa.data.serial,
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
-      for (const w of warnings) this.log.warn(formatProblem(w), { file: origin });
+      const { shown, more } = limitProblems(warnings, MAX_PROBLEM_LINES_PER_FILE);
+      for (const w of shown) this.log.warn(formatProblem(w), { file: origin });
+      if (more > 0) this.log.warn(`${origin}: ${more} more warnings in this file`, { file: origin });
     }
     return true;
   }

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lines, query, queryTcp } from '../helpers/dns.js';
 import { freePort, httpGet, parseMetrics } from '../helpers/ops.js';
@@ -42,7 +40,7 @@ describe('zone files with values the server cannot serve (WORKERS=1, at start)',
   before(async () => {
     dir.write('good.test.toml', GOOD);
     dir.write('big.test.toml', BIG_TXT);
-    writeFileSync(join(dir.path, 'latin.test.toml'), LATIN1);
+    dir.write('latin.test.toml', LATIN1);
     dir.write('a..b.toml', '[domain]\ndomain = "a.b"\n');
     ops = await freePort();
     server = await startServer(dir.path, { args: ['--metrics-port', String(ops), '--log-ignore'] });
@@ -112,7 +110,7 @@ describe('a 70,000-octet TXT added while serving (WORKERS=2: it used to crash ev
   });
 
   it('rejects a file that is not UTF-8 from the primary, counted once', async () => {
-    writeFileSync(join(dir.path, 'latin.test.toml'), LATIN1);
+    dir.write('latin.test.toml', LATIN1);
     await errorLine(server, /latin\.test\.toml:5: not UTF-8/);
     assert.equal(await rejectedCount(ops), 2);
     assert.equal((await query(server.port, 'latin.test', 'TXT')).rcode, 'REFUSED');

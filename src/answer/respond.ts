@@ -1,6 +1,6 @@
 import {
   CLASS, EDNS_DO, FLAG2_AA, FLAG2_QR, FLAG2_RD, FLAG2_TC, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
-  OPCODE, OPT_RR_SIZE, RCODE, TYPE, UDP_DEFAULT_PAYLOAD,
+  OPCODE, OPT_RR_SIZE, RCODE, TCP_MAX_MESSAGE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
 import {
   ANCOUNT_OFFSET, FLAGS1_OFFSET, FLAGS2_OFFSET, getAncount, getArcount, getNscount, getOpcode, getQdcount, getRcode,
@@ -13,8 +13,6 @@ import { hashBytes, type KeyIndex } from './keyindex.js';
 import type { QueryResult } from './result.js';
 import type { AnswerTable } from './table.js';
 
-/** The largest message TCP's two-octet length prefix can frame (RFC 1035 §4.2.2). */
-export const TCP_MAX_MESSAGE = 65535;
 /** Extended DNS Errors (RFC 8914 §4): option code and the info codes we give with REFUSED. */
 const EDE_OPTION = 15;
 const EDE_NONE = 0;

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { compileZone } from '../answer/compile.js';
 import { Logger } from '../log.js';
 import { ZoneCatalog, type FileOutcome } from '../serving/catalog.js';
+import { zoneText } from '../sources/source.js';
 import { isZoneFileName } from '../zone/parse.js';
 import { formatProblem } from '../zone/problem.js';
 
@@ -70,14 +71,15 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
       continue;
     }
     for (const file of files) {
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = await readFile(file, 'utf8');
+        bytes = await readFile(file);
       } catch (e) {
         outcomes.push({ origin: file, accepted: false, records: 0, problems: [{ origin: file, message: `cannot read: ${(e as Error).message}` }] });
         continue;
       }
-      catalog.upsert(file, basename(file), text);
+      const text = zoneText(catalog, file, basename(file), bytes);
+      if (text !== null) catalog.upsert(file, basename(file), text);
     }
   }
   const bad = outcomes.filter((o) => !o.accepted).length;

@@ -1,7 +1,8 @@
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
-import { TCP_MAX_MESSAGE, type Responder } from '../answer/respond.js';
+import type { Responder } from '../answer/respond.js';
 import { QueryResult } from '../answer/result.js';
 import { TRANSPORT } from '../counters/queries.js';
+import { TCP_MAX_MESSAGE } from '../wire/constants.js';
 import type { QueryObserver } from './observer.js';
 import type { ShareMode } from './share.js';
 

@@ -70,8 +70,10 @@ export class ZoneCatalog implements ZoneSink {
     const file = { origin, fileName, text };
     let zone: Zone;
     let records: number;
+    let warnings: ZoneProblem[];
     try {
       const parsed = parseZoneFile(text, origin, fileName);
+      warnings = parsed.warnings;
       const apex = parsed.active ? parsed.zone.apex : parsed.apex;
       const other = this.owners.get(nameKey(apex));
       if (other !== undefined && other !== fileName) {
@@ -104,8 +106,16 @@ export class ZoneCatalog implements ZoneSink {
         serial: zone.soa.data.serial,
         ms: Math.round((performance.now() - started) * 10) / 10,
       });
+      const { shown, more } = limitProblems(warnings, MAX_PROBLEM_LINES_PER_FILE);
+      for (const w of shown) this.log.warn(formatProblem(w), { file: origin });
+      if (more > 0) this.log.warn(`${origin}: ${more} more warnings in this file`, { file: origin });
     }
     return true;
+  }
+
+  /** A file whose bytes are not text (not UTF-8): rejected like a file that does not parse. */
+  unreadable(origin: string, fileName: string, error: ZoneFileError): void {
+    this.reject({ origin, fileName, text: '' }, error.problems);
   }
 
   /** Stops serving the zone this file served, if it served one (a rejected file served none). */

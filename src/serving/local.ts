@@ -8,6 +8,7 @@ import { QueryObserver } from '../server/observer.js';
 import type { ShareMode } from '../server/share.js';
 import { sourceLabel } from '../sources/source.js';
 import type { Zone } from '../zone/model.js';
+import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import type { Serving } from './serving.js';
 
@@ -60,6 +61,10 @@ export class LocalServing implements Serving {
 
   upsert(origin: string, fileName: string, text: string): boolean {
     return this.catalog.upsert(origin, fileName, text);
+  }
+
+  unreadable(origin: string, fileName: string, error: ZoneFileError): void {
+    this.catalog.unreadable(origin, fileName, error);
   }
 
   remove(origin: string, fileName: string): void {

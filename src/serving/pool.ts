@@ -16,6 +16,7 @@ import type { Logger } from '../log.js';
 import type { ShareMode } from '../server/share.js';
 import { sourceLabel } from '../sources/source.js';
 import type { Zone } from '../zone/model.js';
+import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import { isEclipsoMessage, type FromWorker, type ToWorker, type WorkerSnapshot } from './ipc.js';
 import type { Serving } from './serving.js';
@@ -88,6 +89,11 @@ export class PoolServing implements Serving {
   upsert(origin: string, fileName: string, text: string): boolean {
     this.failedInWorkers.delete(fileName);
     return this.catalog.upsert(origin, fileName, text);
+  }
+
+  unreadable(origin: string, fileName: string, error: ZoneFileError): void {
+    this.failedInWorkers.delete(fileName);
+    this.catalog.unreadable(origin, fileName, error);
   }
 
   remove(origin: string, fileName: string): void {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { isZoneFileName } from '../zone/parse.js';
 import { readRegularFile, type FileRead } from './regular-file.js';
-import type { ZoneSink, ZoneSource } from './source.js';
+import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
 
 /** How often to check that ZONE_DIR is still the folder being watched. */
 const REPLACED_CHECK_MS = 2000;
@@ -168,6 +168,7 @@ export class FolderSource implements ZoneSource {
     const digest = createHash('sha256').update(read.bytes).digest('base64');
     if (this.digests.get(file) === digest) return;
     this.digests.set(file, digest);
-    this.sink!.upsert(path, file, read.bytes.toString('utf8'));
+    const text = zoneText(this.sink!, path, file, read.bytes);
+    if (text !== null) this.sink!.upsert(path, file, text);
   }
 }

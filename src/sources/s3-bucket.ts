@@ -14,7 +14,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export type Listing = Map<string, string>;
 
 export interface FetchedObject {
-  text: string;
+  bytes: Uint8Array;
   etag: string;
 }
 
@@ -95,7 +95,7 @@ export class S3Bucket {
   async get(file: string, signal: AbortSignal): Promise<FetchedObject> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(file) }), { abortSignal: signal });
     if (!out.Body) throw new Error('S3 returned no body');
-    return { text: await out.Body.transformToString('utf8'), etag: out.ETag ?? '' };
+    return { bytes: await out.Body.transformToByteArray(), etag: out.ETag ?? '' };
   }
 
   key(file: string): string {

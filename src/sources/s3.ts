@@ -6,7 +6,7 @@ import { clientConfig, describeS3Error, S3Bucket, type FetchedObject, type Listi
 import { formatS3Url, parseS3Url, type S3Location } from './s3-location.js';
 import { ZoneSnapshot, type SnapshotEntry } from './snapshot.js';
 import type { SourceStats } from '../counters/snapshot.js';
-import type { ZoneSink, ZoneSource } from './source.js';
+import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
 
 /** Zone objects fetched at once: enough to load thousands of zones quickly, few enough not to be throttled. */
 const FETCH_CONCURRENCY = 16;
@@ -257,16 +257,17 @@ export class S3Source implements ZoneSource {
   /** Hands a fetched object to the reload path; returns true if a zone was (re)built. */
   private async apply(file: string, obj: FetchedObject): Promise<boolean> {
     const prev = this.known.get(file);
-    if (prev && prev.text === obj.text) {
+    const text = zoneText(this.sink!, this.origin(file), file, obj.bytes);
+    if (prev && text !== null && prev.text === text) {
       // Same bytes under a new ETag (or first look after a snapshot start): nothing to rebuild.
       prev.etag = obj.etag;
       return false;
     }
-    const accepted = this.upsert(this.origin(file), file, obj.text);
+    const accepted = text !== null && this.upsert(this.origin(file), file, text);
     // A rejected object keeps its ETag here so it is not refetched (and re-reported) every period;
     // the zone's last good text stays, and a fixed upload has a new ETag.
-    this.known.set(file, { etag: obj.etag, text: accepted ? obj.text : prev?.text ?? null });
-    if (accepted) await this.snapshotDo('write', file, () => this.snapshot?.write(file, obj.text, obj.etag));
+    this.known.set(file, { etag: obj.etag, text: accepted ? text : prev?.text ?? null });
+    if (accepted) await this.snapshotDo('write', file, () => this.snapshot?.write(file, text, obj.etag));
     return accepted;
   }
 

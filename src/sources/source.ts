@@ -1,4 +1,6 @@
 import type { SourceStats } from '../counters/snapshot.js';
+import { ZoneFileError } from '../zone/problem.js';
+import { decodeZoneText } from '../zone/text.js';
 import { isS3Url } from './s3-location.js';
 
 /**
@@ -11,8 +13,21 @@ export interface ZoneSink {
    * is logged and any earlier version of the zone keeps being served.
    */
   upsert(origin: string, fileName: string, text: string): boolean;
+  /** Rejects a file whose bytes are not text (not UTF-8): logged and counted like any rejected file. */
+  unreadable(origin: string, fileName: string, error: ZoneFileError): void;
   /** Stops serving the zone that came from this file. */
   remove(origin: string, fileName: string): void;
+}
+
+/** A file's bytes as text for the sink, or null when they are not UTF-8 (the sink has then rejected the file). */
+export function zoneText(sink: ZoneSink, origin: string, fileName: string, bytes: Uint8Array): string | null {
+  try {
+    return decodeZoneText(bytes, origin);
+  } catch (e) {
+    if (!(e instanceof ZoneFileError)) throw e;
+    sink.unreadable(origin, fileName, e);
+    return null;
+  }
 }
 
 /** Where zone files come from: a folder, an S3 bucket, ... */

@@ -34,7 +34,7 @@ function lowerName(name: Name): Name {
 }
 
 /** Octets the name takes on the wire, uncompressed (RFC 1035 §3.1). */
-function wireLength(name: Name): number {
+export function wireLength(name: Name): number {
   let n = 1;
   for (const l of name) n += l.length + 1;
   return n;
@@ -66,17 +66,20 @@ function checkLengths(labels: string[], text: string): void {
   for (const l of labels) {
     if (l.length === 0) throw new WireError('BAD_TEXT', `empty label in "${text}"`);
     if (l.length > MAX_LABEL_LENGTH) {
-      throw new WireError('LABEL_TOO_LONG', `label "${l}" in "${text}" is ${l.length} octets; the limit is ${MAX_LABEL_LENGTH}`);
+      throw new WireError('LABEL_TOO_LONG', `label "${l}" in "${text}" is ${l.length} octets; a label holds at most ${MAX_LABEL_LENGTH} (RFC 1035 §2.3.4): shorten it`);
     }
   }
-  if (wireLength(labels) > MAX_NAME_LENGTH) {
-    throw new WireError('NAME_TOO_LONG', `"${text}" is longer than ${MAX_NAME_LENGTH} octets`);
+  const octets = wireLength(labels);
+  if (octets > MAX_NAME_LENGTH) {
+    throw new WireError('NAME_TOO_LONG', `"${text}" is ${octets} octets in wire form; a name holds at most ${MAX_NAME_LENGTH} (RFC 1035 §2.3.4): use fewer or shorter labels`);
   }
 }
 
 /**
  * Parses a name in presentation format (RFC 1035 §5.1: `\X` and `\DDD` escapes). The name is
- * absolute whether or not it ends with a dot; "." and "" are the root.
+ * absolute whether or not it ends with a dot; "." and "" are the root. Presentation format is
+ * ASCII: raw octets above 0x7F are written as `\DDD`, internationalised names as A-labels (the
+ * zone files' Unicode names are converted first: src/zone/names.ts).
  */
 export function parseName(text: string): Name {
   if (text === '.' || text === '') return [];
@@ -108,7 +111,8 @@ export function parseName(text: string): Name {
       continue;
     }
     const code = text.charCodeAt(i);
-    if (code > 0xff) throw new WireError('BAD_TEXT', `"${text}" has a character outside latin1; use its IDNA (xn--) form`);
+    // Not latin1 as raw octets: "bücher" would go out as b\252cher, which no resolver asks for.
+    if (code > 0x7f) throw new WireError('BAD_TEXT', `"${text}" has a character outside ASCII; write the name's IDNA form (xn--…)`);
     cur += c;
     i++;
   }

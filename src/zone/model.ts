@@ -1,5 +1,6 @@
 import type { Name } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
+import type { ZoneProblem } from './problem.js';
 
 export type SoaData = Extract<RData, { t: 'SOA' }>;
 
@@ -18,5 +19,8 @@ export interface Zone {
   records: ZoneRecord[];
 }
 
-/** A zone file either describes a served zone or says the zone is switched off (`active = false`). */
-export type ZoneFile = { active: true; zone: Zone } | { active: false; apex: Name };
+/**
+ * A zone file either describes a served zone or says the zone is switched off (`active = false`).
+ * `warnings`: what loads but will not work as meant (an MX pointing at a CNAME, a CNAME loop).
+ */
+export type ZoneFile = ({ active: true; zone: Zone } | { active: false; apex: Name }) & { warnings: ZoneProblem[] };

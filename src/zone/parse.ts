@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { TYPE } from '../wire/constants.js';
-import { formatName, nameKey, parseName, type Name } from '../wire/name.js';
+import { formatName, nameKey, type Name } from '../wire/name.js';
 import { DEFAULT_TTL, MAX_TTL, readBool, readInt, readString, rejectUnknown, type Report } from './fields.js';
 import { LineIndex } from './lines.js';
 import type { SoaData, ZoneFile, ZoneRecord } from './model.js';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
+import { nameProblem, zoneName } from './names.js';
 import { buildRecord, type RecordDefaults } from './records.js';
+import { checkSizes } from './sizes.js';
+import { zoneWarnings } from './warnings.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
 
@@ -91,18 +94,29 @@ export function parseZoneFile(text: string, origin: string, fileName: string): Z
       const rec = buildRecord(raw, apex, defaults, report);
       if (rec) numbered.push({ rec, n });
     });
-    checkConsistency(numbered, apex, (n, field, message) =>
-      problems.push({ origin, record: n, field, line: lines.record(n, field), message }));
+    const atRecord = (n: number, field: string, message: string): void => {
+      problems.push({ origin, record: n, field, line: lines.record(n, field), message });
+    };
+    checkConsistency(numbered, apex, atRecord);
+    checkSizes(numbered, atRecord);
   }
 
   if (problems.length > 0) throw new ZoneFileError(problems);
   if (!apex || !soa) throw new ZoneFileError([{ origin, message: 'zone has no usable domain' }]);
-  if (!active) return { active: false, apex };
+  if (!active) return { active: false, apex, warnings: [] };
+  const warnings: ZoneProblem[] = [];
+  zoneWarnings(numbered, apex, (n, field, message) => warnings.push(n === undefined
+    ? { origin, field, line: lines.table('domain', 'domain'), message }
+    : { origin, record: n, field, line: lines.record(n, field), message }));
   const records = numbered.map((x) => x.rec);
-  return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records } };
+  return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records }, warnings };
 }
 
-/** `[domain] domain`, which must match the file name (`<domain>.toml`). */
+/**
+ * `[domain] domain`, which must match the file name (`<domain>.toml`). Both are compared as A-labels,
+ * so an internationalised zone's file may be named either way: `bücher.de.toml` or
+ * `xn--bcher-kva.de.toml` (the ASCII name suits every file system and S3 tool).
+ */
 function zoneApex(domain: Table, fileName: string, report: Report): Name | undefined {
   const text = readString(domain, 'domain', report, '"example.com"');
   if (text === undefined) {
@@ -111,9 +125,9 @@ function zoneApex(domain: Table, fileName: string, report: Report): Name | undef
   }
   let apex: Name;
   try {
-    apex = parseName(text);
+    apex = zoneName(text);
   } catch (e) {
-    report('domain', `${(e as Error).message}; write the zone name, e.g. domain = "example.com"`);
+    report('domain', nameProblem(e, 'write the zone name, e.g. domain = "example.com"'));
     return undefined;
   }
   if (apex.length === 0) {
@@ -121,7 +135,13 @@ function zoneApex(domain: Table, fileName: string, report: Report): Name | undef
     return undefined;
   }
   const expected = formatName(apex).slice(0, -1) + ZONE_FILE_SUFFIX;
-  if (nameKey(parseName(fileName.slice(0, -ZONE_FILE_SUFFIX.length))) !== nameKey(apex)) {
+  let named: Name | undefined;
+  try {
+    named = zoneName(fileName.slice(0, -ZONE_FILE_SUFFIX.length));
+  } catch {
+    named = undefined;
+  }
+  if (named === undefined || nameKey(named) !== nameKey(apex)) {
     report('domain', `"${text}" does not match the file name ${fileName}; rename the file to ${expected} or fix domain`);
     return undefined;
   }
@@ -133,9 +153,9 @@ function soaData(domain: Table, apex: Name, text: string, report: Report): SoaDa
     const v = readString(domain, field, report, `"ns1.${formatName(apex)}"`);
     if (v === undefined) return fallback;
     try {
-      return parseName(v);
+      return zoneName(v);
     } catch (e) {
-      report(field, `${(e as Error).message}; write an absolute name`);
+      report(field, nameProblem(e, 'write an absolute name'));
       return undefined;
     }
   };

@@ -1,10 +1,11 @@
 import { CLASS, TYPE, typeName } from '../wire/constants.js';
 import { WireError } from '../wire/errors.js';
 import { parseIPv4, parseIPv6 } from '../wire/address.js';
-import { parseName, type Name } from '../wire/name.js';
+import type { Name } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
 import { MAX_TTL, readInt, readString, rejectUnknown, type Report } from './fields.js';
 import type { ZoneRecord } from './model.js';
+import { nameProblem, ownerName, zoneName } from './names.js';
 
 /** Record types a zone file may hold; SOA lives in [domain]. */
 const SERVED_TYPES = ['A', 'AAAA', 'NS', 'CNAME', 'PTR', 'MX', 'TXT', 'SRV', 'CAA'] as const;
@@ -33,19 +34,6 @@ export interface RecordDefaults {
   class: number | string;
 }
 
-/**
- * Resolves an owner relative to the zone, as the seed does: "" and "@" are the apex, "www" and
- * "www." are www.<zone>, "*." is the wildcard at the apex.
- */
-export function ownerName(text: string, apex: Name): Name {
-  if (text === '' || text === '@') return apex;
-  const rel = text.endsWith('.') && !text.endsWith('\\.') ? text.slice(0, -1) : text;
-  const labels = parseName(rel);
-  const full = [...labels, ...apex];
-  parseName(full.join('.')); // re-check the 255-octet limit on the whole name
-  return full;
-}
-
 function resolveType(v: unknown): ServedType | string {
   if (typeof v === 'number' || typeof v === 'bigint') {
     const name = typeName(Number(v));
@@ -69,9 +57,9 @@ function isServed(t: string): t is ServedType {
 
 function target(addr: string, field: string, report: Report): Name | undefined {
   try {
-    return parseName(addr);
+    return zoneName(addr);
   } catch (e) {
-    report(field, `${(e as Error).message}; write an absolute name such as "host-1.example.com."`);
+    report(field, nameProblem(e, 'write an absolute name such as "host-1.example.com."'));
     return undefined;
   }
 }
@@ -181,7 +169,7 @@ export function buildRecord(
     try {
       owner = ownerName(domain, apex);
     } catch (e) {
-      report('domain', `${(e as Error).message}; write a name relative to the zone such as "www" or "*.dev"`);
+      report('domain', nameProblem(e, 'write a name relative to the zone such as "www" or "*.dev"'));
     }
   }
   const data = rdata(resolved, raw, report);

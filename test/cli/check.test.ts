@@ -38,6 +38,18 @@ describe('eclipso check: zone files checked without serving', () => {
     }
   });
 
+  it('rejects a file that is not UTF-8, naming the line, as the server does', () => {
+    const dir = new ZoneDir();
+    try {
+      dir.write('latin.test.toml', Buffer.concat([Buffer.from('[domain]\ndomain = "latin.test"\n[[records]]\ntype = "TXT"\naddress = "b'), Buffer.from([0xfc]), Buffer.from('cher"\n')]));
+      const r = check(dir.path);
+      assert.equal(r.status, 1, r.stdout);
+      assert.match(r.stdout, /\/latin\.test\.toml:5: not UTF-8: bytes that are no character/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it('--format json: one object for CI, problems with their fields', () => {
     const dir = new ZoneDir();
     try {

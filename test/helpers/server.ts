@@ -100,7 +100,7 @@ export class ZoneDir {
    * Writes a file the atomic way the README recommends: a temporary dot file in the same folder,
    * then renamed over the name (the server reads it at once). Returns the file's path.
    */
-  write(fileName: string, text: string): string {
+  write(fileName: string, text: string | Uint8Array): string {
     const p = join(this.path, fileName);
     const tmp = join(this.path, `.${fileName}.${process.pid}.tmp`);
     writeFileSync(tmp, text);

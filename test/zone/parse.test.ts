@@ -42,7 +42,10 @@ describe('zone files', () => {
       'hello_a.net. 3600 20 host-2.hello_a.net.',
       'hello_a.net. 3600 "v=spf1 ip:203.100.1.2 ip:203.100.1.3 mx a -all"',
       'hello_a.net. 3600 "google-site-verification=3a13e1788d7a1c3b4602afc083e855de"',
+      'hello_a.net. 3600 ns.hello_a.net.',
+      'ns.hello_a.net. 3600 203.100.1.53',
     ]);
+    assert.deepEqual(parsed.warnings, []);
     // Seed SOA defaults: mname ns.<domain>, rname hostmaster.<domain>, 28800/7200/604800/60.
     const soa = z.soa.data;
     assert.equal(formatRData(soa).replace(/ \d+ 28800/, ' SERIAL 28800'), 'ns.hello_a.net. hostmaster.hello_a.net. SERIAL 28800 7200 604800 60');

@@ -1,0 +1,80 @@
+import { domainToASCII } from 'node:url';
+import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from '../wire/constants.js';
+import { WireError } from '../wire/errors.js';
+import { formatName, parseName, wireLength, type Name } from '../wire/name.js';
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII_ALL = /[^\x00-\x7f]/gu;
+/** Letters, digits and hyphens (RFC 5890 §2.3.1, LDH): an A-label, and the ASCII in a U-label. */
+const LDH = /^[A-Za-z0-9-]*$/;
+
+/**
+ * A name as a zone file writes it, in wire labels. A label with non-ASCII characters is an
+ * internationalised label: it becomes its IDNA A-label (`bücher` → `xn--bcher-kva`) by UTS #46,
+ * as browsers map it (Node.js's url.domainToASCII), so the name answers to the form resolvers ask
+ * for. ASCII labels are kept as written: `_dmarc`, `_sip`, `hello_a` and `*` are not IDNA labels
+ * (UTS #46 may refuse the underscore), and `\DDD` escapes still give raw octets.
+ */
+export function zoneName(text: string): Name {
+  return parseName(NON_ASCII.test(text) ? toALabels(text) : text);
+}
+
+/**
+ * An owner written relative to the zone, as the seed does: "" and "@" are the apex, "www" and
+ * "www." are www.<zone>, "*." is the wildcard at the apex.
+ */
+export function ownerName(text: string, apex: Name): Name {
+  if (text === '' || text === '@') return apex;
+  const rel = text.endsWith('.') && !text.endsWith('\\.') ? text.slice(0, -1) : text;
+  const full = [...zoneName(rel), ...apex];
+  const octets = wireLength(full);
+  if (octets > MAX_NAME_LENGTH) {
+    throw new WireError('NAME_TOO_LONG', `${formatName(full)} is ${octets} octets in wire form; a name holds at most ${MAX_NAME_LENGTH} (RFC 1035 §2.3.4): shorten the owner`);
+  }
+  return full;
+}
+
+/** What to tell the operator about a name that failed: length errors say the fix; syntax errors get an example. */
+export function nameProblem(e: unknown, example: string): string {
+  if (!(e instanceof WireError)) throw e;
+  return e.code === 'BAD_TEXT' ? `${e.message}; ${example}` : e.message;
+}
+
+/** Presentation text with each non-ASCII label replaced by its A-label; dots escaped as `\.` do not split. */
+function toALabels(text: string): string {
+  const labels: string[] = [];
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length) {
+      cur += c + text[++i];
+    } else if (c === '.') {
+      labels.push(cur);
+      cur = '';
+    } else {
+      cur += c;
+    }
+  }
+  labels.push(cur);
+  return labels.map((l) => (NON_ASCII.test(l) ? aLabel(l, text) : l)).join('.');
+}
+
+function aLabel(label: string, text: string): string {
+  // domainToASCII parses a URL host: '/', '?', '#' end it and '%' escapes, so "ü/x" would come
+  // back as the A-label of "ü" alone. Only letters, digits and hyphens may stand beside non-ASCII.
+  const ascii = label.replace(NON_ASCII_ALL, '');
+  if (!LDH.test(ascii)) {
+    const bad = [...ascii].find((c) => !LDH.test(c))!;
+    throw new WireError('BAD_TEXT', `label "${label}" in "${text}" has non-ASCII letters and ${JSON.stringify(bad)}; an internationalised label holds letters, digits and hyphens only`);
+  }
+  const a = domainToASCII(label);
+  // Empty when UTS #46 refuses the label; with dots or other ASCII when it maps to something
+  // that is not one label (fullwidth dots, fullwidth digits read as an IPv4 address).
+  if (a === '' || !LDH.test(a)) {
+    throw new WireError('BAD_TEXT', `label "${label}" in "${text}" is not a valid internationalised label (UTS #46 refuses it: a symbol, a joiner or a character not allowed in names); write its A-label (xn--…) or an ASCII name`);
+  }
+  if (a.length > MAX_LABEL_LENGTH) {
+    throw new WireError('LABEL_TOO_LONG', `label "${label}" in "${text}" is ${a} in IDNA form, ${a.length} octets; a label holds at most ${MAX_LABEL_LENGTH} (RFC 1035 §2.3.4): shorten it`);
+  }
+  return a;
+}

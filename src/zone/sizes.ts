@@ -1,0 +1,71 @@
+import { HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TCP_MAX_MESSAGE, typeName } from '../wire/constants.js';
+import { formatName, nameKey, wireLength } from '../wire/name.js';
+import type { RData } from '../wire/rdata.js';
+import type { ZoneRecord } from './model.js';
+
+/** RFC 1035 §3.2.1: RDLENGTH is a 16-bit field. */
+export const MAX_RDLENGTH = 0xffff;
+
+/**
+ * A record in an answer to a question for its owner: the owner as a 2-octet pointer to the
+ * question, TYPE, CLASS, TTL and RDLENGTH (RFC 1035 §4.1.3), then its RDATA.
+ */
+const RR_FIXED_OCTETS = 2 + 2 + 2 + 4 + 2;
+
+/**
+ * Octets an RRset's records may take so that an answer carrying the RRset whole fits one message
+ * over TCP (two-octet length prefix, RFC 1035 §4.2.2) beside the header, the longest question
+ * (255-octet name, QTYPE, QCLASS: a wildcard answers any name below it) and an OPT record (RFC
+ * 6891). RFC 2181 §9: an RRset is never sent in part, so a larger one could never be answered.
+ */
+export const MAX_RRSET_OCTETS = TCP_MAX_MESSAGE - HEADER_SIZE - (MAX_NAME_LENGTH + 4) - OPT_RR_SIZE;
+
+/**
+ * RDLENGTH of the RDATA, its names uncompressed: never less than the compiled answer has, so an
+ * RRset within the bounds here always fits (after dns-packet's encodingLength).
+ */
+export function rdataLength(d: RData): number {
+  switch (d.t) {
+    case 'A': case 'AAAA': return d.address.length;
+    case 'NS': case 'CNAME': case 'PTR': return wireLength(d.target);
+    case 'SOA': return wireLength(d.mname) + wireLength(d.rname) + 5 * 4;
+    case 'MX': return 2 + wireLength(d.exchange);
+    case 'TXT': return d.strings.reduce((n, s) => n + 1 + s.length, 0);
+    case 'SRV': return 3 * 2 + wireLength(d.target);
+    case 'CAA': return 1 + 1 + d.tag.length + d.value.length;
+    case 'OPAQUE': return d.data.length;
+  }
+}
+
+const octets = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * Rejects what the compiler could not encode or no message could carry: RDATA over 65,535 octets
+ * (RFC 1035 §3.2.1), and an RRset over MAX_RRSET_OCTETS. Duplicate records count too (the tree
+ * drops them later), which errs on the safe side.
+ */
+export function checkSizes(
+  records: { rec: ZoneRecord; n: number }[], report: (n: number, field: string, message: string) => void,
+): void {
+  const sets = new Map<string, { records: number; octets: number; over: boolean }>();
+  for (const { rec, n } of records) {
+    const type = typeName(rec.type);
+    const length = rdataLength(rec.data);
+    if (length > MAX_RDLENGTH) {
+      report(n, 'address', `the ${type} data is ${octets(length)} octets on the wire; a record holds at most ${octets(MAX_RDLENGTH)} (RFC 1035 §3.2.1)${type === 'TXT' ? ': split the text over several TXT records' : ': shorten it'}`);
+      continue;
+    }
+    const key = `${nameKey(rec.owner)}/${rec.type}`;
+    const set = sets.get(key) ?? { records: 0, octets: 0, over: false };
+    sets.set(key, set);
+    set.records++;
+    set.octets += RR_FIXED_OCTETS + length;
+    if (set.octets > MAX_RRSET_OCTETS && !set.over) {
+      set.over = true;
+      const what = set.records === 1 ? `this ${type} record takes` : `the ${set.records} ${type} records of ${formatName(rec.owner)} up to this one take`;
+      report(n, 'address', `${what} ${octets(set.octets)} octets in an answer; ` +
+        `an answer holds the whole RRset in one message of at most ${octets(TCP_MAX_MESSAGE)} octets (RFC 1035 §4.2.2, RFC 2181 §9), ` +
+        `which leaves ${octets(MAX_RRSET_OCTETS)} for its records: shorten them, or spread them over several names`);
+    }
+  }
+}

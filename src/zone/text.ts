@@ -1,0 +1,39 @@
+import { isUtf8 } from 'node:buffer';
+import { ZoneFileError, type ZoneProblem } from './problem.js';
+
+/** TOML v1.0.0: "A TOML file must be a valid UTF-8 encoded Unicode document." */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const UTF8_LENIENT = new TextDecoder('utf-8', { ignoreBOM: true });
+const LF = 0x0a;
+/** Characters shown on each side of the first bad byte in the message. */
+const EXCERPT = 20;
+
+/**
+ * A zone file's text from its bytes. Bytes that are not UTF-8 reject the file, naming the line:
+ * decoded leniently they would become U+FFFD and be served in TXT records.
+ */
+export function decodeZoneText(bytes: Uint8Array, origin: string): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new ZoneFileError([badLine(bytes, origin)]);
+  }
+}
+
+/** The first line that is not UTF-8 (LF never occurs inside a multi-octet sequence: RFC 3629 §3). */
+function badLine(bytes: Uint8Array, origin: string): ZoneProblem {
+  for (let line = 1, start = 0; ; line++) {
+    const end = bytes.indexOf(LF, start);
+    const piece = bytes.subarray(start, end < 0 ? bytes.length : end);
+    if (end < 0 || !isUtf8(piece)) {
+      const shown = UTF8_LENIENT.decode(piece);
+      const at = Math.max(0, shown.indexOf('\uFFFD'));
+      const excerpt = shown.slice(Math.max(0, at - EXCERPT), at + EXCERPT);
+      return {
+        origin, line,
+        message: `not UTF-8: bytes that are no character, shown as \uFFFD in "${excerpt}"; save the file as UTF-8 (a zone file is TOML, which is UTF-8)`,
+      };
+    }
+    start = end + 1;
+  }
+}

@@ -5,7 +5,7 @@ import { Logger } from '../log.js';
 import { ZoneCatalog, type FileOutcome } from '../serving/catalog.js';
 import { zoneText } from '../sources/source.js';
 import { isZoneFileName } from '../zone/parse.js';
-import { formatProblem } from '../zone/problem.js';
+import { formatProblem, type ZoneProblem } from '../zone/problem.js';
 
 export const CHECK_USAGE = `Usage: eclipso check [--format text|json] [DIR|FILE ...]
 
@@ -67,7 +67,7 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
     try {
       files = await zoneFiles(path);
     } catch (e) {
-      outcomes.push({ origin: path, accepted: false, records: 0, problems: [{ origin: path, message: `cannot read: ${(e as Error).message}` }] });
+      outcomes.push({ origin: path, accepted: false, records: 0, problems: [{ origin: path, message: `cannot read: ${(e as Error).message}` }], warnings: [] });
       continue;
     }
     for (const file of files) {
@@ -75,7 +75,7 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
       try {
         bytes = await readFile(file);
       } catch (e) {
-        outcomes.push({ origin: file, accepted: false, records: 0, problems: [{ origin: file, message: `cannot read: ${(e as Error).message}` }] });
+        outcomes.push({ origin: file, accepted: false, records: 0, problems: [{ origin: file, message: `cannot read: ${(e as Error).message}` }], warnings: [] });
         continue;
       }
       const text = zoneText(catalog, file, basename(file), bytes);
@@ -84,11 +84,13 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
   }
   const bad = outcomes.filter((o) => !o.accepted).length;
   if (args.format === 'json') {
-    write(JSON.stringify({ ok: bad === 0, files: outcomes.map((o) => ({ ...o, problems: o.problems.map((p) => ({ ...p, text: formatProblem(p) })) })) }) + '\n');
+    const withText = (ps: ZoneProblem[]): object[] => ps.map((p) => ({ ...p, text: formatProblem(p) }));
+    write(JSON.stringify({ ok: bad === 0, files: outcomes.map((o) => ({ ...o, problems: withText(o.problems), warnings: withText(o.warnings) })) }) + '\n');
   } else {
     for (const o of outcomes) {
       if (o.accepted) write(`${o.origin}: ok (${o.zone}, ${o.records} records)\n`);
       else for (const p of o.problems) write(`${formatProblem(p)}\n`);
+      for (const w of o.warnings) write(`warning: ${formatProblem(w)}\n`);
     }
     write(`${outcomes.length} file${outcomes.length === 1 ? '' : 's'} checked: ${bad === 0 ? 'all good' : `${bad} with problems`}\n`);
   }

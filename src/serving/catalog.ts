@@ -34,6 +34,8 @@ export interface FileOutcome {
   /** Records served (0 for a file with `active = false`). */
   records: number;
   problems: ZoneProblem[];
+  /** What loads but will not work as meant (a served file only). */
+  warnings: ZoneProblem[];
 }
 
 /**
@@ -83,7 +85,7 @@ export class ZoneCatalog implements ZoneSink {
       if (!parsed.active) {
         if (this.files.has(fileName)) this.remove(origin, fileName, 'active = false');
         else if (!this.quiet) this.log.info('zone not served', { zone: formatName(apex), file: origin, why: 'active = false' });
-        this.onOutcome({ origin, accepted: true, zone: formatName(apex), records: 0, problems: [] });
+        this.onOutcome({ origin, accepted: true, zone: formatName(apex), records: 0, problems: [], warnings: [] });
         return true;
       }
       zone = parsed.zone;
@@ -97,7 +99,7 @@ export class ZoneCatalog implements ZoneSink {
     this.owners.set(nameKey(zone.apex), fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
-    this.onOutcome({ origin, accepted: true, zone: formatName(zone.apex), records, problems: [] });
+    this.onOutcome({ origin, accepted: true, zone: formatName(zone.apex), records, problems: [], warnings });
     if (!this.quiet) {
       this.log.info('zone loaded', {
         zone: formatName(zone.apex),
@@ -132,7 +134,7 @@ export class ZoneCatalog implements ZoneSink {
 
   private reject(file: ZoneText, problems: ZoneProblem[], unexpected = false): false {
     this.stats.rejected++;
-    this.onOutcome({ origin: file.origin, accepted: false, records: 0, problems });
+    this.onOutcome({ origin: file.origin, accepted: false, records: 0, problems, warnings: [] });
     if (this.quiet && !unexpected) return false;
     const kept = this.files.has(file.fileName) ? 'the previous version stays in service' : 'not served';
     this.log.error('zone rejected', { file: file.origin, problems: problems.length, kept });

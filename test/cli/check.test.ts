@@ -27,12 +27,15 @@ describe('eclipso check: zone files checked without serving', () => {
       dir.write('good.test.toml', GOOD);
       dir.write('bad.test.toml', BAD);
       dir.write('GOOD.test.toml', GOOD.replace('good.test', 'GOOD.test'));
+      // Served, with a warning: an MX target that is a CNAME (RFC 2181 §10.3).
+      dir.write('warn.test.toml', '[domain]\ndomain = "warn.test"\n[[records]]\ntype = "NS"\naddress = "ns.warn.test."\n[[records]]\ndomain = "ns"\naddress = "192.0.2.53"\n[[records]]\ntype = "MX"\naddress = "alias.warn.test."\n[[records]]\ndomain = "alias"\ntype = "CNAME"\naddress = "warn.test."\n');
       const r = check(dir.path);
       assert.equal(r.status, 1);
       assert.match(r.stdout, new RegExp(`${dir.path}/bad\\.test\\.toml:6: record 1: preference: "ten" is not a whole number from 0 to 65535; write e\\.g\\. preference = 10`));
       // The same verdict as the server: one file per zone, the first in sorted order keeps it.
       assert.match(r.stdout, /\/good\.test\.toml: zone good\.test\. is already served from GOOD\.test\.toml; remove one of the two files/);
-      assert.match(r.stdout, /3 files checked: 2 with problems\n$/);
+      assert.match(r.stdout, /warn\.test\.toml: ok \(warn\.test\., \d+ records\)\nwarning: .*warn\.test\.toml:\d+: record 3: .*CNAME/);
+      assert.match(r.stdout, /4 files checked: 2 with problems\n$/);
     } finally {
       dir.cleanup();
     }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before } from 'node:test';
-import { freePort } from './ops.js';
+import { freePort, httpGet } from './ops.js';
 
 const MAIN = new URL('../../../dist/main.js', import.meta.url).pathname;
 
@@ -139,6 +139,19 @@ export interface Fixture {
   readonly ops: number;
 }
 
+/** Waits until /readyz answers 200: every answering process listens (in a pool, every worker). */
+async function untilReady(ops: number, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let last = '';
+  while (Date.now() < deadline) {
+    const r = await httpGet(ops, '/readyz').catch((e: Error) => ({ status: 0, body: e.message }));
+    if (r.status === 200) return;
+    last = `${r.status} ${r.body.trim()}`;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`the server was not ready ${ms / 1000} s after it listened: /readyz said ${last}`);
+}
+
 /**
  * One server for the tests of a describe block: a zone folder holding `zones` (file name →
  * text; or an existing folder's path, used as it is) and a server on it, started before the
@@ -156,6 +169,7 @@ export function withServer(zones: Record<string, string> | string, opts: Fixture
     const server = await startServer(dir.path, { ...opts, args });
     started = { server, ops };
     if (opts.readyMsg) await server.waitFor((l) => l.msg === opts.readyMsg, 60_000);
+    if (ops) await untilReady(ops);
   });
   after(async () => {
     await started?.server.stop();

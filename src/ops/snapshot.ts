@@ -1,4 +1,4 @@
-import { TRANSPORTS, type QueryCounters } from '../server/observer.js';
+import { TCP_CLOSE_REASONS, TRANSPORTS, type QueryCounters } from '../server/observer.js';
 
 /**
  * Query counters as plain data: sparse `[code, count]` pairs per transport, small enough to send
@@ -12,6 +12,8 @@ export interface QuerySnapshot {
   byRcode: [number, number][][];
   truncated: number[];
   dropped: number[];
+  /** [reason] as in TCP_CLOSE_REASONS */
+  tcpClosed: number[];
 }
 
 export function emptyQuerySnapshot(): QuerySnapshot {
@@ -20,6 +22,7 @@ export function emptyQuerySnapshot(): QuerySnapshot {
     byRcode: TRANSPORTS.map(() => []),
     truncated: TRANSPORTS.map(() => 0),
     dropped: TRANSPORTS.map(() => 0),
+    tcpClosed: TCP_CLOSE_REASONS.map(() => 0),
   };
 }
 
@@ -35,6 +38,7 @@ export function snapshotQueries(c: QueryCounters): QuerySnapshot {
     byRcode: c.byRcode.map(sparse),
     truncated: [...c.truncated],
     dropped: [...c.dropped],
+    tcpClosed: [...c.tcpClosed],
   };
 }
 
@@ -54,6 +58,7 @@ export function sumQuerySnapshots(parts: QuerySnapshot[]): QuerySnapshot {
       total.truncated[t] += p.truncated[t] ?? 0;
       total.dropped[t] += p.dropped[t] ?? 0;
     }
+    for (let r = 0; r < TCP_CLOSE_REASONS.length; r++) total.tcpClosed[r] += p.tcpClosed[r] ?? 0;
   }
   return total;
 }

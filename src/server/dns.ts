@@ -22,6 +22,7 @@ export class DnsServer {
     this.tcp = new TcpServer(responder, observer, {
       idleTimeoutMs: config.tcpIdleTimeoutMs,
       maxConnections: config.tcpMaxConnections,
+      maxConnectionsPerClient: config.tcpMaxConnectionsPerClient,
     }, onError);
   }
 

@@ -7,6 +7,13 @@ import { WireReader } from '../wire/reader.js';
 export type Transport = 'udp' | 'tcp';
 export const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
 
+/**
+ * Why the server closed a TCP connection (RFC 7766 §10 connection management): the `reason` label
+ * of eclipso_tcp_connections_closed_total. A close by the client is not counted.
+ */
+export const TCP_CLOSE_REASONS = ['idle_timeout', 'message_timeout', 'table_full', 'per_client_limit', 'unsent_limit'] as const;
+export type TcpCloseReason = typeof TCP_CLOSE_REASONS[number];
+
 const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([k, v]) => [v, k]));
 export function rcodeName(rcode: number): string {
   return RCODE_NAMES.get(rcode) ?? `RCODE${rcode}`;
@@ -20,6 +27,8 @@ export class QueryCounters {
   readonly byRcode = TRANSPORTS.map(() => new Float64Array(4096));
   readonly truncated = TRANSPORTS.map(() => 0);
   readonly dropped = TRANSPORTS.map(() => 0);
+  /** [reason] as in TCP_CLOSE_REASONS */
+  readonly tcpClosed = TCP_CLOSE_REASONS.map(() => 0);
 }
 
 /**
@@ -43,6 +52,10 @@ export class QueryObserver {
 
   dropped(t: 0 | 1): void {
     this.counters.dropped[t]++;
+  }
+
+  tcpClosed(reason: TcpCloseReason): void {
+    this.counters.tcpClosed[TCP_CLOSE_REASONS.indexOf(reason)]++;
   }
 
   private logQuery(t: 0 | 1, query: Buffer, address: string, port: number): void {

@@ -14,6 +14,8 @@ export interface Config {
   ednsMaxPayload: number;
   tcpIdleTimeoutMs: number;
   tcpMaxConnections: number;
+  /** Open TCP connections from one client address at most (RFC 7766 §10). */
+  tcpMaxConnectionsPerClient: number;
   workers: number;
   /** S3 resync period (seed: S3_SYNC_RETRY, seconds). */
   s3SyncSeconds: number;
@@ -54,6 +56,7 @@ const OPTIONS: Option[] = [
   { key: 'ednsMaxPayload', env: 'EDNS_MAX_PAYLOAD', flag: '--edns-max-payload', kind: 'int', min: UDP_DEFAULT_PAYLOAD, max: 4096, help: `largest UDP answer with EDNS (default ${EDNS_DEFAULT_PAYLOAD})` },
   { key: 'tcpIdleTimeoutMs', env: 'TCP_IDLE_TIMEOUT', flag: '--tcp-idle-timeout', kind: 'seconds', min: 1, help: 'close idle TCP connections after this many seconds (default 10)' },
   { key: 'tcpMaxConnections', env: 'TCP_MAX_CONNECTIONS', flag: '--tcp-max-connections', kind: 'int', min: 1, max: 1_000_000, help: 'open TCP connections at most (default 1000)' },
+  { key: 'tcpMaxConnectionsPerClient', env: 'TCP_MAX_CONNECTIONS_PER_CLIENT', flag: '--tcp-max-connections-per-client', kind: 'int', min: 1, max: 1_000_000, help: 'open TCP connections from one client address at most (default 100)' },
   { key: 'workers', env: 'WORKERS', flag: '--workers', kind: 'int', min: 1, max: 1024, help: 'processes answering on the port (default: available cores)' },
   { key: 's3SyncSeconds', env: 'S3_SYNC_RETRY', flag: '--s3-sync-retry', kind: 'int', min: 1, max: 86400, help: 'S3 resync period in seconds (default 60)' },
   { key: 's3PathStyle', env: 'S3_FORCE_PATH_STYLE', flag: '--s3-path-style', kind: 'bool', help: 'path-style S3 URLs (MinIO, Ceph)' },
@@ -76,6 +79,7 @@ export function defaults(): Config {
     ednsMaxPayload: EDNS_DEFAULT_PAYLOAD,
     tcpIdleTimeoutMs: 10_000,
     tcpMaxConnections: 1000,
+    tcpMaxConnectionsPerClient: 100,
     workers: availableParallelism(),
     s3SyncSeconds: 60,
     s3PathStyle: false,
@@ -119,14 +123,17 @@ function convert(opt: Option, raw: string, source: string): Config[keyof Config]
   }
 }
 
+const flagText = (o: Option): string => (o.kind === 'bool' ? o.flag : `${o.flag} <v>`);
+const FLAG_WIDTH = Math.max(...OPTIONS.map((o) => flagText(o).length));
+const ENV_WIDTH = Math.max(...OPTIONS.map((o) => o.env.length));
+
 export const USAGE = `Usage: eclipso [options]
        eclipso check [--format text|json] [DIR|FILE ...]   check zone files without serving them
 
 Every option can also be set by its environment variable; a flag wins over the variable.
 
-${OPTIONS.map((o) => `  ${(o.kind === 'bool' ? o.flag : `${o.flag} <v>`).padEnd(26)} ${o.env.padEnd(20)} ${o.help}`).join('\n')}
-  --help                                          this text
-  --version                                       the version`;
+${OPTIONS.map((o) => `  ${flagText(o).padEnd(FLAG_WIDTH)} ${o.env.padEnd(ENV_WIDTH)} ${o.help}`).join('\n')}
+${[['--help', 'this text'], ['--version', 'the version']].map(([f, h]) => `  ${f.padEnd(FLAG_WIDTH + ENV_WIDTH + 1)} ${h}`).join('\n')}`;
 
 /**
  * The log format asked for, read on its own: for reporting a configuration error in the format

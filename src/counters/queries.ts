@@ -6,6 +6,13 @@ export const TRANSPORT = { UDP: 0, TCP: 1 } as const;
 export type Transport = (typeof TRANSPORT)[keyof typeof TRANSPORT];
 export const TRANSPORT_NAMES = ['udp', 'tcp'] as const;
 
+/**
+ * Why the server closed a TCP connection (RFC 7766 §10 connection management): the `reason` label
+ * of eclipso_tcp_connections_closed_total. A close by the client is not counted.
+ */
+export const TCP_CLOSE_REASONS = ['idle_timeout', 'message_timeout', 'table_full', 'per_client_limit', 'unsent_limit'] as const;
+export type TcpCloseReason = (typeof TCP_CLOSE_REASONS)[number];
+
 /** Counters by transport, query type and RCODE: plain typed arrays, bumped on the hot path. */
 export class QueryCounters {
   /** [transport][qtype] */
@@ -14,6 +21,8 @@ export class QueryCounters {
   readonly byRcode = TRANSPORT_NAMES.map(() => new Float64Array(4096));
   readonly truncated = TRANSPORT_NAMES.map(() => 0);
   readonly dropped = TRANSPORT_NAMES.map(() => 0);
+  /** [reason] as in TCP_CLOSE_REASONS */
+  readonly tcpClosed = TCP_CLOSE_REASONS.map(() => 0);
 
   /** Queries received so far (answered or dropped): what the shutdown watches to see traffic stop. */
   received(): number {

@@ -1,4 +1,4 @@
-import { TRANSPORT_NAMES, type QueryCounters } from './queries.js';
+import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, type QueryCounters } from './queries.js';
 
 /**
  * Query counters as plain data: sparse `[code, count]` pairs per transport, small enough to send
@@ -12,6 +12,8 @@ export interface QuerySnapshot {
   byRcode: [number, number][][];
   truncated: number[];
   dropped: number[];
+  /** [reason] as in TCP_CLOSE_REASONS */
+  tcpClosed: number[];
 }
 
 /** Counters of the path from zone file to served zone (the catalog), for /metrics. */
@@ -52,6 +54,7 @@ function emptyQuerySnapshot(): QuerySnapshot {
     byRcode: TRANSPORT_NAMES.map(() => []),
     truncated: TRANSPORT_NAMES.map(() => 0),
     dropped: TRANSPORT_NAMES.map(() => 0),
+    tcpClosed: TCP_CLOSE_REASONS.map(() => 0),
   };
 }
 
@@ -67,6 +70,7 @@ export function snapshotQueries(c: QueryCounters): QuerySnapshot {
     byRcode: c.byRcode.map(sparse),
     truncated: [...c.truncated],
     dropped: [...c.dropped],
+    tcpClosed: [...c.tcpClosed],
   };
 }
 
@@ -86,6 +90,7 @@ export function sumQuerySnapshots(parts: QuerySnapshot[]): QuerySnapshot {
       total.truncated[t] += p.truncated[t] ?? 0;
       total.dropped[t] += p.dropped[t] ?? 0;
     }
+    for (let r = 0; r < TCP_CLOSE_REASONS.length; r++) total.tcpClosed[r] += p.tcpClosed[r] ?? 0;
   }
   return total;
 }

@@ -48,6 +48,7 @@ export class DnsServer {
     this.tcp = new TcpServer(responder, observer, {
       idleTimeoutMs: config.tcpIdleTimeoutMs,
       maxConnections: config.tcpMaxConnections,
+      maxConnectionsPerClient: config.tcpMaxConnectionsPerClient,
     }, onError);
   }
 

@@ -1,5 +1,5 @@
 import type { QueryResult } from '../answer/result.js';
-import { QueryCounters, TRANSPORT_NAMES, type Transport } from '../counters/queries.js';
+import { QueryCounters, TCP_CLOSE_REASONS, TRANSPORT_NAMES, type TcpCloseReason, type Transport } from '../counters/queries.js';
 import type { Logger } from '../log.js';
 import { HEADER_SIZE, rcodeName, typeName } from '../wire/constants.js';
 import { formatName, readName } from '../wire/name.js';
@@ -26,6 +26,10 @@ export class QueryObserver {
 
   dropped(t: Transport): void {
     this.counters.dropped[t]++;
+  }
+
+  tcpClosed(reason: TcpCloseReason): void {
+    this.counters.tcpClosed[TCP_CLOSE_REASONS.indexOf(reason)]++;
   }
 
   private logQuery(t: Transport, result: QueryResult, query: Buffer, address: string, port: number): void {

@@ -7,11 +7,12 @@ import {
   hasNoRecords, ID_OFFSET, isResponse, NSCOUNT_OFFSET, QDCOUNT_OFFSET, setArcount,
 } from '../wire/header.js';
 import { lowerByte } from '../wire/name.js';
-import { FALLBACK_TYPE, type Answer } from './answer.js';
-import { INLINE_LENGTH_OCTETS, keyEnd, KEY_TYPE_OCTETS } from './arena.js';
-import { hashBytes, type KeyIndex } from './keyindex.js';
+import { FALLBACK_TYPE } from './answer.js';
+import { hashBytes } from './hash.js';
+import { INLINE_LENGTH_OCTETS, KEY_TYPE_OCTETS, NONE } from './image.js';
 import type { QueryResult } from './result.js';
 import type { AnswerTable } from './table.js';
+import type { ServedZone } from './zone.js';
 
 /** Extended DNS Errors (RFC 8914 §4): option code and the info codes we give with REFUSED. */
 const EDE_OPTION = 15;
@@ -139,51 +140,74 @@ export class Responder {
   /**
    * Finds the answer for the key's name and `qtype`, fits it into `room` octets and writes it to
    * `out` behind the query's question. Returns its length; 0 when no served zone holds the name.
-   * The usual answer is copied straight from its zone's buffer; the Answer object is for the rest.
+   * The usual answer is copied straight from its entry, beside its key; the rest through its record.
    */
   private answer(n: number, qtype: number, q: Buffer, qEnd: number, out: Buffer, room: number): number {
-    const index = this.table.index;
-    const slot = this.find(n, qtype);
-    const len = slot < 0 ? 0 : placeInline(index, slot, q, qEnd, out, room);
-    if (len !== 0) return len;
-    const answer = slot >= 0 ? index.answerOf(slot) : this.below(n, qtype);
-    if (answer === undefined) return 0;
-    const a = fit(answer, qEnd, room);
-    return a === null ? truncated(answer, q, qEnd, out) : place(a, q, qEnd, out);
-  }
-
-  /** The slot of the exact (name, type) entry, else of the name's fallback (type 0); -1 if neither. */
-  private find(n: number, qtype: number): number {
     const key = this.key;
-    const index = this.table.index;
     const end = n + KEY_TYPE_OCTETS;
     key[n] = qtype >> 8;
     key[n + 1] = qtype & 0xff;
-    const exact = index.find(key, 0, end, hashBytes(key, 0, end));
-    if (exact >= 0) return exact;
-    key[n] = FALLBACK_TYPE >> 8;
-    key[n + 1] = FALLBACK_TYPE & 0xff;
-    return index.find(key, 0, end, hashBytes(key, 0, end));
+    const zone = this.zoneOf(n, qtype);
+    if (zone === null) return 0;
+    let entry = zone.find(key, 0, end, hashBytes(key, 0, end));
+    if (entry < 0) {
+      key[n] = FALLBACK_TYPE >> 8;
+      key[n + 1] = FALLBACK_TYPE & 0xff;
+      entry = zone.find(key, 0, end, hashBytes(key, 0, end));
+    }
+    let a: number;
+    if (entry >= 0) {
+      const len = placeInline(zone, entry, q, qEnd, out, room);
+      if (len !== 0) return len;
+      a = zone.answerOf(entry);
+    } else {
+      a = this.below(zone, n, qtype);
+      if (a === NONE) return 0;
+    }
+    const f = fit(zone, a, qEnd, room);
+    return f === NONE ? truncated(zone, a, q, qEnd, out) : place(zone, f, q, qEnd, out);
+  }
+
+  /**
+   * The deepest served zone at or above the key's name (its suffixes asked longest first), with
+   * the type octets already in the key. DS at a served zone's apex is the parent's when the parent
+   * has it (RFC 4035 §3.1.4.1: the DS RRset lives on the parent side of a delegation), as NSD does.
+   */
+  private zoneOf(n: number, qtype: number): ServedZone | null {
+    const key = this.key;
+    const table = this.table;
+    // The last label is the root (one zero octet): no zone is served there.
+    for (let off = 0; off < n - 1; off += key[off] + 1) {
+      const zone = table.zoneAt(key, off, n);
+      if (zone === null) continue;
+      if (off === 0 && qtype === TYPE.DS) {
+        const end = n + KEY_TYPE_OCTETS;
+        for (let p = key[0] + 1; p < n - 1; p += key[p] + 1) {
+          const parent = table.zoneAt(key, p, n);
+          if (parent === null) continue;
+          if (parent.find(key, 0, end, hashBytes(key, 0, end)) >= 0) return parent;
+          break;
+        }
+      }
+      return zone;
+    }
+    return null;
   }
 
   /**
    * For a name with no entry: the closest encloser's answer for names below it that do not exist
-   * (on the encloser's fallback entry); undefined when no served zone holds the name.
+   * (on the encloser's fallback entry, at the zone's apex at the latest); NONE if there is none.
    */
-  private below(n: number, qtype: number): Answer | undefined {
+  private below(zone: ServedZone, n: number, qtype: number): number {
     const key = this.key;
-    const index = this.table.index;
     const end = n + KEY_TYPE_OCTETS;
     key[n] = FALLBACK_TYPE >> 8;
     key[n + 1] = FALLBACK_TYPE & 0xff;
     for (let off = key[0] + 1; off < n; off += key[off] + 1) {
-      const encloser = index.find(key, off, end, hashBytes(key, off, end));
-      if (encloser >= 0) {
-        const below = index.answerOf(encloser).below!;
-        return below.byType.get(qtype) ?? below.other;
-      }
+      const encloser = zone.find(key, off, end, hashBytes(key, off, end));
+      if (encloser >= 0) return zone.belowAnswer(encloser, qtype);
     }
-    return undefined;
+    return NONE;
   }
 
   /**
@@ -205,16 +229,17 @@ export class Responder {
   }
 }
 
-/** The largest form of `a` (itself, or a smaller form) that fits `room` octets; null if none. */
-function fit(a: Answer, qEnd: number, room: number): Answer | null {
-  let f: Answer = a;
-  while (f.packet.length - f.qEnd + qEnd > room && f.trimmed !== null) f = f.trimmed;
-  return f.packet.length - f.qEnd + qEnd > room ? null : f;
+/** The largest form of answer `a` (itself, or a smaller form) that fits `room` octets; NONE if none. */
+function fit(zone: ServedZone, a: number, qEnd: number, room: number): number {
+  for (let f = a; f !== NONE; f = zone.trimmed(f)) {
+    if (zone.packetLength(f) - zone.qEnd(f) + qEnd <= room) return f;
+  }
+  return NONE;
 }
 
 /** RFC 2181 §9: what does not fit is not sent; TC=1 asks the client to retry over TCP. */
-function truncated(a: Answer, q: Buffer, qEnd: number, out: Buffer): number {
-  copyBytes(a.packet, 0, HEADER_SIZE, out, 0);
+function truncated(zone: ServedZone, a: number, q: Buffer, qEnd: number, out: Buffer): number {
+  copyBytes(zone.packet(a), 0, HEADER_SIZE, out, 0);
   out.fill(0, ANCOUNT_OFFSET, HEADER_SIZE);
   copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
   out[FLAGS1_OFFSET] |= FLAG2_TC;
@@ -230,21 +255,22 @@ function copyBytes(from: Uint8Array, start: number, end: number, to: Uint8Array,
   for (let i = start; i < end; i++) to[at++] = from[i];
 }
 
-/** Copies a compiled answer behind the query's own question (echoed byte for byte: 0x20). */
-function place(a: Answer, q: Buffer, qEnd: number, out: Buffer): number {
-  const packet = a.packet;
-  const relocs = a.relocs;
-  if (relocs === null) {
+/** Copies answer `a` behind the query's own question (echoed byte for byte: 0x20). */
+function place(zone: ServedZone, a: number, q: Buffer, qEnd: number, out: Buffer): number {
+  const packet = zone.packet(a);
+  const relocs = zone.relocCount(a);
+  if (relocs === 0 && zone.qEnd(a) === qEnd) {
     out.set(packet, 0);
     copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
     return packet.length;
   }
+  const aqEnd = zone.qEnd(a);
   copyBytes(packet, 0, HEADER_SIZE, out, 0);
   copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
-  copyBytes(packet, a.qEnd, packet.length, out, qEnd);
-  const delta = qEnd - a.qEnd;
-  for (let i = 0; i < relocs.length; i++) {
-    const at = relocs[i] + delta;
+  copyBytes(packet, aqEnd, packet.length, out, qEnd);
+  const delta = qEnd - aqEnd;
+  for (let i = 0; i < relocs; i++) {
+    const at = zone.reloc(a, i) + delta;
     const ptr = ((out[at] << 8) | out[at + 1]) + delta;
     out[at] = ptr >> 8;
     out[at + 1] = ptr & 0xff;
@@ -253,14 +279,14 @@ function place(a: Answer, q: Buffer, qEnd: number, out: Buffer): number {
 }
 
 /**
- * Copies the inline packet of the entry in `slot` (src/answer/arena.ts) behind the query's own
- * question when it fits in `room` octets; returns its length, or 0 when there is none or it does
- * not fit (never, while arena.ts's INLINE_MAX stays below 512 octets less an OPT RR). An inline
- * packet answers only its own name: its question is as long as the query's.
+ * Copies the inline packet of `entry` (src/answer/image.ts) behind the query's own question when
+ * it fits in `room` octets; returns its length, or 0 when there is none or it does not fit (never,
+ * while image.ts's INLINE_MAX stays below 512 octets less an OPT RR). An inline packet answers only
+ * its own name: its question is as long as the query's.
  */
-function placeInline(index: KeyIndex, slot: number, q: Buffer, qEnd: number, out: Buffer, room: number): number {
-  const bytes = index.bytesOf(slot);
-  const at = keyEnd(bytes, index.offsetOf(slot));
+function placeInline(zone: ServedZone, entry: number, q: Buffer, qEnd: number, out: Buffer, room: number): number {
+  const bytes = zone.bytes;
+  const at = zone.inlineAt(entry);
   const len = (bytes[at] << 8) | bytes[at + 1];
   if (len === 0 || len > room) return 0;
   const p = at + INLINE_LENGTH_OCTETS;

@@ -1,32 +1,31 @@
-import { TYPE } from '../wire/constants.js';
-import type { CompiledZone } from './compile.js';
-import { keyOfEntry, KEY_TYPE_OCTETS, packZone, type PackedZone } from './arena.js';
-import { KeyIndex } from './keyindex.js';
+import { EMPTY_HASH, hashBytes } from './hash.js';
+import type { ServedZone } from './zone.js';
 
-function nameOfKey(key: string): string {
-  return key.slice(0, key.length - KEY_TYPE_OCTETS);
-}
-
-/** A zone as the table keeps it: packed (src/answer/arena.ts), with its id in the index. */
-export interface ServedZone extends Omit<CompiledZone, 'entries'>, PackedZone {
-  readonly id: number;
-}
+/** Slots of the apex index: the apex key's hash (0: empty) and the zone's id plus one. */
+const SLOT_INTS = 2;
+const HASH = 0;
+const ID = 1;
+/** Slots are doubled when more than this fraction would be used; halved below a quarter of it. */
+const MAX_LOAD = 0.5;
+const MIN_SLOTS = 16;
 
 /**
- * All served answers in one index keyed by (name, type), across zones. A name belongs to the deepest
- * zone that contains it (zones may nest: example.com and sub.example.com). Installing or removing
- * a zone touches only that zone's keys (and a parent's keys under it), and happens in one
- * synchronous step, so no query ever sees half a zone.
+ * The served zones, found by their apex from a query's own bytes. Each zone keeps its own index
+ * of its keys (src/answer/zone.ts), so installing, replacing or removing a zone is one step here,
+ * whatever its size: no query ever sees half a zone, and a zone of a million records swaps in as
+ * fast as one of ten.
+ *
+ * A name belongs to the deepest served zone at or above it (zones may nest: example.com and
+ * sub.example.com): `zoneAt` is asked for the name's suffixes, longest first.
  */
 export class AnswerTable {
-  readonly index = new KeyIndex();
   private readonly zones = new Map<string, ServedZone>();
-  /**
-   * Name key → how many served zones lie strictly below it; absent when none (the usual case).
-   * Kept for every ancestor of a served apex, served or not, so a parent installed after its
-   * child still finds it (the child's names stay the child's whatever the load order).
-   */
-  private readonly nested = new Map<string, number>();
+  /** By id (index + 1 in the slots); ids of removed zones are reused. */
+  private readonly byId: (ServedZone | null)[] = [];
+  private readonly ids = new Map<string, number>();
+  private readonly freeIds: number[] = [];
+  private slots = new Int32Array(MIN_SLOTS * SLOT_INTS);
+  private mask = MIN_SLOTS - 1;
 
   get zoneCount(): number {
     return this.zones.size;
@@ -40,93 +39,82 @@ export class AnswerTable {
     return this.zones.values();
   }
 
-  /** The deepest served zone at or above a wire-form name (latin1 key without type). */
-  private owner(nameWire: string): ServedZone | undefined {
-    for (let i = 0; i < nameWire.length; i += nameWire.charCodeAt(i) + 1) {
-      const z = this.zones.get(nameWire.slice(i));
-      if (z) return z;
-    }
-    return undefined;
-  }
-
-  /**
-   * The zone that answers a key: the deepest zone holding its name, except that DS at a served
-   * zone's apex is answered by the parent zone when we serve it (RFC 4035 §3.1.4.1: the DS RRset
-   * lives on the parent side of the cut), as NSD does.
-   */
-  private keyOwner(key: string): ServedZone | undefined {
-    const name = nameOfKey(key);
-    const ds = key.charCodeAt(key.length - 2) === 0 && key.charCodeAt(key.length - 1) === TYPE.DS;
-    if (ds && this.zones.has(name)) return this.owner(name.slice(name.charCodeAt(0) + 1)) ?? this.zones.get(name);
-    return this.owner(name);
-  }
-
-  private unlink(zone: ServedZone): void {
-    for (let i = 0; i < zone.values.length; i++) this.index.unlink(zone.id, i);
-  }
-
-  /** Links the keys of `zone` whose names no deeper zone holds. */
-  private link(zone: ServedZone): void {
-    // No zone below it: every name is its own, no need to look for a deeper owner (1M-record loads).
-    const alone = !this.nested.has(zone.apexKey);
-    for (let i = 0; i < zone.values.length; i++) {
-      if (alone || this.keyOwner(keyOfEntry(zone.bytes, zone.offsets[i])) === zone) this.index.link(zone.id, i);
-    }
-  }
-
-  /** Names strictly above `apexKey`, deepest first (the root last). */
-  private static ancestors(apexKey: string): string[] {
-    const out: string[] = [];
-    for (let i = apexKey.charCodeAt(0) + 1; i < apexKey.length; i += apexKey.charCodeAt(i) + 1) out.push(apexKey.slice(i));
-    return out;
-  }
-
-  /** Zones strictly above `apexKey` (its parents), deepest first. */
-  private parents(apexKey: string): ServedZone[] {
-    return AnswerTable.ancestors(apexKey).map((k) => this.zones.get(k)).filter((z): z is ServedZone => z !== undefined);
-  }
-
-  /** Swaps in a compiled zone, replacing any previous version of it whole. */
-  install(compiled: CompiledZone): void {
-    const { apex, apexKey, serial, records } = compiled;
-    const packed = packZone(compiled);
-    const zone: ServedZone = { apex, apexKey, serial, records, ...packed, id: this.index.attach(packed) };
-    const old = this.zones.get(zone.apexKey);
-    this.zones.set(zone.apexKey, zone);
-    if (!old) {
-      for (const k of AnswerTable.ancestors(zone.apexKey)) this.nested.set(k, (this.nested.get(k) ?? 0) + 1);
-      // A new child zone takes over its names from any parent zone.
-      for (const p of this.parents(zone.apexKey)) {
-        for (let i = 0; i < p.values.length; i++) {
-          if (this.index.holds(p.id, i) && this.keyOwner(keyOfEntry(p.bytes, p.offsets[i])) !== p) this.index.unlink(p.id, i);
+  /** The zone whose apex is octets [start, end) of `key`, or null. */
+  zoneAt(key: Uint8Array, start: number, end: number): ServedZone | null {
+    const hash = hashBytes(key, start, end);
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const h = slots[i * SLOT_INTS + HASH];
+      if (h === EMPTY_HASH) return null;
+      if (h !== hash) continue;
+      const z = this.byId[slots[i * SLOT_INTS + ID] - 1]!;
+      const apex = z.apexWire;
+      if (apex.length !== end - start) continue;
+      let same = true;
+      for (let k = start, j = 0; k < end; k++, j++) {
+        if (apex[j] !== key[k]) {
+          same = false;
+          break;
         }
       }
-    }
-    // The new version takes over the keys both versions have in place; then what only the old
-    // one had goes (unlinking all first would shrink and regrow the index for a large zone).
-    this.link(zone);
-    if (old) {
-      this.unlink(old);
-      this.index.detach(old.id);
+      if (same) return z;
     }
   }
 
-  /**
-   * Stops serving a zone; names under it go back to a parent zone if one is served. Returns the
-   * zone as it was served (its id no longer names it in the index).
-   */
+  /** Swaps in a zone, replacing any previous version of it whole. */
+  install(zone: ServedZone): void {
+    const id = this.ids.get(zone.apexKey);
+    this.zones.set(zone.apexKey, zone);
+    if (id !== undefined) {
+      this.byId[id] = zone;
+      return;
+    }
+    const fresh = this.freeIds.pop() ?? this.byId.length;
+    this.byId[fresh] = zone;
+    this.ids.set(zone.apexKey, fresh);
+    if (this.ids.size > MAX_LOAD * (this.mask + 1)) this.resize((this.mask + 1) * 2);
+    this.insert(hashBytes(zone.apexWire, 0, zone.apexWire.length), fresh);
+  }
+
+  /** Stops serving a zone; names under it go back to a parent zone if one is served. */
   remove(apexKey: string): ServedZone | undefined {
     const zone = this.zones.get(apexKey);
-    if (!zone) return undefined;
-    this.unlink(zone);
-    this.index.detach(zone.id);
+    const id = this.ids.get(apexKey);
+    if (zone === undefined || id === undefined) return undefined;
     this.zones.delete(apexKey);
-    for (const k of AnswerTable.ancestors(apexKey)) {
-      const n = this.nested.get(k)! - 1;
-      if (n === 0) this.nested.delete(k);
-      else this.nested.set(k, n);
+    this.ids.delete(apexKey);
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = hashBytes(zone.apexWire, 0, zone.apexWire.length) & mask;
+    while (slots[i * SLOT_INTS + ID] !== id + 1) i = (i + 1) & mask;
+    // Backward-shift deletion: move up every later entry of the run whose home slot is not in
+    // (i, j], so that none is left behind an empty slot where its probe would stop.
+    for (let j = (i + 1) & mask; slots[j * SLOT_INTS + HASH] !== EMPTY_HASH; j = (j + 1) & mask) {
+      const home = slots[j * SLOT_INTS + HASH] & mask;
+      const stays = i <= j ? i < home && home <= j : i < home || home <= j;
+      if (stays) continue;
+      slots.copyWithin(i * SLOT_INTS, j * SLOT_INTS, (j + 1) * SLOT_INTS);
+      i = j;
     }
-    for (const p of this.parents(apexKey)) this.link(p);
+    slots.fill(EMPTY_HASH, i * SLOT_INTS, (i + 1) * SLOT_INTS);
+    this.byId[id] = null;
+    this.freeIds.push(id);
+    if (this.mask + 1 > MIN_SLOTS && this.ids.size < (MAX_LOAD / 4) * (this.mask + 1)) this.resize((this.mask + 1) / 2);
     return zone;
+  }
+
+  private insert(hash: number, id: number): void {
+    let i = hash & this.mask;
+    while (this.slots[i * SLOT_INTS + HASH] !== EMPTY_HASH) i = (i + 1) & this.mask;
+    this.slots[i * SLOT_INTS + HASH] = hash;
+    this.slots[i * SLOT_INTS + ID] = id + 1;
+  }
+
+  private resize(count: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(count * SLOT_INTS);
+    this.mask = count - 1;
+    for (let s = 0; s < old.length; s += SLOT_INTS) if (old[s + HASH] !== EMPTY_HASH) this.insert(old[s + HASH], old[s + ID] - 1);
   }
 }

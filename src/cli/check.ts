@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { compileZone } from '../answer/compile.js';
+import { InlineCompiler } from '../answer/compiler.js';
 import { Logger } from '../log.js';
 import { ZoneCatalog, type FileOutcome } from '../serving/catalog.js';
 import { zoneText } from '../sources/source.js';
@@ -61,7 +61,7 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
   }
   const outcomes: FileOutcome[] = [];
   // The server's own catalog, compiling each zone and keeping none: the same verdict as a reload.
-  const catalog = new ZoneCatalog({ put: (_f, zone) => compileZone(zone).records, drop: () => {} }, new Logger('json', false, () => {}), false, (o) => outcomes.push(o));
+  const catalog = new ZoneCatalog({ put: () => {}, drop: () => {} }, new InlineCompiler(), new Logger('json', false, () => {}), false, (o) => outcomes.push(o));
   for (const path of args.paths) {
     let files: string[];
     try {
@@ -79,9 +79,10 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
         continue;
       }
       const text = zoneText(catalog, file, basename(file), bytes);
-      if (text !== null) catalog.upsert(file, basename(file), text);
+      if (text !== null) await catalog.upsert(file, basename(file), text);
     }
   }
+  await catalog.settled();
   const bad = outcomes.filter((o) => !o.accepted).length;
   if (args.format === 'json') {
     const withText = (ps: ZoneProblem[]): object[] => ps.map((p) => ({ ...p, text: formatProblem(p) }));

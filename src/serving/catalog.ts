@@ -2,8 +2,8 @@ import { emptyReloadStats, type ReloadStats } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ZoneSink } from '../sources/source.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
-import type { Zone } from '../zone/model.js';
-import { parseZoneFile } from '../zone/parse.js';
+import type { CompiledFile } from '../answer/compile-file.js';
+import type { ZoneCompiler } from '../answer/compiler.js';
 import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
 
 /** One zone file as a source handed it over. */
@@ -19,8 +19,8 @@ export interface ZoneText {
  * last good version of that zone and goes on.
  */
 export interface ZoneTarget {
-  /** Serves `zone` (replacing its earlier version whole); returns the records it serves. */
-  put(file: ZoneText, zone: Zone): number;
+  /** Serves the compiled zone (replacing its earlier version whole). */
+  put(file: ZoneText, zone: Extract<CompiledFile, { kind: 'zone' }>): void;
   /** Stops serving the zone with this apex key, which `file` served. */
   drop(file: Omit<ZoneText, 'text'>, apexKey: string): void;
 }
@@ -54,8 +54,12 @@ export class ZoneCatalog implements ZoneSink {
    * `quiet`: a DNS worker's copy, fed only files its primary accepted and logged already; it logs
    * only what its primary could not have seen (a failure while compiling).
    */
+  /** The last step handed over (steps run one after another, in order). */
+  private applied: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly target: ZoneTarget,
+    private readonly compiler: ZoneCompiler,
     private readonly log: Logger,
     private readonly quiet = false,
     /** Told the outcome of every file handed to `upsert`. */
@@ -67,61 +71,85 @@ export class ZoneCatalog implements ZoneSink {
     return this.owners.size;
   }
 
-  upsert(origin: string, fileName: string, text: string): boolean {
+  /**
+   * Takes a file: compiled at once (on the compiler's threads, many files at a time), applied in
+   * the order the files were handed over (so the first of two files for one zone keeps it, as in
+   * a folder's name order). Resolves with whether the file was accepted.
+   */
+  upsert(origin: string, fileName: string, text: string): Promise<boolean> {
     const started = performance.now();
-    const file = { origin, fileName, text };
-    let zone: Zone;
-    let records: number;
-    let warnings: ZoneProblem[];
-    try {
-      const parsed = parseZoneFile(text, origin, fileName);
-      warnings = parsed.warnings;
-      const apex = parsed.active ? parsed.zone.apex : parsed.apex;
-      const other = this.owners.get(nameKey(apex));
-      if (other !== undefined && other !== fileName) {
-        // Two files for one zone (names differing in case only): the first one keeps it.
-        return this.reject(file, [{ origin, message: `zone ${formatName(apex)} is already served from ${other}; remove one of the two files` }]);
-      }
-      if (!parsed.active) {
-        if (this.files.has(fileName)) this.remove(origin, fileName, 'active = false');
-        else if (!this.quiet) this.log.info('zone not served', { zone: formatName(apex), file: origin, why: 'active = false' });
-        this.onOutcome({ origin, accepted: true, zone: formatName(apex), records: 0, problems: [], warnings: [] });
+    const compiled = this.compiler.compile(text, origin, fileName);
+    return this.inOrder(async () => this.apply({ origin, fileName, text }, await compiled, started));
+  }
+
+  /** A file whose bytes are not text (not UTF-8): rejected like a file that does not parse. */
+  unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
+    return this.inOrder(async () => void this.reject({ origin, fileName, text: '' }, error.problems));
+  }
+
+  /** Stops serving the zone this file served, if it served one (a rejected file served none). */
+  remove(origin: string, fileName: string): Promise<void> {
+    return this.inOrder(async () => this.drop(origin, fileName, 'file removed'));
+  }
+
+  /** Resolves once every file handed over so far has been applied. */
+  settled(): Promise<void> {
+    return this.applied;
+  }
+
+  /** Runs `step` after every step handed over before it. */
+  private inOrder<T>(step: () => Promise<T>): Promise<T> {
+    const done = this.applied.then(step);
+    this.applied = done.then(() => undefined, () => undefined);
+    return done;
+  }
+
+  private apply(file: ZoneText, compiled: CompiledFile, started: number): boolean {
+    const { origin, fileName } = file;
+    switch (compiled.kind) {
+      case 'rejected':
+        return this.reject(file, compiled.problems);
+      case 'failed':
+        // A bug, not a bad file: say so with the file, keep every zone (this one's last version too).
+        return this.reject(file, [{ origin, message: `cannot be served: ${compiled.message}; this is a bug in Eclipso, please report it with the file` }], true);
+      case 'inactive': {
+        const other = this.owners.get(nameKey(compiled.apex));
+        if (other !== undefined && other !== fileName) return this.duplicate(file, compiled.apex, other);
+        if (this.files.has(fileName)) this.drop(origin, fileName, 'active = false');
+        else if (!this.quiet) this.log.info('zone not served', { zone: formatName(compiled.apex), file: origin, why: 'active = false' });
+        this.onOutcome({ origin, accepted: true, zone: formatName(compiled.apex), records: 0, problems: [], warnings: [] });
         return true;
       }
-      zone = parsed.zone;
-      records = this.target.put(file, zone);
+      case 'zone':
+    }
+    const { apex, apexKey, records, serial } = compiled.facts;
+    const other = this.owners.get(apexKey);
+    if (other !== undefined && other !== fileName) return this.duplicate(file, apex, other);
+    try {
+      this.target.put(file, compiled);
     } catch (e) {
-      if (e instanceof ZoneFileError) return this.reject(file, e.problems);
-      // A bug, not a bad file: say so with the file, keep every zone (this one's last version too).
       return this.reject(file, [{ origin, message: `cannot be served: ${(e as Error).message}; this is a bug in Eclipso, please report it with the file` }], true);
     }
-    this.files.set(fileName, zone.apex);
-    this.owners.set(nameKey(zone.apex), fileName);
+    this.files.set(fileName, apex);
+    this.owners.set(apexKey, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
-    this.onOutcome({ origin, accepted: true, zone: formatName(zone.apex), records, problems: [], warnings });
+    this.onOutcome({ origin, accepted: true, zone: formatName(apex), records, problems: [], warnings: compiled.warnings });
     if (!this.quiet) {
-      this.log.info('zone loaded', {
-        zone: formatName(zone.apex),
-        file: origin,
-        records,
-        serial: zone.soa.data.serial,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      });
-      const { shown, more } = limitProblems(warnings, MAX_PROBLEM_LINES_PER_FILE);
+      this.log.info('zone loaded', { zone: formatName(apex), file: origin, records, serial, ms: Math.round((performance.now() - started) * 10) / 10 });
+      const { shown, more } = limitProblems(compiled.warnings, MAX_PROBLEM_LINES_PER_FILE);
       for (const w of shown) this.log.warn(formatProblem(w), { file: origin });
       if (more > 0) this.log.warn(`${origin}: ${more} more warnings in this file`, { file: origin });
     }
     return true;
   }
 
-  /** A file whose bytes are not text (not UTF-8): rejected like a file that does not parse. */
-  unreadable(origin: string, fileName: string, error: ZoneFileError): void {
-    this.reject({ origin, fileName, text: '' }, error.problems);
+  /** Two files for one zone (names differing in case only): the first one keeps it. */
+  private duplicate(file: ZoneText, apex: Name, other: string): false {
+    return this.reject(file, [{ origin: file.origin, message: `zone ${formatName(apex)} is already served from ${other}; remove one of the two files` }]);
   }
 
-  /** Stops serving the zone this file served, if it served one (a rejected file served none). */
-  remove(origin: string, fileName: string, why = 'file removed'): void {
+  private drop(origin: string, fileName: string, why: string): void {
     const apex = this.files.get(fileName);
     if (apex === undefined) return;
     const apexKey = nameKey(apex);

@@ -1,5 +1,8 @@
-import { compileZone } from '../answer/compile.js';
+import { availableParallelism } from 'node:os';
+import type { CompiledFile } from '../answer/compile-file.js';
+import { ThreadCompiler, type ZoneCompiler } from '../answer/compiler.js';
 import { AnswerTable } from '../answer/table.js';
+import { ServedZone } from '../answer/zone.js';
 import { snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -7,7 +10,6 @@ import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
 import type { ShareMode } from '../server/share.js';
 import { sourceLabel } from '../sources/source.js';
-import type { Zone } from '../zone/model.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import type { Serving } from './serving.js';
@@ -16,10 +18,8 @@ import type { Serving } from './serving.js';
 export class TableTarget implements ZoneTarget {
   readonly table = new AnswerTable();
 
-  put(_file: ZoneText, zone: Zone): number {
-    const compiled = compileZone(zone);
-    this.table.install(compiled);
-    return compiled.records;
+  put(_file: ZoneText, zone: Extract<CompiledFile, { kind: 'zone' }>): void {
+    this.table.install(new ServedZone(zone.facts, zone.image));
   }
 
   drop(_file: unknown, apexKey: string): void {
@@ -41,17 +41,22 @@ export class TableTarget implements ZoneTarget {
 export class LocalServing implements Serving {
   private readonly target = new TableTarget();
   private readonly catalog: ZoneCatalog;
+  private readonly compiler: ZoneCompiler;
   private readonly observer: QueryObserver;
   private dns: DnsServer | null = null;
 
+  /**
+   * A worker of a pool (`share` other than none) is quiet (its primary logs the zone changes) and
+   * compiles on one thread (its siblings use the other cores); one process alone on every core.
+   */
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
     private readonly share: ShareMode = 'none',
-    /** A worker's copy: its primary logs the zone changes. */
-    quiet = false,
   ) {
-    this.catalog = new ZoneCatalog(this.target, log, quiet);
+    const worker = share !== 'none';
+    this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism());
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker);
     this.observer = new QueryObserver(config.logIgnore ? null : log);
   }
 
@@ -59,16 +64,16 @@ export class LocalServing implements Serving {
     return this.catalog.zoneCount;
   }
 
-  upsert(origin: string, fileName: string, text: string): boolean {
+  upsert(origin: string, fileName: string, text: string): Promise<boolean> {
     return this.catalog.upsert(origin, fileName, text);
   }
 
-  unreadable(origin: string, fileName: string, error: ZoneFileError): void {
-    this.catalog.unreadable(origin, fileName, error);
+  unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
+    return this.catalog.unreadable(origin, fileName, error);
   }
 
-  remove(origin: string, fileName: string): void {
-    this.catalog.remove(origin, fileName);
+  remove(origin: string, fileName: string): Promise<void> {
+    return this.catalog.remove(origin, fileName);
   }
 
   async listen(host: string, port: number): Promise<number> {
@@ -101,5 +106,6 @@ export class LocalServing implements Serving {
     const dns = this.dns;
     this.dns = null;
     await dns?.close();
+    await this.compiler.close();
   }
 }

@@ -8,6 +8,8 @@
  * cluster module's shared handle otherwise.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { ThreadCompiler } from '../answer/compiler.js';
 import { createSocket, type SocketOptions } from 'node:dgram';
 import { createServer, isIPv6, type ListenOptions } from 'node:net';
 import type { Config } from '../config.js';
@@ -15,7 +17,6 @@ import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/
 import type { Logger } from '../log.js';
 import type { ShareMode } from '../server/share.js';
 import { sourceLabel } from '../sources/source.js';
-import type { Zone } from '../zone/model.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import { isEclipsoMessage, type FromWorker, type ToWorker, type WorkerSnapshot } from './ipc.js';
@@ -46,11 +47,9 @@ class ForwardTarget implements ZoneTarget {
 
   constructor(private readonly broadcast: (m: ToWorker) => void) {}
 
-  put(file: ZoneText, zone: Zone): number {
+  put(file: ZoneText): void {
     this.files.set(file.fileName, file);
     this.broadcast({ eclipso: 'upsert', ...file });
-    // The records in the file, SOA included (the workers' compiled zones count each distinct one).
-    return zone.records.length + 1;
   }
 
   drop(file: Omit<ZoneText, 'text'>): void {
@@ -63,6 +62,8 @@ export class PoolServing implements Serving {
   private readonly slots: Slot[];
   private readonly target = new ForwardTarget((m) => this.broadcast(m));
   private readonly catalog: ZoneCatalog;
+  /** Compiles each file once here, to accept or reject it as one process would (the image is dropped). */
+  private readonly compiler = new ThreadCompiler(availableParallelism());
   private host = '';
   private port = 0;
   private share: ShareMode = 'cluster';
@@ -76,7 +77,7 @@ export class PoolServing implements Serving {
   private readonly failedInWorkers = new Set<string>();
 
   constructor(private readonly config: Config, private readonly log: Logger) {
-    this.catalog = new ZoneCatalog(this.target, log);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log);
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, synced: false, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null,
     }));
@@ -86,19 +87,19 @@ export class PoolServing implements Serving {
     return this.catalog.zoneCount;
   }
 
-  upsert(origin: string, fileName: string, text: string): boolean {
+  upsert(origin: string, fileName: string, text: string): Promise<boolean> {
     this.failedInWorkers.delete(fileName);
     return this.catalog.upsert(origin, fileName, text);
   }
 
-  unreadable(origin: string, fileName: string, error: ZoneFileError): void {
+  unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
     this.failedInWorkers.delete(fileName);
-    this.catalog.unreadable(origin, fileName, error);
+    return this.catalog.unreadable(origin, fileName, error);
   }
 
-  remove(origin: string, fileName: string): void {
+  remove(origin: string, fileName: string): Promise<void> {
     this.failedInWorkers.delete(fileName);
-    this.catalog.remove(origin, fileName);
+    return this.catalog.remove(origin, fileName);
   }
 
   /** Live workers listening: a pool whose workers all died (and are being replaced) answers nothing. */
@@ -220,6 +221,7 @@ export class PoolServing implements Serving {
 
   async close(): Promise<void> {
     this.stopping = true;
+    await this.compiler.close();
     await Promise.all(this.slots.map((s) => s.worker).filter((w): w is Worker => w !== null).map((w) => new Promise<void>((resolve) => {
       if (w.isDead()) return resolve();
       const timer = setTimeout(() => w.process.kill('SIGKILL'), STOP_TIMEOUT_MS);

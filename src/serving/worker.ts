@@ -18,16 +18,16 @@ export function runWorker(config: Config, log: Logger): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
   let serving: LocalServing | null = null;
   // The primary accepted the file: failing here is a bug, which the primary counts.
-  const upsert = (f: ZoneText): void => {
-    if (serving && !serving.upsert(f.origin, f.fileName, f.text)) void send({ eclipso: 'rejected', fileName: f.fileName });
+  const upsert = async (f: ZoneText): Promise<void> => {
+    if (serving && !(await serving.upsert(f.origin, f.fileName, f.text))) await send({ eclipso: 'rejected', fileName: f.fileName });
   };
 
   const onMessage = async (m: ToWorker): Promise<void> => {
     switch (m.eclipso) {
       case 'start': {
-        const s = new LocalServing(config, log, m.share, true);
+        const s = new LocalServing(config, log, m.share);
         serving = s;
-        for (const f of m.files) upsert(f);
+        await Promise.all(m.files.map(upsert));
         try {
           await send({ eclipso: 'ready', port: await s.listen(m.host, m.port) });
         } catch (e) {
@@ -38,10 +38,10 @@ export function runWorker(config: Config, log: Logger): void {
         return;
       }
       case 'upsert':
-        upsert(m);
+        await upsert(m);
         return;
       case 'remove':
-        serving?.remove(m.origin, m.fileName);
+        await serving?.remove(m.origin, m.fileName);
         return;
       case 'snapshot': {
         if (!serving) return;

@@ -129,46 +129,58 @@ export class FolderSource implements ZoneSource {
   private async rescan(): Promise<void> {
     const names = (await readdir(this.dir)).filter((f) => isZoneFileName(f));
     const present = new Set(names);
-    for (const f of [...this.digests.keys()]) if (!present.has(f)) await this.reload(f);
+    // Files are read one after another and handed over in name order; they compile meanwhile,
+    // many at once, and are applied in that order.
+    const applied: Promise<unknown>[] = [];
+    for (const f of [...this.digests.keys()]) if (!present.has(f)) applied.push((await this.handOver(f)).applied);
     // A file with a read pending is being written: that read takes it once it has settled.
-    for (const f of names.sort()) if (!this.timers.has(f)) await this.reload(f);
+    for (const f of names.sort()) if (!this.timers.has(f)) applied.push((await this.handOver(f)).applied);
+    await Promise.all(applied);
   }
 
   private async reload(file: string): Promise<void> {
+    await (await this.handOver(file)).applied;
+  }
+
+  /**
+   * Reads a file and hands it to the sink; resolves once read, with the sink's work still going on
+   * (`applied`: wrapped, as a promise resolved with a promise would wait for it).
+   */
+  private async handOver(file: string): Promise<{ applied: Promise<unknown> }> {
+    const none = { applied: Promise.resolve() };
     const path = join(this.dir, file);
     let read: FileRead;
     try {
       read = await readRegularFile(path, this.maxBytes);
     } catch (e) {
       this.log.error('cannot read zone file; the loaded version stays in service', { file: path, error: (e as Error).message });
-      return;
+      return none;
     }
     const kept = 'the loaded version, if any, stays in service';
     switch (read.kind) {
       case 'missing':
-        if (this.digests.delete(file)) this.sink!.remove(path, file);
-        return;
+        return this.digests.delete(file) ? { applied: this.sink!.remove(path, file) } : none;
       case 'changing':
         // Being written: read again once it has been quiet as long as an in-place write needs.
         this.schedule(file, 'change');
-        return;
+        return none;
       case 'not-regular':
         this.log.error('zone file is not a regular file; not read', {
           file: path, type: read.type, kept,
           todo: `a zone is a regular file or a symlink to one: remove ${file}, or rename it to a name not ending in .toml`,
         });
-        return;
+        return none;
       case 'too-large':
         this.log.error('zone file is too large; not read', {
           file: path, size: read.size, limit: `ZONE_FILE_MAX_BYTES=${this.maxBytes}`, kept,
           todo: 'split the zone into smaller zones, or raise ZONE_FILE_MAX_BYTES (--zone-file-max-bytes)',
         });
-        return;
+        return none;
     }
     const digest = createHash('sha256').update(read.bytes).digest('base64');
-    if (this.digests.get(file) === digest) return;
+    if (this.digests.get(file) === digest) return none;
     this.digests.set(file, digest);
     const text = zoneText(this.sink!, path, file, read.bytes);
-    if (text !== null) this.sink!.upsert(path, file, text);
+    return text === null ? none : { applied: this.sink!.upsert(path, file, text) };
   }
 }

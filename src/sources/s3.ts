@@ -113,7 +113,7 @@ export class S3Source implements ZoneSource {
       this.schedule(this.opts.syncMs);
       return;
     }
-    this.serveSnapshot(saved, ok === undefined ? `S3 has not answered in ${SNAPSHOT_WAIT_MS / 1000} s` : 'S3 cannot be read');
+    await this.serveSnapshot(saved, ok === undefined ? `S3 has not answered in ${SNAPSHOT_WAIT_MS / 1000} s` : 'S3 cannot be read');
     this.follow(first); // a failure is logged there, and retried with backoff
   }
 
@@ -148,14 +148,14 @@ export class S3Source implements ZoneSource {
   }
 
   /** S3 is down or slow at start: serve the last good zones from the snapshot until it answers. */
-  private serveSnapshot(entries: SnapshotEntry[], why: string): void {
+  private async serveSnapshot(entries: SnapshotEntry[], why: string): Promise<void> {
     let served = 0;
-    for (const { file, text, etag } of entries) {
-      if (this.known.has(file)) continue; // already fetched from S3 by the first sync
-      const accepted = this.upsert(join(this.snapshot!.dir, file), file, text);
+    await Promise.all(entries.filter(({ file }) => !this.known.has(file)).map(async ({ file, text, etag }) => {
+      const accepted = await this.upsert(join(this.snapshot!.dir, file), file, text);
       if (accepted) served++;
-      this.known.set(file, { etag, text: accepted ? text : null });
-    }
+      // Unless the first sync fetched it from S3 meanwhile.
+      if (!this.known.has(file)) this.known.set(file, { etag, text: accepted ? text : null });
+    }));
     this.log.warn('serving zones from the local snapshot until S3 answers', { why, zones: served, snapshot: this.snapshot!.dir });
   }
 
@@ -221,7 +221,7 @@ export class S3Source implements ZoneSource {
     const { fetch, remove } = planSync(this.known, listing);
     for (const file of remove) {
       this.known.delete(file);
-      this.sink!.remove(this.origin(file), file);
+      await this.sink!.remove(this.origin(file), file);
       await this.snapshotDo('remove', file, () => this.snapshot?.remove(file));
     }
     const failed: { file: string; error: unknown }[] = [];
@@ -263,7 +263,7 @@ export class S3Source implements ZoneSource {
       prev.etag = obj.etag;
       return false;
     }
-    const accepted = text !== null && this.upsert(this.origin(file), file, text);
+    const accepted = text !== null && await this.upsert(this.origin(file), file, text);
     // A rejected object keeps its ETag here so it is not refetched (and re-reported) every period;
     // the zone's last good text stays, and a fixed upload has a new ETag.
     this.known.set(file, { etag: obj.etag, text: accepted ? text : prev?.text ?? null });
@@ -271,9 +271,9 @@ export class S3Source implements ZoneSource {
     return accepted;
   }
 
-  private upsert(origin: string, file: string, text: string): boolean {
+  private async upsert(origin: string, file: string, text: string): Promise<boolean> {
     try {
-      return this.sink!.upsert(origin, file, text);
+      return await this.sink!.upsert(origin, file, text);
     } catch (e) {
       this.log.error('zone rejected: internal error while compiling; the previous version stays in service', { file: origin, error: (e as Error).message });
       return false;

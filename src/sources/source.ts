@@ -9,14 +9,15 @@ import { isS3Url } from './s3-location.js';
  */
 export interface ZoneSink {
   /**
-   * Takes one zone file, added or changed. Returns false when the file was rejected: the error
-   * is logged and any earlier version of the zone keeps being served.
+   * Takes one zone file, added or changed. Resolves with false when the file was rejected: the
+   * error is logged and any earlier version of the zone keeps being served. Files are compiled
+   * concurrently but applied in the order they were handed over, removals included.
    */
-  upsert(origin: string, fileName: string, text: string): boolean;
+  upsert(origin: string, fileName: string, text: string): Promise<boolean>;
   /** Rejects a file whose bytes are not text (not UTF-8): logged and counted like any rejected file. */
-  unreadable(origin: string, fileName: string, error: ZoneFileError): void;
+  unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void>;
   /** Stops serving the zone that came from this file. */
-  remove(origin: string, fileName: string): void;
+  remove(origin: string, fileName: string): Promise<void>;
 }
 
 /** A file's bytes as text for the sink, or null when they are not UTF-8 (the sink has then rejected the file). */
@@ -25,7 +26,7 @@ export function zoneText(sink: ZoneSink, origin: string, fileName: string, bytes
     return decodeZoneText(bytes, origin);
   } catch (e) {
     if (!(e instanceof ZoneFileError)) throw e;
-    sink.unreadable(origin, fileName, e);
+    void sink.unreadable(origin, fileName, e);
     return null;
   }
 }

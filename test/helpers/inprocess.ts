@@ -3,6 +3,7 @@ import { Responder } from '../../src/answer/respond.js';
 import { QueryResult } from '../../src/answer/result.js';
 import { EDNS_DEFAULT_PAYLOAD } from '../../src/wire/constants.js';
 import { Logger, type Fields } from '../../src/log.js';
+import { InlineCompiler } from '../../src/answer/compiler.js';
 import { ZoneCatalog } from '../../src/serving/catalog.js';
 import { TableTarget } from '../../src/serving/local.js';
 import { makeQuery, type Decoded, type QueryOptions } from './dns.js';
@@ -21,15 +22,21 @@ export interface LoggedLine extends Fields {
 export class InProcessServer {
   readonly target = new TableTarget();
   readonly logs: LoggedLine[] = [];
-  readonly catalog = new ZoneCatalog(this.target, new Logger('json', true, (s) => {
+  readonly catalog = new ZoneCatalog(this.target, new InlineCompiler(), new Logger('json', true, (s) => {
     for (const line of s.split('\n')) if (line) this.logs.push(JSON.parse(line) as LoggedLine);
   }));
   private readonly responder: Responder;
   readonly result = new QueryResult();
 
-  constructor(zones: Record<string, string> = {}, maxPayload = EDNS_DEFAULT_PAYLOAD) {
+  private constructor(maxPayload: number) {
     this.responder = new Responder(this.target.table, maxPayload);
-    for (const [file, text] of Object.entries(zones)) this.catalog.upsert(file, file, text);
+  }
+
+  /** A harness serving `zones` (file name → text), loaded in the order given. */
+  static async start(zones: Record<string, string> = {}, maxPayload = EDNS_DEFAULT_PAYLOAD): Promise<InProcessServer> {
+    const s = new InProcessServer(maxPayload);
+    await Promise.all(Object.entries(zones).map(([file, text]) => s.catalog.upsert(file, file, text)));
+    return s;
   }
 
   /** The raw response to raw query bytes; null when the query is dropped. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Logger } from '../../src/log.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from '../../src/serving/catalog.js';
-import type { Zone } from '../../src/zone/model.js';
+import { InlineCompiler } from '../../src/answer/compiler.js';
 import { InProcessServer } from '../helpers/inprocess.js';
 
 const zone = (apex: string, address = '192.0.2.1'): string => `[domain]\ndomain = "${apex}"\n[[records]]\naddress = "${address}"\n`;
@@ -11,10 +11,9 @@ const zone = (apex: string, address = '192.0.2.1'): string => `[domain]\ndomain 
 class FaultyTarget implements ZoneTarget {
   readonly served = new Set<string>();
   constructor(private readonly faulty: string) {}
-  put(file: ZoneText, z: Zone): number {
+  put(file: ZoneText): void {
     if (file.fileName === this.faulty) throw new RangeError('offset out of range');
     this.served.add(file.fileName);
-    return z.records.length + 1;
   }
   drop(file: Omit<ZoneText, 'text'>): void {
     this.served.delete(file.fileName);
@@ -22,25 +21,25 @@ class FaultyTarget implements ZoneTarget {
 }
 
 describe('zone catalog: the path every zone file takes', () => {
-  it('serves each zone from one file: a second file for the same zone is rejected, the first keeps it', () => {
-    const s = new InProcessServer({ 'a.test.toml': zone('a.test', '192.0.2.1'), 'A.test.toml': zone('A.test', '192.0.2.2') });
+  it('serves each zone from one file: a second file for the same zone is rejected, the first keeps it', async () => {
+    const s = await InProcessServer.start({ 'a.test.toml': zone('a.test', '192.0.2.1'), 'A.test.toml': zone('A.test', '192.0.2.2') });
     assert.equal(s.catalog.zoneCount, 1);
     assert.deepEqual(s.catalog.stats.rejected, 1);
     assert.match(s.logs.find((l) => l.level === 'error' && /already served/.test(l.msg))!.msg, /A\.test\.toml: zone A\.test\. is already served from a\.test\.toml; remove one of the two files/);
     assert.equal((s.ask('a.test', 'A').answers![0] as { data: string }).data, '192.0.2.1');
     // Once the first file is gone, the other may serve the zone.
-    s.catalog.remove('a.test.toml', 'a.test.toml');
-    assert.equal(s.catalog.upsert('A.test.toml', 'A.test.toml', zone('A.test', '192.0.2.2')), true);
+    await s.catalog.remove('a.test.toml', 'a.test.toml');
+    assert.equal(await s.catalog.upsert('A.test.toml', 'A.test.toml', zone('A.test', '192.0.2.2')), true);
     assert.equal((s.ask('a.test', 'A').answers![0] as { data: string }).data, '192.0.2.2');
   });
 
-  it('an unexpected error while serving one file rejects that file alone, names it, and keeps its last version', () => {
+  it('an unexpected error while serving one file rejects that file alone, names it, and keeps its last version', async () => {
     const lines: string[] = [];
     const target = new FaultyTarget('bad.test.toml');
-    const catalog = new ZoneCatalog(target, new Logger('json', false, (l) => lines.push(l)));
-    assert.equal(catalog.upsert('zones/good.test.toml', 'good.test.toml', zone('good.test')), true);
-    assert.equal(catalog.upsert('zones/bad.test.toml', 'bad.test.toml', zone('bad.test')), false);
-    assert.equal(catalog.upsert('zones/other.test.toml', 'other.test.toml', zone('other.test')), true);
+    const catalog = new ZoneCatalog(target, new InlineCompiler(), new Logger('json', false, (l) => lines.push(l)));
+    assert.equal(await catalog.upsert('zones/good.test.toml', 'good.test.toml', zone('good.test')), true);
+    assert.equal(await catalog.upsert('zones/bad.test.toml', 'bad.test.toml', zone('bad.test')), false);
+    assert.equal(await catalog.upsert('zones/other.test.toml', 'other.test.toml', zone('other.test')), true);
     assert.deepEqual([...target.served].sort(), ['good.test.toml', 'other.test.toml']);
     assert.deepEqual(catalog.stats.rejected, 1);
     const logged = lines.join('');
@@ -48,20 +47,20 @@ describe('zone catalog: the path every zone file takes', () => {
     assert.match(logged, /zones\/bad.test.toml: cannot be served: offset out of range; this is a bug in Eclipso/);
   });
 
-  it('a quiet catalog (a worker\'s) logs nothing of what its primary logged, but still reports a bug', () => {
+  it('a quiet catalog (a worker\'s) logs nothing of what its primary logged, but still reports a bug', async () => {
     const lines: string[] = [];
-    const catalog = new ZoneCatalog(new FaultyTarget('bad.test.toml'), new Logger('json', false, (l) => lines.push(l)), true);
-    catalog.upsert('good.test.toml', 'good.test.toml', zone('good.test'));
-    catalog.upsert('broken.test.toml', 'broken.test.toml', '[domain]\ndomain = 7\n');
-    catalog.remove('good.test.toml', 'good.test.toml');
+    const catalog = new ZoneCatalog(new FaultyTarget('bad.test.toml'), new InlineCompiler(), new Logger('json', false, (l) => lines.push(l)), true);
+    await catalog.upsert('good.test.toml', 'good.test.toml', zone('good.test'));
+    await catalog.upsert('broken.test.toml', 'broken.test.toml', '[domain]\ndomain = 7\n');
+    await catalog.remove('good.test.toml', 'good.test.toml');
     assert.deepEqual(lines, []);
-    catalog.upsert('bad.test.toml', 'bad.test.toml', zone('bad.test'));
+    await catalog.upsert('bad.test.toml', 'bad.test.toml', zone('bad.test'));
     assert.match(lines.join(''), /cannot be served: offset out of range/);
   });
 
-  it('active = false removes a served zone and counts a removal, not a load', () => {
-    const s = new InProcessServer({ 'a.test.toml': zone('a.test') });
-    s.catalog.upsert('a.test.toml', 'a.test.toml', zone('a.test').replace('[domain]\n', '[domain]\nactive = false\n'));
+  it('active = false removes a served zone and counts a removal, not a load', async () => {
+    const s = await InProcessServer.start({ 'a.test.toml': zone('a.test') });
+    await s.catalog.upsert('a.test.toml', 'a.test.toml', zone('a.test').replace('[domain]\n', '[domain]\nactive = false\n'));
     assert.deepEqual({ ...s.catalog.stats, lastLoadUnixSeconds: 0 }, { loaded: 1, rejected: 0, removed: 1, lastLoadUnixSeconds: 0 });
     assert.equal(s.ask('a.test', 'A').rcode, 'REFUSED');
   });

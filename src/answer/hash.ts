@@ -1,0 +1,20 @@
+/** A stored hash is never 0: 0 marks an empty slot of an index. */
+export const EMPTY_HASH = 0;
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * FNV-1a over the octets [start, end), then Murmur3's finalizer so the low bits depend on all:
+ * the hash of a lookup key, computed from the query's own bytes (no string made per query).
+ */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h === EMPTY_HASH ? 1 : h;
+}

@@ -1,0 +1,174 @@
+import { MAX_NAME_LENGTH } from '../wire/constants.js';
+import type { Answer, Below } from './answer.js';
+import type { CompiledZone } from './compile.js';
+import { hashBytes } from './hash.js';
+
+/**
+ * A compiled zone as flat memory: two typed arrays and no objects, so it is built on a compile
+ * thread and handed to the serving thread without copying (their buffers are transferred), and
+ * installed there in one step, however large the zone.
+ *
+ * `bytes`: entry i at entryOffset(i):
+ *   N (1 octet)         length of the name's wire form (RFC 1035 §3.1: at most 255)
+ *   key (N + 2 octets)  the lower-cased wire name and the query type (0: the name's fallback)
+ *   L (2 octets)        length of the inline packet; 0 when the answer must be taken from its record
+ *   packet              the answer, when it is only ever sent for this name (no relocations) and
+ *                       no other entry placed it first: inline when at most INLINE_MAX octets (L is
+ *                       its length), else still here but reached through its answer record (L is 0)
+ * then every other packet of the zone (smaller forms, answers that serve many names).
+ *
+ * `ints`: a header (HEADER_INTS), then in order: the entries' offsets, the entries' answers, the
+ * answer records, the below records, the (type, answer) pairs of the belows, the relocations, and
+ * the zone's own hash index of its keys (src/answer/zone.ts reads them).
+ *
+ * Why keys beside packets: a query's answer was reached through five or six heap objects (table
+ * entry, key string, Answer, Buffer, its bytes), each a likely cache and TLB miss; here the key
+ * and, for the usual answer, its packet lie side by side (bench/RESULTS.md).
+ */
+export interface ZoneImage {
+  readonly bytes: Uint8Array;
+  readonly ints: Int32Array;
+}
+
+/**
+ * The longest packet kept inline. The hot path copies an inline packet with a byte loop (no view
+ * object to allocate), about 1 ns an octet slower than TypedArray#set: past two cache lines or so
+ * that costs more than the misses saved. With an OPT RR it still fits the smallest UDP limit
+ * (512), so an inline packet never needs a smaller form.
+ */
+const INLINE_MAX = 128;
+/** Octets before an entry's key: the name length. */
+export const ENTRY_KEY_AT = 1;
+/** Octets of the query type after the name in a key. */
+export const KEY_TYPE_OCTETS = 2;
+/** Octets of the inline packet length field (L). */
+export const INLINE_LENGTH_OCTETS = 2;
+
+/** Header of `ints`: the counts of each section. */
+export const IMAGE = { ENTRIES: 0, ANSWERS: 1, BELOWS: 2, PAIR_INTS: 3, RELOCS: 4, SLOTS: 5 } as const;
+export const HEADER_INTS = 6;
+/** An answer record: its packet, the question's end in it, its relocations, smaller form, below. */
+export const ANSWER = { PACKET_AT: 0, PACKET_LENGTH: 1, QEND: 2, RELOC_AT: 3, RELOC_COUNT: 4, TRIMMED: 5, BELOW: 6 } as const;
+export const ANSWER_INTS = 7;
+/** A below record: the answer for other types, and where its (type, answer) pairs are. */
+export const BELOW = { OTHER: 0, PAIR_AT: 1, PAIR_COUNT: 2 } as const;
+export const BELOW_INTS = 3;
+/** A slot of the zone's hash index: the key's hash (0: empty) and the entry. */
+export const SLOT = { HASH: 0, ENTRY: 1 } as const;
+export const SLOT_INTS = 2;
+/** No smaller form, no below. */
+export const NONE = -1;
+
+/** The end of the key of the entry at `o`: where its inline length field (L) starts. */
+export function keyEnd(bytes: Uint8Array, o: number): number {
+  return o + ENTRY_KEY_AT + bytes[o] + KEY_TYPE_OCTETS;
+}
+
+/** Every Answer reachable from `a`: its smaller forms and what it gives names below. */
+function collect(a: Answer, answers: Map<Answer, number>, belows: Map<Below, number>): void {
+  for (let f: Answer | null = a; f !== null && !answers.has(f); f = f.trimmed) {
+    answers.set(f, answers.size);
+    const below = f.below;
+    if (below === null || belows.has(below)) continue;
+    belows.set(below, belows.size);
+    for (const b of below.byType.values()) collect(b, answers, belows);
+    collect(below.other, answers, belows);
+  }
+}
+
+/** Index slots for `n` keys: a power of two, at most half full (short probes, fast misses). */
+function slotCount(n: number): number {
+  let s = 16;
+  while (s < n * 2) s *= 2;
+  return s;
+}
+
+/** Lays a compiled zone out flat (see ZoneImage). */
+export function packImage(zone: CompiledZone): ZoneImage {
+  const answers = new Map<Answer, number>();
+  const belows = new Map<Below, number>();
+  let size = 0;
+  for (const [key, a] of zone.entries) {
+    // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
+    if (key.length - KEY_TYPE_OCTETS > MAX_NAME_LENGTH) throw new RangeError(`name of ${key.length - KEY_TYPE_OCTETS} octets in ${zone.apexKey}`);
+    size += ENTRY_KEY_AT + key.length + INLINE_LENGTH_OCTETS;
+    collect(a, answers, belows);
+  }
+  let relocCount = 0;
+  let pairInts = 0;
+  for (const a of answers.keys()) {
+    size += a.packet.length;
+    relocCount += a.relocs?.length ?? 0;
+  }
+  for (const b of belows.keys()) pairInts += b.byType.size * 2;
+
+  const entries = zone.entries.size;
+  const slots = slotCount(entries);
+  const bytes = new Uint8Array(new ArrayBuffer(size));
+  const ints = new Int32Array(new ArrayBuffer(4 * (HEADER_INTS + 2 * entries + answers.size * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots * SLOT_INTS)));
+  ints.set([entries, answers.size, belows.size, pairInts, relocCount, slots], 0);
+  const entryOffsetAt = HEADER_INTS;
+  const entryAnswerAt = entryOffsetAt + entries;
+  const answerAt = entryAnswerAt + entries;
+  const belowAt = answerAt + answers.size * ANSWER_INTS;
+  const pairAt = belowAt + belows.size * BELOW_INTS;
+  const relocAt = pairAt + pairInts;
+  const slotAt = relocAt + relocCount;
+
+  // Where each answer's packet is placed in `bytes`.
+  const placed = new Map<Answer, number>();
+  const place = (a: Answer, at: number): number => {
+    bytes.set(a.packet, at);
+    placed.set(a, at);
+    return at + a.packet.length;
+  };
+  let at = 0;
+  let e = 0;
+  const mask = slots - 1;
+  for (const [key, a] of zone.entries) {
+    ints[entryOffsetAt + e] = at;
+    ints[entryAnswerAt + e] = answers.get(a)!;
+    const o = at;
+    bytes[at] = key.length - KEY_TYPE_OCTETS;
+    for (let i = 0; i < key.length; i++) bytes[at + ENTRY_KEY_AT + i] = key.charCodeAt(i);
+    at += ENTRY_KEY_AT + key.length;
+    // A packet for this name alone follows its key, inline or not: its record points there.
+    const own = a.relocs === null && !placed.has(a);
+    const inline = own && a.packet.length <= INLINE_MAX ? a.packet.length : 0;
+    bytes[at] = inline >> 8;
+    bytes[at + 1] = inline & 0xff;
+    at = own ? place(a, at + INLINE_LENGTH_OCTETS) : at + INLINE_LENGTH_OCTETS;
+    const hash = hashBytes(bytes, o + ENTRY_KEY_AT, keyEnd(bytes, o));
+    let s = hash & mask;
+    while (ints[slotAt + s * SLOT_INTS + SLOT.HASH] !== 0) s = (s + 1) & mask;
+    ints[slotAt + s * SLOT_INTS + SLOT.HASH] = hash;
+    ints[slotAt + s * SLOT_INTS + SLOT.ENTRY] = e;
+    e++;
+  }
+  for (const a of answers.keys()) if (!placed.has(a)) at = place(a, at);
+
+  let r = 0;
+  for (const [a, i] of answers) {
+    const rec = answerAt + i * ANSWER_INTS;
+    ints[rec + ANSWER.PACKET_AT] = placed.get(a)!;
+    ints[rec + ANSWER.PACKET_LENGTH] = a.packet.length;
+    ints[rec + ANSWER.QEND] = a.qEnd;
+    ints[rec + ANSWER.RELOC_AT] = r;
+    ints[rec + ANSWER.RELOC_COUNT] = a.relocs?.length ?? 0;
+    if (a.relocs) for (const p of a.relocs) ints[relocAt + r++] = p;
+    ints[rec + ANSWER.TRIMMED] = a.trimmed === null ? NONE : answers.get(a.trimmed)!;
+    ints[rec + ANSWER.BELOW] = a.below === null ? NONE : belows.get(a.below)!;
+  }
+  let p = 0;
+  for (const [b, i] of belows) {
+    const rec = belowAt + i * BELOW_INTS;
+    ints[rec + BELOW.OTHER] = answers.get(b.other)!;
+    ints[rec + BELOW.PAIR_AT] = p;
+    ints[rec + BELOW.PAIR_COUNT] = b.byType.size;
+    for (const [type, a] of b.byType) {
+      ints[pairAt + p++] = type;
+      ints[pairAt + p++] = answers.get(a)!;
+    }
+  }
+  return { bytes, ints };
+}

@@ -1,0 +1,157 @@
+import type { Name } from '../wire/name.js';
+import {
+  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, ENTRY_KEY_AT, HEADER_INTS, IMAGE, keyEnd, NONE, SLOT,
+  SLOT_INTS, type ZoneImage,
+} from './image.js';
+import { EMPTY_HASH } from './hash.js';
+
+/** What a served zone is besides its image: its name, serial and size. */
+export interface ZoneFacts {
+  readonly apex: Name;
+  /** Lower-cased wire form of the apex (latin1). */
+  readonly apexKey: string;
+  readonly serial: number;
+  /** Resource records in the zone, SOA included. */
+  readonly records: number;
+}
+
+/**
+ * A zone as the serving thread reads it: its image (src/answer/image.ts) with the sections'
+ * places worked out once, and the views of packets it has sent (made on first use, then reused:
+ * TypedArray#set needs a view, and a view made per query would be an allocation per query).
+ */
+export class ServedZone implements ZoneFacts {
+  readonly apex: Name;
+  readonly apexKey: string;
+  readonly serial: number;
+  readonly records: number;
+  /** The apex key's octets, compared with a query's name by the table. */
+  readonly apexWire: Uint8Array;
+  readonly bytes: Buffer;
+  private readonly ints: Int32Array;
+  private readonly entryOffsetAt: number;
+  private readonly entryAnswerAt: number;
+  private readonly answerAt: number;
+  private readonly belowAt: number;
+  private readonly pairAt: number;
+  private readonly relocAt: number;
+  private readonly slotAt: number;
+  private readonly mask: number;
+  private readonly views: (Buffer | undefined)[];
+
+  constructor(facts: ZoneFacts, image: ZoneImage) {
+    this.apex = facts.apex;
+    this.apexKey = facts.apexKey;
+    this.serial = facts.serial;
+    this.records = facts.records;
+    this.apexWire = Buffer.from(facts.apexKey, 'latin1');
+    this.bytes = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength);
+    const ints = image.ints;
+    this.ints = ints;
+    const entries = ints[IMAGE.ENTRIES];
+    this.entryOffsetAt = HEADER_INTS;
+    this.entryAnswerAt = this.entryOffsetAt + entries;
+    this.answerAt = this.entryAnswerAt + entries;
+    this.belowAt = this.answerAt + ints[IMAGE.ANSWERS] * ANSWER_INTS;
+    this.pairAt = this.belowAt + ints[IMAGE.BELOWS] * BELOW_INTS;
+    this.relocAt = this.pairAt + ints[IMAGE.PAIR_INTS];
+    this.slotAt = this.relocAt + ints[IMAGE.RELOCS];
+    this.mask = ints[IMAGE.SLOTS] - 1;
+    this.views = new Array<Buffer | undefined>(ints[IMAGE.ANSWERS]);
+  }
+
+  get entries(): number {
+    return this.ints[IMAGE.ENTRIES];
+  }
+
+  /** The entry whose key is octets [start, end) of `key` (with hash `hash`), or -1. */
+  find(key: Uint8Array, start: number, end: number, hash: number): number {
+    const ints = this.ints;
+    const bytes = this.bytes;
+    const slotAt = this.slotAt;
+    const mask = this.mask;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const s = slotAt + i * SLOT_INTS;
+      const h = ints[s + SLOT.HASH];
+      if (h === EMPTY_HASH) return -1;
+      if (h !== hash) continue;
+      const entry = ints[s + SLOT.ENTRY];
+      const o = ints[this.entryOffsetAt + entry];
+      const from = o + ENTRY_KEY_AT;
+      if (keyEnd(bytes, o) - from !== end - start) continue;
+      let same = true;
+      for (let k = start, j = from; k < end; k++, j++) {
+        if (bytes[j] !== key[k]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return entry;
+    }
+  }
+
+  /** Where entry `e` starts in `bytes`. */
+  entryOffset(e: number): number {
+    return this.ints[this.entryOffsetAt + e];
+  }
+
+  /** The offset of the inline length field (L) of entry `e`. */
+  inlineAt(e: number): number {
+    return keyEnd(this.bytes, this.ints[this.entryOffsetAt + e]);
+  }
+
+  /** The answer (record number) of entry `e`. */
+  answerOf(e: number): number {
+    return this.ints[this.entryAnswerAt + e];
+  }
+
+  /** The packet of answer `a`: a view of `bytes`, made once. */
+  packet(a: number): Buffer {
+    let v = this.views[a];
+    if (v === undefined) {
+      const rec = this.answerAt + a * ANSWER_INTS;
+      const at = this.ints[rec + ANSWER.PACKET_AT];
+      v = this.bytes.subarray(at, at + this.ints[rec + ANSWER.PACKET_LENGTH]);
+      this.views[a] = v;
+    }
+    return v;
+  }
+
+  packetLength(a: number): number {
+    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.PACKET_LENGTH];
+  }
+
+  /** Offset just past the question in answer `a`'s packet. */
+  qEnd(a: number): number {
+    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.QEND];
+  }
+
+  /** Answer `a`'s smaller form, or NONE. */
+  trimmed(a: number): number {
+    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.TRIMMED];
+  }
+
+  relocCount(a: number): number {
+    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.RELOC_COUNT];
+  }
+
+  /** Relocation `i` of answer `a`: the absolute offset of a compression pointer into the body. */
+  reloc(a: number, i: number): number {
+    return this.ints[this.relocAt + this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.RELOC_AT] + i];
+  }
+
+  /**
+   * For a name below the name of entry `e` that does not exist: the answer its `below` gives for
+   * `qtype` (wildcard synthesis, a referral, NXDOMAIN), or NONE when the entry has no below.
+   */
+  belowAnswer(e: number, qtype: number): number {
+    const ints = this.ints;
+    const b = ints[this.answerAt + ints[this.entryAnswerAt + e] * ANSWER_INTS + ANSWER.BELOW];
+    if (b === NONE) return NONE;
+    const rec = this.belowAt + b * BELOW_INTS;
+    const from = this.pairAt + ints[rec + BELOW.PAIR_AT];
+    const to = from + 2 * ints[rec + BELOW.PAIR_COUNT];
+    for (let p = from; p < to; p += 2) if (ints[p] === qtype) return ints[p + 1];
+    return ints[rec + BELOW.OTHER];
+  }
+}

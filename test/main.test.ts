@@ -26,12 +26,12 @@ describe('command line', () => {
 
   const bad: [string, string[], Record<string, string>, RegExp][] = [
     ['a port out of range', ['--port', '70000'], {}, /--port="70000": must be a whole number from 0 to 65535/],
-    ['a non-numeric PORT', [], { PORT: 'dns' }, /PORT="dns": must be a number/],
+    ['a non-numeric PORT', [], { PORT: 'dns' }, /PORT="dns": must be a whole number from 0 to 65535/],
     ['an unknown flag', ['--prot', '53'], {}, /unknown option --prot; see --help/],
     ['a flag without its value', ['--zone-dir'], {}, /--zone-dir needs a value/],
     ['a bad boolean', [], { ECLIPSO_LOG_IGNORE: 'maybe' }, /ECLIPSO_LOG_IGNORE="maybe": must be 1 or 0/],
     ['a HOST this machine cannot resolve', ['--host', 'no.such.host.invalid'], {}, /HOST="no\.such\.host\.invalid": not an address or a name this machine resolves/],
-    ['an idle timeout of zero', [], { TCP_IDLE_TIMEOUT: '0' }, /TCP_IDLE_TIMEOUT="0": must be at least 1 second/],
+    ['an idle timeout of zero', [], { TCP_IDLE_TIMEOUT: '0' }, /TCP_IDLE_TIMEOUT="0": must be a number of seconds from 1 to 86400/],
   ];
   for (const [what, args, env, message] of bad) {
     it(`stops with exit 2 and names ${what}`, () => {

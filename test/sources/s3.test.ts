@@ -136,6 +136,25 @@ describe('S3 source against s3rver', () => {
     assert.equal(await www(server.port, 'z1199.test'), `198.51.100.${1199 % 250 + 1}`);
   });
 
+  it('fetches many objects at once, sync after sync, without piling listeners on one abort signal', async () => {
+    // 40 objects: more than the 16 fetched at once, which is more than Node's 10 listeners per
+    // AbortSignal before it warns (MaxListenersExceededWarning: 11 abort listeners).
+    const burst = 'burst/';
+    const names = Array.from({ length: 40 }, (_, i) => `b${i}.test`);
+    const putAll = (round: number): Promise<void[]> => Promise.all(names.map((n, i) => s3.put(BUCKET, `${burst}${n}.toml`, zone(n, `192.0.2.${round * 50 + i + 1}`))));
+    const loads = (server: ServerProcess): number => server.logs.filter((l) => l.msg === 'zone loaded').length;
+    await putAll(0);
+    const server = await start(`s3://${BUCKET}/${burst}`);
+    assert.equal(loads(server), 40);
+    for (const round of [1, 2, 3]) {
+      await putAll(round);
+      await server.waitFor(() => loads(server) >= 40 * (round + 1), WAIT_MS, `${40 * (round + 1)} "zone loaded" lines (round ${round} of changed objects)`);
+      assert.equal(await www(server.port, 'b39.test'), `192.0.2.${round * 50 + 40}`);
+    }
+    assert.doesNotMatch(server.stderr, /MaxListenersExceededWarning/);
+    assert.equal(server.exitCode, null);
+  });
+
   it('refuses a malformed s3:// URL or half-set credentials at start (exit 2)', async () => {
     for (const [zoneDir, env] of [
       ['s3://', {}],

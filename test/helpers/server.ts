@@ -23,6 +23,15 @@ export const START_MS = 120_000;
 /** Log lines shown when a wait fails: the last ones, where the answer usually is. */
 const SHOWN_LINES = 60;
 
+/** Polls `check` every few milliseconds until it holds; fails after `ms`, saying what it waited for. */
+export async function pollUntil(check: () => boolean | Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`waited ${ms / 1000} s for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** A real Eclipso process on 127.0.0.1 with a free port, its JSON log lines collected. */
 export class ServerProcess {
   readonly logs: LogLine[] = [];
@@ -50,7 +59,7 @@ export class ServerProcess {
     this.exited = new Promise((resolve) => child.on('close', (code) => {
       this.exitCode = code;
       this.closed = true;
-      for (const w of this.waiters) w.reject(this.failure(`the server exited (code ${code}) without`, w.what));
+      for (const w of this.waiters) w.reject(this.failure(`the server exited (code ${code}) without a log line matching ${w.what}`));
       this.waiters = [];
       resolve(code);
     }));
@@ -69,7 +78,7 @@ export class ServerProcess {
   waitFor(test: (l: LogLine) => boolean, ms = WAIT_MS, what = test.toString()): Promise<LogLine> {
     const seen = this.logs.find(test);
     if (seen) return Promise.resolve(seen);
-    if (this.closed) return Promise.reject(this.failure(`the server had exited (code ${this.exitCode}) without`, what));
+    if (this.closed) return Promise.reject(this.failure(`the server had exited (code ${this.exitCode}) without a log line matching ${what}`));
     return new Promise((resolve, reject) => {
       const waiter = {
         test,
@@ -79,9 +88,17 @@ export class ServerProcess {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(this.failure(`waited ${ms / 1000} s for`, what));
+        reject(this.failure(`waited ${ms / 1000} s for a log line matching ${what}`));
       }, ms);
       this.waiters.push(waiter);
+    });
+  }
+
+  /** Resolves with the exit code once the process has exited; rejects after `ms`, saying why it waited. */
+  waitForExit(ms = WAIT_MS, why = 'the server to exit'): Promise<number | null> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.failure(`waited ${ms / 1000} s for ${why}`)), ms);
+      void this.exited.then((code) => (clearTimeout(timer), resolve(code)));
     });
   }
 
@@ -91,9 +108,10 @@ export class ServerProcess {
     return this.waitFor((l) => l.msg === msg && this.logs.indexOf(l) >= from, ms, `a new log line "${msg}"`);
   }
 
-  private failure(why: string, what: string): Error {
+  /** An error saying what went wrong, with the last log lines. */
+  private failure(what: string): Error {
     const shown = this.logs.slice(-SHOWN_LINES).map((l) => JSON.stringify(l)).join('\n');
-    return new Error(`${why} a log line matching ${what}; the last ${Math.min(SHOWN_LINES, this.logs.length)} of ${this.logs.length} lines:\n${shown}`);
+    return new Error(`${what}; the last ${Math.min(SHOWN_LINES, this.logs.length)} of ${this.logs.length} log lines:\n${shown}`);
   }
 
   async stop(): Promise<void> {

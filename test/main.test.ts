@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ZoneDir } from './helpers/server.js';
+import { WAIT_MS, ZoneDir } from './helpers/server.js';
 
 const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 const ZONES = new URL('../../zones', import.meta.url).pathname;
 
 function run(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 10000 });
+  return spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: WAIT_MS });
 }
 
 describe('command line', () => {
@@ -54,7 +54,7 @@ describe('command line', () => {
     // As root (CI), run without CAP_NET_BIND_SERVICE; otherwise we are unprivileged already.
     const unprivileged = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-net_bind_service'] : [];
     const [cmd, ...pre] = [...unprivileged, process.execPath];
-    const r = spawnSync(cmd, [...pre, MAIN, '--zone-dir', ZONES, '--port', '53', '--host', '127.0.0.1', '--metrics-port', '0', '--workers', '1'], { encoding: 'utf8', timeout: 10000 });
+    const r = spawnSync(cmd, [...pre, MAIN, '--zone-dir', ZONES, '--port', '53', '--host', '127.0.0.1', '--metrics-port', '0', '--workers', '1'], { encoding: 'utf8', timeout: WAIT_MS });
     assert.equal(r.status, 1);
     assert.match(r.stdout, /no permission to bind port 53/);
     assert.match(r.stdout, /run with PORT=5353/);
@@ -69,7 +69,7 @@ describe('command line', () => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(out)), 5000);
+        const t = setTimeout(() => reject(new Error(`no "listening" line in ${WAIT_MS / 1000} s:\n${out}`)), WAIT_MS);
         child.stdout.on('data', () => /listening/.test(out) && (clearTimeout(t), resolve()));
       });
       child.kill('SIGTERM');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { query } from '../helpers/dns.js';
-import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { startServer, WAIT_MS, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
 const zone = (address: string): string => `
 [domain]
@@ -29,7 +29,7 @@ async function addresses(port: number, count: number): Promise<(string | null)[]
 }
 
 /** Queries until `count` queries in a row all get `address`; fails after `ms`. */
-async function until(port: number, address: string, count: number, ms = 8000): Promise<void> {
+async function until(port: number, address: string, count: number, ms = WAIT_MS): Promise<void> {
   const deadline = Date.now() + ms;
   let last: (string | null)[] = [];
   while (Date.now() < deadline) {
@@ -46,7 +46,7 @@ describe('WORKERS=2: two processes answer on one port', () => {
   before(async () => {
     dir.write('multi.test.toml', zone('192.0.2.1'));
     server = await startServer(dir.path, { env: { WORKERS: '2', ECLIPSO_LOG_IGNORE: '1' }, args: ['--shutdown-grace', '0'] });
-    await server.waitFor((l) => l.msg === 'workers ready', 15000);
+    await server.waitFor((l) => l.msg === 'workers ready');
   });
   after(async () => {
     await server.stop();
@@ -69,7 +69,7 @@ describe('WORKERS=2: two processes answer on one port', () => {
 
   it('replaces a worker that dies; the new one serves the current zones', async () => {
     const [victim] = children(server.child.pid!);
-    const replaced = server.next('DNS worker replaced', 15000);
+    const replaced = server.next('DNS worker replaced');
     process.kill(victim, 'SIGKILL');
     await replaced;
     const now = children(server.child.pid!);

@@ -3,13 +3,13 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lines, query } from '../helpers/dns.js';
-import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { startServer, WAIT_MS, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
 const zoneText = (domain: string, address: string): string =>
   `[domain]\ndomain = "${domain}"\n[[records]]\ndomain = "www"\naddress = "${address}"\n`;
 
 /** Polls until `check` passes or `ms` pass; live reload is debounced, so answers change shortly after a write. */
-async function eventually(check: () => Promise<void>, ms = 5000): Promise<void> {
+async function eventually(check: () => Promise<void>, ms = WAIT_MS): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
     try {
@@ -93,7 +93,7 @@ describe('live reload from the zone folder', () => {
     renameSync(dir.path, `${dir.path}.old`);
     mkdirSync(dir.path);
     dir.write('three.test.toml', zoneText('three.test', '192.0.2.3'));
-    await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.three.test'), ['www.three.test 3600 A 192.0.2.3']), 8000);
+    await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.three.test'), ['www.three.test 3600 A 192.0.2.3']));
     // Later changes in the new folder are seen too: it is the one watched now.
     dir.write('three.test.toml', zoneText('three.test', '192.0.2.33'));
     await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.three.test'), ['www.three.test 3600 A 192.0.2.33']));

@@ -37,7 +37,33 @@ function serverConfig(env: Record<string, string>): Config {
 
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function checkDeployment(d: Obj, all: Obj[]): void {
+/**
+ * Memory one answering process needs for `records` records, in MiB, from bench/RESULTS.md
+ * ("Scale": 1,000 records in 72.5 MiB, 1,000,000 in 734.5 MiB): about 75 MiB + 0.7 KiB a record.
+ * With WORKERS > 1 every worker holds every zone, and the primary runs beside them.
+ */
+function rssMiB(records: number, workers: number): number {
+  const one = 75 + (0.7 * records) / 1024;
+  return workers * one + (workers > 1 ? 75 : 0);
+}
+/** Limits leave this much room above the steady RSS: a zone rebuilt beside the one it replaces, GC. */
+const HEADROOM = 1.25;
+
+/** Kubernetes memory quantity ("256Mi", "1Gi") in MiB. */
+function mebibytes(q: string): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(q);
+  assert.ok(m, `memory ${q}: write it in Mi or Gi`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
+
+/** The "Sized for N records" a manifest states beside its resources. */
+function sizedFor(text: string, where: string): number {
+  const m = /Sized for ([\d,]+) records/.exec(text);
+  assert.ok(m, `${where}: say how many records the memory settings are sized for`);
+  return Number(m[1].replaceAll(',', ''));
+}
+
+function checkDeployment(d: Obj, all: Obj[], text: string): void {
   assert.equal(d.apiVersion, 'apps/v1');
   assert.ok(d.spec.replicas >= 2, 'several replicas');
   const podLabels = d.spec.template.metadata.labels as Obj;
@@ -54,6 +80,10 @@ function checkDeployment(d: Obj, all: Obj[]): void {
   for (const r of ['requests', 'limits']) assert.ok(c.resources[r].cpu && c.resources[r].memory, `resources.${r}`);
 
   const config = serverConfig(envOf(c));
+  const records = sizedFor(text, d.metadata.name);
+  const need = rssMiB(records, config.workers);
+  assert.ok(mebibytes(c.resources.requests.memory) >= need, `requests.memory ${c.resources.requests.memory}: ${records} records take about ${Math.round(need)} MiB`);
+  assert.ok(mebibytes(c.resources.limits.memory) >= need * HEADROOM, `limits.memory ${c.resources.limits.memory}: ${records} records need ${Math.round(need * HEADROOM)} MiB with headroom`);
   const ports = new Map((c.ports as Obj[]).map((p) => [p.name as string, p]));
   for (const p of ports.values()) assert.ok(p.name.length <= 15 && DNS1123.test(p.name), `port name ${p.name}: IANA_SVC_NAME`);
   assert.equal(ports.get('dns')?.protocol, 'UDP');
@@ -98,8 +128,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   });
 
   it('Deployments: replicas, probes, resources, non-root security context, settings the server accepts', () => {
-    checkDeployment(base.find((o) => o.kind === 'Deployment')!, base);
-    checkDeployment(s3.find((o) => o.kind === 'Deployment')!, s3);
+    checkDeployment(base.find((o) => o.kind === 'Deployment')!, base, read('deploy/kubernetes/deployment.yaml'));
+    checkDeployment(s3.find((o) => o.kind === 'Deployment')!, s3, read('deploy/kubernetes/s3-example.yaml'));
   });
 
   it('the S3 example runs under a service account with an IAM role, with a writable zone cache', () => {
@@ -111,6 +141,18 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.match(config.zoneDir, /^s3:\/\//);
     const cacheMount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === config.zoneCacheDir);
     assert.ok(cacheMount && !cacheMount.readOnly, 'ZONE_CACHE_DIR is a writable volume (the root filesystem is read-only)');
+    // An emptyDir outlives container restarts in the pod, which is when the snapshot serves (README).
+    const volume = (d.spec.template.spec.volumes as Obj[]).find((v) => v.name === cacheMount.name)!;
+    assert.ok(volume.emptyDir?.sizeLimit, 'the snapshot is on a bounded emptyDir');
+  });
+
+  it('files and folders named in the comments exist (kustomization included)', () => {
+    for (const f of files) {
+      const comments = read(`deploy/kubernetes/${f}`).split('\n').filter((l) => l.trimStart().startsWith('#')).join('\n');
+      for (const [, name] of comments.matchAll(/(?<![\w/.-])((?:[\w.-]+\/)*[\w.-]+\.(?:yaml|json|md)|[\w-]+\/(?=[\s)]|$))/gm)) {
+        assert.ok(existsSync(`${ROOT}deploy/kubernetes/${name}`) || existsSync(ROOT + name), `${f} names ${name}, which does not exist`);
+      }
+    }
   });
 
   it('the Service answers on 53 over UDP and TCP, to the pods\' named ports', () => {
@@ -185,11 +227,23 @@ describe('ECS (deploy/ecs)', () => {
     assert.ok(c.healthCheck.interval >= 5 && c.healthCheck.interval <= 300 && c.healthCheck.timeout >= 2 && c.healthCheck.timeout <= 60);
     assert.equal(c.logConfiguration.logDriver, 'awslogs');
     for (const o of ['awslogs-group', 'awslogs-region', 'awslogs-stream-prefix']) assert.ok(c.logConfiguration.options[o], o);
+    // The standard execution role (AmazonECSTaskExecutionRolePolicy) may not create log groups:
+    // the README has the group created beforehand instead.
+    assert.equal(c.logConfiguration.options['awslogs-create-group'], undefined, 'awslogs-create-group needs logs:CreateLogGroup');
     assert.ok(c.stopTimeout <= 120 && c.stopTimeout * 1000 >= config.shutdownGraceMs + 10_000, 'stopTimeout covers the lame duck');
     assert.equal(c.user, '1000:1000');
     const volumes = new Set((task.volumes as Obj[]).map((v) => v.name));
     for (const m of c.mountPoints as Obj[]) assert.ok(volumes.has(m.sourceVolume));
     assert.ok((c.mountPoints as Obj[]).some((m) => m.containerPath === config.zoneCacheDir), 'ZONE_CACHE_DIR is writable');
+    // A task volume lives as long as the task: the snapshot serves only a container restarted in it.
+    assert.equal(c.restartPolicy?.enabled, true, 'a crashed container restarts in its task, with its snapshot');
+    assert.deepEqual(c.restartPolicy.ignoredExitCodes, [0], 'a clean stop (exit 0) is not restarted');
+    assert.ok(c.restartPolicy.restartAttemptPeriod >= 60 && c.restartPolicy.restartAttemptPeriod <= 1800);
+  });
+
+  it('memory: the task fits the 1,000,000 records the README sizes it for, with headroom', () => {
+    const config = serverConfig(env);
+    assert.ok(Number(task.memory) >= rssMiB(1_000_000, config.workers) * HEADROOM, `${task.memory} MiB`);
   });
 
   it('service: several tasks behind the load balancer, on the DNS container port', () => {
@@ -220,6 +274,15 @@ describe('Dockerfile', () => {
     assert.match(dockerfile, /^EXPOSE 53\/udp 53\/tcp 9153\/tcp$/m);
     assert.match(dockerfile, /^HEALTHCHECK .*CMD \["node", "\/app\/dist\/ops\/healthcheck.js"\]$/m);
     for (const l of lines) assert.doesNotMatch(l, /^(USER|EXPOSE|STOPSIGNAL|WORKDIR)\b.*#/, 'no trailing comments on instructions');
+  });
+
+  it('the image\'s Node.js satisfies package.json engines, which no longer lists Node.js 20 (end of life April 2026)', () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const min = /^>=(\d+)$/.exec(engines);
+    assert.ok(min, `engines.node ${engines}: a lower bound`);
+    const base = Number(/^ARG BASE=node:(\d+)-/m.exec(dockerfile)![1]);
+    assert.ok(base >= Number(min[1]), `node:${base} satisfies ${engines}`);
+    assert.ok(Number(min[1]) >= 22, 'Node.js 20 is past its end of life, and the AWS SDK drops it in January 2027');
   });
 
   it('.dockerignore keeps the build context to what the stages copy', () => {

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseConfig, type Config } from '../../src/config.js';
+import { defaults, parseConfig, type Config } from '../../src/config.js';
 import { formatName } from '../../src/wire/name.js';
 import { parseZoneFile } from '../../src/zone/parse.js';
+import { query } from '../helpers/dns.js';
+import { ServerProcess, START_MS } from '../helpers/server.js';
 import { parseYamlDocuments, type Yaml } from '../helpers/yaml.js';
 
 // Offline checks of the deployment files against what Kubernetes, ECS and the server accept:
@@ -288,5 +292,116 @@ describe('Dockerfile', () => {
   it('.dockerignore keeps the build context to what the stages copy', () => {
     const ignore = read('.dockerignore').split('\n').filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(ignore, ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!src/']);
+  });
+});
+
+/** A systemd unit's settings: every `Key=value` line by key, in order (comments dropped). */
+function unitSettings(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(line);
+    if (m) out.set(m[1], [...(out.get(m[1]) ?? []), m[2]]);
+  }
+  return out;
+}
+
+/** A port below 1024 that nothing on 127.0.0.1 uses over UDP right now (we run as root). */
+async function privilegedPort(): Promise<number> {
+  for (let port = 1023; port > 600; port--) {
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free UDP port between 601 and 1023 on 127.0.0.1');
+}
+
+describe('systemd (deploy/systemd)', () => {
+  const unitText = read('deploy/systemd/eclipso.service');
+  const unit = unitSettings(unitText);
+  const one = (key: string): string | undefined => unit.get(key)?.at(-1);
+  /** The commented line just above a setting: why it is set so. */
+  const why = (setting: string): string => {
+    const lines = unitText.split('\n');
+    const i = lines.indexOf(setting);
+    assert.ok(i > 0, `${setting} is in the unit`);
+    return lines.slice(0, i).reverse().filter((l, k, all) => l.startsWith('#') && all.slice(0, k).every((x) => x.startsWith('#'))).join(' ');
+  };
+
+  it('a dynamic user with only CAP_NET_BIND_SERVICE, ambient, and no way to gain more', () => {
+    assert.equal(one('DynamicUser'), 'yes');
+    assert.equal(one('AmbientCapabilities'), 'CAP_NET_BIND_SERVICE');
+    assert.equal(one('CapabilityBoundingSet'), 'CAP_NET_BIND_SERVICE');
+    assert.equal(one('NoNewPrivileges'), 'yes');
+    assert.equal(one('User'), undefined, 'no fixed user beside DynamicUser');
+  });
+
+  it('hardening: read-only system, no home, private /tmp and /dev, IP and Unix sockets only, @system-service calls', () => {
+    for (const [key, value] of [['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['PrivateDevices', 'yes'],
+      ['SystemCallFilter', '@system-service'], ['RestrictNamespaces', 'yes'], ['RestrictSUIDSGID', 'yes'], ['LockPersonality', 'yes']]) {
+      assert.equal(one(key), value, key);
+    }
+    // AF_UNIX: the workers' IPC with the primary (WORKERS > 1).
+    assert.deepEqual(one('RestrictAddressFamilies')?.split(' ').sort(), ['AF_INET', 'AF_INET6', 'AF_UNIX']);
+    assert.equal(one('MemoryDenyWriteExecute'), 'no');
+    assert.match(why('MemoryDenyWriteExecute=no'), /V8.*JIT|JIT.*V8/, 'says why: the JIT needs writable executable memory');
+  });
+
+  it('settings: the optional environment file, the snapshot in its cache folder, values the server accepts', () => {
+    assert.deepEqual(unit.get('EnvironmentFile'), ['-/etc/eclipso/eclipso.env'], 'optional (-): the unit runs without it');
+    assert.equal(one('CacheDirectory'), 'eclipso');
+    const env = Object.fromEntries((unit.get('Environment') ?? []).map((e) => e.split(/=(.*)/s).slice(0, 2)));
+    const config = serverConfig(env);
+    assert.equal(config.zoneCacheDir, '/var/cache/eclipso', 'ZONE_CACHE_DIR is the CacheDirectory, the one place it may write');
+    assert.equal(config.port, 53);
+    // The example environment file: every line a comment or VARIABLE=value the server accepts.
+    const example = read('deploy/systemd/eclipso.env').split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(example, [], 'the example sets nothing until edited');
+    for (const l of read('deploy/systemd/eclipso.env').split('\n').filter((l) => /^#[A-Z_]+=/.test(l))) {
+      const [k, v] = l.slice(1).split(/=(.*)/s);
+      if (!k.startsWith('AWS_')) serverConfig({ [k]: v });
+    }
+  });
+
+  it('stops as the server expects: SIGTERM to the primary, time for the lame duck, restart after a crash only', () => {
+    assert.match(one('ExecStart') ?? '', /^\/usr\/bin\/node \/\S+\/dist\/main\.js$/);
+    assert.equal(one('Restart'), 'on-failure');
+    assert.equal(one('RestartPreventExitStatus'), '2', 'a configuration error is not retried');
+    assert.equal(one('KillMode'), 'mixed', 'the primary stops its workers itself');
+    assert.ok(Number(one('TimeoutStopSec')) * 1000 >= defaults().shutdownGraceMs + 10_000, 'SIGKILL comes well after the lame duck');
+    assert.equal(one('WantedBy'), 'multi-user.target');
+  });
+
+  it('systemd-analyze verify accepts the unit', (t) => {
+    const r = spawnSync('systemd-analyze', ['verify', ROOT + 'deploy/systemd/eclipso.service'], { encoding: 'utf8', timeout: 60_000 });
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return t.skip('systemd-analyze is not installed');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), '', 'no warnings');
+  });
+
+  it('as the unit runs it (not root, CAP_NET_BIND_SERVICE ambient), the server binds a port below 1024; without the capability it cannot', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to switch to another user');
+    if (spawnSync('setpriv', ['--version']).error) return t.skip('setpriv (util-linux) is not installed');
+    const port = await privilegedPort();
+    const MAIN = ROOT + 'dist/main.js';
+    const run = (caps: string[]): ServerProcess => new ServerProcess(spawn('setpriv', [
+      '--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs', ...caps,
+      process.execPath, MAIN, '--zone-dir', ROOT + 'zones', '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '0', '--workers', '1',
+    ], { env: { ...process.env, LOG_FORMAT: 'json', SHUTDOWN_GRACE: '0' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+
+    const without = run(['--bounding-set=-all', '--inh-caps=-all']);
+    assert.equal(await without.waitForExit(START_MS), 1);
+    assert.ok(without.logs.some((l) => l.msg === `no permission to bind port ${port}`), 'the control: no capability, no port');
+
+    const server = run(['--bounding-set=-all,+net_bind_service', '--inh-caps=-all,+net_bind_service', '--ambient-caps=+net_bind_service']);
+    try {
+      await server.waitFor((l) => l.msg === 'listening', START_MS, 'the server to listen');
+      assert.equal((await query(port, 'hello_a.net', 'A')).rcode, 'NOERROR');
+    } finally {
+      await server.stop();
+    }
+    assert.equal(server.exitCode, 0);
   });
 });

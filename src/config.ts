@@ -91,34 +91,44 @@ export function defaults(): Config {
   };
 }
 
+/** Longest period a seconds setting takes: one day. */
+const MAX_SECONDS = 86400;
+
+/** The numbers a setting takes, as its error message states them. */
+function range(opt: Option): { min: number; max: number; what: string } {
+  if (opt.kind === 'seconds') {
+    const min = opt.min ?? 0;
+    return { min, max: MAX_SECONDS, what: `a number of seconds from ${min} to ${MAX_SECONDS} (fractions allowed, e.g. 1.5)` };
+  }
+  const min = opt.kind === 'port' ? 0 : (opt.min ?? 0);
+  const max = opt.kind === 'port' ? 65535 : (opt.max ?? Number.MAX_SAFE_INTEGER);
+  return { min, max, what: `a whole number from ${min} to ${max}` };
+}
+
 function convert(opt: Option, raw: string, source: string): Config[keyof Config] {
   const bad = (what: string): never => {
     throw new ConfigError(`${source}=${JSON.stringify(raw)}: ${what}`);
   };
   switch (opt.kind) {
     case 'string':
-      if (raw === '') bad('must not be empty');
+      // "s3:/bucket" or "s3:bucket" is a mistyped S3 URL far more often than a folder named "s3:".
+      if (opt.key === 'zoneDir' && /^s3:/i.test(raw) && !/^s3:\/\//i.test(raw)) {
+        bad('is not an S3 URL; write s3://bucket or s3://bucket/prefix/ (two slashes), or ./' + raw + ' for a folder of that name');
+      }
       return raw;
     case 'bool':
-      // The seed's ECLIPSO_LOG_IGNORE=1 style: 1/true/yes on, 0/false/no/empty off.
+      // The seed's ECLIPSO_LOG_IGNORE=1 style: 1/true/yes on, 0/false/no off.
       if (/^(1|true|yes|on)$/i.test(raw)) return true;
-      if (/^(0|false|no|off|)$/i.test(raw)) return false;
+      if (/^(0|false|no|off)$/i.test(raw)) return false;
       return bad('must be 1 or 0 (true or false)');
     case 'format':
       if (raw === 'json' || raw === 'text') return raw;
       return bad('must be json or text');
     case 'port': case 'int': case 'seconds': {
-      if (!/^\d+(\.\d+)?$/.test(raw)) bad('must be a number');
-      const v = Number(raw);
-      if (opt.kind === 'seconds') {
-        if (v > 86400) bad('must be at most 86400 seconds');
-        if (opt.min !== undefined && v < opt.min) bad(`must be at least ${opt.min} second${opt.min === 1 ? '' : 's'}`);
-        return Math.round(v * 1000);
-      }
-      const min = opt.kind === 'port' ? 0 : (opt.min ?? 0);
-      const max = opt.kind === 'port' ? 65535 : (opt.max ?? Number.MAX_SAFE_INTEGER);
-      if (!Number.isInteger(v) || v < min || v > max) bad(`must be a whole number from ${min} to ${max}`);
-      return v;
+      const { min, max, what } = range(opt);
+      const v = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+      if (!(v >= min && v <= max) || (opt.kind !== 'seconds' && !Number.isInteger(v))) bad(`must be ${what}`);
+      return opt.kind === 'seconds' ? Math.round(v * 1000) : v;
     }
   }
 }
@@ -131,6 +141,7 @@ export const USAGE = `Usage: eclipso [options]
        eclipso check [--format text|json] [DIR|FILE ...]   check zone files without serving them
 
 Every option can also be set by its environment variable; a flag wins over the variable.
+A variable set to the empty string (PORT=) counts as unset: the default applies.
 
 ${OPTIONS.map((o) => `  ${flagText(o).padEnd(FLAG_WIDTH)} ${o.env.padEnd(ENV_WIDTH)} ${o.help}`).join('\n')}
 ${[['--help', 'this text'], ['--version', 'the version']].map(([f, h]) => `  ${f.padEnd(FLAG_WIDTH + ENV_WIDTH + 1)} ${h}`).join('\n')}`;
@@ -155,7 +166,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliAction {
   };
   for (const opt of OPTIONS) {
     const v = env[opt.env];
-    if (v !== undefined && !(opt.kind !== 'bool' && v === '')) set(opt, v, opt.env);
+    // Set but empty (PORT=) means unset, for every variable: what `${PORT:-}` in Compose or an
+    // EnvironmentFile template line leaves behind. A flag, typed by hand, must have a value.
+    if (v !== undefined && v !== '') set(opt, v, opt.env);
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -170,7 +183,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliAction {
       continue;
     }
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new ConfigError(`${flag} needs a value; see --help`);
+    if (value === undefined || value === '') throw new ConfigError(`${flag} needs a value; see --help`);
     set(opt, value, flag);
   }
   return { action: 'run', config };

@@ -67,7 +67,12 @@ export class Shutdown {
     this.started = true;
     const wasReady = this.plan.beginDrain();
     const lameDuckMs = wasReady ? graceMs : 0;
-    log.info('shutting down: not ready, still answering', { signal: reason, graceSeconds: lameDuckMs / 1000 });
+    log.info('shutting down: not ready, still answering', {
+      signal: reason,
+      graceSeconds: lameDuckMs / 1000,
+      // Whoever pressed Ctrl-C and sees nothing happen for seconds should know why, and the way out.
+      todo: lameDuckMs > 0 ? `to skip the ${lameDuckMs / 1000} s lame duck, send SIGINT or SIGTERM again (Ctrl-C a second time)` : undefined,
+    });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, lameDuckMs);
       this.cutShort = () => (clearTimeout(timer), resolve());

@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { ConfigError } from '../config.js';
 import { isZoneFileName } from '../zone/parse.js';
+import { RequestSignals } from './request-signals.js';
 import type { S3Location } from './s3-location.js';
 
 /** Region used when neither AWS_REGION nor a profile names one (S3-compatible stores ignore it). */
@@ -48,6 +49,8 @@ export function clientConfig(env: NodeJS.ProcessEnv, forcePathStyle: boolean): S
 /** The zone objects of one bucket and prefix: list them with ETags, fetch one. */
 export class S3Bucket {
   private client: S3Client;
+  /** A signal of its own for every request: the caller's one stop signal would collect a listener per request. */
+  private readonly signals = new RequestSignals();
 
   constructor(
     private readonly loc: S3Location,
@@ -76,12 +79,12 @@ export class S3Bucket {
     const listing: Listing = new Map();
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({
+      const page = await this.signals.run(signal, (abortSignal) => this.client.send(new ListObjectsV2Command({
         Bucket: this.loc.bucket,
         Prefix: this.loc.prefix || undefined,
         Delimiter: '/',
         ContinuationToken: token,
-      }), { abortSignal: signal });
+      }), { abortSignal }));
       for (const o of page.Contents ?? []) {
         const file = o.Key?.slice(this.loc.prefix.length);
         if (file && !file.includes('/') && isZoneFileName(file)) listing.set(file, o.ETag ?? '');
@@ -93,6 +96,11 @@ export class S3Bucket {
   }
 
   async get(file: string, signal: AbortSignal): Promise<FetchedObject> {
+    return this.signals.run(signal, (abortSignal) => this.fetch(file, abortSignal));
+  }
+
+  /** One object, its body read under the request's signal too: a stop cuts a slow download short. */
+  private async fetch(file: string, signal: AbortSignal): Promise<FetchedObject> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(file) }), { abortSignal: signal });
     if (!out.Body) throw new Error('S3 returned no body');
     return { bytes: await out.Body.transformToByteArray(), etag: out.ETag ?? '' };

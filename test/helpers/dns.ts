@@ -4,25 +4,32 @@ import * as packet from 'dns-packet';
 
 export type Decoded = packet.Packet & { rcode?: string; flag_aa?: boolean; flag_tc?: boolean; flag_qr?: boolean; flag_rd?: boolean; flag_ra?: boolean };
 
-/** Sends raw bytes over UDP to 127.0.0.1 and resolves with the raw reply, or null after `ms`. */
-export function udpRaw(port: number, query: Buffer, ms = 2000): Promise<Buffer | null> {
+/**
+ * How long a query waits for its answer: far beyond the normal (a millisecond), so that a busy
+ * machine never turns a slow answer into a missing one. Tests that expect no answer pass their own.
+ */
+export const ANSWER_MS = 10_000;
+
+/** Sends raw bytes over UDP to 127.0.0.1 and resolves with the raw reply, or null after `ms` (or once `signal` aborts). */
+export function udpRaw(port: number, query: Buffer, ms = ANSWER_MS, signal?: AbortSignal): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
-    const timer = setTimeout(() => {
-      s.close();
-      resolve(null);
-    }, ms);
-    s.on('message', (msg) => {
+    const end = (reply: Buffer | null): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', giveUp);
       s.close();
-      resolve(msg);
-    });
+      resolve(reply);
+    };
+    const giveUp = (): void => end(null);
+    const timer = setTimeout(giveUp, ms);
+    signal?.addEventListener('abort', giveUp, { once: true });
+    s.on('message', end);
     s.send(query, port, '127.0.0.1');
   });
 }
 
 /** Sends messages over one TCP connection (RFC 7766 framing) and resolves with `expect` replies. */
-export function tcpRaw(port: number, queries: Buffer[], expect = queries.length, ms = 3000): Promise<Buffer[]> {
+export function tcpRaw(port: number, queries: Buffer[], expect = queries.length, ms = ANSWER_MS): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const replies: Buffer[] = [];
     let pending = Buffer.alloc(0);
@@ -77,7 +84,7 @@ export function makeQuery(name: string, type: string, opts: QueryOptions = {}): 
 /** Queries over UDP and decodes the reply with dns-packet. */
 export async function query(port: number, name: string, type: string, opts: QueryOptions = {}): Promise<Decoded> {
   const reply = await udpRaw(port, makeQuery(name, type, opts));
-  if (!reply) throw new Error(`no UDP reply for ${name} ${type}`);
+  if (!reply) throw new Error(`no UDP reply for ${name} ${type} from port ${port} in ${ANSWER_MS / 1000} s`);
   return packet.decode(reply) as Decoded;
 }
 

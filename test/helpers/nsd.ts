@@ -30,6 +30,9 @@ export function masterFile(zone: Zone): string {
   return out.join('\n') + '\n';
 }
 
+/** NSD answers within a second of its start; this deadline is reached only when something is wrong. */
+const NSD_START_MS = 60_000;
+
 export interface Nsd {
   port: number;
   stop(): Promise<void>;
@@ -62,10 +65,23 @@ ${zoneConf.join('')}`);
   const child = spawn('nsd', ['-d', '-c', join(dir, 'nsd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  let spawnError: NodeJS.ErrnoException | null = null;
+  child.on('error', (e) => (spawnError = e));
+  const exited = new Promise<void>((r) => child.on('close', () => r()));
+  const fail = (what: string): never => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(what);
+  };
   const probe = makeQuery(formatName(zones[0].apex), 'SOA');
-  for (let i = 0; i < 50 && !(await udpRaw(port, probe, 100)); i++) {
-    if (child.exitCode !== null) throw new Error(`nsd exited: ${stderr}`);
+  const deadline = Date.now() + NSD_START_MS;
+  // Asks until NSD answers (it loads the zones first); each try waits 100 ms for the answer.
+  while (!(await udpRaw(port, probe, 100))) {
+    const err = spawnError as NodeJS.ErrnoException | null;
+    if (err?.code === 'ENOENT') fail('nsd is not installed: install nsd (apt-get install nsd); these tests compare our answers with its');
+    if (err) fail(`cannot run nsd: ${err.message}`);
+    if (child.exitCode !== null) fail(`nsd exited with code ${child.exitCode}: ${stderr}`);
+    if (Date.now() > deadline) fail(`nsd did not answer on 127.0.0.1:${port} within ${NSD_START_MS / 1000} s: ${stderr}`);
   }
   return {
     port,

@@ -1,6 +1,9 @@
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 
+/** A reply from the ops listener comes in milliseconds; this deadline is reached only when it hangs. */
+const HTTP_MS = 10_000;
+
 /** A TCP port free on 127.0.0.1 right now (for the ops listener, which tests must set explicitly). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -22,13 +25,13 @@ export interface HttpReply {
 /** GET http://127.0.0.1:<port><path>; rejects when nothing listens. */
 export function httpGet(port: number, path: string, method = 'GET'): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false, timeout: 2000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, agent: false, timeout: HTTP_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body }));
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no reply in 2 s`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path} on port ${port}: no reply in ${HTTP_MS / 1000} s`)));
     req.on('error', reject);
     req.end();
   });

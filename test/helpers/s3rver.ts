@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { WAIT_MS } from './server.js';
 
 const CHILD = new URL('./s3rver-child.js', import.meta.url).pathname;
 
@@ -46,7 +47,7 @@ export class S3Server {
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`s3rver did not start in 10 s: ${stderr}`)), 10_000);
+      const timer = setTimeout(() => reject(new Error(`s3rver did not say it listens in ${WAIT_MS / 1000} s: ${stderr}`)), WAIT_MS);
       createInterface({ input: child.stdout! }).once('line', (l) => {
         clearTimeout(timer);
         resolve(l);

@@ -14,13 +14,35 @@ export interface LogLine {
   [k: string]: unknown;
 }
 
+/**
+ * How long a test waits for an event before it gives up. Far beyond the normal time (a log line
+ * comes within milliseconds; a 1,200-zone S3 load takes about 10 s alone): it is reached only
+ * when something is wrong, never because the machine is busy.
+ */
+export const WAIT_MS = 60_000;
+/** How long a start may take until the server listens (loads of thousands of zones included). */
+export const START_MS = 120_000;
+/** Log lines shown when a wait fails: the last ones, where the answer usually is. */
+const SHOWN_LINES = 60;
+
+/** Polls `check` every few milliseconds until it holds; fails after `ms`, saying what it waited for. */
+export async function pollUntil(check: () => boolean | Promise<boolean>, what: string, ms = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`waited ${ms / 1000} s for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** A real Eclipso process on 127.0.0.1 with a free port, its JSON log lines collected. */
 export class ServerProcess {
   readonly logs: LogLine[] = [];
-  private waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  private waiters: { test: (l: LogLine) => boolean; what: string; resolve: (l: LogLine) => void; reject: (e: Error) => void }[] = [];
   port = 0;
   exitCode: number | null = null;
+  /** Resolves with the exit code once the process has exited and its output has been read to the end. */
   readonly exited: Promise<number | null>;
+  private closed = false;
 
   constructor(readonly child: ChildProcess) {
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -34,33 +56,69 @@ export class ServerProcess {
       this.waiters = this.waiters.filter((w) => (w.test(parsed) ? (w.resolve(parsed), false) : true));
     });
     child.stderr!.on('data', (d: Buffer) => this.logs.push({ level: 'stderr', msg: d.toString() }));
-    this.exited = new Promise((resolve) => child.on('exit', (code) => {
+    child.on('exit', (code) => (this.exitCode = code));
+    // 'close' comes after 'exit' once stdout and stderr are drained: every line has been seen.
+    this.exited = new Promise((resolve) => child.on('close', (code) => {
       this.exitCode = code;
+      this.closed = true;
+      for (const w of this.waiters) w.reject(this.failure(`the server exited (code ${code}) without a log line matching ${w.what}`));
+      this.waiters = [];
       resolve(code);
     }));
   }
 
-  /** Resolves with the first log line (past or future) matching `test`; rejects after `ms`. */
-  waitFor(test: (l: LogLine) => boolean, ms = 30_000): Promise<LogLine> {
+  /** What the server wrote on stderr (Node.js warnings, crashes). */
+  get stderr(): string {
+    return this.logs.filter((l) => l.level === 'stderr').map((l) => l.msg).join('');
+  }
+
+  /**
+   * Resolves with the first log line (past or future) matching `test`. Rejects after `ms`, or as
+   * soon as the server has exited without writing one, naming what was awaited (`what`, else the
+   * test's source) and showing the last log lines.
+   */
+  waitFor(test: (l: LogLine) => boolean, ms = WAIT_MS, what = test.toString()): Promise<LogLine> {
     const seen = this.logs.find(test);
     if (seen) return Promise.resolve(seen);
+    if (this.closed) return Promise.reject(this.failure(`the server had exited (code ${this.exitCode}) without a log line matching ${what}`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching log line in ${ms} ms; logs:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}`)), ms);
-      this.waiters.push({ test, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+      const waiter = {
+        test,
+        what,
+        resolve: (l: LogLine) => (clearTimeout(timer), resolve(l)),
+        reject: (e: Error) => (clearTimeout(timer), reject(e)),
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(this.failure(`waited ${ms / 1000} s for a log line matching ${what}`));
+      }, ms);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Resolves with the exit code once the process has exited; rejects after `ms`, saying why it waited. */
+  waitForExit(ms = WAIT_MS, why = 'the server to exit'): Promise<number | null> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.failure(`waited ${ms / 1000} s for ${why}`)), ms);
+      void this.exited.then((code) => (clearTimeout(timer), resolve(code)));
     });
   }
 
   /** Waits for a log line with `msg` that comes after the lines seen so far. */
-  next(msg: string, ms = 30_000): Promise<LogLine> {
+  next(msg: string, ms = WAIT_MS): Promise<LogLine> {
     const from = this.logs.length;
-    return this.waitFor((l) => l.msg === msg && this.logs.indexOf(l) >= from, ms);
+    return this.waitFor((l) => l.msg === msg && this.logs.indexOf(l) >= from, ms, `a new log line "${msg}"`);
+  }
+
+  /** An error saying what went wrong, with the last log lines. */
+  private failure(what: string): Error {
+    const shown = this.logs.slice(-SHOWN_LINES).map((l) => JSON.stringify(l)).join('\n');
+    return new Error(`${what}; the last ${Math.min(SHOWN_LINES, this.logs.length)} of ${this.logs.length} log lines:\n${shown}`);
   }
 
   async stop(): Promise<void> {
-    if (this.exitCode === null) {
-      this.child.kill('SIGTERM');
-      await this.exited;
-    }
+    if (this.exitCode === null) this.child.kill('SIGTERM');
+    await this.exited;
   }
 }
 
@@ -73,7 +131,7 @@ export interface StartOptions {
 export async function startServer(zoneDir: string, opts: StartOptions = {}): Promise<ServerProcess> {
   const server = spawnServer(zoneDir, opts);
   try {
-    const listening = await server.waitFor((l) => l.msg === 'listening', 10000);
+    const listening = await server.waitFor((l) => l.msg === 'listening', START_MS, 'the server to listen ("listening")');
     server.port = Number(listening.port);
   } catch (e) {
     server.child.kill('SIGKILL'); // a test that failed to start leaves nothing running

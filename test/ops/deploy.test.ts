@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseConfig, type Config } from '../../src/config.js';
+import { defaults, parseConfig, type Config } from '../../src/config.js';
 import { formatName } from '../../src/wire/name.js';
 import { parseZoneFile } from '../../src/zone/parse.js';
+import { query } from '../helpers/dns.js';
+import { ServerProcess, START_MS } from '../helpers/server.js';
 import { parseYamlDocuments, type Yaml } from '../helpers/yaml.js';
 
 // Offline checks of the deployment files against what Kubernetes, ECS and the server accept:
@@ -37,7 +41,33 @@ function serverConfig(env: Record<string, string>): Config {
 
 const DNS1123 = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-function checkDeployment(d: Obj, all: Obj[]): void {
+/**
+ * Memory one answering process needs for `records` records, in MiB, from bench/RESULTS.md
+ * ("Scale": 1,000 records in 72.5 MiB, 1,000,000 in 734.5 MiB): about 75 MiB + 0.7 KiB a record.
+ * With WORKERS > 1 every worker holds every zone, and the primary runs beside them.
+ */
+function rssMiB(records: number, workers: number): number {
+  const one = 75 + (0.7 * records) / 1024;
+  return workers * one + (workers > 1 ? 75 : 0);
+}
+/** Limits leave this much room above the steady RSS: a zone rebuilt beside the one it replaces, GC. */
+const HEADROOM = 1.25;
+
+/** Kubernetes memory quantity ("256Mi", "1Gi") in MiB. */
+function mebibytes(q: string): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(q);
+  assert.ok(m, `memory ${q}: write it in Mi or Gi`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
+
+/** The "Sized for N records" a manifest states beside its resources. */
+function sizedFor(text: string, where: string): number {
+  const m = /Sized for ([\d,]+) records/.exec(text);
+  assert.ok(m, `${where}: say how many records the memory settings are sized for`);
+  return Number(m[1].replaceAll(',', ''));
+}
+
+function checkDeployment(d: Obj, all: Obj[], text: string): void {
   assert.equal(d.apiVersion, 'apps/v1');
   assert.ok(d.spec.replicas >= 2, 'several replicas');
   const podLabels = d.spec.template.metadata.labels as Obj;
@@ -54,6 +84,10 @@ function checkDeployment(d: Obj, all: Obj[]): void {
   for (const r of ['requests', 'limits']) assert.ok(c.resources[r].cpu && c.resources[r].memory, `resources.${r}`);
 
   const config = serverConfig(envOf(c));
+  const records = sizedFor(text, d.metadata.name);
+  const need = rssMiB(records, config.workers);
+  assert.ok(mebibytes(c.resources.requests.memory) >= need, `requests.memory ${c.resources.requests.memory}: ${records} records take about ${Math.round(need)} MiB`);
+  assert.ok(mebibytes(c.resources.limits.memory) >= need * HEADROOM, `limits.memory ${c.resources.limits.memory}: ${records} records need ${Math.round(need * HEADROOM)} MiB with headroom`);
   const ports = new Map((c.ports as Obj[]).map((p) => [p.name as string, p]));
   for (const p of ports.values()) assert.ok(p.name.length <= 15 && DNS1123.test(p.name), `port name ${p.name}: IANA_SVC_NAME`);
   assert.equal(ports.get('dns')?.protocol, 'UDP');
@@ -98,8 +132,8 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   });
 
   it('Deployments: replicas, probes, resources, non-root security context, settings the server accepts', () => {
-    checkDeployment(base.find((o) => o.kind === 'Deployment')!, base);
-    checkDeployment(s3.find((o) => o.kind === 'Deployment')!, s3);
+    checkDeployment(base.find((o) => o.kind === 'Deployment')!, base, read('deploy/kubernetes/deployment.yaml'));
+    checkDeployment(s3.find((o) => o.kind === 'Deployment')!, s3, read('deploy/kubernetes/s3-example.yaml'));
   });
 
   it('the S3 example runs under a service account with an IAM role, with a writable zone cache', () => {
@@ -111,6 +145,18 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     assert.match(config.zoneDir, /^s3:\/\//);
     const cacheMount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === config.zoneCacheDir);
     assert.ok(cacheMount && !cacheMount.readOnly, 'ZONE_CACHE_DIR is a writable volume (the root filesystem is read-only)');
+    // An emptyDir outlives container restarts in the pod, which is when the snapshot serves (README).
+    const volume = (d.spec.template.spec.volumes as Obj[]).find((v) => v.name === cacheMount.name)!;
+    assert.ok(volume.emptyDir?.sizeLimit, 'the snapshot is on a bounded emptyDir');
+  });
+
+  it('files and folders named in the comments exist (kustomization included)', () => {
+    for (const f of files) {
+      const comments = read(`deploy/kubernetes/${f}`).split('\n').filter((l) => l.trimStart().startsWith('#')).join('\n');
+      for (const [, name] of comments.matchAll(/(?<![\w/.-])((?:[\w.-]+\/)*[\w.-]+\.(?:yaml|json|md)|[\w-]+\/(?=[\s)]|$))/gm)) {
+        assert.ok(existsSync(`${ROOT}deploy/kubernetes/${name}`) || existsSync(ROOT + name), `${f} names ${name}, which does not exist`);
+      }
+    }
   });
 
   it('the Service answers on 53 over UDP and TCP, to the pods\' named ports', () => {
@@ -185,11 +231,23 @@ describe('ECS (deploy/ecs)', () => {
     assert.ok(c.healthCheck.interval >= 5 && c.healthCheck.interval <= 300 && c.healthCheck.timeout >= 2 && c.healthCheck.timeout <= 60);
     assert.equal(c.logConfiguration.logDriver, 'awslogs');
     for (const o of ['awslogs-group', 'awslogs-region', 'awslogs-stream-prefix']) assert.ok(c.logConfiguration.options[o], o);
+    // The standard execution role (AmazonECSTaskExecutionRolePolicy) may not create log groups:
+    // the README has the group created beforehand instead.
+    assert.equal(c.logConfiguration.options['awslogs-create-group'], undefined, 'awslogs-create-group needs logs:CreateLogGroup');
     assert.ok(c.stopTimeout <= 120 && c.stopTimeout * 1000 >= config.shutdownGraceMs + 10_000, 'stopTimeout covers the lame duck');
     assert.equal(c.user, '1000:1000');
     const volumes = new Set((task.volumes as Obj[]).map((v) => v.name));
     for (const m of c.mountPoints as Obj[]) assert.ok(volumes.has(m.sourceVolume));
     assert.ok((c.mountPoints as Obj[]).some((m) => m.containerPath === config.zoneCacheDir), 'ZONE_CACHE_DIR is writable');
+    // A task volume lives as long as the task: the snapshot serves only a container restarted in it.
+    assert.equal(c.restartPolicy?.enabled, true, 'a crashed container restarts in its task, with its snapshot');
+    assert.deepEqual(c.restartPolicy.ignoredExitCodes, [0], 'a clean stop (exit 0) is not restarted');
+    assert.ok(c.restartPolicy.restartAttemptPeriod >= 60 && c.restartPolicy.restartAttemptPeriod <= 1800);
+  });
+
+  it('memory: the task fits the 1,000,000 records the README sizes it for, with headroom', () => {
+    const config = serverConfig(env);
+    assert.ok(Number(task.memory) >= rssMiB(1_000_000, config.workers) * HEADROOM, `${task.memory} MiB`);
   });
 
   it('service: several tasks behind the load balancer, on the DNS container port', () => {
@@ -222,8 +280,128 @@ describe('Dockerfile', () => {
     for (const l of lines) assert.doesNotMatch(l, /^(USER|EXPOSE|STOPSIGNAL|WORKDIR)\b.*#/, 'no trailing comments on instructions');
   });
 
+  it('the image\'s Node.js satisfies package.json engines, which no longer lists Node.js 20 (end of life April 2026)', () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const min = /^>=(\d+)$/.exec(engines);
+    assert.ok(min, `engines.node ${engines}: a lower bound`);
+    const base = Number(/^ARG BASE=node:(\d+)-/m.exec(dockerfile)![1]);
+    assert.ok(base >= Number(min[1]), `node:${base} satisfies ${engines}`);
+    assert.ok(Number(min[1]) >= 22, 'Node.js 20 is past its end of life, and the AWS SDK drops it in January 2027');
+  });
+
   it('.dockerignore keeps the build context to what the stages copy', () => {
     const ignore = read('.dockerignore').split('\n').filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(ignore, ['*', '!package.json', '!package-lock.json', '!tsconfig.json', '!src/']);
+  });
+});
+
+/** A systemd unit's settings: every `Key=value` line by key, in order (comments dropped). */
+function unitSettings(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(line);
+    if (m) out.set(m[1], [...(out.get(m[1]) ?? []), m[2]]);
+  }
+  return out;
+}
+
+/** A port below 1024 that nothing on 127.0.0.1 uses over UDP right now (we run as root). */
+async function privilegedPort(): Promise<number> {
+  for (let port = 1023; port > 600; port--) {
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free UDP port between 601 and 1023 on 127.0.0.1');
+}
+
+describe('systemd (deploy/systemd)', () => {
+  const unitText = read('deploy/systemd/eclipso.service');
+  const unit = unitSettings(unitText);
+  const one = (key: string): string | undefined => unit.get(key)?.at(-1);
+  /** The commented line just above a setting: why it is set so. */
+  const why = (setting: string): string => {
+    const lines = unitText.split('\n');
+    const i = lines.indexOf(setting);
+    assert.ok(i > 0, `${setting} is in the unit`);
+    return lines.slice(0, i).reverse().filter((l, k, all) => l.startsWith('#') && all.slice(0, k).every((x) => x.startsWith('#'))).join(' ');
+  };
+
+  it('a dynamic user with only CAP_NET_BIND_SERVICE, ambient, and no way to gain more', () => {
+    assert.equal(one('DynamicUser'), 'yes');
+    assert.equal(one('AmbientCapabilities'), 'CAP_NET_BIND_SERVICE');
+    assert.equal(one('CapabilityBoundingSet'), 'CAP_NET_BIND_SERVICE');
+    assert.equal(one('NoNewPrivileges'), 'yes');
+    assert.equal(one('User'), undefined, 'no fixed user beside DynamicUser');
+  });
+
+  it('hardening: read-only system, no home, private /tmp and /dev, IP and Unix sockets only, @system-service calls', () => {
+    for (const [key, value] of [['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['PrivateTmp', 'yes'], ['PrivateDevices', 'yes'],
+      ['SystemCallFilter', '@system-service'], ['RestrictNamespaces', 'yes'], ['RestrictSUIDSGID', 'yes'], ['LockPersonality', 'yes']]) {
+      assert.equal(one(key), value, key);
+    }
+    // AF_UNIX: the workers' IPC with the primary (WORKERS > 1).
+    assert.deepEqual(one('RestrictAddressFamilies')?.split(' ').sort(), ['AF_INET', 'AF_INET6', 'AF_UNIX']);
+    assert.equal(one('MemoryDenyWriteExecute'), 'no');
+    assert.match(why('MemoryDenyWriteExecute=no'), /V8.*JIT|JIT.*V8/, 'says why: the JIT needs writable executable memory');
+  });
+
+  it('settings: the optional environment file, the snapshot in its cache folder, values the server accepts', () => {
+    assert.deepEqual(unit.get('EnvironmentFile'), ['-/etc/eclipso/eclipso.env'], 'optional (-): the unit runs without it');
+    assert.equal(one('CacheDirectory'), 'eclipso');
+    const env = Object.fromEntries((unit.get('Environment') ?? []).map((e) => e.split(/=(.*)/s).slice(0, 2)));
+    const config = serverConfig(env);
+    assert.equal(config.zoneCacheDir, '/var/cache/eclipso', 'ZONE_CACHE_DIR is the CacheDirectory, the one place it may write');
+    assert.equal(config.port, 53);
+    // The example environment file: every line a comment or VARIABLE=value the server accepts.
+    const example = read('deploy/systemd/eclipso.env').split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(example, [], 'the example sets nothing until edited');
+    for (const l of read('deploy/systemd/eclipso.env').split('\n').filter((l) => /^#[A-Z_]+=/.test(l))) {
+      const [k, v] = l.slice(1).split(/=(.*)/s);
+      if (!k.startsWith('AWS_')) serverConfig({ [k]: v });
+    }
+  });
+
+  it('stops as the server expects: SIGTERM to the primary, time for the lame duck, restart after a crash only', () => {
+    assert.match(one('ExecStart') ?? '', /^\/usr\/bin\/node \/\S+\/dist\/main\.js$/);
+    assert.equal(one('Restart'), 'on-failure');
+    assert.equal(one('RestartPreventExitStatus'), '2', 'a configuration error is not retried');
+    assert.equal(one('KillMode'), 'mixed', 'the primary stops its workers itself');
+    assert.ok(Number(one('TimeoutStopSec')) * 1000 >= defaults().shutdownGraceMs + 10_000, 'SIGKILL comes well after the lame duck');
+    assert.equal(one('WantedBy'), 'multi-user.target');
+  });
+
+  it('systemd-analyze verify accepts the unit', (t) => {
+    const r = spawnSync('systemd-analyze', ['verify', ROOT + 'deploy/systemd/eclipso.service'], { encoding: 'utf8', timeout: 60_000 });
+    if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return t.skip('systemd-analyze is not installed');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), '', 'no warnings');
+  });
+
+  it('as the unit runs it (not root, CAP_NET_BIND_SERVICE ambient), the server binds a port below 1024; without the capability it cannot', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to switch to another user');
+    if (spawnSync('setpriv', ['--version']).error) return t.skip('setpriv (util-linux) is not installed');
+    const port = await privilegedPort();
+    const MAIN = ROOT + 'dist/main.js';
+    const run = (caps: string[]): ServerProcess => new ServerProcess(spawn('setpriv', [
+      '--reuid=65534', '--regid=65534', '--clear-groups', '--no-new-privs', ...caps,
+      process.execPath, MAIN, '--zone-dir', ROOT + 'zones', '--port', String(port), '--host', '127.0.0.1', '--metrics-port', '0', '--workers', '1',
+    ], { env: { ...process.env, LOG_FORMAT: 'json', SHUTDOWN_GRACE: '0' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+
+    const without = run(['--bounding-set=-all', '--inh-caps=-all']);
+    assert.equal(await without.waitForExit(START_MS), 1);
+    assert.ok(without.logs.some((l) => l.msg === `no permission to bind port ${port}`), 'the control: no capability, no port');
+
+    const server = run(['--bounding-set=-all,+net_bind_service', '--inh-caps=-all,+net_bind_service', '--ambient-caps=+net_bind_service']);
+    try {
+      await server.waitFor((l) => l.msg === 'listening', START_MS, 'the server to listen');
+      assert.equal((await query(port, 'hello_a.net', 'A')).rcode, 'NOERROR');
+    } finally {
+      await server.stop();
+    }
+    assert.equal(server.exitCode, 0);
   });
 });

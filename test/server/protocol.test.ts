@@ -154,7 +154,7 @@ describe('protocol handling', () => {
   ];
   for (const [what, bytes, rcode] of malformed) {
     it(what, async () => {
-      const reply = await udpRaw(fx.server.port, bytes, rcode === null ? 300 : 2000);
+      const reply = await udpRaw(fx.server.port, bytes, rcode === null ? 300 : undefined);
       if (rcode === null) return assert.equal(reply, null);
       const r = decode(reply);
       assert.equal(r.rcode, rcode);

@@ -3,13 +3,13 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lines, query } from '../helpers/dns.js';
-import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { startServer, WAIT_MS, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
 const zoneText = (domain: string, address: string): string =>
   `[domain]\ndomain = "${domain}"\n[[records]]\ndomain = "www"\naddress = "${address}"\n`;
 
 /** Polls until `check` passes or `ms` pass; a file written in place is read once it has been quiet for 2 s. */
-async function eventually(check: () => Promise<void>, ms = 30_000): Promise<void> {
+async function eventually(check: () => Promise<void>, ms = WAIT_MS): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
     try {

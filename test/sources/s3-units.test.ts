@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config.js';
 import { backoffMs } from '../../src/sources/backoff.js';
+import { RequestSignals } from '../../src/sources/request-signals.js';
 import { clientConfig } from '../../src/sources/s3-bucket.js';
 import { parseS3Url } from '../../src/sources/s3-location.js';
 import { planSync } from '../../src/sources/s3.js';
@@ -55,5 +57,32 @@ describe('retry backoff', () => {
     assert.equal(backoffMs(4, 1000, 30_000, () => 1), 8000);
     assert.equal(backoffMs(50, 1000, 30_000, () => 1), 30_000);
     assert.equal(backoffMs(50, 1000, 30_000, () => 0), 15_000);
+  });
+});
+
+describe('a signal per S3 request under one stop signal', () => {
+  it('adds one listener to the stop signal however many requests run, and aborts them all on stop', async () => {
+    const signals = new RequestSignals();
+    const stop = new AbortController();
+    const seen: AbortSignal[] = [];
+    // 40 requests at once, each held open until its own signal aborts (as the SDK's would be).
+    const requests = Array.from({ length: 40 }, () => signals.run(stop.signal, (signal) => new Promise<string>((resolve) => {
+      seen.push(signal);
+      signal.addEventListener('abort', () => resolve(String(signal.reason)), { once: true });
+    })));
+    assert.equal(getEventListeners(stop.signal, 'abort').length, 1);
+    assert.equal(new Set(seen).size, 40, 'a signal of its own per request');
+    stop.abort('stopping');
+    assert.deepEqual(await Promise.all(requests), Array(40).fill('stopping'));
+  });
+
+  it('drops a finished request; a request after the stop starts aborted', async () => {
+    const signals = new RequestSignals();
+    const stop = new AbortController();
+    let first: AbortSignal | undefined;
+    assert.equal(await signals.run(stop.signal, async (signal) => ((first = signal), 'done')), 'done');
+    stop.abort();
+    assert.equal(first?.aborted, false, 'a finished request is not aborted later');
+    assert.equal(await signals.run(stop.signal, async (signal) => signal.aborted), true);
   });
 });

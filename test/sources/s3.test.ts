@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { query } from '../helpers/dns.js';
 import { S3Server } from '../helpers/s3rver.js';
-import { spawnServer, startServer, type ServerProcess } from '../helpers/server.js';
+import { spawnServer, startServer, WAIT_MS, type ServerProcess } from '../helpers/server.js';
 
 const BUCKET = 'zones';
 const BIG_BUCKET = 'many-zones';
@@ -24,7 +24,7 @@ async function www(port: number, domain: string): Promise<string> {
 }
 
 /** Polls until www.<domain> answers `want`; S3 sync runs every second in these tests. */
-async function eventually(port: number, domain: string, want: string, ms = 8000): Promise<void> {
+async function eventually(port: number, domain: string, want: string, ms = WAIT_MS): Promise<void> {
   const end = Date.now() + ms;
   let got = '';
   while (Date.now() < end) {
@@ -39,7 +39,8 @@ function loaded(server: ServerProcess, domain: string): number {
   return server.logs.filter((l) => l.msg === 'zone loaded' && l.zone === `${domain}.`).length;
 }
 
-describe('S3 source against s3rver', { timeout: 90_000 }, () => {
+// No suite-wide timeout: each wait has its own deadline, and says what it waited for.
+describe('S3 source against s3rver', () => {
   const s3 = new S3Server([BUCKET, BIG_BUCKET]);
   const cache = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
   const servers: ServerProcess[] = [];
@@ -75,7 +76,7 @@ describe('S3 source against s3rver', { timeout: 90_000 }, () => {
     assert.equal(loaded(server, 'alpha.test'), 2);
 
     await s3.put(BUCKET, `${PREFIX}alpha.test.toml`, zone('alpha.test', 'broken'));
-    const rejected = await server.waitFor((l) => l.msg.includes('record 1') && String(l.file).endsWith(`${PREFIX}alpha.test.toml`), 8000);
+    const rejected = await server.waitFor((l) => l.msg.includes('record 1') && String(l.file).endsWith(`${PREFIX}alpha.test.toml`));
     assert.match(String(rejected.file), /^s3:\/\/zones\/dns\/alpha\.test\.toml$/);
     assert.equal(await www(server.port, 'alpha.test'), '192.0.2.11', 'the last good version stays in service');
     assert.match(readFileSync(join(cache, 'alpha.test.toml'), 'utf8'), /192\.0\.2\.11/, 'a broken object never reaches the snapshot');
@@ -98,7 +99,7 @@ describe('S3 source against s3rver', { timeout: 90_000 }, () => {
     assert.equal(await www(server.port, 'gamma.test'), '192.0.2.3');
 
     await s3.stop();
-    await server.waitFor((l) => l.msg.startsWith('S3 sync failed'), 10_000);
+    await server.waitFor((l) => l.msg.startsWith('S3 sync failed'));
     assert.equal(await www(server.port, 'gamma.test'), '192.0.2.3', 'a failed list drops nothing');
     assert.equal(await www(server.port, 'alpha.test'), '192.0.2.12');
     assert.equal(server.exitCode, null);
@@ -106,7 +107,7 @@ describe('S3 source against s3rver', { timeout: 90_000 }, () => {
 
     await s3.start();
     await s3.put(BUCKET, `${PREFIX}gamma.test.toml`, zone('gamma.test', '192.0.2.33'));
-    await eventually(server.port, 'gamma.test', '192.0.2.33', 20_000);
+    await eventually(server.port, 'gamma.test', '192.0.2.33');
     await server.waitFor((l) => l.msg === 'S3 answers again; zones are in sync');
     await s3.delete(BUCKET, `${PREFIX}gamma.test.toml`);
   });
@@ -120,7 +121,7 @@ describe('S3 source against s3rver', { timeout: 90_000 }, () => {
 
     await s3.start();
     await s3.put(BUCKET, `${PREFIX}alpha.test.toml`, zone('alpha.test', '192.0.2.13'));
-    await eventually(server.port, 'alpha.test', '192.0.2.13', 20_000);
+    await eventually(server.port, 'alpha.test', '192.0.2.13');
   });
 
   it('lists more than 1,000 objects (pagination)', async () => {
@@ -133,6 +134,25 @@ describe('S3 source against s3rver', { timeout: 90_000 }, () => {
     assert.equal(ready.zones, 1200);
     assert.equal(await www(server.port, 'z0000.test'), '198.51.100.1');
     assert.equal(await www(server.port, 'z1199.test'), `198.51.100.${1199 % 250 + 1}`);
+  });
+
+  it('fetches many objects at once, sync after sync, without piling listeners on one abort signal', async () => {
+    // 40 objects: more than the 16 fetched at once, which is more than Node's 10 listeners per
+    // AbortSignal before it warns (MaxListenersExceededWarning: 11 abort listeners).
+    const burst = 'burst/';
+    const names = Array.from({ length: 40 }, (_, i) => `b${i}.test`);
+    const putAll = (round: number): Promise<void[]> => Promise.all(names.map((n, i) => s3.put(BUCKET, `${burst}${n}.toml`, zone(n, `192.0.2.${round * 50 + i + 1}`))));
+    const loads = (server: ServerProcess): number => server.logs.filter((l) => l.msg === 'zone loaded').length;
+    await putAll(0);
+    const server = await start(`s3://${BUCKET}/${burst}`);
+    assert.equal(loads(server), 40);
+    for (const round of [1, 2, 3]) {
+      await putAll(round);
+      await server.waitFor(() => loads(server) >= 40 * (round + 1), WAIT_MS, `${40 * (round + 1)} "zone loaded" lines (round ${round} of changed objects)`);
+      assert.equal(await www(server.port, 'b39.test'), `192.0.2.${round * 50 + 40}`);
+    }
+    assert.doesNotMatch(server.stderr, /MaxListenersExceededWarning/);
+    assert.equal(server.exitCode, null);
   });
 
   it('refuses a malformed s3:// URL or half-set credentials at start (exit 2)', async () => {

@@ -12,7 +12,6 @@ import { PoolServing } from './serving/pool.js';
 import type { Serving } from './serving/serving.js';
 import { runWorker } from './serving/worker.js';
 import { FolderSource } from './sources/folder.js';
-import { createS3Source } from './sources/s3.js';
 import { isS3Url } from './sources/s3-location.js';
 import type { ZoneSource } from './sources/source.js';
 import { BANNER, VERSION } from './version.js';
@@ -21,9 +20,10 @@ import { BANNER, VERSION } from './version.js';
 const EXIT_CONFIG = 2;
 const EXIT_START = 1;
 
-function source(config: Config, log: Logger): ZoneSource {
+/** The zone source ZONE_DIR names. The AWS SDK is loaded only for S3 (it costs start-up time and memory). */
+async function source(config: Config, log: Logger): Promise<ZoneSource> {
   // A bad s3:// URL or half-set credentials throw ConfigError: exit 2 like any bad setting.
-  if (isS3Url(config.zoneDir)) return createS3Source(config, process.env, log);
+  if (isS3Url(config.zoneDir)) return (await import('./sources/s3.js')).createS3Source(config, process.env, log);
   return new FolderSource(config.zoneDir, log, config.zoneFileMaxBytes);
 }
 
@@ -41,7 +41,7 @@ async function run(config: Config): Promise<void> {
   // And whether the ports can be bound: a missing privilege is reported now, not after a long load.
   await checkBindable(host, config.port).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, host, config.port));
 
-  const zones = source(config, log);
+  const zones = await source(config, log);
   // WORKERS > 1: this process runs the source and the ops listener; workers answer (serving/pool.ts).
   const serving: Serving = config.workers > 1 ? new PoolServing(config, log) : new LocalServing(config, log);
   const ops = await startOps(config, log, {

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { VERSION } from '../version.js';
+import type { CompiledFile } from './compile-file.js';
+
+/**
+ * Compiled zones kept on disk, so that a restart reads them back instead of parsing and compiling
+ * every zone again. An entry is keyed by what it was compiled from (the file's text, its name and
+ * origin, and the Eclipso version that compiled it): a changed file, or a new Eclipso, misses.
+ *
+ * File: MAGIC, then the lengths of the JSON part, the image bytes and the image ints (u32 each),
+ * the CRC-32 of all that follows, the JSON part (everything but the image), padding to 4 octets,
+ * the bytes and the ints. A file that does not check out (torn, corrupt, another format) is a miss,
+ * and is compiled and written again.
+ */
+const MAGIC = Buffer.from('ECLIPSO-ZONE-1\n\0', 'latin1');
+const HEADER = MAGIC.length + 4 * 4;
+
+type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
+
+/** The key of a file's compiled form. */
+export function cacheKey(text: string, origin: string, fileName: string): string {
+  return createHash('sha256').update(`${VERSION}\0${origin}\0${fileName}\0`).update(text).digest('hex');
+}
+
+export function cachePath(dir: string, key: string): string {
+  return join(dir, `${key}.zone`);
+}
+
+const pad4 = (n: number): number => (n + 3) & ~3;
+
+/** Writes an entry (to a temporary file, then renamed: a reader never sees half of one). */
+export function writeCached(dir: string, key: string, result: Cacheable): void {
+  const { kind } = result;
+  const json = Buffer.from(JSON.stringify(kind === 'zone' ? { kind, facts: result.facts, warnings: result.warnings } : result));
+  const bytes = kind === 'zone' ? result.image.bytes : new Uint8Array(0);
+  const ints = kind === 'zone' ? new Uint8Array(result.image.ints.buffer, result.image.ints.byteOffset, result.image.ints.byteLength) : new Uint8Array(0);
+  const padding = new Uint8Array(pad4(json.length) - json.length);
+  const parts = [json, padding, bytes, ints];
+  let crc = 0;
+  for (const p of parts) crc = crc32(p, crc);
+  const header = Buffer.alloc(HEADER);
+  MAGIC.copy(header);
+  header.writeUInt32LE(json.length, MAGIC.length);
+  header.writeUInt32LE(bytes.length, MAGIC.length + 4);
+  header.writeUInt32LE(ints.length, MAGIC.length + 8);
+  header.writeUInt32LE(crc, MAGIC.length + 12);
+  const path = cachePath(dir, key);
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const p of [header, ...parts]) writeSync(fd, p);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** Reads `into` whole from `fd` at `at`; false if the file ends first. */
+function readAll(fd: number, into: Uint8Array, at: number): boolean {
+  for (let done = 0; done < into.length;) {
+    const n = readSync(fd, into, done, into.length - done, at + done);
+    if (n === 0) return false;
+    done += n;
+  }
+  return true;
+}
+
+/** Reads an entry back, straight into the image's own buffers; null when there is none or it does not check out. */
+export function readCached(dir: string, key: string): Cacheable | null {
+  let fd: number;
+  try {
+    fd = openSync(cachePath(dir, key), 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const header = Buffer.alloc(HEADER);
+    if (!readAll(fd, header, 0) || !header.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+    const jsonLength = header.readUInt32LE(MAGIC.length);
+    const bytesLength = header.readUInt32LE(MAGIC.length + 4);
+    const intsLength = header.readUInt32LE(MAGIC.length + 8);
+    const crc = header.readUInt32LE(MAGIC.length + 12);
+    const bytesAt = HEADER + pad4(jsonLength);
+    if (bytesAt + bytesLength + intsLength !== size || intsLength % 4 !== 0) return null;
+    const json = Buffer.alloc(pad4(jsonLength));
+    const bytes = new Uint8Array(new ArrayBuffer(bytesLength));
+    const ints = new Int32Array(new ArrayBuffer(intsLength));
+    const intOctets = new Uint8Array(ints.buffer);
+    if (!readAll(fd, json, HEADER) || !readAll(fd, bytes, bytesAt) || !readAll(fd, intOctets, bytesAt + bytesLength)) return null;
+    if (crc32(intOctets, crc32(bytes, crc32(json))) !== crc) return null;
+    const head = JSON.parse(json.toString('utf8', 0, jsonLength)) as Cacheable;
+    return head.kind === 'zone' ? { ...head, image: { bytes, ints } } : head;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Removes an entry no file uses any more. */
+export function dropCached(dir: string, key: string): void {
+  try {
+    unlinkSync(cachePath(dir, key));
+  } catch {
+    // Gone already.
+  }
+}

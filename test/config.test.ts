@@ -78,7 +78,8 @@ describe('configuration: ZONE_DIR that starts with s3: but is no S3 URL', () => 
   it('stops the server with exit code 2 and the message on stderr', () => {
     const r = spawnSync(process.execPath, [MAIN, '--zone-dir', 's3:/bucket', '--port', '0', '--metrics-port', '0'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(r.status, 2, `exit code; stderr: ${r.stderr}`);
-    assert.match(r.stderr, /--zone-dir="s3:\/bucket": is not an S3 URL; write s3:\/\/bucket or s3:\/\/bucket\/prefix\//);
+    // A JSON log line (LOG_FORMAT=json, the default) whose message names the setting.
+    assert.match((JSON.parse(r.stderr) as { msg: string }).msg, /--zone-dir="s3:\/bucket": is not an S3 URL; write s3:\/\/bucket or s3:\/\/bucket\/prefix\//);
     assert.doesNotMatch(r.stdout, /zones ready|listening/, 'nothing was loaded or served');
   });
 });

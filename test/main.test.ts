@@ -66,7 +66,7 @@ describe('command line', () => {
   it('with LOG_FORMAT=text, a configuration error is one plain line', () => {
     const r = run(['--port', 'x', '--log-format', 'text']);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /^eclipso: --port="x": must be a number\n$/);
+    assert.match(r.stderr, /^eclipso: --port="x": must be a whole number from 0 to 65535\n$/);
   });
 
   it('fails at once when the port is taken, before loading any zone', async () => {

@@ -11,7 +11,8 @@ import type { ZoneFacts } from './zone.js';
  * two typed arrays: it crosses from a compile thread to the serving thread without copying.
  */
 export type CompiledFile =
-  | { kind: 'zone'; facts: ZoneFacts; image: ZoneImage; warnings: ZoneProblem[] }
+  /** `cached`: read back from the compiled cache (src/answer/compiled-cache.ts), not compiled now. */
+  | { kind: 'zone'; facts: ZoneFacts; image: ZoneImage; warnings: ZoneProblem[]; cached?: boolean }
   | { kind: 'inactive'; apex: Name; warnings: ZoneProblem[] }
   | { kind: 'rejected'; problems: ZoneProblem[] }
   | { kind: 'failed'; message: string };

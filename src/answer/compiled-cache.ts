@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { VERSION } from '../version.js';
 import type { CompiledFile } from './compile-file.js';
 
 /**
@@ -20,9 +19,9 @@ const HEADER = MAGIC.length + 4 * 4;
 
 type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
 
-/** The key of a file's compiled form. */
-export function cacheKey(text: string, origin: string, fileName: string): string {
-  return createHash('sha256').update(`${VERSION}\0${origin}\0${fileName}\0`).update(text).digest('hex');
+/** The key of a file's compiled form, by the Eclipso `version` that compiles it. */
+export function cacheKey(version: string, text: string, origin: string, fileName: string): string {
+  return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0`).update(text).digest('hex');
 }
 
 export function cachePath(dir: string, key: string): string {

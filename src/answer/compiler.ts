@@ -1,10 +1,22 @@
+import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { Logger } from '../log.js';
 import { compileFile, type CompiledFile } from './compile-file.js';
+import { dropCached } from './compiled-cache.js';
 
 /** Compiles zone files somewhere: on threads of their own (serving), or here (tools and tests). */
 export interface ZoneCompiler {
   compile(text: string, origin: string, fileName: string): Promise<CompiledFile>;
+  /** The file no longer serves a zone: what was kept of its compiled form may go. */
+  forget(origin: string): void;
   close(): Promise<void>;
+}
+
+export interface CompileThreadData {
+  /** Where compiled zones are kept across restarts (src/answer/compiled-cache.ts); null: nowhere. */
+  cacheDir: string | null;
+  /** The Eclipso version: a new one compiles every zone again (its output may differ). */
+  version: string;
 }
 
 export interface CompileRequest {
@@ -17,6 +29,10 @@ export interface CompileRequest {
 export interface CompileReply {
   id: number;
   result: CompiledFile;
+  /** The cache entry the result is kept in (null: none). */
+  key: string | null;
+  /** Why it could not be kept. */
+  cacheError?: string;
 }
 
 /** Compiles on the calling thread: for `eclipso check`, tests and benchmarks. */
@@ -24,6 +40,8 @@ export class InlineCompiler implements ZoneCompiler {
   async compile(text: string, origin: string, fileName: string): Promise<CompiledFile> {
     return compileFile(text, origin, fileName);
   }
+
+  forget(): void {}
 
   async close(): Promise<void> {}
 }
@@ -38,10 +56,21 @@ const THREAD_MAIN = new URL('./compile-thread.js', import.meta.url);
  */
 export class ThreadCompiler implements ZoneCompiler {
   private readonly threads: { worker: Worker; busy: number }[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: CompiledFile) => void; thread: Worker }>();
+  private readonly waiting = new Map<number, { resolve: (r: CompiledFile) => void; thread: Worker; origin: string }>();
   private nextId = 1;
+  /** The cache entry each file's served version is kept in, and how many files share one. */
+  private readonly keys = new Map<string, string>();
+  private readonly users = new Map<string, number>();
+  private cacheErrorLogged = false;
 
-  constructor(private readonly size: number) {}
+  /**
+   * `size` threads at most; `cacheDir`: where compiled zones are kept for the next start (created
+   * if missing), or null. `log`: told once when the cache cannot be written.
+   */
+  constructor(
+    private readonly size: number,
+    private readonly cache: { dir: string; version: string; log: Logger } | null = null,
+  ) {}
 
   compile(text: string, origin: string, fileName: string): Promise<CompiledFile> {
     const thread = this.leastBusy();
@@ -55,14 +84,47 @@ export class ThreadCompiler implements ZoneCompiler {
           resolve(r);
         },
         thread: thread.worker,
+        origin,
       });
       thread.worker.postMessage({ id, text, origin, fileName } satisfies CompileRequest);
     });
   }
 
+  forget(origin: string): void {
+    this.use(origin, null);
+  }
+
+  /** Records that `origin` is served from cache entry `key` (null: none), dropping entries no file uses. */
+  private use(origin: string, key: string | null): void {
+    const old = this.keys.get(origin);
+    if (old === key) return;
+    if (key !== null) {
+      this.keys.set(origin, key);
+      this.users.set(key, (this.users.get(key) ?? 0) + 1);
+    } else {
+      this.keys.delete(origin);
+    }
+    if (old === undefined) return;
+    const left = this.users.get(old)! - 1;
+    if (left > 0) {
+      this.users.set(old, left);
+      return;
+    }
+    this.users.delete(old);
+    if (this.cache !== null) dropCached(this.cache.dir, old);
+  }
+
   async close(): Promise<void> {
     const threads = this.threads.splice(0);
     await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+
+  private cacheUnusable(why: string): void {
+    if (this.cacheErrorLogged) return;
+    this.cacheErrorLogged = true;
+    this.cache?.log.error('cannot keep compiled zones in the cache folder; the next start compiles them again', {
+      dir: this.cache.dir, error: why, todo: 'make ZONE_CACHE_DIR a folder this user can write, with room to spare, or unset it',
+    });
   }
 
   private leastBusy(): { worker: Worker; busy: number } {
@@ -71,11 +133,20 @@ export class ThreadCompiler implements ZoneCompiler {
   }
 
   private start(): { worker: Worker; busy: number } {
-    const worker = new Worker(THREAD_MAIN);
+    if (this.cache !== null && this.threads.length === 0) {
+      try {
+        mkdirSync(this.cache.dir, { recursive: true });
+      } catch (e) {
+        this.cacheUnusable((e as Error).message);
+      }
+    }
+    const worker = new Worker(THREAD_MAIN, { workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '' } satisfies CompileThreadData });
     const thread = { worker, busy: 0 };
     worker.on('message', (m: CompileReply) => {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
+      if (m.cacheError !== undefined) this.cacheUnusable(m.cacheError);
+      if (w && m.result.kind !== 'rejected' && m.result.kind !== 'failed') this.use(w.origin, m.key);
       w?.resolve(m.result);
     });
     const fail = (why: string): void => {

@@ -136,7 +136,9 @@ export class ZoneCatalog implements ZoneSink {
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
     this.onOutcome({ origin, accepted: true, zone: formatName(apex), records, problems: [], warnings: compiled.warnings });
     if (!this.quiet) {
-      this.log.info('zone loaded', { zone: formatName(apex), file: origin, records, serial, ms: Math.round((performance.now() - started) * 10) / 10 });
+      this.log.info('zone loaded', {
+        zone: formatName(apex), file: origin, records, serial, ms: Math.round((performance.now() - started) * 10) / 10, cached: compiled.cached,
+      });
       const { shown, more } = limitProblems(compiled.warnings, MAX_PROBLEM_LINES_PER_FILE);
       for (const w of shown) this.log.warn(formatProblem(w), { file: origin });
       if (more > 0) this.log.warn(`${origin}: ${more} more warnings in this file`, { file: origin });
@@ -156,6 +158,7 @@ export class ZoneCatalog implements ZoneSink {
     this.files.delete(fileName);
     this.owners.delete(apexKey);
     this.target.drop({ origin, fileName }, apexKey);
+    this.compiler.forget(origin);
     this.stats.removed++;
     if (!this.quiet) this.log.info('zone removed', { zone: formatName(apex), file: origin, why });
   }

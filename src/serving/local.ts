@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { CompiledFile } from '../answer/compile-file.js';
 import { ThreadCompiler, type ZoneCompiler } from '../answer/compiler.js';
 import { AnswerTable } from '../answer/table.js';
@@ -13,6 +14,12 @@ import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import type { Serving } from './serving.js';
+import { VERSION } from '../version.js';
+
+/** Where compiled zones are kept across restarts: `compiled/` in ZONE_CACHE_DIR, if set. */
+export function compiledCache(config: Config, log: Logger): { dir: string; version: string; log: Logger } | null {
+  return config.zoneCacheDir === undefined ? null : { dir: join(config.zoneCacheDir, 'compiled'), version: VERSION, log };
+}
 
 /** Zones compiled into this process's answer table. */
 export class TableTarget implements ZoneTarget {
@@ -55,7 +62,7 @@ export class LocalServing implements Serving {
     private readonly share: ShareMode = 'none',
   ) {
     const worker = share !== 'none';
-    this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism());
+    this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log));
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker);
     this.observer = new QueryObserver(config.logIgnore ? null : log);
   }

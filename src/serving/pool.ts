@@ -20,6 +20,7 @@ import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import { isEclipsoMessage, type FromWorker, type ToWorker, type WorkerSnapshot } from './ipc.js';
+import { compiledCache } from './local.js';
 import type { Serving } from './serving.js';
 
 const STOP_TIMEOUT_MS = 5000;
@@ -63,7 +64,7 @@ export class PoolServing implements Serving {
   private readonly target = new ForwardTarget((m) => this.broadcast(m));
   private readonly catalog: ZoneCatalog;
   /** Compiles each file once here, to accept or reject it as one process would (the image is dropped). */
-  private readonly compiler = new ThreadCompiler(availableParallelism());
+  private readonly compiler: ThreadCompiler;
   private host = '';
   private port = 0;
   private share: ShareMode = 'cluster';
@@ -77,6 +78,7 @@ export class PoolServing implements Serving {
   private readonly failedInWorkers = new Set<string>();
 
   constructor(private readonly config: Config, private readonly log: Logger) {
+    this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log));
     this.catalog = new ZoneCatalog(this.target, this.compiler, log);
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, synced: false, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null,

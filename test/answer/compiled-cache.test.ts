@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { compileFile } from '../../src/answer/compile-file.js';
+import { cacheKey, cachePath, readCached, writeCached } from '../../src/answer/compiled-cache.js';
+import { query } from '../helpers/dns.js';
+import { startServer, ZoneDir } from '../helpers/server.js';
+
+const ZONE = '[domain]\ndomain = "cache.test"\n[[records]]\ndomain = "www"\naddress = "192.0.2.1"\n[[records]]\ntype = "MX"\naddress = "mail.cache.test."\n';
+
+describe('compiled cache: zones kept on disk across restarts', () => {
+  const compiled = compileFile(ZONE, 'zones/cache.test.toml', 'cache.test.toml');
+  assert.ok(compiled.kind === 'zone');
+
+  it('reads back exactly what was written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
+    try {
+      const key = cacheKey('1', ZONE, 'zones/cache.test.toml', 'cache.test.toml');
+      writeCached(dir, key, compiled);
+      const back = readCached(dir, key);
+      assert.ok(back?.kind === 'zone');
+      assert.deepEqual(back.facts, compiled.facts);
+      assert.deepEqual(back.warnings, compiled.warnings);
+      assert.deepEqual(Buffer.from(back.image.bytes), Buffer.from(compiled.image.bytes));
+      assert.deepEqual([...back.image.ints], [...compiled.image.ints]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keys on the text, the file and the origin', () => {
+    const key = cacheKey('1', ZONE, 'zones/cache.test.toml', 'cache.test.toml');
+    assert.notEqual(cacheKey('1', ZONE + '\n', 'zones/cache.test.toml', 'cache.test.toml'), key);
+    assert.notEqual(cacheKey('1', ZONE, 'other/cache.test.toml', 'cache.test.toml'), key);
+    assert.notEqual(cacheKey('2', ZONE, 'zones/cache.test.toml', 'cache.test.toml'), key, 'another Eclipso compiles again');
+  });
+
+  const damaged: [string, (path: string) => void][] = [
+    ['cut short', (p) => truncateSync(p, readFileSync(p).length - 3)],
+    ['one octet changed', (p) => {
+      const b = readFileSync(p);
+      b[b.length - 10] ^= 0xff;
+      writeFileSync(p, b);
+    }],
+    ['another format', (p) => writeFileSync(p, 'not a compiled zone')],
+    ['empty', (p) => writeFileSync(p, '')],
+  ];
+  for (const [what, damage] of damaged) {
+    it(`takes an entry ${what} for a miss`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
+      try {
+        writeCached(dir, 'k', compiled);
+        damage(cachePath(dir, 'k'));
+        assert.equal(readCached(dir, 'k'), null);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('a server restarted on the same folder reads its zones back, and drops entries no zone uses', async () => {
+    const zones = new ZoneDir();
+    const cache = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
+    const compiledDir = join(cache, 'compiled');
+    const env = { ZONE_CACHE_DIR: cache, ECLIPSO_LOG_IGNORE: '1' };
+    try {
+      zones.write('cache.test.toml', ZONE);
+      const first = await startServer(zones.path, { env });
+      const loaded = await first.waitFor((l) => l.msg === 'zone loaded');
+      assert.equal(loaded.cached, undefined, 'compiled at the first start');
+      await first.stop();
+      assert.equal(readdirSync(compiledDir).length, 1);
+
+      // A damaged entry is compiled again, not served.
+      const [entry] = readdirSync(compiledDir);
+      const again = await startServer(zones.path, { env });
+      assert.equal((await again.waitFor((l) => l.msg === 'zone loaded')).cached, true, 'read back at the second start');
+      assert.equal(((await query(again.port, 'www.cache.test', 'A')).answers![0] as { data: string }).data, '192.0.2.1');
+      // A change makes a new entry; the old one goes.
+      zones.write('cache.test.toml', ZONE.replace('192.0.2.1', '192.0.2.2'));
+      await again.waitFor((l) => l.msg === 'zone loaded' && l.cached === undefined);
+      assert.deepEqual(readdirSync(compiledDir).filter((f) => f.endsWith('.zone')).length, 1);
+      assert.ok(!readdirSync(compiledDir).includes(entry), 'the superseded entry is removed');
+      await again.stop();
+
+      truncateSync(join(compiledDir, readdirSync(compiledDir)[0]), 10);
+      const third = await startServer(zones.path, { env });
+      assert.equal((await third.waitFor((l) => l.msg === 'zone loaded')).cached, undefined, 'a damaged entry is compiled again');
+      assert.equal(((await query(third.port, 'www.cache.test', 'A')).answers![0] as { data: string }).data, '192.0.2.2');
+      await third.stop();
+    } finally {
+      zones.cleanup();
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});

@@ -15,11 +15,12 @@ export async function respondCost({ data, quick }) {
   const { Responder } = await import(new URL('answer/respond.js', dist));
   const { QueryResult } = await import(new URL('answer/result.js', dist));
   const { ZoneCatalog } = await import(new URL('serving/catalog.js', dist));
-  const { TableTarget } = await import(new URL('serving/local.js', dist));
+  const { InlineCompiler } = await import(new URL('answer/compiler.js', dist));
+  const { TableTarget } = await import(new URL('serving/table-target.js', dist));
   const { Logger } = await import(new URL('log.js', dist));
   const target = new TableTarget();
-  const catalog = new ZoneCatalog(target, new Logger('json', false, () => {}));
-  for (const f of readdirSync(data.zones)) catalog.upsert(join(data.zones, f), f, readFileSync(join(data.zones, f), 'utf8'));
+  const catalog = new ZoneCatalog(target, new InlineCompiler(), new Logger('json', false, () => {}));
+  for (const f of readdirSync(data.zones)) await catalog.upsert(join(data.zones, f), f, readFileSync(join(data.zones, f), 'utf8'));
   const responder = new Responder(target.table, 1232);
   const result = new QueryResult();
   const out = Buffer.alloc(4200);

@@ -1,9 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { CompiledFile } from '../answer/compile-file.js';
 import { ThreadCompiler, type ZoneCompiler } from '../answer/compiler.js';
-import { AnswerTable } from '../answer/table.js';
-import { ServedZone } from '../answer/zone.js';
 import { snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -12,33 +9,14 @@ import { QueryObserver } from '../server/observer.js';
 import type { ShareMode } from '../server/share.js';
 import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
-import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
+import { ZoneCatalog } from './catalog.js';
+import { TableTarget } from './table-target.js';
 import type { Serving } from './serving.js';
 import { VERSION } from '../version.js';
 
 /** Where compiled zones are kept across restarts: `compiled/` in ZONE_CACHE_DIR, if set. */
 export function compiledCache(config: Config, log: Logger): { dir: string; version: string; log: Logger } | null {
   return config.zoneCacheDir === undefined ? null : { dir: join(config.zoneCacheDir, 'compiled'), version: VERSION, log };
-}
-
-/** Zones compiled into this process's answer table. */
-export class TableTarget implements ZoneTarget {
-  readonly table = new AnswerTable();
-
-  put(_file: ZoneText, zone: Extract<CompiledFile, { kind: 'zone' }>): void {
-    this.table.install(new ServedZone(zone.facts, zone.image));
-  }
-
-  drop(_file: unknown, apexKey: string): void {
-    this.table.remove(apexKey);
-  }
-
-  /** Records in the zones being served. */
-  get records(): number {
-    let n = 0;
-    for (const z of this.table.allZones()) n += z.records;
-    return n;
-  }
 }
 
 /**

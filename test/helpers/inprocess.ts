@@ -5,7 +5,7 @@ import { EDNS_DEFAULT_PAYLOAD } from '../../src/wire/constants.js';
 import { Logger, type Fields } from '../../src/log.js';
 import { InlineCompiler } from '../../src/answer/compiler.js';
 import { ZoneCatalog } from '../../src/serving/catalog.js';
-import { TableTarget } from '../../src/serving/local.js';
+import { TableTarget } from '../../src/serving/table-target.js';
 import { makeQuery, type Decoded, type QueryOptions } from './dns.js';
 
 /** One log line as the in-process harness keeps it. */

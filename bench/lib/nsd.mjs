@@ -72,6 +72,8 @@ ${zones}`);
   const [cmd, argv] = pinned(core, 'nsd', ['-d', '-c', join(dir, 'nsd.conf')]);
   const child = new Child('nsd', spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
   child.port = port;
+  /** When NSD was started (after its master files were written): for start-up times. */
+  child.spawnedAt = performance.now();
   // A SOA query for the first zone, until NSD answers it.
   const soa = encodeQuery(apexes[0], 'SOA');
   for (let i = 0; i < NSD_START_TRIES; i++) {

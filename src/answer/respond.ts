@@ -42,6 +42,8 @@ const OPT_FLAGS_AT = OPT_TTL_AT + 2;
 export class Responder {
   /** The lower-cased question name followed by two type octets: the lookup key's bytes. */
   private readonly key = Buffer.alloc(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
+  /** Labels of the question name in `key` (the root not counted). */
+  private labels = 0;
 
   constructor(
     private readonly table: AnswerTable,
@@ -116,6 +118,7 @@ export class Responder {
     const key = this.key;
     let p = HEADER_SIZE;
     let n = 0;
+    this.labels = 0;
     if (getQdcount(q) !== 1) return 0;
     for (;;) {
       if (p >= qlen) return n;
@@ -128,6 +131,7 @@ export class Responder {
       if (len > MAX_LABEL_LENGTH || n + len + KEY_TYPE_OCTETS > MAX_NAME_LENGTH || p + len > qlen) return n;
       key[n++] = len;
       for (const end = p + len; p < end; p++) key[n++] = LOWER[q[p]];
+      this.labels++;
     }
   }
 
@@ -176,8 +180,11 @@ export class Responder {
   private zoneOf(n: number, qtype: number): ServedZone | null {
     const key = this.key;
     const table = this.table;
-    // The last label is the root (one zero octet): no zone is served there.
-    for (let off = 0; off < n - 1; off += key[off] + 1) {
+    // Suffixes with more labels than any served apex are skipped. The last label is the root (one
+    // zero octet): no zone is served there.
+    let start = 0;
+    for (let skip = this.labels - table.deepestApex; skip > 0; skip--) start += key[start] + 1;
+    for (let off = start; off < n - 1; off += key[off] + 1) {
       const zone = table.zoneAt(key, off, n);
       if (zone === null) continue;
       if (off === 0 && qtype === TYPE.DS) {

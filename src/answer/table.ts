@@ -26,6 +26,17 @@ export class AnswerTable {
   private readonly freeIds: number[] = [];
   private slots = new Int32Array(MIN_SLOTS * SLOT_INTS);
   private mask = MIN_SLOTS - 1;
+  /** Served zones by the number of labels of their apex; the most labels any apex has. */
+  private readonly byLabels = new Int32Array(128);
+  private maxLabels = 0;
+
+  /**
+   * The most labels of any served apex: a query's suffixes with more labels than this need not be
+   * looked up (with every zone at two labels, a query costs one apex lookup, however deep its name).
+   */
+  get deepestApex(): number {
+    return this.maxLabels;
+  }
 
   get zoneCount(): number {
     return this.zones.size;
@@ -75,6 +86,14 @@ export class AnswerTable {
     this.ids.set(zone.apexKey, fresh);
     if (this.ids.size > MAX_LOAD * (this.mask + 1)) this.resize((this.mask + 1) * 2);
     this.insert(hashBytes(zone.apexWire, 0, zone.apexWire.length), fresh);
+    this.countLabels(zone, 1);
+  }
+
+  private countLabels(zone: ServedZone, by: 1 | -1): void {
+    this.byLabels[zone.apex.length] += by;
+    let max = this.byLabels.length - 1;
+    while (max > 0 && this.byLabels[max] === 0) max--;
+    this.maxLabels = max;
   }
 
   /** Stops serving a zone; names under it go back to a parent zone if one is served. */
@@ -100,6 +119,7 @@ export class AnswerTable {
     slots.fill(EMPTY_HASH, i * SLOT_INTS, (i + 1) * SLOT_INTS);
     this.byId[id] = null;
     this.freeIds.push(id);
+    this.countLabels(zone, -1);
     if (this.mask + 1 > MIN_SLOTS && this.ids.size < (MAX_LOAD / 4) * (this.mask + 1)) this.resize((this.mask + 1) / 2);
     return zone;
   }

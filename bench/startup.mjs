@@ -1,0 +1,100 @@
+/**
+ * Start-up and memory at scale, beside NSD in the same run: 20,000 zones of 50 records (1M
+ * records; --zones=N for fewer), from spawn until sample zones (first, middle, last) answer, and
+ * memory as PSS summed over the process tree (pages that forked processes share count once).
+ * Eclipso cold (no cache), with an empty compiled cache (cold, and writing it), warm (reading it
+ * back), for WORKERS=1 and WORKERS=2; no CPU pinning (compiling uses every core).
+ *
+ *   node bench/startup.mjs [--zones=20000] [--workers=1,2]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeScaleDataset } from './lib/dataset.mjs';
+import { HAS_NSD, startNsd } from './lib/nsd.mjs';
+import { tree } from './lib/proc.mjs';
+import { encodeQuery } from './lib/query.mjs';
+import { fmt, table } from './lib/report.mjs';
+import { ask, Child, jsonField, MAIN } from './lib/servers.mjs';
+
+const opts = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
+const ZONES = Number(opts.zones ?? 20_000);
+const PER_ZONE = 50;
+const WORKERS = String(opts.workers ?? '1,2').split(',').map(Number);
+const SETTLE_MS = 2000;
+
+/** PSS of a process tree, in bytes (/proc/<pid>/smaps_rollup). */
+function pssBytes(pid) {
+  let kb = 0;
+  for (const p of tree(pid)) {
+    try {
+      kb += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return kb * 1024;
+}
+
+/** Resolves once every sample zone answers its SOA on `port()` (a port known once it listens). */
+async function sampleZonesAnswer(port, zones) {
+  const samples = [0, Math.floor(zones / 2), zones - 1].map((z) => encodeQuery(`z${z}.scale`, 'SOA'));
+  for (const q of samples) {
+    for (;;) {
+      const p = port();
+      if (p > 0 && (await ask(p, q, 200))) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+async function eclipso(zoneDir, workers, cacheDir) {
+  const started = performance.now();
+  const env = { ...process.env, ECLIPSO_LOG_IGNORE: '1', LOG_FORMAT: 'json', WORKERS: String(workers), ...(cacheDir ? { ZONE_CACHE_DIR: cacheDir } : {}) };
+  const child = new Child('eclipso', spawn(process.execPath, [MAIN, '--zone-dir', zoneDir, '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let port = 0;
+  child.waitFor((l) => jsonField(l, 'listening', 'port'), 600_000).then((p) => (port = Number(p)), () => {});
+  try {
+    await sampleZonesAnswer(() => port, ZONES);
+    const s = (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    return { s, pss: pssBytes(child.pid) };
+  } finally {
+    await child.stop();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'eclipso-startup-'));
+const rows = [];
+try {
+  const zoneDir = join(dir, 'zones');
+  writeScaleDataset(zoneDir, ZONES, PER_ZONE);
+  let nsd = null;
+  if (HAS_NSD) {
+    const child = await startNsd({ zoneDir, dir: join(dir, 'nsd') });
+    try {
+      await sampleZonesAnswer(() => child.port, ZONES);
+      const s = (performance.now() - child.spawnedAt) / 1000;
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      nsd = { s, pss: pssBytes(child.pid) };
+    } finally {
+      await child.stop();
+    }
+    rows.push(['NSD', fmt(nsd.s, 2), '1.00×', fmt(nsd.pss / 2 ** 20), '1.00×']);
+  }
+  const vs = (r) => (nsd ? [`${(r.s / nsd.s).toFixed(2)}×`, `${(r.pss / nsd.pss).toFixed(2)}×`] : ['', '']);
+  for (const workers of WORKERS) {
+    const cache = join(dir, `cache-${workers}`);
+    for (const [what, cacheDir] of [['cold, no cache', null], ['cold, writing the cache', cache], ['warm: cache read back', cache]]) {
+      const r = await eclipso(zoneDir, workers, cacheDir);
+      const [ts, mem] = vs(r);
+      rows.push([`Eclipso WORKERS=${workers}, ${what}`, fmt(r.s, 2), ts, fmt(r.pss / 2 ** 20), mem]);
+      process.stderr.write(`${rows[rows.length - 1].join('  ')}\n`);
+    }
+  }
+  process.stdout.write(`### Start-up (${ZONES} zones of ${PER_ZONE} records: spawn until sample zones answer; PSS of the process tree ${SETTLE_MS / 1000} s later)\n\n`);
+  process.stdout.write(table(['server', 'ready (s)', '÷ NSD', 'PSS (MiB)', '÷ NSD'], rows) + '\n');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

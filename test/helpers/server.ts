@@ -34,6 +34,19 @@ export async function pollUntil(check: () => boolean | Promise<boolean>, what: s
   }
 }
 
+/** Retries `check` until it stops throwing; after `ms`, throws its last error. */
+export async function eventually(check: () => Promise<void>, ms = WAIT_MS): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** A real Eclipso process on 127.0.0.1 with a free port, its JSON log lines collected. */
 export class ServerProcess {
   readonly logs: LogLine[] = [];

@@ -8,7 +8,7 @@ import { formatName } from '../../src/wire/name.js';
 import { parseZoneFile } from '../../src/zone/parse.js';
 import { query } from '../helpers/dns.js';
 import { ServerProcess, START_MS } from '../helpers/server.js';
-import { parseYamlDocuments, type Yaml } from '../helpers/yaml.js';
+import { parseYamlDocuments } from '../helpers/yaml.js';
 
 // Offline checks of the deployment files against what Kubernetes, ECS and the server accept:
 // required fields, names that refer to each other, and every environment variable through

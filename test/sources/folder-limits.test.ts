@@ -4,7 +4,7 @@ import { closeSync, openSync, readFileSync, statSync, symlinkSync, writeSync } f
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { query } from '../helpers/dns.js';
-import { startServer, ZoneDir, type LogLine, type ServerProcess } from '../helpers/server.js';
+import { eventually, startServer, ZoneDir, type LogLine, type ServerProcess } from '../helpers/server.js';
 
 /**
  * Hostile or careless zone folders (issue 10, "Zone folder"): things that are not files, files
@@ -16,19 +16,6 @@ const zoneText = (domain: string, address: string): string =>
   `[domain]\ndomain = "${domain}"\n[[records]]\ndomain = "www"\naddress = "${address}"\n`;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `check` passes or `ms` pass. */
-async function eventually(check: () => Promise<void>, ms = 30_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > until) throw e;
-      await sleep(50);
-    }
-  }
-}
 
 /** The A record's address, or the RCODE when there is none. */
 async function addressOf(port: number, name: string): Promise<string> {

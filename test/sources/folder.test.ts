@@ -3,23 +3,10 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lines, query } from '../helpers/dns.js';
-import { startServer, WAIT_MS, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { eventually, startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
 const zoneText = (domain: string, address: string): string =>
   `[domain]\ndomain = "${domain}"\n[[records]]\ndomain = "www"\naddress = "${address}"\n`;
-
-/** Polls until `check` passes or `ms` pass; a file written in place is read once it has been quiet for 2 s. */
-async function eventually(check: () => Promise<void>, ms = WAIT_MS): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > until) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 const answerOf = async (port: number, name: string): Promise<string[]> => lines((await query(port, name, 'A')).answers);
 

@@ -4,8 +4,14 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { isZoneFileName } from '../zone/parse.js';
-import { readRegularFile, type FileRead } from './regular-file.js';
+import { readRegularFile, readRegularFileSync, type FileRead } from './regular-file.js';
 import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
+
+/**
+ * Zone files read at once during a rescan while serving (each read is several round trips to
+ * libuv's threads: stat, open, read, fstat).
+ */
+const READ_CONCURRENCY = 64;
 
 /** How often to check that ZONE_DIR is still the folder being watched. */
 const REPLACED_CHECK_MS = 2000;
@@ -49,6 +55,8 @@ export class FolderSource implements ZoneSource {
   /** Reloads run one after another, in event order. */
   private queue: Promise<void> = Promise.resolve();
   private sink: ZoneSink | null = null;
+  /** After the first load: files are then read with asynchronous calls, never holding up answers. */
+  private serving = false;
   /** Device and inode of the folder being watched; null while it is missing. */
   private watchedId: string | null = null;
   private checker: NodeJS.Timeout | null = null;
@@ -65,6 +73,7 @@ export class FolderSource implements ZoneSource {
   async start(sink: ZoneSink): Promise<void> {
     this.sink = sink;
     await this.rescan();
+    this.serving = true;
     this.watchFolder(await folderId(this.dir));
     this.checker = setInterval(() => void this.checkReplaced(), REPLACED_CHECK_MS).unref();
   }
@@ -129,37 +138,53 @@ export class FolderSource implements ZoneSource {
   private async rescan(): Promise<void> {
     const names = (await readdir(this.dir)).filter((f) => isZoneFileName(f));
     const present = new Set(names);
-    // Files are read one after another and handed over in name order; they compile meanwhile,
-    // many at once, and are applied in that order.
-    const applied: Promise<unknown>[] = [];
-    for (const f of [...this.digests.keys()]) if (!present.has(f)) applied.push((await this.handOver(f)).applied);
     // A file with a read pending is being written: that read takes it once it has settled.
-    for (const f of names.sort()) if (!this.timers.has(f)) applied.push((await this.handOver(f)).applied);
+    const files = [...[...this.digests.keys()].filter((f) => !present.has(f)), ...names.sort().filter((f) => !this.timers.has(f))];
+    // Files are read READ_CONCURRENCY at a time and handed over in name order; they compile
+    // meanwhile, many at once, and are applied in that order.
+    const applied: Promise<unknown>[] = [];
+    for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
+      const batch = files.slice(i, i + READ_CONCURRENCY);
+      const reads = this.serving ? await Promise.all(batch.map((f) => this.read(f))) : batch.map((f) => this.readNow(f));
+      batch.forEach((f, j) => applied.push(this.handOver(f, reads[j])));
+    }
     await Promise.all(applied);
   }
 
   private async reload(file: string): Promise<void> {
-    await (await this.handOver(file)).applied;
+    await this.handOver(file, await this.read(file));
   }
 
-  /**
-   * Reads a file and hands it to the sink; resolves once read, with the sink's work still going on
-   * (`applied`: wrapped, as a promise resolved with a promise would wait for it).
-   */
-  private async handOver(file: string): Promise<{ applied: Promise<unknown> }> {
-    const none = { applied: Promise.resolve() };
+  /** A file's bytes, or why there are none (an error reading it is logged: null). */
+  private async read(file: string): Promise<FileRead | null> {
     const path = join(this.dir, file);
-    let read: FileRead;
+    return readRegularFile(path, this.maxBytes).catch((e: Error) => this.unreadable(path, e));
+  }
+
+  /** The same, with synchronous calls: for the first load, before anything is served. */
+  private readNow(file: string): FileRead | null {
+    const path = join(this.dir, file);
     try {
-      read = await readRegularFile(path, this.maxBytes);
+      return readRegularFileSync(path, this.maxBytes);
     } catch (e) {
-      this.log.error('cannot read zone file; the loaded version stays in service', { file: path, error: (e as Error).message });
-      return none;
+      return this.unreadable(path, e as Error);
     }
+  }
+
+  private unreadable(path: string, e: Error): null {
+    this.log.error('cannot read zone file; the loaded version stays in service', { file: path, error: e.message });
+    return null;
+  }
+
+  /** Hands what was read of a file to the sink; resolves once the sink has applied it. */
+  private handOver(file: string, read: FileRead | null): Promise<unknown> {
+    const none = Promise.resolve();
+    if (read === null) return none;
+    const path = join(this.dir, file);
     const kept = 'the loaded version, if any, stays in service';
     switch (read.kind) {
       case 'missing':
-        return this.digests.delete(file) ? { applied: this.sink!.remove(path, file) } : none;
+        return this.digests.delete(file) ? this.sink!.remove(path, file) : none;
       case 'changing':
         // Being written: read again once it has been quiet as long as an in-place write needs.
         this.schedule(file, 'change');
@@ -181,6 +206,6 @@ export class FolderSource implements ZoneSource {
     if (this.digests.get(file) === digest) return none;
     this.digests.set(file, digest);
     const text = zoneText(this.sink!, path, file, read.bytes);
-    return text === null ? none : { applied: this.sink!.upsert(path, file, text) };
+    return text === null ? none : this.sink!.upsert(path, file, text);
   }
 }

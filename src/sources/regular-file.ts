@@ -1,4 +1,4 @@
-import { constants, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 
 /** What reading one zone file found. */
@@ -16,46 +16,115 @@ export type FileRead =
 const READ_CHUNK = 64 * 1024;
 
 /**
- * Reads a regular file (or a symlink to one: Kubernetes ConfigMaps are symlinks) of at most
- * `maxBytes`, and says whether it changed while being read. Anything else is refused without
- * reading a byte, and nothing here can block: the type is checked before opening, the open is
- * non-blocking (a FIFO swapped in after the check opens at once instead of waiting for a writer),
- * and the type is checked again on what was opened. ENOENT is 'missing'; other errors throw.
+ * The steps of reading one regular file (or a symlink to one: Kubernetes ConfigMaps are symlinks)
+ * of at most `maxBytes`, the I/O left to the caller: each step takes what the previous call
+ * returned and says what to do next. Anything but a regular file is refused without reading a
+ * byte, and nothing can block: the type is checked before opening, the open is non-blocking (a
+ * FIFO swapped in after the check opens at once instead of waiting for a writer), and the type
+ * is checked again on what was opened. ENOENT is 'missing'; other errors throw.
  */
-export async function readRegularFile(path: string, maxBytes: number): Promise<FileRead> {
-  // Checked before opening too: opening a FIFO wakes a writer waiting for a reader, and some
-  // devices act on open.
-  const named = await stat(path, { bigint: true }).catch(orMissing);
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/** Before opening (opening a FIFO wakes a writer waiting for a reader; some devices act on open). */
+function checkNamed(named: BigIntStats | null): FileRead | null {
   if (named === null) return { kind: 'missing' };
-  if (!named.isFile()) return { kind: 'not-regular', type: fileType(named) };
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY).catch(orMissing);
+  return named.isFile() ? null : { kind: 'not-regular', type: fileType(named) };
+}
+
+/** On what was opened. */
+function checkOpened(before: BigIntStats, maxBytes: number): FileRead | null {
+  if (!before.isFile()) return { kind: 'not-regular', type: fileType(before) };
+  return before.size > BigInt(maxBytes) ? { kind: 'too-large', size: `${before.size} bytes` } : null;
+}
+
+/**
+ * How much the next read asks for: one read for a file as large as it says (and one octet more,
+ * to see its end), READ_CHUNK at a time for one whose size is no guide (a /proc file says 0);
+ * reading stops one octet past the limit, whatever the file turns out to hold.
+ */
+function nextRead(before: BigIntStats, total: number, maxBytes: number): number {
+  const expected = Number(before.size);
+  return Math.min(maxBytes + 1 - total, expected > total ? expected + 1 - total : READ_CHUNK);
+}
+
+/**
+ * Same inode, size and mtime on the open file and on the name, after the read as before it:
+ * nobody wrote to it meanwhile, and it was not replaced.
+ */
+function finish(before: BigIntStats, after: BigIntStats, now: BigIntStats | null, chunks: Buffer[], total: number): FileRead {
+  if (now === null || version(after) !== version(before) || version(now) !== version(before)) return { kind: 'changing' };
+  return { kind: 'bytes', bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) };
+}
+
+const tooLarge = (maxBytes: number): FileRead => ({ kind: 'too-large', size: `more than ${maxBytes} bytes` });
+
+/** Reads a zone file with asynchronous calls: while serving, a slow disk never holds up answers. */
+export async function readRegularFile(path: string, maxBytes: number): Promise<FileRead> {
+  const refused = checkNamed(await stat(path, { bigint: true }).catch(orMissing));
+  if (refused) return refused;
+  const handle = await open(path, OPEN_FLAGS).catch(orMissing);
   if (handle === null) return { kind: 'missing' };
   try {
     const before = await handle.stat({ bigint: true });
-    if (!before.isFile()) return { kind: 'not-regular', type: fileType(before) };
-    if (before.size > BigInt(maxBytes)) return { kind: 'too-large', size: `${before.size} bytes` };
-    const expected = Number(before.size);
+    const wrong = checkOpened(before, maxBytes);
+    if (wrong) return wrong;
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      // One read for a file as large as it says (and one octet more, to see its end); reading
-      // stops one octet past the limit, whatever the file turns out to hold.
-      const want = Math.min(maxBytes + 1 - total, Math.max(READ_CHUNK, expected + 1 - total));
+      const want = nextRead(before, total, maxBytes);
       const buffer = Buffer.allocUnsafe(want);
       const { bytesRead } = await handle.read(buffer, 0, want, null);
       if (bytesRead === 0) break;
       chunks.push(buffer.subarray(0, bytesRead));
       total += bytesRead;
-      if (total > maxBytes) return { kind: 'too-large', size: `more than ${maxBytes} bytes` };
+      if (total > maxBytes) return tooLarge(maxBytes);
     }
-    // Same inode, size and mtime on the open file and on the name, after the read as before it:
-    // nobody wrote to it meanwhile, and it was not replaced.
-    const after = await handle.stat({ bigint: true });
-    const now = await stat(path, { bigint: true }).catch(orMissing);
-    if (now === null || version(after) !== version(before) || version(now) !== version(before)) return { kind: 'changing' };
-    return { kind: 'bytes', bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) };
+    return finish(before, await handle.stat({ bigint: true }), await stat(path, { bigint: true }).catch(orMissing), chunks, total);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Reads a zone file with synchronous calls: no round trip to libuv's threads per step, for the
+ * first load of a folder of many small files, before anything is served (20,000 files: 2 s instead
+ * of 12 s with asynchronous calls, one file after another).
+ */
+export function readRegularFileSync(path: string, maxBytes: number): FileRead {
+  const refused = checkNamed(statOrNull(path));
+  if (refused) return refused;
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (e) {
+    return orMissing(e as NodeJS.ErrnoException) ?? { kind: 'missing' };
+  }
+  try {
+    const before = fstatSync(fd, { bigint: true });
+    const wrong = checkOpened(before, maxBytes);
+    if (wrong) return wrong;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const want = nextRead(before, total, maxBytes);
+      const buffer = Buffer.allocUnsafe(want);
+      const bytesRead = readSync(fd, buffer, 0, want, null);
+      if (bytesRead === 0) break;
+      chunks.push(buffer.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) return tooLarge(maxBytes);
+    }
+    return finish(before, fstatSync(fd, { bigint: true }), statOrNull(path), chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function statOrNull(path: string): BigIntStats | null {
+  try {
+    return statSync(path, { bigint: true });
+  } catch (e) {
+    return orMissing(e as NodeJS.ErrnoException);
   }
 }
 

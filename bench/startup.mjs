@@ -22,7 +22,7 @@ const opts = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/
 const ZONES = Number(opts.zones ?? 20_000);
 const PER_ZONE = 50;
 const WORKERS = String(opts.workers ?? '1,2').split(',').map(Number);
-const SETTLE_MS = 2000;
+const SETTLE_MS = 4000;
 
 /** PSS of a process tree, in bytes (/proc/<pid>/smaps_rollup). */
 function pssBytes(pid) {
@@ -93,7 +93,7 @@ try {
       process.stderr.write(`${rows[rows.length - 1].join('  ')}\n`);
     }
   }
-  process.stdout.write(`### Start-up (${ZONES} zones of ${PER_ZONE} records: spawn until sample zones answer; PSS of the process tree ${SETTLE_MS / 1000} s later)\n\n`);
+  process.stdout.write(`### Start-up (${ZONES} zones of ${PER_ZONE} records: spawn until sample zones answer; PSS of the process tree ${SETTLE_MS / 1000} s later, once idle compile threads have ended)\n\n`);
   process.stdout.write(table(['server', 'ready (s)', '÷ NSD', 'PSS (MiB)', '÷ NSD'], rows) + '\n');
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -47,6 +47,16 @@ export class InlineCompiler implements ZoneCompiler {
 }
 
 const THREAD_MAIN = new URL('./compile-thread.js', import.meta.url);
+/** How long a compile thread waits for work before it is ended (see ThreadCompiler#rest). */
+const IDLE_THREAD_MS = 2000;
+
+interface CompileThread {
+  worker: Worker;
+  /** Files sent and not answered yet. */
+  busy: number;
+  /** Ends the thread once it has been idle IDLE_THREAD_MS. */
+  idle: NodeJS.Timeout | null;
+}
 
 /**
  * Compiles on worker threads, so that parsing and compiling a zone, however large, never holds up
@@ -55,7 +65,7 @@ const THREAD_MAIN = new URL('./compile-thread.js', import.meta.url);
  * A thread that dies (out of memory on a huge zone) fails what it was compiling and is replaced.
  */
 export class ThreadCompiler implements ZoneCompiler {
-  private readonly threads: { worker: Worker; busy: number }[] = [];
+  private readonly threads: CompileThread[] = [];
   private readonly waiting = new Map<number, { resolve: (r: CompiledFile) => void; thread: Worker; origin: string }>();
   private nextId = 1;
   /** The cache entry each file's served version is kept in, and how many files share one. */
@@ -76,11 +86,14 @@ export class ThreadCompiler implements ZoneCompiler {
     const thread = this.leastBusy();
     const id = this.nextId++;
     // A busy thread keeps the process alive (the answer is awaited); an idle one does not.
-    if (thread.busy++ === 0) thread.worker.ref();
+    if (thread.busy++ === 0) {
+      thread.worker.ref();
+      clearTimeout(thread.idle ?? undefined);
+    }
     return new Promise((resolve) => {
       this.waiting.set(id, {
         resolve: (r) => {
-          if (--thread.busy === 0) thread.worker.unref();
+          if (--thread.busy === 0) this.rest(thread);
           resolve(r);
         },
         thread: thread.worker,
@@ -127,12 +140,27 @@ export class ThreadCompiler implements ZoneCompiler {
     });
   }
 
-  private leastBusy(): { worker: Worker; busy: number } {
+  /**
+   * An idle thread is ended after IDLE_THREAD_MS: its heap, full of what it parsed and compiled,
+   * is not collected while it waits (hundreds of MiB after a large load), and a new one starts in
+   * milliseconds when a zone changes.
+   */
+  private rest(thread: CompileThread): void {
+    thread.worker.unref();
+    thread.idle = setTimeout(() => {
+      const i = this.threads.indexOf(thread);
+      if (i < 0 || thread.busy > 0) return;
+      this.threads.splice(i, 1);
+      void thread.worker.terminate();
+    }, IDLE_THREAD_MS).unref();
+  }
+
+  private leastBusy(): CompileThread {
     if (this.threads.length < this.size && this.threads.every((t) => t.busy > 0)) return this.start();
     return this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
-  private start(): { worker: Worker; busy: number } {
+  private start(): CompileThread {
     if (this.cache !== null && this.threads.length === 0) {
       try {
         mkdirSync(this.cache.dir, { recursive: true });
@@ -141,7 +169,7 @@ export class ThreadCompiler implements ZoneCompiler {
       }
     }
     const worker = new Worker(THREAD_MAIN, { workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '' } satisfies CompileThreadData });
-    const thread = { worker, busy: 0 };
+    const thread: CompileThread = { worker, busy: 0, idle: null };
     worker.on('message', (m: CompileReply) => {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);

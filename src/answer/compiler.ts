@@ -74,8 +74,9 @@ export class ThreadCompiler implements ZoneCompiler {
   private cacheErrorLogged = false;
 
   /**
-   * `size` threads at most; `cacheDir`: where compiled zones are kept for the next start (created
-   * if missing), or null. `log`: told once when the cache cannot be written.
+   * `size` threads at most. `cache`: where compiled zones are kept for the next start (the folder
+   * is created if missing), by which Eclipso version, and where to say once that it cannot be
+   * written; null: nowhere.
    */
   constructor(
     private readonly size: number,

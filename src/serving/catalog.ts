@@ -1,9 +1,9 @@
 import { emptyReloadStats, type ReloadStats } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ZoneSink } from '../sources/source.js';
-import { formatName, nameKey, type Name } from '../wire/name.js';
 import type { CompiledFile } from '../answer/compile-file.js';
 import type { ZoneCompiler } from '../answer/compiler.js';
+import { formatName, nameKey, type Name } from '../wire/name.js';
 import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
 
 /** One zone file as a source handed it over. */
@@ -39,8 +39,9 @@ export interface FileOutcome {
 }
 
 /**
- * The path every zone file takes, in one process or in the pool's primary alike: parse and check,
- * make sure no other file serves the same zone, hand it to the target, log and count what happened.
+ * The path every zone file takes, in one process or in the pool's primary alike: compile it (parse,
+ * check, compile, on the compiler's threads), make sure no other file serves the same zone, hand
+ * it to the target, log and count what happened.
  * A file that fails leaves the last good version of its zone in service (CoreDNS's rule), and one
  * file's failure, expected or not, costs that file only.
  */
@@ -50,13 +51,13 @@ export class ZoneCatalog implements ZoneSink {
   private readonly owners = new Map<string, string>();
   readonly stats: ReloadStats = emptyReloadStats();
 
+  /** The last step handed over (steps run one after another, in order). */
+  private applied: Promise<void> = Promise.resolve();
+
   /**
    * `quiet`: a DNS worker's copy, fed only files its primary accepted and logged already; it logs
    * only what its primary could not have seen (a failure while compiling).
    */
-  /** The last step handed over (steps run one after another, in order). */
-  private applied: Promise<void> = Promise.resolve();
-
   constructor(
     private readonly target: ZoneTarget,
     private readonly compiler: ZoneCompiler,
@@ -120,7 +121,6 @@ export class ZoneCatalog implements ZoneSink {
         this.onOutcome({ origin, accepted: true, zone: formatName(compiled.apex), records: 0, problems: [], warnings: [] });
         return true;
       }
-      case 'zone':
     }
     const { apex, apexKey, records, serial } = compiled.facts;
     const other = this.owners.get(apexKey);

@@ -84,20 +84,23 @@ export function parseZoneFile(text: string, origin: string, fileName: string): Z
 
   const rawRecords = doc.records ?? [];
   const numbered: { rec: ZoneRecord; n: number }[] = [];
+  // With [domain] domain unusable, the records are still checked, relative to the file's name, so
+  // that one edit fixes every problem of the file.
+  const recordsApex = apex ?? fileApex(fileName);
   if (!Array.isArray(rawRecords)) {
     top('records', 'records are written as [[records]] tables, one per record');
-  } else if (apex) {
+  } else if (recordsApex) {
     rawRecords.forEach((raw, i) => {
       const n = i + 1;
       const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
       if (!isTable(raw)) return report('record', 'must be a [[records]] table');
-      const rec = buildRecord(raw, apex, defaults, report);
+      const rec = buildRecord(raw, recordsApex, defaults, report);
       if (rec) numbered.push({ rec, n });
     });
     const atRecord = (n: number, field: string, message: string): void => {
       problems.push({ origin, record: n, field, line: lines.record(n, field), message });
     };
-    checkConsistency(numbered, apex, atRecord);
+    checkConsistency(numbered, recordsApex, atRecord, (n) => lines.record(n, 'type'));
     checkSizes(numbered, atRecord);
   }
 
@@ -178,21 +181,38 @@ function soaData(domain: Table, apex: Name, text: string, report: Report): SoaDa
 /** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME owner has no other data; the apex has no CNAME. */
 function checkConsistency(
   records: { rec: ZoneRecord; n: number }[], apex: Name, report: (n: number, field: string, message: string) => void,
+  lineOf: (n: number) => number | undefined,
 ): void {
-  const byOwner = new Map<string, { types: Set<number>; firstCname?: number }>();
+  // RFC 1034 §3.6.2, RFC 2181 §10.1: a name with a CNAME holds nothing else. Each conflict names
+  // the record it conflicts with, and its line.
+  const at = (n: number): string => {
+    const line = lineOf(n);
+    return line === undefined ? `record ${n}` : `record ${n}, line ${line}`;
+  };
+  const byOwner = new Map<string, { firstCname?: number; firstOther?: number }>();
   for (const { rec: r, n } of records) {
     const key = nameKey(r.owner);
-    const entry = byOwner.get(key) ?? { types: new Set<number>() };
+    const entry = byOwner.get(key) ?? {};
     byOwner.set(key, entry);
     if (r.type === TYPE.CNAME) {
       if (key === nameKey(apex)) report(n, 'type', 'a CNAME cannot stand at the zone apex (it holds SOA and NS); use A/AAAA records there');
-      else if (entry.firstCname !== undefined) report(n, 'type', `${formatName(r.owner)} already has a CNAME (record ${entry.firstCname}); a name has one CNAME at most`);
-      else if (entry.types.size > 0) report(n, 'type', `${formatName(r.owner)} has other records; a CNAME must be the only record at its name`);
+      else if (entry.firstCname !== undefined) report(n, 'type', `${formatName(r.owner)} already has a CNAME (${at(entry.firstCname)}); a name has one CNAME at most`);
+      else if (entry.firstOther !== undefined) report(n, 'type', `${formatName(r.owner)} has other records (${at(entry.firstOther)}); a CNAME must be the only record at its name`);
       entry.firstCname ??= n;
-    } else if (entry.firstCname !== undefined) {
-      report(n, 'type', `${formatName(r.owner)} has a CNAME (record ${entry.firstCname}); a name with a CNAME holds nothing else`);
+    } else {
+      if (entry.firstCname !== undefined) report(n, 'type', `${formatName(r.owner)} has a CNAME (${at(entry.firstCname)}); a name with a CNAME holds nothing else`);
+      entry.firstOther ??= n;
     }
-    entry.types.add(r.type);
+  }
+}
+
+/** The zone a file's name says (`example.com.toml`: example.com), if it is a name at all. */
+function fileApex(fileName: string): Name | undefined {
+  try {
+    const apex = zoneName(fileName.slice(0, -ZONE_FILE_SUFFIX.length));
+    return apex.length > 0 ? apex : undefined;
+  } catch {
+    return undefined;
   }
 }
 

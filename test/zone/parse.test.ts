@@ -130,9 +130,27 @@ describe('a zone file with problems', () => {
     const text = '[domain]\ndomain = "example.com"\n[[records]]\ndomain = "www"\naddress = "192.0.2.1"\n' +
       '[[records]]\ndomain = "www"\ntype = "CNAME"\naddress = "example.com"\n[[records]]\ntype = "CNAME"\naddress = "example.net"\n';
     assert.deepEqual(problems(text), [
-      'zones/example.com.toml:8: record 2: type: www.example.com. has other records; a CNAME must be the only record at its name',
+      'zones/example.com.toml:8: record 2: type: www.example.com. has other records (record 1, line 3); a CNAME must be the only record at its name',
       'zones/example.com.toml:11: record 3: type: a CNAME cannot stand at the zone apex (it holds SOA and NS); use A/AAAA records there',
     ]);
+  });
+
+  it('names the line of both records of a CNAME conflict', () => {
+    const text = '[domain]\ndomain = "example.com"\n[[records]]\ndomain = "www"\ntype = "CNAME"\naddress = "a.example.com"\n' +
+      '[[records]]\ndomain = "www"\ntype = "CNAME"\naddress = "b.example.com"\n[[records]]\ndomain = "www"\ntype = "TXT"\naddress = "x"\n';
+    assert.deepEqual(problems(text), [
+      'zones/example.com.toml:9: record 2: type: www.example.com. already has a CNAME (record 1, line 5); a name has one CNAME at most',
+      'zones/example.com.toml:13: record 3: type: www.example.com. has a CNAME (record 1, line 5); a name with a CNAME holds nothing else',
+    ]);
+  });
+
+  it('reports the records\' problems with those of [domain] and [defaults], in one pass', () => {
+    const text = '[domain]\ndomain = "example.org"\n[defaults]\nttl = "long"\n[[records]]\naddress = "300.1.1.1"\n';
+    const found = problems(text);
+    assert.equal(found.length, 3, found.join('\n'));
+    assert.match(found[0], /\[domain\] domain: "example.org" does not match the file name example.com.toml/);
+    assert.match(found[1], /\[defaults\] ttl/);
+    assert.match(found[2], /:6: record 1: address: /);
   });
 
   it('rejects values out of range and fields that do not belong to the type', () => {

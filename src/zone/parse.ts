@@ -108,8 +108,8 @@ export function parseZoneFile(text: string, origin: string, fileName: string): Z
   if (!apex || !soa) throw new ZoneFileError([{ origin, message: 'zone has no usable domain' }]);
   if (!active) return { active: false, apex, warnings: [] };
   const warnings: ZoneProblem[] = [];
-  zoneWarnings(numbered, apex, (n, field, message) => warnings.push(n === undefined
-    ? { origin, field, line: lines.table('domain', 'domain'), message }
+  zoneWarnings(numbered, apex, soa.mname, (n, field, message) => warnings.push(n === undefined
+    ? { origin, field, line: lines.table('domain', field.replace(/^\[domain\] /, '')), message }
     : { origin, record: n, field, line: lines.record(n, field), message }));
   const records = numbered.map((x) => x.rec);
   return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records }, warnings };

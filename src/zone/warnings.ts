@@ -1,5 +1,5 @@
 import { TYPE } from '../wire/constants.js';
-import { formatName, nameKey, type Name } from '../wire/name.js';
+import { formatName, isSubdomain, nameKey, type Name } from '../wire/name.js';
 import type { ZoneRecord } from './model.js';
 
 /** A CNAME record of the zone: its owner, target and record number. */
@@ -17,9 +17,10 @@ export type Warn = (n: number | undefined, field: string, message: string) => vo
 
 /**
  * What loads and is served but does not work as the operator means it: targets that are aliases,
- * CNAME loops, and no NS at the apex. Run on a zone without errors (one CNAME per name at most).
+ * CNAME loops, no NS at the apex, an SOA MNAME in the zone with no address. Run on a zone without
+ * errors (one CNAME per name at most).
  */
-export function zoneWarnings(records: { rec: ZoneRecord; n: number }[], apex: Name, warn: Warn): void {
+export function zoneWarnings(records: { rec: ZoneRecord; n: number }[], apex: Name, mname: Name, warn: Warn): void {
   const cnames = new Map<string, Cname>();
   for (const { rec, n } of records) {
     if (rec.data.t === 'CNAME') cnames.set(nameKey(rec.owner), { owner: rec.owner, target: rec.data.target, n });
@@ -30,6 +31,13 @@ export function zoneWarnings(records: { rec: ZoneRecord; n: number }[], apex: Na
   if (!records.some(({ rec }) => rec.type === TYPE.NS && nameKey(rec.owner) === apexKey)) {
     warn(undefined, '[domain] domain', `the zone has no NS records at its apex (RFC 1034 §4.2.1: resolvers and the parent zone look for them); ` +
       `add one [[records]] per name server: domain = "@", type = "NS", address = "ns1.${formatName(apex)}"`);
+  }
+  // RFC 1996 §2, RFC 2136 §4: secondaries and updaters look up the primary server the SOA MNAME
+  // names. One in the zone with no address resolves nowhere (the seed's default is ns.<domain>).
+  const mnameKey = nameKey(mname);
+  if (isSubdomain(mname, apex) && !records.some(({ rec }) => (rec.type === TYPE.A || rec.type === TYPE.AAAA || rec.type === TYPE.CNAME) && nameKey(rec.owner) === mnameKey)) {
+    warn(undefined, '[domain] soa', `the SOA names ${formatName(mname)} as the primary name server, and the zone has no address for it; ` +
+      `add its A or AAAA record, or write soa = "<the primary's name>."`);
   }
 }
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
  * The Python with dnspython (Debian's python3-dnspython lives in the system Python, which a
  * pyenv or venv `python3` earlier on PATH does not see).
  */
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 /**
  * Runs a Python script with dnspython, an independent DNS implementation, and resolves with what

@@ -28,8 +28,16 @@ export function recordLine(a: packet.Answer): string {
  * RRset (one TTL each, duplicates dropped), without the closing SOA.
  */
 export function expectedRecords(zone: Zone): string[] {
+  return recordMessages(zone).map((m) => recordLine(packet.decode(m).answers![0]));
+}
+
+/**
+ * Each record of the zone in a message of its own, written uncompressed by our encoder, SOA
+ * first: what a transfer must carry, for an independent decoder to read.
+ */
+export function recordMessages(zone: Zone): Buffer[] {
   const tree = new ZoneTree(zone);
-  const lines: string[] = [];
+  const out: Buffer[] = [];
   for (const node of tree.nodes.values()) {
     for (const set of node.rrsets.values()) {
       for (const d of set.data) {
@@ -40,11 +48,11 @@ export function expectedRecords(zone: Zone): string[] {
         w.u16(CLASS.IN);
         w.u32(set.ttl);
         writeRData(w, d, false);
-        lines.push(recordLine(packet.decode(w.result()).answers![0]));
+        out.push(w.result());
       }
     }
   }
-  return lines;
+  return out;
 }
 
 /**

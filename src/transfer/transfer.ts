@@ -12,7 +12,9 @@ import { axfrMessages, soaOnlyMessage } from './axfr.js';
 import { ixfrAnswer } from './ixfr.js';
 import { readHead, readTransferRequest, type TransferRequest } from './request.js';
 import { errorResponse, headerOnlyResponse } from './response.js';
-import { TsigSigner, tsigErrorResponse, tsigSize, verifyRequest } from './tsig.js';
+import type { TsigKey } from './keys.js';
+import { readMessage } from './message.js';
+import { findTsig, TsigSigner, tsigErrorResponse, tsigSize, verifyRequest } from './tsig.js';
 
 /** The request's outcome before the zone is needed. */
 export type TransferStart =
@@ -79,4 +81,28 @@ export function* transferMessages(start: Extract<TransferStart, { kind: 'allowed
     ? [soaOnlyMessage(request, zone)]
     : axfrMessages(request, zone, signer ? tsigSize(signer.key) : 0);
   for (const m of messages) yield signer ? signer.sign(m, clock()) : m;
+}
+
+/**
+ * The answer to a signed query that is not a transfer, signed in turn (RFC 8945 §5.3): a secondary
+ * signs the SOA query it sends before a transfer (Knot does) and takes no unsigned answer to it.
+ * `answer` is what the ordinary answer path made for `query`. Returns it signed when the query's
+ * TSIG verifies; the TSIG error (NOTAUTH, header and question only) when it does not; FORMERR when
+ * the TSIG cannot be read; `answer` as it is when the query is not signed. Call it only when keys
+ * are configured and the query has additional records: other queries never pay for it.
+ */
+export function signAnswer(query: Uint8Array, answer: Buffer, keys: ReadonlyMap<string, TsigKey>, now: number): Buffer {
+  let tsig;
+  try {
+    tsig = findTsig(query, readMessage(query));
+  } catch {
+    return headerOnlyResponse(query, RCODE.FORMERR);
+  }
+  if (!tsig) return answer;
+  const v = verifyRequest(query, tsig, keys, now);
+  if (v.status === 'ok') return new TsigSigner(v.key, tsig.mac).sign(answer, now);
+  if (v.status === 'formerr') return headerOnlyResponse(query, RCODE.FORMERR);
+  const head = readHead(query);
+  const refused = head ? errorResponse({ ...head, edns: false }, RCODE.NOTAUTH) : headerOnlyResponse(query, RCODE.NOTAUTH);
+  return tsigErrorResponse(refused, tsig, v.error, v.key, now);
 }

@@ -8,7 +8,7 @@ import type { TransferAccess } from '../../src/transfer/access.js';
 import { soaOnlyMessage } from '../../src/transfer/axfr.js';
 import { isTransferQuery, readHead } from '../../src/transfer/request.js';
 import { errorResponse, headerOnlyResponse } from '../../src/transfer/response.js';
-import { notServed, startTransfer, transferKind, transferMessages } from '../../src/transfer/transfer.js';
+import { notServed, signAnswer, startTransfer, transferKind, transferMessages } from '../../src/transfer/transfer.js';
 
 /** One transfer as the primary saw it: what a log line would say. */
 export interface TransferLog {
@@ -85,8 +85,9 @@ export class TransferPrimary {
     if (!head) return headerOnlyResponse(msg, RCODE.FORMERR);
     if (((msg[2] >> 3) & 0xf) !== 0) return headerOnlyResponse(msg, RCODE.NOTIMP);
     const zone = this.zones.get(nameKey(head.qname));
-    if (zone && head.qtype === TYPE.SOA) return soaOnlyMessage({ ...head, edns: false }, zone);
-    return errorResponse({ ...head, edns: false }, RCODE.REFUSED);
+    const answer = zone && head.qtype === TYPE.SOA ? soaOnlyMessage({ ...head, edns: false }, zone) : errorResponse({ ...head, edns: false }, RCODE.REFUSED);
+    // A secondary may sign its SOA query (Knot does): the answer is then signed too.
+    return this.access.keys.size > 0 && msg.readUInt16BE(10) > 0 ? signAnswer(msg, answer, this.access.keys, now()) : answer;
   }
 
   private onConnection(socket: Socket): void {

@@ -102,4 +102,15 @@ describe('transfers to dnspython and kdig', () => {
     assert.notEqual(wrong.code, 0);
     assert.match(wrong.stderr, /BADSIG/);
   });
+
+  it('signs the answer to a signed SOA query (a secondary\'s refresh check), over UDP and TCP', async () => {
+    for (const transport of ['+notcp', '+tcp']) {
+      const ok = await kdig(['@127.0.0.1', '-p', String(signed.port), 'SOA', 'example.com', transport, '-y', `hmac-sha256:xfr-key:${SECRET}`]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, new RegExp(`example\\.com\\.\\s+3600\\s+IN\\s+SOA\\s+ns1\\.example\\.com\\. hostmaster\\.example\\.com\\. ${SERIAL} `));
+      assert.match(ok.stdout, /;; TSIG PSEUDOSECTION:\nxfr-key\.\s+0\s+ANY\s+TSIG\s+hmac-sha256\. \d+ 300 32 \S+ \d+ NOERROR 0/);
+      const wrong = await kdig(['@127.0.0.1', '-p', String(signed.port), 'SOA', 'example.com', transport, '-y', `hmac-sha256:xfr-key:${Buffer.alloc(32).toString('base64')}`]);
+      assert.match(wrong.stdout + wrong.stderr, /BADSIG/);
+    }
+  });
 });

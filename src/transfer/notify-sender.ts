@@ -13,8 +13,8 @@ import { TsigSigner, verifyReply } from './tsig.js';
  * for each next one (2, 4, 8, 16, 32 s): a secondary that is down for about a minute is given up,
  * and learns of the change at its next SOA refresh (RFC 1034 §4.3.5).
  */
-export const NOTIFY_TRIES = 5;
-export const NOTIFY_FIRST_TIMEOUT_MS = 2000;
+const NOTIFY_TRIES = 5;
+const NOTIFY_FIRST_TIMEOUT_MS = 2000;
 
 export interface NotifyOptions {
   /** Signs each NOTIFY (RFC 8945); the reply must then be signed with the same key. */

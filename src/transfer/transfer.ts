@@ -14,7 +14,7 @@ import { readHead, readTransferRequest, type TransferRequest } from './request.j
 import { errorResponse, headerOnlyResponse } from './response.js';
 import type { TsigKey } from './keys.js';
 import { readMessage } from './message.js';
-import { findTsig, TsigSigner, tsigErrorResponse, tsigSize, verifyRequest } from './tsig.js';
+import { findTsig, tsigErrorName, TsigSigner, tsigErrorResponse, tsigSize, verifyRequest } from './tsig.js';
 
 /** The request's outcome before the zone is needed. */
 export type TransferStart =
@@ -42,7 +42,7 @@ export function startTransfer(msg: Uint8Array, client: string, access: TransferA
     if (v.status === 'formerr') return { kind: 'reply', message: errorResponse(req, RCODE.FORMERR), rcode: RCODE.FORMERR, why: v.why };
     if (v.status === 'error') {
       const message = tsigErrorResponse(errorResponse(req, RCODE.NOTAUTH), v.tsig, v.error, v.key, now);
-      return { kind: 'reply', message, rcode: RCODE.NOTAUTH, why: `TSIG: ${v.why}` };
+      return { kind: 'reply', message, rcode: RCODE.NOTAUTH, why: `TSIG ${tsigErrorName(v.error)}: ${v.why}` };
     }
     signer = new TsigSigner(v.key, v.tsig.mac);
   }

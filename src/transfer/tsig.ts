@@ -25,7 +25,7 @@ export function tsigErrorName(error: number): string {
 }
 
 /** RFC 8945 §10: "a fudge value of 300 seconds is RECOMMENDED". Used in what we sign. */
-export const TSIG_FUDGE = 300;
+const TSIG_FUDGE = 300;
 /**
  * RFC 8945 §5.2.2.1: a MAC shorter than half the hash output, or than 10 octets, is malformed.
  * Between that and the full length it is a truncated MAC, which our policy does not accept (§5.2.4).

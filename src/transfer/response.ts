@@ -1,4 +1,5 @@
 import { CLASS, EDNS_DEFAULT_PAYLOAD, FLAG2_AA, FLAG2_QR, FLAG2_RD, HEADER_SIZE, TYPE } from '../wire/constants.js';
+import { ANCOUNT_OFFSET, getArcount, setArcount } from '../wire/header.js';
 import { writeName, type Name } from '../wire/name.js';
 import { WireWriter } from '../wire/writer.js';
 
@@ -12,8 +13,6 @@ export interface ResponseHead {
   edns: boolean;
 }
 
-const ANCOUNT_OFFSET = 6;
-const ARCOUNT_OFFSET = 10;
 /** RFC 6891 §6.1.3: the upper 8 bits of a 12-bit RCODE go in the first octet of the OPT RR's TTL. */
 const EXTENDED_RCODE_SHIFT = 4;
 const LOW_RCODE_MASK = 0xf;
@@ -56,7 +55,7 @@ export function writeOpt(w: WireWriter, rcode = 0): void {
   w.u8(0);
   w.u16(0);
   w.u16(0);
-  w.patchU16(ARCOUNT_OFFSET, w.buf.readUInt16BE(ARCOUNT_OFFSET) + 1);
+  setArcount(w.buf, getArcount(w.buf) + 1);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CLASS, TYPE } from '../wire/constants.js';
 import { WireError } from '../wire/errors.js';
-import { ID_OFFSET } from '../wire/header.js';
+import { getArcount, ID_OFFSET, setArcount } from '../wire/header.js';
 import { nameKey, readName, writeName, type Name } from '../wire/name.js';
 import { WireReader } from '../wire/reader.js';
 import { WireWriter } from '../wire/writer.js';
@@ -35,7 +35,6 @@ const MIN_MAC_OCTETS = 10;
 const TIME_SIGNED_OCTETS = 6;
 /** Other Data of a BADTIME response: the server's time, 48 bits (RFC 8945 §5.2.3). */
 const BADTIME_OTHER_OCTETS = TIME_SIGNED_OCTETS;
-const ARCOUNT_OFFSET = 10;
 const EMPTY: Buffer = Buffer.alloc(0);
 
 /** The fields of a TSIG RR (RFC 8945 §4.2), and where it starts in its message. */
@@ -110,8 +109,8 @@ function canonical(name: Name): Buffer {
  * The TSIG variables (RFC 8945 §4.3.3): key name, CLASS, TTL, algorithm, Time Signed, Fudge, Error,
  * Other Len, Other Data. With `timersOnly`, Time Signed and Fudge alone (§5.3.1, later messages).
  */
-function variables(keyName: Name, algorithm: Name, timeSigned: number, error: number, other: Buffer, timersOnly: boolean): Buffer {
-  const timers = Buffer.concat([u48(timeSigned), u16(TSIG_FUDGE)]);
+function variables(keyName: Name, algorithm: Name, timeSigned: number, fudge: number, error: number, other: Buffer, timersOnly: boolean): Buffer {
+  const timers = Buffer.concat([u48(timeSigned), u16(fudge)]);
   if (timersOnly) return timers;
   return Buffer.concat([canonical(keyName), u16(CLASS.ANY), Buffer.alloc(4), canonical(algorithm), timers, u16(error), u16(other.length), other]);
 }
@@ -119,7 +118,7 @@ function variables(keyName: Name, algorithm: Name, timeSigned: number, error: nu
 /** The message as it was before its TSIG was added: the TSIG cut, ARCOUNT one less, the original ID (§4.3.2). */
 function unsigned(msg: Uint8Array, tsig: TsigRecord): Buffer {
   const b = Buffer.from(msg.subarray(0, tsig.start));
-  b.writeUInt16BE(b.readUInt16BE(ARCOUNT_OFFSET) - 1, ARCOUNT_OFFSET);
+  setArcount(b, getArcount(b) - 1);
   b.writeUInt16BE(tsig.originalId, ID_OFFSET);
   return b;
 }
@@ -155,8 +154,9 @@ function appendTsig(msg: Buffer, keyName: Name, algorithm: Name, timeSigned: num
   w.u16(other.length);
   w.bytes(other);
   w.patchU16(lenAt, w.pos - lenAt - 2);
-  w.patchU16(ARCOUNT_OFFSET, msg.readUInt16BE(ARCOUNT_OFFSET) + 1);
-  return w.result();
+  const out = w.result();
+  setArcount(out, getArcount(msg) + 1);
+  return out;
 }
 
 /** Octets a TSIG RR signed with `key` adds to a message (the space a transfer keeps free for it). */
@@ -195,7 +195,7 @@ export function verifyRequest(msg: Uint8Array, tsig: TsigRecord, keys: ReadonlyM
     return { status: 'error', error: TSIG_ERROR.BADKEY, tsig, key: null, why: key ? 'the key is configured with another algorithm' : 'no key of that name is configured' };
   }
   if (!macFits(key, tsig.mac)) return { status: 'formerr', why: `a MAC of ${tsig.mac.length} octets for ${key.algorithm.name.join('.')} (RFC 8945 §5.2.2.1)` };
-  const computed = hmac(key, [unsigned(msg, tsig), variables(tsig.keyName, tsig.algorithm, tsig.timeSigned, tsig.error, tsig.other, false)]);
+  const computed = hmac(key, [unsigned(msg, tsig), variables(tsig.keyName, tsig.algorithm, tsig.timeSigned, tsig.fudge, tsig.error, tsig.other, false)]);
   if (!macMatches(tsig.mac, computed)) return { status: 'error', error: TSIG_ERROR.BADSIG, tsig, key: null, why: 'the MAC does not match: the message was altered or signed with another secret' };
   if (Math.abs(now - tsig.timeSigned) > tsig.fudge) {
     return { status: 'error', error: TSIG_ERROR.BADTIME, tsig, key, why: `signed at ${tsig.timeSigned}, ${now - tsig.timeSigned} s from our clock, beyond its fudge of ${tsig.fudge} s: check both clocks` };
@@ -230,7 +230,7 @@ export class TsigSigner {
    */
   sign(msg: Buffer, timeSigned: number, error = 0, other = EMPTY): Buffer {
     const { name, algorithm } = this.key;
-    const parts: Uint8Array[] = [msg, variables(name, algorithm.name, timeSigned, error, other, !this.first)];
+    const parts: Uint8Array[] = [msg, variables(name, algorithm.name, timeSigned, TSIG_FUDGE, error, other, !this.first)];
     if (this.prior) parts.unshift(macPart(this.prior));
     this.mac = hmac(this.key, parts);
     this.prior = this.mac;
@@ -262,7 +262,7 @@ export function verifyReply(msg: Uint8Array, m: Message, signer: TsigSigner, now
   if (nameKey(tsig.keyName) !== nameKey(key.name) || nameKey(tsig.algorithm) !== nameKey(key.algorithm.name)) return 'the reply is signed with another key';
   if (tsig.error !== 0) return `the peer answered ${tsigErrorName(tsig.error)}`;
   if (!macFits(key, tsig.mac)) return `the reply's MAC has ${tsig.mac.length} octets`;
-  const computed = hmac(key, [macPart(signer.mac), unsigned(msg, tsig), variables(tsig.keyName, tsig.algorithm, tsig.timeSigned, tsig.error, tsig.other, false)]);
+  const computed = hmac(key, [macPart(signer.mac), unsigned(msg, tsig), variables(tsig.keyName, tsig.algorithm, tsig.timeSigned, tsig.fudge, tsig.error, tsig.other, false)]);
   if (!macMatches(tsig.mac, computed)) return 'the reply\'s MAC does not match';
   if (Math.abs(now - tsig.timeSigned) > tsig.fudge) return `the reply was signed ${now - tsig.timeSigned} s from our clock`;
   return null;

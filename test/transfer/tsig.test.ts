@@ -17,10 +17,10 @@ import sys, dns.message, dns.tsigkeyring, dns.tsig, dns.rcode
 kr = dns.tsigkeyring.from_text({'xfr-key.': ('hmac-sha256', '${SECRET}'), 'big-key.': ('hmac-sha512', '${SECRET}'), 'old-key.': ('hmac-sha1', '${SECRET}')})
 `;
 
-async function signedQuery(key: string, qtype = 'AXFR'): Promise<{ wire: Buffer; mac: Buffer; time: number }> {
+async function signedQuery(key: string, fudge = 300): Promise<{ wire: Buffer; mac: Buffer; time: number }> {
   const out = await python(`${PY_KEYRING}
-q = dns.message.make_query('example.com.', '${qtype}')
-q.use_tsig(kr, keyname='${key}.')
+q = dns.message.make_query('example.com.', 'AXFR')
+q.use_tsig(kr, keyname='${key}.', fudge=${fudge})
 w = q.to_wire()
 print(w.hex(), q.mac.hex(), q.tsig[0].time_signed)
 `);
@@ -83,6 +83,13 @@ describe('TSIG (RFC 8945) against dnspython', () => {
     const late = verify(q.wire, q.time + 301);
     assert.equal(late.status === 'error' && late.error, TSIG_ERROR.BADTIME);
     assert.ok(late.status === 'error' && late.key, 'a BADTIME response is signed, so the verdict keeps the key');
+  });
+
+  it('takes the time window from the request\'s own fudge (RFC 8945 §5.2.3)', async () => {
+    const q = await signedQuery('xfr-key', 600);
+    assert.equal(verify(q.wire, q.time + 600).status, 'ok');
+    const late = verify(q.wire, q.time + 601);
+    assert.equal(late.status === 'error' && late.error, TSIG_ERROR.BADTIME);
   });
 
   it('treats a TSIG that is not the last record as malformed, and a MAC of the wrong size as FORMERR', async () => {

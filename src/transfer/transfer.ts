@@ -7,7 +7,7 @@
  */
 import { CLASS, RCODE, TYPE } from '../wire/constants.js';
 import type { Zone } from '../zone/model.js';
-import { refusal, type TransferAccess } from './access.js';
+import { refusal, transfersOn, type TransferAccess } from './access.js';
 import { axfrMessages, soaOnlyMessage } from './axfr.js';
 import { ixfrAnswer } from './ixfr.js';
 import { readHead, readTransferRequest, type TransferRequest } from './request.js';
@@ -25,8 +25,8 @@ export type TransferStart =
 
 /**
  * Reads and checks a message `isTransferQuery` accepted, from `client` (its address), at `now`
- * (Unix seconds). Order as RFC 8945 §5.2 and NSD: a malformed request gets FORMERR; a bad
- * signature its TSIG error (NOTAUTH); then access (REFUSED); AXFR over UDP NOTIMP (RFC 5936 §4.2
+ * (Unix seconds). Order as RFC 8945 §5.2 and NSD: a malformed request gets FORMERR; with
+ * transfers off, REFUSED; a bad signature its TSIG error (NOTAUTH); then access (REFUSED); AXFR over UDP NOTIMP (RFC 5936 §4.2
  * keeps AXFR to TCP); classes other than IN NOTAUTH. Answers to a signed request are signed.
  */
 export function startTransfer(msg: Uint8Array, client: string, access: TransferAccess, now: number, overTcp: boolean): TransferStart {
@@ -36,6 +36,8 @@ export function startTransfer(msg: Uint8Array, client: string, access: TransferA
     const message = head ? errorResponse({ ...head, edns: req.rcode === RCODE.BADVERS }, req.rcode) : headerOnlyResponse(msg, req.rcode);
     return { kind: 'reply', message, rcode: req.rcode, why: req.why };
   }
+  // Transfers off: REFUSED whatever the request carries, as before transfers were offered.
+  if (!transfersOn(access)) return { kind: 'reply', message: errorResponse(req, RCODE.REFUSED), rcode: RCODE.REFUSED, why: refusal(access, client, null)! };
   let signer: TsigSigner | null = null;
   if (req.tsig) {
     const v = verifyRequest(msg, req.tsig, access.keys, now);

@@ -94,6 +94,7 @@ describe('a transfer from request to messages', () => {
     assert.equal(off.d.id, 777);
     assert.deepEqual(off.d.questions, [{ name: 'example.com', type: 'AXFR', class: 'IN' }], 'the question copied (RFC 5936 §2.2.1)');
     assert.match(reply(startTransfer(query('AXFR'), '192.0.2.1', loopbackOnly, now, true)).why, /192.0.2.1 is not in XFR_ALLOW/);
+    assert.equal(reply(startTransfer(query('IXFR', { authorities: [soa('example.com', 1)] }), '127.0.0.1', { allow: [], keys: new Map() }, now, false)).rcode, 'REFUSED', 'over UDP too');
   });
 
   it('streams the zone to an allowed address', () => {
@@ -144,6 +145,7 @@ describe('a transfer from request to messages', () => {
 
   it('with TSIG_KEY: refuses an unsigned request, answers a bad signature NOTAUTH, signs what it streams', async () => {
     assert.match(reply(startTransfer(query('AXFR'), '127.0.0.1', keyOnly, now, true)).why, /not signed/);
+    const off = (signedQuery: Buffer): string => reply(startTransfer(signedQuery, '127.0.0.1', { allow: [], keys: new Map() }, now, true)).rcode;
     const out = (await python(`
 import dns.message, dns.tsigkeyring
 kr = dns.tsigkeyring.from_text({'xfr-key.': ('hmac-sha256', '${SECRET}'), 'other.': ('hmac-sha256', '${SECRET}')})
@@ -153,6 +155,7 @@ for k in ['xfr-key.', 'other.']:
     q.use_tsig(kr, keyname=k)
     print(q.to_wire().hex())
 `)).trim().split('\n').map((h) => Buffer.from(h, 'hex'));
+    assert.equal(off(out[0]), 'REFUSED', 'a signed request while transfers are off');
     const signed = startTransfer(out[0], '192.0.2.1', keyOnly, now, true);
     assert.equal(signed.kind, 'allowed');
     assert.ok(signed.kind === 'allowed' && signed.signer);

@@ -4,6 +4,7 @@ import { ThreadCompiler, type ZoneCompiler } from '../answer/compiler.js';
 import { snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { TransferSettings } from '../transfer/settings.js';
 import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
 import type { ShareMode } from '../server/share.js';
@@ -37,6 +38,7 @@ export class LocalServing implements Serving {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly transfers: TransferSettings,
     private readonly share: ShareMode = 'none',
   ) {
     const worker = share !== 'none';

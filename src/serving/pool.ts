@@ -15,6 +15,7 @@ import { createServer, isIPv6, type ListenOptions } from 'node:net';
 import type { Config } from '../config.js';
 import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
+import type { TransferSettings } from '../transfer/settings.js';
 import type { ShareMode } from '../server/share.js';
 import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
@@ -77,7 +78,7 @@ export class PoolServing implements Serving {
   /** Files a worker could not serve since they last changed: each is counted once. */
   private readonly failedInWorkers = new Set<string>();
 
-  constructor(private readonly config: Config, private readonly log: Logger) {
+  constructor(private readonly config: Config, private readonly log: Logger, private readonly transfers: TransferSettings) {
     this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log));
     this.catalog = new ZoneCatalog(this.target, this.compiler, log);
     this.slots = Array.from({ length: config.workers }, (_, index) => ({

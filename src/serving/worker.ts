@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { TransferSettings } from '../transfer/settings.js';
 import type { ZoneText } from './catalog.js';
 import { isEclipsoMessage, type FromWorker, type ToWorker } from './ipc.js';
 import { LocalServing } from './local.js';
@@ -13,7 +14,7 @@ function send(m: FromWorker): Promise<void> {
  * from the primary, compiles, listens, says ready; then applies the primary's zone changes as
  * they come. The primary checked and logged every file already: the worker's catalog is quiet.
  */
-export function runWorker(config: Config, log: Logger): void {
+export function runWorker(config: Config, log: Logger, transfers: TransferSettings): void {
   // The primary decides when workers stop (graceful shutdown); Ctrl-C reaches the whole group.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
   let serving: LocalServing | null = null;
@@ -25,7 +26,7 @@ export function runWorker(config: Config, log: Logger): void {
   const onMessage = async (m: ToWorker): Promise<void> => {
     switch (m.eclipso) {
       case 'start': {
-        const s = new LocalServing(config, log, m.share);
+        const s = new LocalServing(config, log, transfers, m.share);
         serving = s;
         await Promise.all(m.files.map(upsert));
         try {

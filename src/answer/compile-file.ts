@@ -23,7 +23,7 @@ export function compileFile(text: string, origin: string, fileName: string): Com
     const parsed = parseZoneFile(text, origin, fileName);
     if (!parsed.active) return { kind: 'inactive', apex: parsed.apex, warnings: parsed.warnings };
     const compiled = compileZone(parsed.zone);
-    const facts: ZoneFacts = { apex: parsed.zone.apex, apexKey: nameKey(parsed.zone.apex), serial: compiled.serial, records: compiled.records };
+    const facts: ZoneFacts = { apex: parsed.zone.apex, apexKey: nameKey(parsed.zone.apex), serial: compiled.serial, records: compiled.records, soa: parsed.zone.soa };
     return { kind: 'zone', facts, image: packImage(compiled), warnings: parsed.warnings };
   } catch (e) {
     if (e instanceof ZoneFileError) return { kind: 'rejected', problems: e.problems };

@@ -11,10 +11,10 @@ import type { CompiledFile } from './compile-file.js';
  *
  * File: MAGIC, then the lengths of the JSON part, the image bytes and the image ints (u32 each),
  * the CRC-32 of all that follows, the JSON part (everything but the image), padding to 4 octets,
- * the bytes and the ints. A file that does not check out (torn, corrupt, another format) is a miss,
+ * the bytes and the ints. Format 2 added the SOA to the facts. A file that does not check out (torn, corrupt, another format) is a miss,
  * and is compiled and written again.
  */
-const MAGIC = Buffer.from('ECLIPSO-ZONE-1\n\0', 'latin1');
+const MAGIC = Buffer.from('ECLIPSO-ZONE-2\n\0', 'latin1');
 const HEADER = MAGIC.length + 4 * 4;
 
 type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;

@@ -5,6 +5,8 @@ import { snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { TransferSettings } from '../transfer/settings.js';
+import { transfersOn } from '../transfer/access.js';
+import { Transfers } from '../server/transfer.js';
 import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
 import type { ShareMode } from '../server/share.js';
@@ -25,7 +27,7 @@ export function compiledCache(config: Config, log: Logger): { dir: string; versi
  * worker of a pool (worker.ts), which binds with `share` and is fed its primary's files.
  */
 export class LocalServing implements Serving {
-  private readonly target = new TableTarget();
+  private readonly target: TableTarget;
   private readonly catalog: ZoneCatalog;
   private readonly compiler: ZoneCompiler;
   private readonly observer: QueryObserver;
@@ -42,6 +44,7 @@ export class LocalServing implements Serving {
     private readonly share: ShareMode = 'none',
   ) {
     const worker = share !== 'none';
+    this.target = new TableTarget(transfersOn(transfers.access));
     this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log));
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker);
     this.observer = new QueryObserver(config.logIgnore ? null : log);
@@ -64,7 +67,10 @@ export class LocalServing implements Serving {
   }
 
   async listen(host: string, port: number): Promise<number> {
-    const dns = new DnsServer(this.target.table, this.observer, this.config, this.log);
+    const transfers = transfersOn(this.transfers.access)
+      ? new Transfers(this.transfers, { find: (k) => this.target.source(k), stream: (job) => this.compiler.transfer(job) }, this.log, this.observer.counters.xfr)
+      : null;
+    const dns = new DnsServer(this.target.table, this.observer, this.config, this.log, transfers);
     const bound = await dns.listen(host, port, this.share);
     this.dns = dns;
     return bound;

@@ -82,7 +82,7 @@ export function* axfrMessages(head: ResponseHead, zone: Zone, reserve: number, t
 }
 
 /** The answer to an IXFR from a client that is up to date, or over UDP: the current SOA alone (RFC 1995 §2, §4). */
-export function soaOnlyMessage(head: ResponseHead, zone: Zone): Buffer {
+export function soaOnlyMessage(head: ResponseHead, zone: Pick<Zone, 'apex' | 'soa'>): Buffer {
   const w = startResponse(head, RCODE.NOERROR, true, true);
   writeRecord(w, { owner: zone.apex, type: TYPE.SOA, ttl: zone.soa.ttl, data: [zone.soa.data] }, zone.soa.data);
   setAnswerCount(w, 1);

@@ -75,6 +75,8 @@ export const MAX_POINTER_OFFSET = 0x3fff;
 export const UDP_DEFAULT_PAYLOAD = 512;
 /** The largest message TCP's two-octet length prefix can frame (RFC 1035 §4.2.2). */
 export const TCP_MAX_MESSAGE = 65535;
+/** RFC 1035 §4.2.2: each message over TCP is preceded by a two-octet length. */
+export const TCP_LENGTH_PREFIX = 2;
 /** DNS Flag Day 2020 default; RFC 9715 recommends it as the EDNS buffer size. */
 export const EDNS_DEFAULT_PAYLOAD = 1232;
 /** RFC 6891 §6.1.2: the OPT TTL field carries EXTENDED-RCODE, VERSION and the DO bit. */

@@ -4,6 +4,7 @@ import type { ZoneSink } from '../sources/source.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import type { CompiledFile } from '../answer/compile-file.js';
 import type { ZoneCompiler } from '../answer/compiler.js';
+import type { ZoneFacts } from '../answer/zone.js';
 import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
 
 /** One zone file as a source handed it over. */
@@ -48,6 +49,8 @@ export class ZoneCatalog implements ZoneSink {
   /** File name → apex of the zone it serves; apex key → file name. */
   private readonly files = new Map<string, Name>();
   private readonly owners = new Map<string, string>();
+  /** Apex key → the serial served for the zone. */
+  private readonly serials = new Map<string, number>();
   readonly stats: ReloadStats = emptyReloadStats();
 
   /**
@@ -64,6 +67,8 @@ export class ZoneCatalog implements ZoneSink {
     private readonly quiet = false,
     /** Told the outcome of every file handed to `upsert`. */
     private readonly onOutcome: (o: FileOutcome) => void = () => {},
+    /** Told each time a zone is served with a serial it was not served with just before (NOTIFY). */
+    private readonly onNewSerial: (apex: Name, soa: ZoneFacts['soa']) => void = () => {},
   ) {}
 
   /** Zones being served. */
@@ -132,6 +137,9 @@ export class ZoneCatalog implements ZoneSink {
     }
     this.files.set(fileName, apex);
     this.owners.set(apexKey, fileName);
+    const before = this.serials.get(apexKey);
+    this.serials.set(apexKey, serial);
+    if (before !== serial) this.onNewSerial(apex, compiled.facts.soa);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
     this.onOutcome({ origin, accepted: true, zone: formatName(apex), records, problems: [], warnings: compiled.warnings });
@@ -157,6 +165,7 @@ export class ZoneCatalog implements ZoneSink {
     const apexKey = nameKey(apex);
     this.files.delete(fileName);
     this.owners.delete(apexKey);
+    this.serials.delete(apexKey);
     this.target.drop({ origin, fileName }, apexKey);
     this.compiler.forget(origin);
     this.stats.removed++;

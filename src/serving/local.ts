@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { TransferSettings } from '../transfer/settings.js';
 import { transfersOn } from '../transfer/access.js';
 import { Transfers } from '../server/transfer.js';
+import { Notifier } from './notifier.js';
 import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
 import type { ShareMode } from '../server/share.js';
@@ -32,6 +33,7 @@ export class LocalServing implements Serving {
   private readonly compiler: ZoneCompiler;
   private readonly observer: QueryObserver;
   private dns: DnsServer | null = null;
+  private readonly notifier: Notifier | null;
 
   /**
    * A worker of a pool (`share` other than none) is quiet (its primary logs the zone changes) and
@@ -46,7 +48,9 @@ export class LocalServing implements Serving {
     const worker = share !== 'none';
     this.target = new TableTarget(transfersOn(transfers.access));
     this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log));
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker);
+    // NOTIFY goes from the process that runs the source: a worker's primary sends it.
+    this.notifier = worker ? null : new Notifier(transfers, log);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (apex, soa) => this.notifier?.changed(apex, soa));
     this.observer = new QueryObserver(config.logIgnore ? null : log);
   }
 
@@ -96,6 +100,7 @@ export class LocalServing implements Serving {
   }
 
   async close(): Promise<void> {
+    this.notifier?.close();
     const dns = this.dns;
     this.dns = null;
     await dns?.close();

@@ -22,6 +22,7 @@ import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import { isEclipsoMessage, type FromWorker, type ToWorker, type WorkerSnapshot } from './ipc.js';
 import { compiledCache } from './local.js';
+import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
 
 const STOP_TIMEOUT_MS = 5000;
@@ -64,6 +65,8 @@ export class PoolServing implements Serving {
   private readonly slots: Slot[];
   private readonly target = new ForwardTarget((m) => this.broadcast(m));
   private readonly catalog: ZoneCatalog;
+  /** NOTIFY is sent from here, the primary, never from the workers. */
+  private readonly notifier: Notifier;
   /** Compiles each file once here, to accept or reject it as one process would (the image is dropped). */
   private readonly compiler: ThreadCompiler;
   private host = '';
@@ -80,7 +83,8 @@ export class PoolServing implements Serving {
 
   constructor(private readonly config: Config, private readonly log: Logger, private readonly transfers: TransferSettings) {
     this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log));
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log);
+    this.notifier = new Notifier(transfers, log);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, false, undefined, (apex, soa) => this.notifier.changed(apex, soa));
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, synced: false, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null,
     }));
@@ -224,6 +228,7 @@ export class PoolServing implements Serving {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.notifier.close();
     await this.compiler.close();
     await Promise.all(this.slots.map((s) => s.worker).filter((w): w is Worker => w !== null).map((w) => new Promise<void>((resolve) => {
       if (w.isDead()) return resolve();

@@ -24,6 +24,8 @@ interface SecondaryOptions {
   zones: string[];
   /** The key transfers and NOTIFY are signed with; without one, they go unsigned. */
   key?: TsigKey;
+  /** The port to answer on (the primary's XFR_NOTIFY names it); a free one when not given. */
+  port?: number;
 }
 
 function run(name: 'nsd' | 'knot', dir: string, port: number, cmd: string, args: string[]): Secondary {
@@ -51,7 +53,7 @@ const keyAlgorithm = (k: TsigKey): string => k.algorithm.name[0];
 /** NSD as a secondary (request-xfr, allow-notify), serving what it transferred and transferring it out to 127.0.0.1. */
 export async function startNsdSecondary(o: SecondaryOptions): Promise<Secondary> {
   const dir = mkdtempSync(join(tmpdir(), 'eclipso-nsd-secondary-'));
-  const port = await freePort();
+  const port = o.port ?? await freePort();
   const keyName = o.key ? formatName(o.key.name) : 'NOKEY';
   const key = o.key ? `key:\n  name: "${keyName}"\n  algorithm: ${keyAlgorithm(o.key)}\n  secret: "${o.key.secret.toString('base64')}"\n` : '';
   const zones = o.zones.map((z) => `zone:
@@ -85,7 +87,7 @@ ${key}${zones}`);
 /** Knot as a secondary (master, notify ACL), serving what it transferred and transferring it out to 127.0.0.1. */
 export async function startKnotSecondary(o: SecondaryOptions): Promise<Secondary> {
   const dir = mkdtempSync(join(tmpdir(), 'eclipso-knot-secondary-'));
-  const port = await freePort();
+  const port = o.port ?? await freePort();
   const key = o.key ? `key:\n  - id: ${formatName(o.key.name)}\n    algorithm: ${keyAlgorithm(o.key)}\n    secret: ${o.key.secret.toString('base64')}\n` : '';
   const withKey = o.key ? `\n    key: ${formatName(o.key.name)}` : '';
   writeFileSync(join(dir, 'knot.conf'), `server:

@@ -13,11 +13,11 @@ import { nextBatch, transferMessagesOf } from './transfer-job.js';
 const { cacheDir, version } = workerData as CompileThreadData;
 
 function compile(m: Extract<ToThread, { kind: 'compile' }>): Omit<CompileReply, 'id' | 'kind'> {
-  if (cacheDir === null) return { result: compileFile(m.text, m.origin, m.fileName), key: null };
-  const key = cacheKey(version, m.text, m.origin, m.fileName);
+  if (cacheDir === null) return { result: compileFile(m.text, m.origin, m.fileName, m.serial), key: null };
+  const key = cacheKey(version, m.text, m.origin, m.fileName, m.serial);
   const cached = readCached(cacheDir, key);
   if (cached) return { result: cached.kind === 'zone' ? { ...cached, cached: true } : cached, key };
-  const result = compileFile(m.text, m.origin, m.fileName);
+  const result = compileFile(m.text, m.origin, m.fileName, m.serial);
   if (result.kind !== 'zone' && result.kind !== 'inactive') return { result, key: null };
   try {
     writeCached(cacheDir, key, result);

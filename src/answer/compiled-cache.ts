@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { CompiledFile } from './compile-file.js';
+import type { CompiledFile, SerialInput } from './compile-file.js';
 
 /**
  * Compiled zones kept on disk, so that a restart reads them back instead of parsing and compiling
@@ -19,9 +19,9 @@ const HEADER = MAGIC.length + 4 * 4;
 
 type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
 
-/** The key of a file's compiled form, by the Eclipso `version` that compiles it. */
-export function cacheKey(version: string, text: string, origin: string, fileName: string): string {
-  return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0`).update(text).digest('hex');
+/** The key of a file's compiled form, by the Eclipso `version` that compiles it and what its serial is made of. */
+export function cacheKey(version: string, text: string, origin: string, fileName: string, serial: SerialInput = {}): string {
+  return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0${serial.fixed ?? ''}/${serial.previous ?? ''}/${serial.modified ?? ''}\0`).update(text).digest('hex');
 }
 
 export function cachePath(dir: string, key: string): string {

@@ -12,6 +12,8 @@ export interface ZoneText {
   origin: string;
   fileName: string;
   text: string;
+  /** The serial it is served with, when decided (a pool's primary tells its workers). */
+  serial?: number;
 }
 
 /**
@@ -51,6 +53,13 @@ export class ZoneCatalog implements ZoneSink {
   private readonly owners = new Map<string, string>();
   /** Apex key → the serial served for the zone. */
   private readonly serials = new Map<string, number>();
+  /**
+   * File name → the serial of its latest compiled version: the next version's serial is greater
+   * (src/transfer/serial.ts), so secondaries take every change.
+   */
+  private readonly latestSerial = new Map<string, number>();
+  /** File name → its compile under way, which the file's next version waits for. */
+  private readonly compiling = new Map<string, Promise<void>>();
   readonly stats: ReloadStats = emptyReloadStats();
 
   /**
@@ -79,11 +88,25 @@ export class ZoneCatalog implements ZoneSink {
   /**
    * Takes a file: compiled at once (on the compiler's threads, many files at a time), applied in
    * the order the files were handed over (so the first of two files for one zone keeps it, as in
-   * a folder's name order). Resolves with whether the file was accepted.
+   * a folder's name order). Resolves with whether the file was accepted. `modified`: when the
+   * source last changed the file (Unix seconds; now when not given), which the serial is derived
+   * from unless the file sets one; `serial`: the serial to serve, decided elsewhere (a pool worker
+   * takes its primary's).
    */
-  upsert(origin: string, fileName: string, text: string): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: string, modified?: number, serial?: number): Promise<boolean> {
     const started = performance.now();
-    const compiled = this.compiler.compile(text, origin, fileName);
+    // A file's versions are compiled one after another: each one's serial builds on the one before.
+    const prior = this.compiling.get(fileName) ?? Promise.resolve();
+    const compiled = prior.then(() => this.compiler.compile(text, origin, fileName, serial !== undefined
+      ? { fixed: serial }
+      : { previous: this.latestSerial.get(fileName), modified: modified ?? Date.now() / 1000 }));
+    const noted = compiled.then((c) => {
+      if (c.kind === 'zone') this.latestSerial.set(fileName, c.facts.serial);
+    }, () => {});
+    this.compiling.set(fileName, noted);
+    void noted.then(() => {
+      if (this.compiling.get(fileName) === noted) this.compiling.delete(fileName);
+    });
     return this.inOrder(async () => this.apply({ origin, fileName, text }, await compiled, started));
   }
 
@@ -166,6 +189,7 @@ export class ZoneCatalog implements ZoneSink {
     this.files.delete(fileName);
     this.owners.delete(apexKey);
     this.serials.delete(apexKey);
+    this.latestSerial.delete(fileName);
     this.target.drop({ origin, fileName }, apexKey);
     this.compiler.forget(origin);
     this.stats.removed++;

@@ -58,8 +58,8 @@ export class LocalServing implements Serving {
     return this.catalog.zoneCount;
   }
 
-  upsert(origin: string, fileName: string, text: string): Promise<boolean> {
-    return this.catalog.upsert(origin, fileName, text);
+  upsert(origin: string, fileName: string, text: string, modified?: number, serial?: number): Promise<boolean> {
+    return this.catalog.upsert(origin, fileName, text, modified, serial);
   }
 
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {

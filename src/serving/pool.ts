@@ -9,6 +9,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import type { CompiledFile } from '../answer/compile-file.js';
 import { ThreadCompiler } from '../answer/compiler.js';
 import { createSocket, type SocketOptions } from 'node:dgram';
 import { createServer, isIPv6, type ListenOptions } from 'node:net';
@@ -50,9 +51,11 @@ class ForwardTarget implements ZoneTarget {
 
   constructor(private readonly broadcast: (m: ToWorker) => void) {}
 
-  put(file: ZoneText): void {
-    this.files.set(file.fileName, file);
-    this.broadcast({ eclipso: 'upsert', ...file });
+  put(file: ZoneText, zone: Extract<CompiledFile, { kind: 'zone' }>): void {
+    // The serial decided here is the one every worker serves.
+    const served = { ...file, serial: zone.facts.serial };
+    this.files.set(file.fileName, served);
+    this.broadcast({ eclipso: 'upsert', ...served });
   }
 
   drop(file: Omit<ZoneText, 'text'>): void {
@@ -94,9 +97,9 @@ export class PoolServing implements Serving {
     return this.catalog.zoneCount;
   }
 
-  upsert(origin: string, fileName: string, text: string): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
     this.failedInWorkers.delete(fileName);
-    return this.catalog.upsert(origin, fileName, text);
+    return this.catalog.upsert(origin, fileName, text, modified);
   }
 
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {

@@ -20,7 +20,7 @@ export function runWorker(config: Config, log: Logger, transfers: TransferSettin
   let serving: LocalServing | null = null;
   // The primary accepted the file: failing here is a bug, which the primary counts.
   const upsert = async (f: ZoneText): Promise<void> => {
-    if (serving && !(await serving.upsert(f.origin, f.fileName, f.text))) await send({ eclipso: 'rejected', fileName: f.fileName });
+    if (serving && !(await serving.upsert(f.origin, f.fileName, f.text, undefined, f.serial))) await send({ eclipso: 'rejected', fileName: f.fileName });
   };
 
   const onMessage = async (m: ToWorker): Promise<void> => {

@@ -181,6 +181,6 @@ export class FolderSource implements ZoneSource {
     if (this.digests.get(file) === digest) return none;
     this.digests.set(file, digest);
     const text = zoneText(this.sink!, path, file, read.bytes);
-    return text === null ? none : { applied: this.sink!.upsert(path, file, text) };
+    return text === null ? none : { applied: this.sink!.upsert(path, file, text, read.modified) };
   }
 }

@@ -3,7 +3,8 @@ import { open, stat } from 'node:fs/promises';
 
 /** What reading one zone file found. */
 export type FileRead =
-  | { kind: 'bytes'; bytes: Buffer }
+  /** `modified`: the file's mtime, Unix seconds. */
+  | { kind: 'bytes'; bytes: Buffer; modified: number }
   | { kind: 'missing' }
   /** A FIFO, device, socket or directory: never read (a FIFO would block, /dev/zero never ends). */
   | { kind: 'not-regular'; type: string }
@@ -53,7 +54,8 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<F
     const after = await handle.stat({ bigint: true });
     const now = await stat(path, { bigint: true }).catch(orMissing);
     if (now === null || version(after) !== version(before) || version(now) !== version(before)) return { kind: 'changing' };
-    return { kind: 'bytes', bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) };
+    const modified = Number(before.mtimeNs / 1_000_000_000n);
+    return { kind: 'bytes', bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total), modified };
   } finally {
     await handle.close();
   }

@@ -77,7 +77,7 @@ export class ZoneCatalog implements ZoneSink {
     /** Told the outcome of every file handed to `upsert`. */
     private readonly onOutcome: (o: FileOutcome) => void = () => {},
     /** Told each time a zone is served with a serial it was not served with just before (NOTIFY). */
-    private readonly onNewSerial: (apex: Name, soa: ZoneFacts['soa']) => void = () => {},
+    private readonly onNewSerial: (apex: Name, soa: ZoneFacts['soa'], fileName: string) => void = () => {},
   ) {}
 
   /** Zones being served. */
@@ -162,7 +162,7 @@ export class ZoneCatalog implements ZoneSink {
     this.owners.set(apexKey, fileName);
     const before = this.serials.get(apexKey);
     this.serials.set(apexKey, serial);
-    if (before !== serial) this.onNewSerial(apex, compiled.facts.soa);
+    if (before !== serial) this.onNewSerial(apex, compiled.facts.soa, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
     this.onOutcome({ origin, accepted: true, zone: formatName(apex), records, problems: [], warnings: compiled.warnings });

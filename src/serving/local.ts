@@ -77,6 +77,7 @@ export class LocalServing implements Serving {
     const dns = new DnsServer(this.target.table, this.observer, this.config, this.log, transfers);
     const bound = await dns.listen(host, port, this.share);
     this.dns = dns;
+    this.notifier?.start();
     return bound;
   }
 

@@ -20,6 +20,8 @@ export class Notifier {
   private readonly waiting: (() => Promise<void>)[] = [];
   private running = 0;
   private closed = false;
+  /** Until the DNS sockets listen, changes wait here (the latest per zone): a secondary told earlier would find nobody to ask. */
+  private held: Map<string, { apex: Name; soa: { ttl: number; data: SoaData } }> | null = new Map();
 
   constructor(
     private readonly settings: TransferSettings,
@@ -30,6 +32,10 @@ export class Notifier {
   changed(apex: Name, soa: { ttl: number; data: SoaData }): void {
     if (this.closed || this.settings.notify.length === 0) return;
     const key = nameKey(apex);
+    if (this.held !== null) {
+      this.held.set(key, { apex, soa });
+      return;
+    }
     this.inFlight.get(key)?.abort();
     const controller = new AbortController();
     this.inFlight.set(key, controller);
@@ -46,6 +52,13 @@ export class Notifier {
       }
     });
     this.next();
+  }
+
+  /** The DNS sockets listen: the NOTIFYs held so far go out, and later ones at once. */
+  start(): void {
+    const held = this.held;
+    this.held = null;
+    for (const { apex, soa } of held?.values() ?? []) this.changed(apex, soa);
   }
 
   private next(): void {

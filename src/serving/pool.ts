@@ -22,6 +22,8 @@ import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import { isEclipsoMessage, type FromWorker, type ToWorker, type WorkerSnapshot } from './ipc.js';
+import type { ZoneFacts } from '../answer/zone.js';
+import type { Name } from '../wire/name.js';
 import { compiledCache } from './local.js';
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
@@ -70,6 +72,12 @@ export class PoolServing implements Serving {
   private readonly catalog: ZoneCatalog;
   /** NOTIFY is sent from here, the primary, never from the workers. */
   private readonly notifier: Notifier;
+  /**
+   * New serials whose NOTIFY waits until every live worker serves them (a secondary asking a
+   * worker still on the old version would think itself up to date): file name → the NOTIFY, and
+   * the workers (slot indexes) yet to say `served`.
+   */
+  private readonly unserved = new Map<string, { serial: number; send: () => void; waiting: Set<number> }>();
   /** Compiles each file once here, to accept or reject it as one process would (the image is dropped). */
   private readonly compiler: ThreadCompiler;
   private host = '';
@@ -87,7 +95,7 @@ export class PoolServing implements Serving {
   constructor(private readonly config: Config, private readonly log: Logger, private readonly transfers: TransferSettings) {
     this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log));
     this.notifier = new Notifier(transfers, log);
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, false, undefined, (apex, soa) => this.notifier.changed(apex, soa));
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, false, undefined, (apex, soa, fileName) => this.notifyWhenServed(apex, soa, fileName));
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, synced: false, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null,
     }));
@@ -110,6 +118,27 @@ export class PoolServing implements Serving {
   remove(origin: string, fileName: string): Promise<void> {
     this.failedInWorkers.delete(fileName);
     return this.catalog.remove(origin, fileName);
+  }
+
+  private notifyWhenServed(apex: Name, soa: ZoneFacts['soa'], fileName: string): void {
+    const send = (): void => this.notifier.changed(apex, soa);
+    const waiting = new Set(this.slots.filter((s) => s.synced && s.worker?.isConnected()).map((s) => s.index));
+    if (waiting.size === 0) return send();
+    this.unserved.set(fileName, { serial: soa.data.serial, send, waiting });
+  }
+
+  /**
+   * A worker serves `fileName` with `serial`, or will not (it could not, serial null), or serves
+   * nothing any more (it exited, both null): the NOTIFYs it held back go once no other worker does.
+   */
+  private served(slot: number, fileName: string | null, serial: number | null): void {
+    for (const [file, u] of this.unserved) {
+      if (fileName !== null && (file !== fileName || (serial !== null && u.serial !== serial))) continue;
+      u.waiting.delete(slot);
+      if (u.waiting.size > 0) continue;
+      this.unserved.delete(file);
+      u.send();
+    }
   }
 
   /** Live workers listening: a pool whose workers all died (and are being replaced) answers nothing. */
@@ -138,6 +167,7 @@ export class PoolServing implements Serving {
     }
     for (const s of rest) this.fork(s);
     await settled;
+    this.notifier.start();
     this.log.info('workers ready', { workers: this.slots.length, port: this.port, sockets: this.share });
     return this.port;
   }
@@ -171,7 +201,11 @@ export class PoolServing implements Serving {
       case 'failed':
         slot.failure = Object.assign(new Error(m.message), { code: m.code });
         return;
+      case 'served':
+        this.served(slot.index, m.fileName, m.serial);
+        return;
       case 'rejected':
+        this.served(slot.index, m.fileName, null);
         if (!this.failedInWorkers.has(m.fileName)) {
           this.failedInWorkers.add(m.fileName);
           this.catalog.stats.rejected++;
@@ -186,6 +220,7 @@ export class PoolServing implements Serving {
   private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
     Object.assign(slot, { worker: null, synced: false, ready: false });
+    this.served(slot.index, null, null);
     if (this.stopping) return;
     if (!slot.everReady) {
       // Start-up failure (port in use, no permission): report it as a single process would.

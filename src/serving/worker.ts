@@ -20,7 +20,9 @@ export function runWorker(config: Config, log: Logger, transfers: TransferSettin
   let serving: LocalServing | null = null;
   // The primary accepted the file: failing here is a bug, which the primary counts.
   const upsert = async (f: ZoneText): Promise<void> => {
-    if (serving && !(await serving.upsert(f.origin, f.fileName, f.text, undefined, f.serial))) await send({ eclipso: 'rejected', fileName: f.fileName });
+    if (!serving) return;
+    if (!(await serving.upsert(f.origin, f.fileName, f.text, undefined, f.serial))) await send({ eclipso: 'rejected', fileName: f.fileName });
+    else if (f.serial !== undefined) await send({ eclipso: 'served', fileName: f.fileName, serial: f.serial });
   };
 
   const onMessage = async (m: ToWorker): Promise<void> => {

@@ -2,7 +2,8 @@
  * NSD and Knot as secondaries of the real server (dist/main.js): they transfer every zone of
  * zones/ and hold exactly its records; after a zone file changes, the server's NOTIFY reaches
  * them and they serve the new serial. NSD transfers unsigned from an XFR_ALLOW address; Knot
- * signs its transfers, and the server signs its NOTIFY, with a TSIG key.
+ * signs its transfers, and the server signs its NOTIFY, with a TSIG key. NSD's primary is a pool of
+ * two workers (its NOTIFY waits until both serve the change); Knot's a single process.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -24,13 +25,13 @@ function changed(serial: number): string {
 const KEY_TEXT = `eclipso-xfr:hmac-sha256:${Buffer.from('the secret of this primary and its secondaries').toString('base64')}`;
 const key = [...parseTsigKeys(KEY_TEXT).values()][0];
 
-const kinds: [string, typeof startNsdSecondary, boolean][] = [
-  ['NSD', startNsdSecondary, false],
-  ['Knot', startKnotSecondary, true],
+const kinds: [string, typeof startNsdSecondary, boolean, number][] = [
+  ['NSD', startNsdSecondary, false, 2],
+  ['Knot', startKnotSecondary, true, 1],
 ];
 
-for (const [kind, startSecondary, signed] of kinds) {
-  describe(`${kind} as a secondary of the server${signed ? ', with TSIG' : ''}`, () => {
+for (const [kind, startSecondary, signed, workers] of kinds) {
+  describe(`${kind} as a secondary of the server${signed ? ', with TSIG' : ''} (WORKERS=${workers})`, () => {
     const dir = new ZoneDir();
     let server: ServerProcess;
     let secondary: Secondary;
@@ -39,8 +40,9 @@ for (const [kind, startSecondary, signed] of kinds) {
       const [port, secondaryPort] = [await freePort(), await freePort()];
       server = await startServer(dir.path, {
         args: ['--port', String(port)],
-        env: { XFR_NOTIFY: `127.0.0.1:${secondaryPort}`, ...(signed ? { TSIG_KEY: KEY_TEXT } : { XFR_ALLOW: '127.0.0.1' }) },
+        env: { WORKERS: String(workers), XFR_NOTIFY: `127.0.0.1:${secondaryPort}`, ...(signed ? { TSIG_KEY: KEY_TEXT } : { XFR_ALLOW: '127.0.0.1' }) },
       });
+      if (workers > 1) await server.waitFor((l) => l.msg === 'workers ready');
       secondary = await startSecondary({ primaryPort: server.port, port: secondaryPort, zones: ['example.com', 'hello_a.net'], ...(signed ? { key } : {}) });
     });
     after(async () => {

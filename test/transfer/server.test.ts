@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import * as packet from 'dns-packet';
 import { makeQuery, query, queryTcp, udpRaw, type Decoded } from '../helpers/dns.js';
@@ -114,5 +116,24 @@ describe('a large zone transferred to several clients at once', () => {
     assert.equal(logged.records, RECORDS + 2, 'the log line counts the closing SOA too');
     const metrics = parseMetrics((await httpGet(f.ops, '/metrics')).body);
     assert.equal(metrics.get('eclipso_xfr_requests_total{result="axfr"}'), 3);
+  });
+
+  it('ends a transfer whose client leaves midway with a log line, and goes on answering', async () => {
+    const from = f.server.logs.length;
+    const sock = connect(f.server.port, '127.0.0.1');
+    await once(sock, 'connect');
+    const q = makeQuery('big.example', 'AXFR');
+    const framed = Buffer.alloc(2 + q.length);
+    framed.writeUInt16BE(q.length, 0);
+    q.copy(framed, 2);
+    sock.write(framed);
+    // Gone once the first messages arrive: the connection is reset.
+    await once(sock, 'data');
+    sock.resetAndDestroy();
+    // Failed, unless the kernel's buffers had taken the whole zone before the reset came.
+    const ended = await f.server.waitFor((l) => f.server.logs.indexOf(l) >= from && (l.msg === 'zone transfer failed' || l.msg === 'zone transfer'));
+    if (ended.msg === 'zone transfer failed') assert.equal(ended.error, 'the connection closed before the last message');
+    assert.equal((await query(f.server.port, 'www.hello_a.net', 'A')).rcode, 'NOERROR');
+    assert.equal((await axfrFrom(f.server.port, 'big.example', 120_000)).length, RECORDS + 1, 'the next transfer is whole');
   });
 });

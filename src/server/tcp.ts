@@ -226,8 +226,12 @@ export class TcpServer {
       return;
     }
     c.pumping = true;
+    // While a compile thread parses the zone (seconds for millions of records), the client is not
+    // the one keeping us waiting: the idle timeout is off until the messages are written.
+    socket.setTimeout(0);
     run.next().then((batch) => {
       c.pumping = false;
+      if (!socket.destroyed) socket.setTimeout(this.limits.idleTimeoutMs);
       if (c.transfer !== run) return;
       if (socket.destroyed || socket.writableEnded) {
         this.endTransfer(c, 'the connection closed before the last message');

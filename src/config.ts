@@ -28,6 +28,11 @@ export interface Config {
   shutdownGraceMs: number;
   /** Largest zone file read from the folder; larger ones are refused unread. */
   zoneFileMaxBytes: number;
+  /** Zone transfers (src/transfer/settings.ts reads these): addresses allowed, secondaries to notify, TSIG keys. */
+  xfrAllow: string | undefined;
+  xfrNotify: string | undefined;
+  tsigKey: string | undefined;
+  tsigKeyFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +71,10 @@ const OPTIONS: Option[] = [
   { key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE', flag: '--shutdown-grace', kind: 'seconds', help: 'lame-duck seconds after SIGTERM (default 5)' },
   // Up to the longest string V8 holds: a UTF-8 file of that many octets always decodes.
   { key: 'zoneFileMaxBytes', env: 'ZONE_FILE_MAX_BYTES', flag: '--zone-file-max-bytes', kind: 'int', min: 1, max: buffer.MAX_STRING_LENGTH, help: 'largest zone file read, in bytes (default 268435456: 256 MiB)' },
+  { key: 'xfrAllow', env: 'XFR_ALLOW', flag: '--xfr-allow', kind: 'string', help: 'addresses and CIDRs allowed zone transfers, comma-separated (default none)' },
+  { key: 'xfrNotify', env: 'XFR_NOTIFY', flag: '--xfr-notify', kind: 'string', help: 'secondaries told of zone changes: address[:port], comma-separated (default none)' },
+  { key: 'tsigKey', env: 'TSIG_KEY', flag: '--tsig-key', kind: 'string', help: 'name:algorithm:base64secret; transfers must be signed with it (default none)' },
+  { key: 'tsigKeyFile', env: 'TSIG_KEY_FILE', flag: '--tsig-key-file', kind: 'string', help: 'file of TSIG keys, one name:algorithm:base64secret a line' },
 ];
 
 export function defaults(): Config {
@@ -88,6 +97,10 @@ export function defaults(): Config {
     metricsHost: '0.0.0.0',
     shutdownGraceMs: 5000,
     zoneFileMaxBytes: 256 * 2 ** 20,
+    xfrAllow: undefined,
+    xfrNotify: undefined,
+    tsigKey: undefined,
+    tsigKeyFile: undefined,
   };
 }
 

@@ -14,6 +14,9 @@ import { runWorker } from './serving/worker.js';
 import { FolderSource } from './sources/folder.js';
 import { isS3Url } from './sources/s3-location.js';
 import type { ZoneSource } from './sources/source.js';
+import { transfersOn } from './transfer/access.js';
+import { formatName } from './wire/name.js';
+import { transferSettings } from './transfer/settings.js';
 import { BANNER, VERSION } from './version.js';
 
 /** Exit code for a bad configuration value (as sysexits' EX_USAGE is too, for a usage error). */
@@ -29,9 +32,16 @@ async function source(config: Config, log: Logger): Promise<ZoneSource> {
 
 async function run(config: Config): Promise<void> {
   const log = new Logger(config.logFormat, config.logDebug);
-  if (cluster.isWorker) return runWorker(config, log);
+  // A bad XFR_ALLOW, XFR_NOTIFY or TSIG_KEY is a ConfigError: exit 2 before anything starts.
+  const transfers = transferSettings(config);
+  if (cluster.isWorker) return runWorker(config, log, transfers);
   if (config.logFormat === 'text') process.stdout.write(BANNER + '\n');
   log.info('starting eclipso', { version: VERSION, zoneDir: config.zoneDir, port: config.port, host: config.host });
+  if (transfersOn(transfers.access)) {
+    log.info('zone transfers on', {
+      allow: config.xfrAllow ?? '', keys: [...transfers.access.keys.values()].map((k) => formatName(k.name)).join(','), notify: config.xfrNotify ?? '',
+    });
+  }
 
   // Checked before any zone is loaded: a bad HOST is a configuration error like any other.
   const host = (await lookup(config.host).catch(() => null))?.address;
@@ -43,7 +53,7 @@ async function run(config: Config): Promise<void> {
 
   const zones = await source(config, log);
   // WORKERS > 1: this process runs the source and the ops listener; workers answer (serving/pool.ts).
-  const serving: Serving = config.workers > 1 ? new PoolServing(config, log) : new LocalServing(config, log);
+  const serving: Serving = config.workers > 1 ? new PoolServing(config, log, transfers) : new LocalServing(config, log, transfers);
   const ops = await startOps(config, log, {
     answering: () => serving.answering,
     snapshot: async () => ({ ...await serving.snapshot(), sourceStats: zones.stats ? { ...zones.stats } : undefined }),

@@ -1,21 +1,23 @@
 /**
  * A compile thread (src/answer/compiler.ts): compiles the zone files it is sent and sends back
  * what they compiled to, the images' buffers transferred, not copied. With a cache folder, a file
- * compiled before (same text, name and Eclipso version) is read back from it instead.
+ * compiled before (same text, name and Eclipso version) is read back from it instead. It also
+ * makes zone transfers' messages from a file's text, a batch each time the serving thread asks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileFile } from './compile-file.js';
 import { cacheKey, readCached, writeCached } from './compiled-cache.js';
-import type { CompileReply, CompileRequest, CompileThreadData } from './compiler.js';
+import type { CompileReply, CompileThreadData, FromThread, ToThread } from './compiler.js';
+import { nextBatch, transferMessagesOf } from './transfer-job.js';
 
 const { cacheDir, version } = workerData as CompileThreadData;
 
-function compile(m: CompileRequest): Omit<CompileReply, 'id'> {
-  if (cacheDir === null) return { result: compileFile(m.text, m.origin, m.fileName), key: null };
-  const key = cacheKey(version, m.text, m.origin, m.fileName);
+function compile(m: Extract<ToThread, { kind: 'compile' }>): Omit<CompileReply, 'id' | 'kind'> {
+  if (cacheDir === null) return { result: compileFile(m.text, m.origin, m.fileName, m.serial), key: null };
+  const key = cacheKey(version, m.text, m.origin, m.fileName, m.serial);
   const cached = readCached(cacheDir, key);
   if (cached) return { result: cached.kind === 'zone' ? { ...cached, cached: true } : cached, key };
-  const result = compileFile(m.text, m.origin, m.fileName);
+  const result = compileFile(m.text, m.origin, m.fileName, m.serial);
   if (result.kind !== 'zone' && result.kind !== 'inactive') return { result, key: null };
   try {
     writeCached(cacheDir, key, result);
@@ -26,8 +28,49 @@ function compile(m: CompileRequest): Omit<CompileReply, 'id'> {
   }
 }
 
-parentPort!.on('message', (m: CompileRequest) => {
-  const reply: CompileReply = { id: m.id, ...compile(m) };
-  const transfer = reply.result.kind === 'zone' ? [reply.result.image.bytes.buffer, reply.result.image.ints.buffer] : [];
-  parentPort!.postMessage(reply, transfer as ArrayBuffer[]);
+/** Transfers under way on this thread: their messages, made as they are asked for. */
+const transfers = new Map<number, Iterator<Buffer>>();
+
+/** Sends the next batch of a transfer's messages; the zone is let go with the last one, or on an error. */
+function sendBatch(id: number, messages: Iterator<Buffer>): void {
+  let reply: FromThread;
+  try {
+    const { batch, done } = nextBatch(messages);
+    if (done) transfers.delete(id);
+    reply = { kind: 'batch', id, batch, done };
+  } catch (e) {
+    transfers.delete(id);
+    reply = { kind: 'batch', id, batch: null, done: true, error: (e as Error).message };
+  }
+  parentPort!.postMessage(reply, reply.batch ? [reply.batch.buffer as ArrayBuffer] : []);
+}
+
+parentPort!.on('message', (m: ToThread) => {
+  switch (m.kind) {
+    case 'compile': {
+      const reply: CompileReply = { kind: 'compiled', id: m.id, ...compile(m) };
+      const transfer = reply.result.kind === 'zone' ? [reply.result.image.bytes.buffer, reply.result.image.ints.buffer] : [];
+      parentPort!.postMessage(reply, transfer as ArrayBuffer[]);
+      return;
+    }
+    case 'transfer': {
+      let messages: Iterator<Buffer>;
+      try {
+        messages = transferMessagesOf(m.job);
+      } catch (e) {
+        parentPort!.postMessage({ kind: 'batch', id: m.id, batch: null, done: true, error: (e as Error).message } satisfies FromThread);
+        return;
+      }
+      transfers.set(m.id, messages);
+      sendBatch(m.id, messages);
+      return;
+    }
+    case 'more': {
+      const messages = transfers.get(m.id);
+      if (messages) sendBatch(m.id, messages);
+      return;
+    }
+    case 'stop':
+      transfers.delete(m.id);
+  }
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { CompiledFile } from './compile-file.js';
+import type { CompiledFile, SerialInput } from './compile-file.js';
 
 /**
  * Compiled zones kept on disk, so that a restart reads them back instead of parsing and compiling
@@ -11,17 +11,17 @@ import type { CompiledFile } from './compile-file.js';
  *
  * File: MAGIC, then the lengths of the JSON part, the image bytes and the image ints (u32 each),
  * the CRC-32 of all that follows, the JSON part (everything but the image), padding to 4 octets,
- * the bytes and the ints. A file that does not check out (torn, corrupt, another format) is a miss,
+ * the bytes and the ints. Format 2 added the SOA to the facts. A file that does not check out (torn, corrupt, another format) is a miss,
  * and is compiled and written again.
  */
-const MAGIC = Buffer.from('ECLIPSO-ZONE-1\n\0', 'latin1');
+const MAGIC = Buffer.from('ECLIPSO-ZONE-2\n\0', 'latin1');
 const HEADER = MAGIC.length + 4 * 4;
 
 type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
 
-/** The key of a file's compiled form, by the Eclipso `version` that compiles it. */
-export function cacheKey(version: string, text: string, origin: string, fileName: string): string {
-  return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0`).update(text).digest('hex');
+/** The key of a file's compiled form, by the Eclipso `version` that compiles it and what its serial is made of. */
+export function cacheKey(version: string, text: string, origin: string, fileName: string, serial: SerialInput = {}): string {
+  return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0${serial.fixed ?? ''}/${serial.previous ?? ''}/${serial.modified ?? ''}\0`).update(text).digest('hex');
 }
 
 export function cachePath(dir: string, key: string): string {

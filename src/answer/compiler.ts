@@ -1,14 +1,28 @@
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
-import { compileFile, type CompiledFile } from './compile-file.js';
+import { compileFile, type CompiledFile, type SerialInput } from './compile-file.js';
 import { dropCached } from './compiled-cache.js';
+import { nextBatch, transferMessagesOf, type TransferJob } from './transfer-job.js';
+
+/**
+ * A zone transfer's messages as they are made: each `next()` gives the next few, framed with their
+ * two-octet lengths as on TCP (RFC 1035 §4.2.2), null after the last; it rejects when they cannot
+ * be made. `close()` lets go of the zone early (the client went away).
+ */
+export interface TransferStream {
+  next(): Promise<Uint8Array | null>;
+  close(): void;
+}
 
 /** Compiles zone files somewhere: on threads of their own (serving), or here (tools and tests). */
 export interface ZoneCompiler {
-  compile(text: string, origin: string, fileName: string): Promise<CompiledFile>;
+  /** `serial`: how the served serial is decided (the file's own when empty). */
+  compile(text: string, origin: string, fileName: string, serial?: SerialInput): Promise<CompiledFile>;
   /** The file no longer serves a zone: what was kept of its compiled form may go. */
   forget(origin: string): void;
+  /** The messages of a zone transfer, made from the zone file's text where zones are compiled. */
+  transfer(job: TransferJob): TransferStream;
   close(): Promise<void>;
 }
 
@@ -19,14 +33,20 @@ export interface CompileThreadData {
   version: string;
 }
 
-export interface CompileRequest {
-  id: number;
-  text: string;
-  origin: string;
-  fileName: string;
-}
+/** What the serving thread asks a compile thread: compile a file; start, go on with or stop a transfer. */
+export type ToThread =
+  | { kind: 'compile'; id: number; text: string; origin: string; fileName: string; serial: SerialInput }
+  | { kind: 'transfer'; id: number; job: TransferJob }
+  | { kind: 'more'; id: number }
+  | { kind: 'stop'; id: number };
+
+export type FromThread =
+  | CompileReply
+  /** A transfer's next messages (null with `error` when they cannot be made); `done` after the last. */
+  | { kind: 'batch'; id: number; batch: Uint8Array | null; done: boolean; error?: string };
 
 export interface CompileReply {
+  kind: 'compiled';
   id: number;
   result: CompiledFile;
   /** The cache entry the result is kept in (null: none). */
@@ -37,22 +57,45 @@ export interface CompileReply {
 
 /** Compiles on the calling thread: for `eclipso check`, tests and benchmarks. */
 export class InlineCompiler implements ZoneCompiler {
-  async compile(text: string, origin: string, fileName: string): Promise<CompiledFile> {
-    return compileFile(text, origin, fileName);
+  async compile(text: string, origin: string, fileName: string, serial: SerialInput = {}): Promise<CompiledFile> {
+    return compileFile(text, origin, fileName, serial);
   }
 
   forget(): void {}
 
+  transfer(job: TransferJob): TransferStream {
+    let messages: Iterator<Buffer> | null = null;
+    let done = false;
+    return {
+      next: async () => {
+        if (done) return null;
+        messages ??= transferMessagesOf(job);
+        const r = nextBatch(messages);
+        done = r.done;
+        return r.batch;
+      },
+      close: () => void (done = true),
+    };
+  }
+
   async close(): Promise<void> {}
 }
 
+/** A transfer under way on a thread, and who waits for its next batch. */
+interface PendingTransfer {
+  thread: Worker;
+  take: ((batch: Uint8Array | null, done: boolean, error?: string) => void) | null;
+  /** Why the thread can make no more (it died). */
+  failed?: string;
+}
+
 const THREAD_MAIN = new URL('./compile-thread.js', import.meta.url);
-/** How long a compile thread waits for work before it is ended (see ThreadCompiler#rest). */
+/** How long a compile thread waits for work before it is ended (see ThreadCompiler#release). */
 const IDLE_THREAD_MS = 2000;
 
 interface CompileThread {
   worker: Worker;
-  /** Files sent and not answered yet. */
+  /** Files and transfers sent and not finished yet. */
   busy: number;
   /** Ends the thread once it has been idle IDLE_THREAD_MS. */
   idle: NodeJS.Timeout | null;
@@ -67,6 +110,8 @@ interface CompileThread {
 export class ThreadCompiler implements ZoneCompiler {
   private readonly threads: CompileThread[] = [];
   private readonly waiting = new Map<number, { resolve: (r: CompiledFile) => void; thread: Worker; origin: string }>();
+  /** Transfers under way, by id: the thread making their messages, and who waits for the next batch. */
+  private readonly transfers = new Map<number, PendingTransfer>();
   private nextId = 1;
   /** The cache entry each file's served version is kept in, and how many files share one. */
   private readonly keys = new Map<string, string>();
@@ -83,25 +128,70 @@ export class ThreadCompiler implements ZoneCompiler {
     private readonly cache: { dir: string; version: string; log: Logger } | null = null,
   ) {}
 
-  compile(text: string, origin: string, fileName: string): Promise<CompiledFile> {
+  compile(text: string, origin: string, fileName: string, serial: SerialInput = {}): Promise<CompiledFile> {
     const thread = this.leastBusy();
     const id = this.nextId++;
-    // A busy thread keeps the process alive (the answer is awaited); an idle one does not.
-    if (thread.busy++ === 0) {
-      thread.worker.ref();
-      clearTimeout(thread.idle ?? undefined);
-    }
+    this.claim(thread);
     return new Promise((resolve) => {
       this.waiting.set(id, {
         resolve: (r) => {
-          if (--thread.busy === 0) this.rest(thread);
+          this.release(thread);
           resolve(r);
         },
         thread: thread.worker,
         origin,
       });
-      thread.worker.postMessage({ id, text, origin, fileName } satisfies CompileRequest);
+      thread.worker.postMessage({ kind: 'compile', id, text, origin, fileName, serial } satisfies ToThread);
     });
+  }
+
+  /**
+   * A transfer on the least busy thread: the zone is parsed there and its messages made a batch at
+   * a time, the next only when asked for (the connection has room for it), so a slow client costs
+   * one batch of memory here, whatever the zone's size.
+   */
+  transfer(job: TransferJob): TransferStream {
+    const thread = this.leastBusy();
+    const id = this.nextId++;
+    this.claim(thread);
+    let ended = false;
+    let first = true;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      this.transfers.delete(id);
+      this.release(thread);
+    };
+    let last = false;
+    const entry: PendingTransfer = { thread: thread.worker, take: null };
+    this.transfers.set(id, entry);
+    return {
+      next: () => new Promise<Uint8Array | null>((resolve, reject) => {
+        if (last) end();
+        if (ended) return resolve(null);
+        if (entry.failed !== undefined) {
+          end();
+          return reject(new Error(entry.failed));
+        }
+        entry.take = (batch, done, error) => {
+          entry.take = null;
+          last = done;
+          if (error !== undefined) {
+            end();
+            reject(new Error(error));
+          } else {
+            resolve(batch);
+          }
+        };
+        thread.worker.postMessage((first ? { kind: 'transfer', id, job } : { kind: 'more', id }) satisfies ToThread);
+        first = false;
+      }),
+      close: () => {
+        if (ended) return;
+        if (!first) thread.worker.postMessage({ kind: 'stop', id } satisfies ToThread);
+        end();
+      },
+    };
   }
 
   forget(origin: string): void {
@@ -141,12 +231,20 @@ export class ThreadCompiler implements ZoneCompiler {
     });
   }
 
+  /** A busy thread keeps the process alive (its answer is awaited), and is not ended. */
+  private claim(thread: CompileThread): void {
+    if (thread.busy++ > 0) return;
+    thread.worker.ref();
+    clearTimeout(thread.idle ?? undefined);
+  }
+
   /**
-   * An idle thread is ended after IDLE_THREAD_MS: its heap, full of what it parsed and compiled,
-   * is not collected while it waits (hundreds of MiB after a large load), and a new one starts in
-   * milliseconds when a zone changes.
+   * An idle thread no longer keeps the process alive, and is ended after IDLE_THREAD_MS: its
+   * heap, full of what it parsed and compiled, is not collected while it waits (hundreds of MiB
+   * after a large load), and a new one starts in milliseconds when a zone changes.
    */
-  private rest(thread: CompileThread): void {
+  private release(thread: CompileThread): void {
+    if (--thread.busy > 0) return;
     thread.worker.unref();
     thread.idle = setTimeout(() => {
       const i = this.threads.indexOf(thread);
@@ -171,7 +269,14 @@ export class ThreadCompiler implements ZoneCompiler {
     }
     const worker = new Worker(THREAD_MAIN, { workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '' } satisfies CompileThreadData });
     const thread: CompileThread = { worker, busy: 0, idle: null };
-    worker.on('message', (m: CompileReply) => {
+    worker.on('message', (m: FromThread) => {
+      if (m.kind === 'batch') {
+        const t = this.transfers.get(m.id);
+        if (m.done) this.transfers.delete(m.id);
+        // The last batch ends the transfer on the thread; the stream gives null on the next call.
+        t?.take?.(m.batch, m.done, m.error);
+        return;
+      }
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (m.cacheError !== undefined) this.cacheUnusable(m.cacheError);
@@ -185,6 +290,12 @@ export class ThreadCompiler implements ZoneCompiler {
         if (w.thread !== worker) continue;
         this.waiting.delete(id);
         w.resolve({ kind: 'failed', message: `the compile thread ${why}` });
+      }
+      for (const [id, t] of this.transfers) {
+        if (t.thread !== worker) continue;
+        this.transfers.delete(id);
+        t.failed = `the compile thread ${why}`;
+        t.take?.(null, true, t.failed);
       }
     };
     worker.on('error', (e) => fail(`failed: ${e.message}`));

@@ -1,4 +1,5 @@
 import type { Name } from '../wire/name.js';
+import type { SoaData } from '../zone/model.js';
 import {
   ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, ENTRY_KEY_AT, HEADER_INTS, IMAGE, keyEnd, NONE, SLOT,
   SLOT_INTS, type ZoneImage,
@@ -13,6 +14,8 @@ export interface ZoneFacts {
   readonly serial: number;
   /** Resource records in the zone, SOA included. */
   readonly records: number;
+  /** The SOA as served: what a transfer that is up to date (IXFR, RFC 1995 §2) and NOTIFY carry. */
+  readonly soa: { ttl: number; data: SoaData };
 }
 
 /**
@@ -25,6 +28,7 @@ export class ServedZone implements ZoneFacts {
   readonly apexKey: string;
   readonly serial: number;
   readonly records: number;
+  readonly soa: { ttl: number; data: SoaData };
   /** The apex key's octets, compared with a query's name by the table. */
   readonly apexWire: Uint8Array;
   readonly bytes: Buffer;
@@ -44,6 +48,7 @@ export class ServedZone implements ZoneFacts {
     this.apexKey = facts.apexKey;
     this.serial = facts.serial;
     this.records = facts.records;
+    this.soa = facts.soa;
     this.apexWire = Buffer.from(facts.apexKey, 'latin1');
     this.bytes = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength);
     const ints = image.ints;

@@ -13,6 +13,10 @@ export const TRANSPORT_NAMES = ['udp', 'tcp'] as const;
 export const TCP_CLOSE_REASONS = ['idle_timeout', 'message_timeout', 'table_full', 'per_client_limit', 'unsent_limit'] as const;
 export type TcpCloseReason = (typeof TCP_CLOSE_REASONS)[number];
 
+/** What became of a zone transfer request: the `result` label of eclipso_xfr_requests_total. */
+export const XFR_RESULTS = ['axfr', 'ixfr', 'refused', 'failed'] as const;
+export type XfrResult = (typeof XFR_RESULTS)[number];
+
 /** Counters by transport, query type and RCODE: plain typed arrays, bumped on the hot path. */
 export class QueryCounters {
   /** [transport][qtype] */
@@ -23,6 +27,8 @@ export class QueryCounters {
   readonly dropped = TRANSPORT_NAMES.map(() => 0);
   /** [reason] as in TCP_CLOSE_REASONS */
   readonly tcpClosed = TCP_CLOSE_REASONS.map(() => 0);
+  /** [result] as in XFR_RESULTS */
+  readonly xfr = XFR_RESULTS.map(() => 0);
 
   /** Queries received so far (answered or dropped): what the shutdown watches to see traffic stop. */
   received(): number {

@@ -1,4 +1,4 @@
-import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, type QueryCounters } from './queries.js';
+import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS, type QueryCounters } from './queries.js';
 
 /**
  * Query counters as plain data: sparse `[code, count]` pairs per transport, small enough to send
@@ -14,6 +14,8 @@ export interface QuerySnapshot {
   dropped: number[];
   /** [reason] as in TCP_CLOSE_REASONS */
   tcpClosed: number[];
+  /** [result] as in XFR_RESULTS */
+  xfr: number[];
 }
 
 /** Counters of the path from zone file to served zone (the catalog), for /metrics. */
@@ -55,6 +57,7 @@ function emptyQuerySnapshot(): QuerySnapshot {
     truncated: TRANSPORT_NAMES.map(() => 0),
     dropped: TRANSPORT_NAMES.map(() => 0),
     tcpClosed: TCP_CLOSE_REASONS.map(() => 0),
+    xfr: XFR_RESULTS.map(() => 0),
   };
 }
 
@@ -71,6 +74,7 @@ export function snapshotQueries(c: QueryCounters): QuerySnapshot {
     truncated: [...c.truncated],
     dropped: [...c.dropped],
     tcpClosed: [...c.tcpClosed],
+    xfr: [...c.xfr],
   };
 }
 
@@ -91,6 +95,7 @@ export function sumQuerySnapshots(parts: QuerySnapshot[]): QuerySnapshot {
       total.dropped[t] += p.dropped[t] ?? 0;
     }
     for (let r = 0; r < TCP_CLOSE_REASONS.length; r++) total.tcpClosed[r] += p.tcpClosed[r] ?? 0;
+    for (let r = 0; r < XFR_RESULTS.length; r++) total.xfr[r] += p.xfr?.[r] ?? 0;
   }
   return total;
 }

@@ -1,4 +1,4 @@
-import { TCP_CLOSE_REASONS, TRANSPORT_NAMES } from '../counters/queries.js';
+import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS } from '../counters/queries.js';
 import type { ServerSnapshot } from '../counters/snapshot.js';
 import { rcodeName, TYPE } from '../wire/constants.js';
 import { VERSION } from '../version.js';
@@ -41,6 +41,7 @@ export function renderMetrics(s: ServerSnapshot): string {
     .family('eclipso_dns_truncated_responses_total', 'counter', 'UDP responses sent with TC=1 (the client should retry over TCP).', perTransport(q.truncated))
     .family('eclipso_dns_dropped_requests_total', 'counter', 'Messages dropped unanswered: too malformed to answer, or responses themselves.', perTransport(q.dropped))
     .family('eclipso_tcp_connections_closed_total', 'counter', 'TCP connections the server closed, by reason (a close by the client is not counted).', TCP_CLOSE_REASONS.map((reason, r): [Labels, number] => [{ reason }, q.tcpClosed[r]]))
+    .family('eclipso_xfr_requests_total', 'counter', 'Zone transfer requests (AXFR and IXFR over TCP and UDP), by what became of them: served as AXFR or IXFR, refused, failed midway.', XFR_RESULTS.map((result, r): [Labels, number] => [{ result }, q.xfr[r]]))
     .single('eclipso_zones_loaded', 'gauge', 'Zones being served.', s.zones)
     .single('eclipso_records_loaded', 'gauge', 'Resource records in the zones being served.', s.records)
     .family('eclipso_reload_total', 'counter', 'Zone files loaded and swapped in (at start and on change), by source.', [[source, s.reload.loaded]])

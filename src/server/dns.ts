@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { ShareMode } from './share.js';
 import type { QueryObserver } from './observer.js';
 import { TcpServer } from './tcp.js';
+import type { Transfers } from './transfer.js';
 import { UdpServer } from './udp.js';
 
 /** Tries at finding a port free for both UDP and TCP when asked for any port. */
@@ -41,15 +42,16 @@ export class DnsServer {
   readonly udp: UdpServer;
   readonly tcp: TcpServer;
 
-  constructor(table: AnswerTable, observer: QueryObserver, config: Config, private readonly log: Logger) {
+  /** `transfers`: zone transfers and signed queries, or null when transfers are off. */
+  constructor(table: AnswerTable, observer: QueryObserver, config: Config, private readonly log: Logger, transfers: Transfers | null = null) {
     const responder = new Responder(table, config.ednsMaxPayload);
     const onError = (e: Error): void => log.error('DNS listener error; still serving', { error: e.message });
-    this.udp = new UdpServer(responder, observer, onError);
+    this.udp = new UdpServer(responder, observer, onError, transfers);
     this.tcp = new TcpServer(responder, observer, {
       idleTimeoutMs: config.tcpIdleTimeoutMs,
       maxConnections: config.tcpMaxConnections,
       maxConnectionsPerClient: config.tcpMaxConnectionsPerClient,
-    }, onError);
+    }, onError, transfers);
   }
 
   /**

@@ -5,6 +5,7 @@ import { TRANSPORT, type TcpCloseReason } from '../counters/queries.js';
 import { TCP_MAX_MESSAGE } from '../wire/constants.js';
 import type { QueryObserver } from './observer.js';
 import type { ShareMode } from './share.js';
+import { MESSAGE_KIND, type TransferRun, type Transfers } from './transfer.js';
 
 /** RFC 1035 §4.2.2: each message is preceded by a two-octet length. */
 const LENGTH_PREFIX = 2;
@@ -57,6 +58,10 @@ interface Connection {
   deadline: NodeJS.Timeout | null;
   /** The client sent its FIN: once the messages held are answered, we send ours. */
   ended: boolean;
+  /** A zone transfer being sent: the messages after it wait (RFC 5936 §4.1: in order) until it ends. */
+  transfer: TransferRun | null;
+  /** The transfer's next messages are being made. */
+  pumping: boolean;
 }
 
 /**
@@ -86,6 +91,8 @@ export class TcpServer {
     private readonly observer: QueryObserver,
     private readonly limits: TcpLimits,
     private readonly onError: (e: Error) => void,
+    /** Zone transfers and signed queries; null when transfers are off. */
+    private readonly transfers: Transfers | null = null,
   ) {
     this.messageDeadlineMs = Math.min(MESSAGE_DEADLINE_MS, limits.idleTimeoutMs);
     this.maxUnsent = limits.maxConnections * MAX_UNSENT_PER_SLOT;
@@ -127,7 +134,7 @@ export class TcpServer {
     if (this.connections.size >= this.limits.maxConnections) {
       this.closeFor(this.connections.values().next().value!, 'table_full');
     }
-    const c: Connection = { socket, client, pending: EMPTY, counted: 0, blocked: false, deadline: null, ended: false };
+    const c: Connection = { socket, client, pending: EMPTY, counted: 0, blocked: false, deadline: null, ended: false, transfer: null, pumping: false };
     this.connections.set(socket, c);
     this.perClient.set(client, fromClient + 1);
     socket.setNoDelay(true);
@@ -159,12 +166,33 @@ export class TcpServer {
     while (buf.length - at >= LENGTH_PREFIX && socket.writableLength < MAX_UNSENT_PER_CONNECTION && !socket.destroyed) {
       const end = at + LENGTH_PREFIX + buf.readUInt16BE(at);
       if (buf.length < end) break;
-      this.answer(socket, buf.subarray(at + LENGTH_PREFIX, end));
+      const msg = buf.subarray(at + LENGTH_PREFIX, end);
       at = end;
       completed = true;
+      const kind = this.transfers === null ? MESSAGE_KIND.ORDINARY : this.transfers.kind(msg, msg.length);
+      if (kind === MESSAGE_KIND.TRANSFER) {
+        const t = this.transfers!.tcp(msg, c.client);
+        if ('reply' in t) {
+          socket.write(frame(t.reply));
+          continue;
+        }
+        c.transfer = t.run;
+        break;
+      }
+      this.answer(socket, msg, kind === MESSAGE_KIND.SIGNED);
     }
     c.pending = at === buf.length ? EMPTY : buf.subarray(at);
     if (socket.destroyed) return;
+    if (c.transfer !== null) {
+      // Nothing more is read until the transfer is sent; the idle timeout still closes a client that stops reading it.
+      c.blocked = true;
+      socket.pause();
+      this.stopDeadline(c);
+      this.touch(c);
+      this.count(c);
+      this.pump(c);
+      return;
+    }
     // Past the bound, the last write returned false: 'drain' follows once the answers are sent.
     c.blocked = socket.writableLength >= MAX_UNSENT_PER_CONNECTION;
     if (completed) this.touch(c);
@@ -185,7 +213,56 @@ export class TcpServer {
     if (this.unsent > this.maxUnsent) this.shed();
   }
 
-  private answer(socket: Socket, msg: Buffer): void {
+  /**
+   * Sends a transfer's next messages while the connection's unsent octets are within their bound;
+   * 'drain' calls it again. After the last, the messages held meanwhile are answered.
+   */
+  private pump(c: Connection): void {
+    const run = c.transfer;
+    const { socket } = c;
+    if (run === null || c.pumping || socket.writableLength >= MAX_UNSENT_PER_CONNECTION) return;
+    if (socket.destroyed || socket.writableEnded) {
+      this.endTransfer(c, 'the connection closed before the last message');
+      return;
+    }
+    c.pumping = true;
+    // While a compile thread parses the zone (seconds for millions of records), the client is not
+    // the one keeping us waiting: the idle timeout is off until the messages are written.
+    socket.setTimeout(0);
+    run.next().then((batch) => {
+      c.pumping = false;
+      if (!socket.destroyed) socket.setTimeout(this.limits.idleTimeoutMs);
+      if (c.transfer !== run) return;
+      if (socket.destroyed || socket.writableEnded) {
+        this.endTransfer(c, 'the connection closed before the last message');
+        return;
+      }
+      if (batch === null) {
+        this.endTransfer(c);
+        c.blocked = false;
+        socket.resume();
+        this.serve(c);
+        return;
+      }
+      socket.write(batch);
+      this.count(c);
+      if (this.unsent > this.maxUnsent) this.shed();
+      this.pump(c);
+    }, (e: Error) => {
+      c.pumping = false;
+      if (c.transfer !== run) return;
+      this.endTransfer(c, e.message);
+      socket.destroy();
+    });
+  }
+
+  private endTransfer(c: Connection, error?: string): void {
+    const run = c.transfer;
+    c.transfer = null;
+    run?.end(error);
+  }
+
+  private answer(socket: Socket, msg: Buffer, signed: boolean): void {
     let n = 0;
     try {
       n = this.responder.respond(msg, msg.length, this.out, true, this.result);
@@ -197,10 +274,15 @@ export class TcpServer {
       this.observer.dropped(TRANSPORT.TCP);
       return;
     }
-    const framed = Buffer.allocUnsafe(LENGTH_PREFIX + n);
-    framed.writeUInt16BE(n, 0);
-    this.out.copy(framed, LENGTH_PREFIX, 0, n);
-    socket.write(framed);
+    if (signed) {
+      // A secondary's signed SOA query gets a signed answer (RFC 8945 §5.3).
+      socket.write(frame(this.transfers!.sign(msg, this.out.subarray(0, n))));
+    } else {
+      const framed = Buffer.allocUnsafe(LENGTH_PREFIX + n);
+      framed.writeUInt16BE(n, 0);
+      this.out.copy(framed, LENGTH_PREFIX, 0, n);
+      socket.write(framed);
+    }
     this.observer.answered(TRANSPORT.TCP, this.result, msg, socket.remoteAddress ?? '-', socket.remotePort ?? 0);
   }
 
@@ -208,6 +290,10 @@ export class TcpServer {
     if (!this.connections.has(c.socket)) return;
     this.touch(c);
     this.count(c);
+    if (c.transfer !== null) {
+      this.pump(c);
+      return;
+    }
     if (!c.blocked) return;
     this.serve(c);
     if (!c.blocked && !c.socket.destroyed) c.socket.resume();
@@ -274,6 +360,7 @@ export class TcpServer {
     this.unsent -= c.counted;
     c.counted = 0;
     this.stopDeadline(c);
+    if (c.transfer !== null) this.endTransfer(c, 'the connection closed before the last message');
     return true;
   }
 
@@ -288,4 +375,12 @@ export class TcpServer {
     }
     return new Promise((resolve) => (s ? s.close(() => resolve()) : resolve()));
   }
+}
+
+/** A message with its two-octet length in front (RFC 1035 §4.2.2). */
+function frame(m: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(LENGTH_PREFIX + m.length);
+  framed.writeUInt16BE(m.length, 0);
+  m.copy(framed, LENGTH_PREFIX);
+  return framed;
 }

@@ -5,6 +5,7 @@ import { QueryResult } from '../answer/result.js';
 import { TRANSPORT } from '../counters/queries.js';
 import type { QueryObserver } from './observer.js';
 import type { ShareMode } from './share.js';
+import { MESSAGE_KIND, type Transfers } from './transfer.js';
 
 /**
  * Response buffers reused in turn. node:dgram sends synchronously when it can and otherwise
@@ -37,6 +38,8 @@ export class UdpServer {
     private readonly responder: Responder,
     private readonly observer: QueryObserver,
     private readonly onError: (e: Error) => void,
+    /** Zone transfers and signed queries; null when transfers are off. */
+    private readonly transfers: Transfers | null = null,
   ) {}
 
   /** Binds to a numeric address, alone or shared with other workers (see ShareMode). */
@@ -69,6 +72,12 @@ export class UdpServer {
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     const socket = this.socket!;
+    // Only transfer requests and signed queries leave the ordinary path (and only with transfers on).
+    const kind = this.transfers === null ? MESSAGE_KIND.ORDINARY : this.transfers.kind(msg, msg.length);
+    if (kind !== MESSAGE_KIND.ORDINARY) {
+      this.special(socket, msg, rinfo, kind === MESSAGE_KIND.SIGNED);
+      return;
+    }
     const queued = socket.getSendQueueCount();
     if (queued === 0) this.next = 0;
     else if (queued < RING_SIZE - 1) this.next = (this.next + 1) % RING_SIZE;
@@ -87,6 +96,30 @@ export class UdpServer {
     if (out === this.ring[0]) socket.send(this.views[n] ??= out.subarray(0, n), rinfo.port, rinfo.address);
     else socket.send(out, 0, n, rinfo.port, rinfo.address);
     this.observer.answered(TRANSPORT.UDP, this.result, msg, rinfo.address, rinfo.port);
+  }
+
+  /** A transfer request (RFC 1995 §2 over UDP), or a signed query whose answer is signed in turn (RFC 8945 §5.3). */
+  private special(socket: Socket, msg: Buffer, rinfo: RemoteInfo, signed: boolean): void {
+    let reply: Buffer | null = null;
+    try {
+      if (signed) {
+        const out = Buffer.allocUnsafe(UDP_BUFFER_SIZE);
+        const n = this.responder.respond(msg, msg.length, out, false, this.result);
+        if (n > 0) {
+          reply = this.transfers!.sign(msg, out.subarray(0, n));
+          this.observer.answered(TRANSPORT.UDP, this.result, msg, rinfo.address, rinfo.port);
+        }
+      } else {
+        reply = this.transfers!.udp(msg, rinfo.address);
+      }
+    } catch (e) {
+      this.onError(e as Error);
+    }
+    if (reply === null) {
+      this.observer.dropped(TRANSPORT.UDP);
+      return;
+    }
+    socket.send(reply, rinfo.port, rinfo.address);
   }
 
   close(): Promise<void> {

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { ZoneSink } from '../sources/source.js';
 import type { CompiledFile } from '../answer/compile-file.js';
 import type { ZoneCompiler } from '../answer/compiler.js';
+import type { ZoneFacts } from '../answer/zone.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
 
@@ -11,6 +12,8 @@ export interface ZoneText {
   origin: string;
   fileName: string;
   text: string;
+  /** The serial it is served with, when decided (a pool's primary tells its workers). */
+  serial?: number;
 }
 
 /**
@@ -49,6 +52,15 @@ export class ZoneCatalog implements ZoneSink {
   /** File name → apex of the zone it serves; apex key → file name. */
   private readonly files = new Map<string, Name>();
   private readonly owners = new Map<string, string>();
+  /** Apex key → the serial served for the zone. */
+  private readonly serials = new Map<string, number>();
+  /**
+   * File name → the serial of its latest compiled version: the next version's serial is greater
+   * (src/transfer/serial.ts), so secondaries take every change.
+   */
+  private readonly latestSerial = new Map<string, number>();
+  /** File name → its compile under way, which the file's next version waits for. */
+  private readonly compiling = new Map<string, Promise<void>>();
   readonly stats: ReloadStats = emptyReloadStats();
 
   /** The last step handed over (steps run one after another, in order). */
@@ -65,6 +77,8 @@ export class ZoneCatalog implements ZoneSink {
     private readonly quiet = false,
     /** Told the outcome of every file handed to `upsert`. */
     private readonly onOutcome: (o: FileOutcome) => void = () => {},
+    /** Told each time a zone is served with a serial it was not served with just before (NOTIFY). */
+    private readonly onNewSerial: (apex: Name, soa: ZoneFacts['soa'], fileName: string) => void = () => {},
   ) {}
 
   /** Zones being served. */
@@ -75,11 +89,25 @@ export class ZoneCatalog implements ZoneSink {
   /**
    * Takes a file: compiled at once (on the compiler's threads, many files at a time), applied in
    * the order the files were handed over (so the first of two files for one zone keeps it, as in
-   * a folder's name order). Resolves with whether the file was accepted.
+   * a folder's name order). Resolves with whether the file was accepted. `modified`: when the
+   * source last changed the file (Unix seconds; now when not given), which the serial is derived
+   * from unless the file sets one; `serial`: the serial to serve, decided elsewhere (a pool worker
+   * takes its primary's).
    */
-  upsert(origin: string, fileName: string, text: string): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: string, modified?: number, serial?: number): Promise<boolean> {
     const started = performance.now();
-    const compiled = this.compiler.compile(text, origin, fileName);
+    // A file's versions are compiled one after another: each one's serial builds on the one before.
+    const prior = this.compiling.get(fileName) ?? Promise.resolve();
+    const compiled = prior.then(() => this.compiler.compile(text, origin, fileName, serial !== undefined
+      ? { fixed: serial }
+      : { previous: this.latestSerial.get(fileName), modified: modified ?? Date.now() / 1000 }));
+    const noted = compiled.then((c) => {
+      if (c.kind === 'zone') this.latestSerial.set(fileName, c.facts.serial);
+    }, () => {});
+    this.compiling.set(fileName, noted);
+    void noted.then(() => {
+      if (this.compiling.get(fileName) === noted) this.compiling.delete(fileName);
+    });
     return this.inOrder(async () => this.apply({ origin, fileName, text }, await compiled, started));
   }
 
@@ -132,6 +160,9 @@ export class ZoneCatalog implements ZoneSink {
     }
     this.files.set(fileName, apex);
     this.owners.set(apexKey, fileName);
+    const before = this.serials.get(apexKey);
+    this.serials.set(apexKey, serial);
+    if (before !== serial) this.onNewSerial(apex, compiled.facts.soa, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
     this.onOutcome({ origin, accepted: true, zone: formatName(apex), records, problems: [], warnings: compiled.warnings });
@@ -157,6 +188,8 @@ export class ZoneCatalog implements ZoneSink {
     const apexKey = nameKey(apex);
     this.files.delete(fileName);
     this.owners.delete(apexKey);
+    this.serials.delete(apexKey);
+    this.latestSerial.delete(fileName);
     this.target.drop({ origin, fileName }, apexKey);
     this.compiler.forget(origin);
     this.stats.removed++;

@@ -25,6 +25,8 @@ export type FromWorker =
   | { eclipso: 'failed'; code: string | undefined; message: string }
   /** A file the primary accepted could not be served here (a bug: the worker logged it). */
   | { eclipso: 'rejected'; fileName: string }
+  /** A file is served here with this serial (the primary's NOTIFY waits for every worker to say so). */
+  | { eclipso: 'served'; fileName: string; serial: number }
   | { eclipso: 'snapshot'; id: number; snapshot: WorkerSnapshot };
 
 export function isEclipsoMessage(m: unknown): m is { eclipso: string } {

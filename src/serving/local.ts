@@ -4,6 +4,10 @@ import { ThreadCompiler, type ZoneCompiler } from '../answer/compiler.js';
 import { snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { TransferSettings } from '../transfer/settings.js';
+import { transfersOn } from '../transfer/access.js';
+import { Transfers } from '../server/transfer.js';
+import { Notifier } from './notifier.js';
 import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
 import type { ShareMode } from '../server/share.js';
@@ -24,11 +28,12 @@ export function compiledCache(config: Config, log: Logger): { dir: string; versi
  * worker of a pool (worker.ts), which binds with `share` and is fed its primary's files.
  */
 export class LocalServing implements Serving {
-  private readonly target = new TableTarget();
+  private readonly target: TableTarget;
   private readonly catalog: ZoneCatalog;
   private readonly compiler: ZoneCompiler;
   private readonly observer: QueryObserver;
   private dns: DnsServer | null = null;
+  private readonly notifier: Notifier | null;
 
   /**
    * A worker of a pool (`share` other than none) is quiet (its primary logs the zone changes) and
@@ -37,11 +42,15 @@ export class LocalServing implements Serving {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly transfers: TransferSettings,
     private readonly share: ShareMode = 'none',
   ) {
     const worker = share !== 'none';
+    this.target = new TableTarget(transfersOn(transfers.access));
     this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log));
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker);
+    // NOTIFY goes from the process that runs the source: a worker's primary sends it.
+    this.notifier = worker ? null : new Notifier(transfers, log);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (apex, soa) => this.notifier?.changed(apex, soa));
     this.observer = new QueryObserver(config.logIgnore ? null : log);
   }
 
@@ -49,8 +58,8 @@ export class LocalServing implements Serving {
     return this.catalog.zoneCount;
   }
 
-  upsert(origin: string, fileName: string, text: string): Promise<boolean> {
-    return this.catalog.upsert(origin, fileName, text);
+  upsert(origin: string, fileName: string, text: string, modified?: number, serial?: number): Promise<boolean> {
+    return this.catalog.upsert(origin, fileName, text, modified, serial);
   }
 
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
@@ -62,9 +71,13 @@ export class LocalServing implements Serving {
   }
 
   async listen(host: string, port: number): Promise<number> {
-    const dns = new DnsServer(this.target.table, this.observer, this.config, this.log);
+    const transfers = transfersOn(this.transfers.access)
+      ? new Transfers(this.transfers, { find: (k) => this.target.source(k), stream: (job) => this.compiler.transfer(job) }, this.log, this.observer.counters.xfr)
+      : null;
+    const dns = new DnsServer(this.target.table, this.observer, this.config, this.log, transfers);
     const bound = await dns.listen(host, port, this.share);
     this.dns = dns;
+    this.notifier?.start();
     return bound;
   }
 
@@ -88,6 +101,7 @@ export class LocalServing implements Serving {
   }
 
   async close(): Promise<void> {
+    this.notifier?.close();
     const dns = this.dns;
     this.dns = null;
     await dns?.close();

@@ -9,18 +9,23 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import type { CompiledFile } from '../answer/compile-file.js';
 import { ThreadCompiler } from '../answer/compiler.js';
 import { createSocket, type SocketOptions } from 'node:dgram';
 import { createServer, isIPv6, type ListenOptions } from 'node:net';
 import type { Config } from '../config.js';
 import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
+import type { TransferSettings } from '../transfer/settings.js';
 import type { ShareMode } from '../server/share.js';
 import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import { isEclipsoMessage, type FromWorker, type ToWorker, type WorkerSnapshot } from './ipc.js';
+import type { ZoneFacts } from '../answer/zone.js';
+import type { Name } from '../wire/name.js';
 import { compiledCache } from './local.js';
+import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
 
 const STOP_TIMEOUT_MS = 5000;
@@ -48,9 +53,11 @@ class ForwardTarget implements ZoneTarget {
 
   constructor(private readonly broadcast: (m: ToWorker) => void) {}
 
-  put(file: ZoneText): void {
-    this.files.set(file.fileName, file);
-    this.broadcast({ eclipso: 'upsert', ...file });
+  put(file: ZoneText, zone: Extract<CompiledFile, { kind: 'zone' }>): void {
+    // The serial decided here is the one every worker serves.
+    const served = { ...file, serial: zone.facts.serial };
+    this.files.set(file.fileName, served);
+    this.broadcast({ eclipso: 'upsert', ...served });
   }
 
   drop(file: Omit<ZoneText, 'text'>): void {
@@ -63,6 +70,14 @@ export class PoolServing implements Serving {
   private readonly slots: Slot[];
   private readonly target = new ForwardTarget((m) => this.broadcast(m));
   private readonly catalog: ZoneCatalog;
+  /** NOTIFY is sent from here, the primary, never from the workers. */
+  private readonly notifier: Notifier;
+  /**
+   * New serials whose NOTIFY waits until every live worker serves them (a secondary asking a
+   * worker still on the old version would think itself up to date): file name → the NOTIFY, and
+   * the workers (slot indexes) yet to say `served`.
+   */
+  private readonly unserved = new Map<string, { serial: number; send: () => void; waiting: Set<number> }>();
   /** Compiles each file once here, to accept or reject it as one process would (the image is dropped). */
   private readonly compiler: ThreadCompiler;
   private host = '';
@@ -77,9 +92,10 @@ export class PoolServing implements Serving {
   /** Files a worker could not serve since they last changed: each is counted once. */
   private readonly failedInWorkers = new Set<string>();
 
-  constructor(private readonly config: Config, private readonly log: Logger) {
+  constructor(private readonly config: Config, private readonly log: Logger, private readonly transfers: TransferSettings) {
     this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log));
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log);
+    this.notifier = new Notifier(transfers, log);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, false, undefined, (apex, soa, fileName) => this.notifyWhenServed(apex, soa, fileName));
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, synced: false, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null,
     }));
@@ -89,9 +105,9 @@ export class PoolServing implements Serving {
     return this.catalog.zoneCount;
   }
 
-  upsert(origin: string, fileName: string, text: string): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
     this.failedInWorkers.delete(fileName);
-    return this.catalog.upsert(origin, fileName, text);
+    return this.catalog.upsert(origin, fileName, text, modified);
   }
 
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
@@ -102,6 +118,27 @@ export class PoolServing implements Serving {
   remove(origin: string, fileName: string): Promise<void> {
     this.failedInWorkers.delete(fileName);
     return this.catalog.remove(origin, fileName);
+  }
+
+  private notifyWhenServed(apex: Name, soa: ZoneFacts['soa'], fileName: string): void {
+    const send = (): void => this.notifier.changed(apex, soa);
+    const waiting = new Set(this.slots.filter((s) => s.synced && s.worker?.isConnected()).map((s) => s.index));
+    if (waiting.size === 0) return send();
+    this.unserved.set(fileName, { serial: soa.data.serial, send, waiting });
+  }
+
+  /**
+   * A worker serves `fileName` with `serial`, or will not (it could not, serial null), or serves
+   * nothing any more (it exited, both null): the NOTIFYs it held back go once no other worker does.
+   */
+  private served(slot: number, fileName: string | null, serial: number | null): void {
+    for (const [file, u] of this.unserved) {
+      if (fileName !== null && (file !== fileName || (serial !== null && u.serial !== serial))) continue;
+      u.waiting.delete(slot);
+      if (u.waiting.size > 0) continue;
+      this.unserved.delete(file);
+      u.send();
+    }
   }
 
   /** Live workers listening: a pool whose workers all died (and are being replaced) answers nothing. */
@@ -130,6 +167,7 @@ export class PoolServing implements Serving {
     }
     for (const s of rest) this.fork(s);
     await settled;
+    this.notifier.start();
     this.log.info('workers ready', { workers: this.slots.length, port: this.port, sockets: this.share });
     return this.port;
   }
@@ -163,7 +201,11 @@ export class PoolServing implements Serving {
       case 'failed':
         slot.failure = Object.assign(new Error(m.message), { code: m.code });
         return;
+      case 'served':
+        this.served(slot.index, m.fileName, m.serial);
+        return;
       case 'rejected':
+        this.served(slot.index, m.fileName, null);
         if (!this.failedInWorkers.has(m.fileName)) {
           this.failedInWorkers.add(m.fileName);
           this.catalog.stats.rejected++;
@@ -178,6 +220,7 @@ export class PoolServing implements Serving {
   private onExit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
     Object.assign(slot, { worker: null, synced: false, ready: false });
+    this.served(slot.index, null, null);
     if (this.stopping) return;
     if (!slot.everReady) {
       // Start-up failure (port in use, no permission): report it as a single process would.
@@ -223,6 +266,7 @@ export class PoolServing implements Serving {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.notifier.close();
     await this.compiler.close();
     await Promise.all(this.slots.map((s) => s.worker).filter((w): w is Worker => w !== null).map((w) => new Promise<void>((resolve) => {
       if (w.isDead()) return resolve();

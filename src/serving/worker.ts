@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import type { TransferSettings } from '../transfer/settings.js';
 import type { ZoneText } from './catalog.js';
 import { isEclipsoMessage, type FromWorker, type ToWorker } from './ipc.js';
 import { LocalServing } from './local.js';
@@ -13,19 +14,21 @@ function send(m: FromWorker): Promise<void> {
  * from the primary, compiles, listens, says ready; then applies the primary's zone changes as
  * they come. The primary checked and logged every file already: the worker's catalog is quiet.
  */
-export function runWorker(config: Config, log: Logger): void {
+export function runWorker(config: Config, log: Logger, transfers: TransferSettings): void {
   // The primary decides when workers stop (graceful shutdown); Ctrl-C reaches the whole group.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
   let serving: LocalServing | null = null;
   // The primary accepted the file: failing here is a bug, which the primary counts.
   const upsert = async (f: ZoneText): Promise<void> => {
-    if (serving && !(await serving.upsert(f.origin, f.fileName, f.text))) await send({ eclipso: 'rejected', fileName: f.fileName });
+    if (!serving) return;
+    if (!(await serving.upsert(f.origin, f.fileName, f.text, undefined, f.serial))) await send({ eclipso: 'rejected', fileName: f.fileName });
+    else if (f.serial !== undefined) await send({ eclipso: 'served', fileName: f.fileName, serial: f.serial });
   };
 
   const onMessage = async (m: ToWorker): Promise<void> => {
     switch (m.eclipso) {
       case 'start': {
-        const s = new LocalServing(config, log, m.share);
+        const s = new LocalServing(config, log, transfers, m.share);
         serving = s;
         await Promise.all(m.files.map(upsert));
         try {

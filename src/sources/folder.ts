@@ -206,6 +206,6 @@ export class FolderSource implements ZoneSource {
     if (this.digests.get(file) === digest) return none;
     this.digests.set(file, digest);
     const text = zoneText(this.sink!, path, file, read.bytes);
-    return text === null ? none : this.sink!.upsert(path, file, text);
+    return text === null ? none : this.sink!.upsert(path, file, text, read.modified);
   }
 }

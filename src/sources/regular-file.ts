@@ -3,7 +3,8 @@ import { open, stat } from 'node:fs/promises';
 
 /** What reading one zone file found. */
 export type FileRead =
-  | { kind: 'bytes'; bytes: Buffer }
+  /** `modified`: the file's mtime, Unix seconds. */
+  | { kind: 'bytes'; bytes: Buffer; modified: number }
   | { kind: 'missing' }
   /** A FIFO, device, socket or directory: never read (a FIFO would block, /dev/zero never ends). */
   | { kind: 'not-regular'; type: string }
@@ -53,7 +54,9 @@ function nextRead(before: BigIntStats, total: number, maxBytes: number): number 
  */
 function finish(before: BigIntStats, after: BigIntStats, now: BigIntStats | null, chunks: Buffer[], total: number): FileRead {
   if (now === null || version(after) !== version(before) || version(now) !== version(before)) return { kind: 'changing' };
-  return { kind: 'bytes', bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total) };
+  // The modification time in whole seconds: the default serial (src/transfer/serial.ts).
+  const modified = Number(before.mtimeNs / 1_000_000_000n);
+  return { kind: 'bytes', bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total), modified };
 }
 
 const tooLarge = (maxBytes: number): FileRead => ({ kind: 'too-large', size: `more than ${maxBytes} bytes` });

@@ -17,6 +17,8 @@ export type Listing = Map<string, string>;
 export interface FetchedObject {
   bytes: Uint8Array;
   etag: string;
+  /** LastModified, Unix seconds (undefined when the store sends none). */
+  modified?: number;
 }
 
 /**
@@ -103,7 +105,7 @@ export class S3Bucket {
   private async fetch(file: string, signal: AbortSignal): Promise<FetchedObject> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(file) }), { abortSignal: signal });
     if (!out.Body) throw new Error('S3 returned no body');
-    return { bytes: await out.Body.transformToByteArray(), etag: out.ETag ?? '' };
+    return { bytes: await out.Body.transformToByteArray(), etag: out.ETag ?? '', modified: out.LastModified ? Math.floor(out.LastModified.getTime() / 1000) : undefined };
   }
 
   key(file: string): string {

@@ -263,7 +263,7 @@ export class S3Source implements ZoneSource {
       prev.etag = obj.etag;
       return false;
     }
-    const accepted = text !== null && await this.upsert(this.origin(file), file, text);
+    const accepted = text !== null && await this.upsert(this.origin(file), file, text, obj.modified);
     // A rejected object keeps its ETag here so it is not refetched (and re-reported) every period;
     // the zone's last good text stays, and a fixed upload has a new ETag.
     this.known.set(file, { etag: obj.etag, text: accepted ? text : prev?.text ?? null });
@@ -271,9 +271,9 @@ export class S3Source implements ZoneSource {
     return accepted;
   }
 
-  private async upsert(origin: string, file: string, text: string): Promise<boolean> {
+  private async upsert(origin: string, file: string, text: string, modified?: number): Promise<boolean> {
     try {
-      return await this.sink!.upsert(origin, file, text);
+      return await this.sink!.upsert(origin, file, text, modified);
     } catch (e) {
       this.log.error('zone rejected: internal error while compiling; the previous version stays in service', { file: origin, error: (e as Error).message });
       return false;

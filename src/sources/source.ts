@@ -11,9 +11,11 @@ export interface ZoneSink {
   /**
    * Takes one zone file, added or changed. Resolves with false when the file was rejected: the
    * error is logged and any earlier version of the zone keeps being served. Files are compiled
-   * concurrently but applied in the order they were handed over, removals included.
+   * concurrently but applied in the order they were handed over, removals included. `modified`:
+   * when the file was last changed in the store (Unix seconds): the file's mtime, the object's
+   * LastModified. The zone's default serial is derived from it (src/transfer/serial.ts).
    */
-  upsert(origin: string, fileName: string, text: string): Promise<boolean>;
+  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean>;
   /** Rejects a file whose bytes are not text (not UTF-8): logged and counted like any rejected file. */
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void>;
   /** Stops serving the zone that came from this file. */

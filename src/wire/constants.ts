@@ -14,6 +14,7 @@ export const TYPE = {
   SRV: 33,
   OPT: 41,
   DS: 43,
+  TSIG: 250,
   IXFR: 251,
   AXFR: 252,
   ANY: 255,
@@ -33,7 +34,7 @@ export function typeName(type: number): string {
 /** CLASS values (RFC 1035 §3.2.4). Only IN is served. */
 export const CLASS = { IN: 1, CH: 3, HS: 4, ANY: 255 } as const;
 
-/** RCODEs (RFC 1035 §4.1.1, RFC 6891 §9 for BADVERS). */
+/** RCODEs (RFC 1035 §4.1.1, RFC 8945 §3 for NOTAUTH, RFC 6891 §9 for BADVERS). */
 export const RCODE = {
   NOERROR: 0,
   FORMERR: 1,
@@ -41,6 +42,7 @@ export const RCODE = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  NOTAUTH: 9,
   BADVERS: 16,
 } as const;
 
@@ -51,8 +53,8 @@ export function rcodeName(rcode: number): string {
   return RCODE_NAMES.get(rcode) ?? `RCODE${rcode}`;
 }
 
-/** OPCODEs (RFC 1035 §4.1.1). */
-export const OPCODE = { QUERY: 0 } as const;
+/** OPCODEs (RFC 1035 §4.1.1, RFC 1996 §3.1 for NOTIFY). */
+export const OPCODE = { QUERY: 0, NOTIFY: 4 } as const;
 
 /** Header layout (RFC 1035 §4.1.1). */
 export const HEADER_SIZE = 12;
@@ -73,6 +75,8 @@ export const MAX_POINTER_OFFSET = 0x3fff;
 export const UDP_DEFAULT_PAYLOAD = 512;
 /** The largest message TCP's two-octet length prefix can frame (RFC 1035 §4.2.2). */
 export const TCP_MAX_MESSAGE = 65535;
+/** RFC 1035 §4.2.2: each message over TCP is preceded by a two-octet length. */
+export const TCP_LENGTH_PREFIX = 2;
 /** DNS Flag Day 2020 default; RFC 9715 recommends it as the EDNS buffer size. */
 export const EDNS_DEFAULT_PAYLOAD = 1232;
 /** RFC 6891 §6.1.2: the OPT TTL field carries EXTENDED-RCODE, VERSION and the DO bit. */

@@ -23,4 +23,8 @@ export interface Zone {
  * A zone file either describes a served zone or says the zone is switched off (`active = false`).
  * `warnings`: what loads but will not work as meant (an MX pointing at a CNAME, a CNAME loop).
  */
-export type ZoneFile = ({ active: true; zone: Zone } | { active: false; apex: Name }) & { warnings: ZoneProblem[] };
+/**
+ * A parsed zone file. `explicitSerial`: the file sets `[domain] serial` (otherwise the serial is a
+ * placeholder, the content's hash, which the serving path replaces: src/transfer/serial.ts).
+ */
+export type ZoneFile = ({ active: true; zone: Zone; explicitSerial: boolean } | { active: false; apex: Name }) & { warnings: ZoneProblem[] };

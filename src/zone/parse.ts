@@ -112,7 +112,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string): Z
     ? { origin, field, line: lines.table('domain', field.replace(/^\[domain\] /, '')), message }
     : { origin, record: n, field, line: lines.record(n, field), message }));
   const records = numbered.map((x) => x.rec);
-  return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records }, warnings };
+  return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records }, explicitSerial: domain?.serial !== undefined, warnings };
 }
 
 /**

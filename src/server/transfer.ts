@@ -1,0 +1,206 @@
+import type { TransferStream } from '../answer/compiler.js';
+import type { TransferJob } from '../answer/transfer-job.js';
+import type { ServedZone } from '../answer/zone.js';
+import { XFR_RESULTS, type XfrResult } from '../counters/queries.js';
+import type { Logger } from '../log.js';
+import { transfersOn } from '../transfer/access.js';
+import { soaOnlyMessage } from '../transfer/axfr.js';
+import { ixfrAnswer } from '../transfer/ixfr.js';
+import type { TransferSettings } from '../transfer/settings.js';
+import { notServed, signAnswer, startTransfer } from '../transfer/transfer.js';
+import { tsigSize, type TsigSigner } from '../transfer/tsig.js';
+import { HEADER_SIZE, RCODE, rcodeName, TCP_LENGTH_PREFIX, TYPE } from '../wire/constants.js';
+import { getAncount, getArcount, getNscount, getQdcount } from '../wire/header.js';
+import { formatName, nameKey } from '../wire/name.js';
+
+/** A served zone and the text of the file it was compiled from: what a transfer is made of. */
+export interface TransferSource {
+  zone: ServedZone;
+  text: string;
+  origin: string;
+  fileName: string;
+}
+
+/** Where the listeners find the zones to transfer, and what makes their messages (the compile threads). */
+export interface TransferZones {
+  find(apexKey: string): TransferSource | undefined;
+  stream(job: TransferJob): TransferStream;
+}
+
+/** How a message leaves the ordinary answer path: not at all, as a transfer request, or signed. */
+export const MESSAGE_KIND = { ORDINARY: 0, TRANSFER: 1, SIGNED: 2 } as const;
+
+/** A transfer under way on a TCP connection: its framed messages, pulled as the socket drains. */
+export interface TransferRun {
+  /** The next messages, framed for TCP (and signed when the request was); null after the last. */
+  next(): Promise<Uint8Array | null>;
+  /** Ends it: `error` when it could not finish (logged); without, it finished or the client left. */
+  end(error?: string): void;
+}
+
+const unixNow = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * Zone transfers out (RFC 5936, RFC 1995) and signed queries (RFC 8945) at the listeners: the
+ * requests are read and checked by src/transfer/, the zone's messages made on a compile thread,
+ * and each transfer logged and counted. Ordinary queries pay one look at the question's type
+ * (and, with keys configured, at the last record's type), without allocating.
+ */
+export class Transfers {
+  readonly on: boolean;
+  private readonly keyed: boolean;
+
+  /** `counts`: [result] as in XFR_RESULTS, eclipso_xfr_requests_total (the process's QueryCounters). */
+  constructor(
+    private readonly settings: TransferSettings,
+    private readonly zones: TransferZones,
+    private readonly log: Logger,
+    private readonly counts: number[],
+  ) {
+    this.on = transfersOn(settings.access);
+    this.keyed = settings.access.keys.size > 0;
+  }
+
+  /** Whether `msg` asks for a transfer, carries a TSIG record, or neither. Call only when `on`. */
+  kind(msg: Uint8Array, len: number): number {
+    if (len < HEADER_SIZE || getQdcount(msg) !== 1) return MESSAGE_KIND.ORDINARY;
+    const qEnd = skipName(msg, HEADER_SIZE, len);
+    if (qEnd < 0 || qEnd + 4 > len) return MESSAGE_KIND.ORDINARY;
+    const qtype = (msg[qEnd] << 8) | msg[qEnd + 1];
+    if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) return MESSAGE_KIND.TRANSFER;
+    if (this.keyed && getArcount(msg) > 0 && lastRecordType(msg, qEnd + 4, len) === TYPE.TSIG) return MESSAGE_KIND.SIGNED;
+    return MESSAGE_KIND.ORDINARY;
+  }
+
+  /** The ordinary answer to a signed query, signed (or the TSIG error, RFC 8945 §5.3). */
+  sign(query: Uint8Array, answer: Buffer): Buffer {
+    return signAnswer(query, answer, this.settings.access.keys, unixNow());
+  }
+
+  /**
+   * A transfer request over UDP (RFC 1995 §2): an IXFR allowed for the client gets the current
+   * SOA alone (which tells a client that is behind to ask again over TCP); everything else the
+   * RCODE `startTransfer` gives (NOTIMP for AXFR, REFUSED, NOTAUTH).
+   */
+  udp(msg: Buffer, client: string): Buffer {
+    const start = startTransfer(msg, client, this.settings.access, unixNow(), false);
+    if (start.kind === 'reply') return this.refused(client, start.rcode, start.why, start.message, 'udp');
+    const source = this.zones.find(nameKey(start.request.qname));
+    if (!source) return this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'udp', formatName(start.request.qname));
+    const m = soaOnlyMessage(start.request, source.zone);
+    this.done(client, source.zone, 'ixfr', 'udp', 1, 0, 'current SOA');
+    return start.signer ? start.signer.sign(m, unixNow()) : m;
+  }
+
+  /**
+   * A transfer request over TCP: a framed reply (refused, or the current SOA alone for an IXFR
+   * that is up to date), or a run of messages to stream.
+   */
+  tcp(msg: Buffer, client: string): { reply: Buffer } | { run: TransferRun } {
+    const start = startTransfer(msg, client, this.settings.access, unixNow(), true);
+    if (start.kind === 'reply') return { reply: this.refused(client, start.rcode, start.why, start.message, 'tcp') };
+    const { request, signer } = start;
+    const source = this.zones.find(nameKey(request.qname));
+    if (!source) return { reply: this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'tcp', formatName(request.qname)) };
+    const { zone } = source;
+    const kind = request.qtype === TYPE.AXFR ? 'axfr' : 'ixfr';
+    if (kind === 'ixfr' && ixfrAnswer(request.clientSerial!, zone.serial, true) === 'current') {
+      const m = soaOnlyMessage(request, zone);
+      this.done(client, zone, 'ixfr', 'tcp', 1, 0, 'current SOA');
+      return { reply: signer ? signer.sign(m, unixNow()) : m };
+    }
+    // The version served now is the one sent to the end, whatever replaces it meanwhile.
+    const stream = this.zones.stream({
+      text: source.text, origin: source.origin, fileName: source.fileName, serial: zone.serial,
+      head: request, reserve: signer ? tsigSize(signer.key) : 0,
+    });
+    const started = performance.now();
+    let messages = 0;
+    let ended = false;
+    const what = kind === 'axfr' ? 'AXFR' : 'AXFR-style IXFR';
+    return {
+      run: {
+        next: async () => {
+          const batch = await stream.next();
+          if (batch === null) return null;
+          const out = signer ? signBatch(batch, signer) : batch;
+          messages += countMessages(batch);
+          return out;
+        },
+        end: (error) => {
+          if (ended) return;
+          ended = true;
+          stream.close();
+          if (error === undefined) {
+            this.done(client, zone, kind, 'tcp', messages, performance.now() - started, what);
+          } else {
+            this.counts[XFR_RESULTS.indexOf('failed')]++;
+            this.log.error('zone transfer failed', { client, zone: formatName(zone.apex), serial: zone.serial, messages, error, todo: 'the client may retry; if this repeats, report it with the zone file' });
+          }
+        },
+      },
+    };
+  }
+
+  private refused(client: string, rcode: number, why: string, message: Buffer, transport: string, zone?: string): Buffer {
+    this.counts[XFR_RESULTS.indexOf('refused')]++;
+    this.log.warn('zone transfer refused', { client, zone, transport, rcode: rcodeName(rcode), why });
+    return message;
+  }
+
+  private done(client: string, zone: ServedZone, kind: XfrResult, transport: string, messages: number, ms: number, what: string): void {
+    this.counts[XFR_RESULTS.indexOf(kind)]++;
+    this.log.info('zone transfer', {
+      client, zone: formatName(zone.apex), serial: zone.serial, kind: what, transport, messages, records: what === 'current SOA' ? 1 : zone.records + 1, ms: Math.round(ms * 10) / 10,
+    });
+  }
+}
+
+/** Signs each message of a framed batch, in order (RFC 8945 §5.3.1: each one, chained). */
+function signBatch(batch: Uint8Array, signer: TsigSigner): Buffer {
+  const signed: Buffer[] = [];
+  const now = unixNow();
+  for (let at = 0; at < batch.length;) {
+    const len = (batch[at] << 8) | batch[at + 1];
+    const m = signer.sign(Buffer.from(batch.buffer, batch.byteOffset + at + TCP_LENGTH_PREFIX, len), now);
+    const prefix = Buffer.alloc(TCP_LENGTH_PREFIX);
+    prefix.writeUInt16BE(m.length, 0);
+    signed.push(prefix, m);
+    at += TCP_LENGTH_PREFIX + len;
+  }
+  return Buffer.concat(signed);
+}
+
+function countMessages(batch: Uint8Array): number {
+  let n = 0;
+  for (let at = 0; at < batch.length; at += TCP_LENGTH_PREFIX + ((batch[at] << 8) | batch[at + 1])) n++;
+  return n;
+}
+
+/** RFC 1035 §4.1.4: a label's first two bits 11 make it a pointer (two octets). */
+const POINTER_BITS = 0xc0;
+
+/** The offset after the name at `p`, or -1 when it runs past `end` or uses reserved label types. */
+function skipName(b: Uint8Array, p: number, end: number): number {
+  while (p < end) {
+    const len = b[p];
+    if (len === 0) return p + 1;
+    if ((len & POINTER_BITS) === POINTER_BITS) return p + 2 <= end ? p + 2 : -1;
+    if ((len & POINTER_BITS) !== 0) return -1;
+    p += 1 + len;
+  }
+  return -1;
+}
+
+/** The type of the message's last record (RFC 8945 §5.1: where a TSIG must be), -1 when the records cannot be walked. */
+function lastRecordType(b: Uint8Array, p: number, end: number): number {
+  const count = getAncount(b) + getNscount(b) + getArcount(b);
+  let type = -1;
+  for (let i = 0; i < count; i++) {
+    p = skipName(b, p, end);
+    if (p < 0 || p + 10 > end) return -1;
+    type = (b[p] << 8) | b[p + 1];
+    p += 10 + ((b[p + 8] << 8) | b[p + 9]);
+  }
+  return p <= end ? type : -1;
+}

@@ -1,0 +1,110 @@
+/**
+ * A transfer request from reading to the last response message: read it, check its TSIG and who
+ * sent it, then (once the caller has found the zone) stream the answer, every message signed when
+ * the request was. The caller does the I/O: it frames the messages on the TCP connection, pulling
+ * the next one only when the socket has drained (back-pressure), and logs what `startTransfer`
+ * and `transferKind` say.
+ */
+import { CLASS, RCODE, TYPE } from '../wire/constants.js';
+import type { Zone } from '../zone/model.js';
+import { refusal, transfersOn, type TransferAccess } from './access.js';
+import { axfrMessages, soaOnlyMessage } from './axfr.js';
+import { ixfrAnswer } from './ixfr.js';
+import { readHead, readTransferRequest, type TransferRequest } from './request.js';
+import { errorResponse, headerOnlyResponse } from './response.js';
+import type { TsigKey } from './keys.js';
+import { readMessage } from './message.js';
+import { findTsig, tsigErrorName, TsigSigner, tsigErrorResponse, tsigSize, verifyRequest } from './tsig.js';
+
+/** The request's outcome before the zone is needed. */
+export type TransferStart =
+  /** Answered at once with `message` (an error, or a refusal): `why` is for the log line. */
+  | { kind: 'reply'; message: Buffer; rcode: number; why: string }
+  /** Allowed: the caller finds the zone named `request.qname` and streams `transferMessages`. */
+  | { kind: 'allowed'; request: TransferRequest; signer: TsigSigner | null; overTcp: boolean };
+
+/**
+ * Reads and checks a message `isTransferQuery` accepted, from `client` (its address), at `now`
+ * (Unix seconds). Order as RFC 8945 §5.2 and NSD: a malformed request gets FORMERR; with
+ * transfers off, REFUSED; a bad signature its TSIG error (NOTAUTH); then access (REFUSED); AXFR over UDP NOTIMP (RFC 5936 §4.2
+ * keeps AXFR to TCP); classes other than IN NOTAUTH. Answers to a signed request are signed.
+ */
+export function startTransfer(msg: Uint8Array, client: string, access: TransferAccess, now: number, overTcp: boolean): TransferStart {
+  const req = readTransferRequest(msg);
+  if ('rcode' in req) {
+    const head = readHead(msg);
+    const message = head ? errorResponse({ ...head, edns: req.rcode === RCODE.BADVERS }, req.rcode) : headerOnlyResponse(msg, req.rcode);
+    return { kind: 'reply', message, rcode: req.rcode, why: req.why };
+  }
+  // Transfers off: REFUSED whatever the request carries, as before transfers were offered.
+  if (!transfersOn(access)) return { kind: 'reply', message: errorResponse(req, RCODE.REFUSED), rcode: RCODE.REFUSED, why: refusal(access, client, null)! };
+  let signer: TsigSigner | null = null;
+  if (req.tsig) {
+    const v = verifyRequest(msg, req.tsig, access.keys, now);
+    if (v.status === 'formerr') return { kind: 'reply', message: errorResponse(req, RCODE.FORMERR), rcode: RCODE.FORMERR, why: v.why };
+    if (v.status === 'error') {
+      const message = tsigErrorResponse(errorResponse(req, RCODE.NOTAUTH), v.tsig, v.error, v.key, now);
+      return { kind: 'reply', message, rcode: RCODE.NOTAUTH, why: `TSIG ${tsigErrorName(v.error)}: ${v.why}` };
+    }
+    signer = new TsigSigner(v.key, v.tsig.mac);
+  }
+  const reply = (rcode: number, why: string): TransferStart => {
+    const message = errorResponse(req, rcode);
+    return { kind: 'reply', message: signer ? signer.sign(message, now) : message, rcode, why };
+  };
+  const refused = refusal(access, client, signer?.key ?? null);
+  if (refused) return reply(RCODE.REFUSED, refused);
+  if (req.qtype === TYPE.AXFR && !overTcp) return reply(RCODE.NOTIMP, 'AXFR over UDP (RFC 5936 §4.2: TCP only)');
+  if (req.qclass !== CLASS.IN) return reply(RCODE.NOTAUTH, `class ${req.qclass}: only IN is served`);
+  return { kind: 'allowed', request: req, signer, overTcp };
+}
+
+/** The answer to an allowed request for a zone not served here: NOTAUTH, as NSD and Knot answer. */
+export function notServed(start: Extract<TransferStart, { kind: 'allowed' }>, now: number): Buffer {
+  const message = errorResponse(start.request, RCODE.NOTAUTH);
+  return start.signer ? start.signer.sign(message, now) : message;
+}
+
+/** What the answer to an allowed request is, for the log line: a whole zone, or the current SOA alone. */
+export function transferKind(start: Extract<TransferStart, { kind: 'allowed' }>, zone: Zone): 'axfr' | 'ixfr-full' | 'ixfr-current' {
+  const req = start.request;
+  if (req.qtype === TYPE.AXFR) return 'axfr';
+  return ixfrAnswer(req.clientSerial!, zone.soa.data.serial, start.overTcp) === 'current' ? 'ixfr-current' : 'ixfr-full';
+}
+
+/**
+ * The response messages for an allowed request and its zone, made one at a time as they are
+ * pulled; each signed (with `clock()`'s Unix seconds) when the request was. The zone is the
+ * version the transfer started with: a new version arriving meanwhile does not change it.
+ */
+export function* transferMessages(start: Extract<TransferStart, { kind: 'allowed' }>, zone: Zone, clock: () => number): Generator<Buffer> {
+  const { request, signer } = start;
+  const messages = transferKind(start, zone) === 'ixfr-current'
+    ? [soaOnlyMessage(request, zone)]
+    : axfrMessages(request, zone, signer ? tsigSize(signer.key) : 0);
+  for (const m of messages) yield signer ? signer.sign(m, clock()) : m;
+}
+
+/**
+ * The answer to a signed query that is not a transfer, signed in turn (RFC 8945 §5.3): a secondary
+ * signs the SOA query it sends before a transfer (Knot does) and takes no unsigned answer to it.
+ * `answer` is what the ordinary answer path made for `query`. Returns it signed when the query's
+ * TSIG verifies; the TSIG error (NOTAUTH, header and question only) when it does not; FORMERR when
+ * the TSIG cannot be read; `answer` as it is when the query is not signed. Call it only when keys
+ * are configured and the query has additional records: other queries never pay for it.
+ */
+export function signAnswer(query: Uint8Array, answer: Buffer, keys: ReadonlyMap<string, TsigKey>, now: number): Buffer {
+  let tsig;
+  try {
+    tsig = findTsig(query, readMessage(query));
+  } catch {
+    return headerOnlyResponse(query, RCODE.FORMERR);
+  }
+  if (!tsig) return answer;
+  const v = verifyRequest(query, tsig, keys, now);
+  if (v.status === 'ok') return new TsigSigner(v.key, tsig.mac).sign(answer, now);
+  if (v.status === 'formerr') return headerOnlyResponse(query, RCODE.FORMERR);
+  const head = readHead(query);
+  const refused = head ? errorResponse({ ...head, edns: false }, RCODE.NOTAUTH) : headerOnlyResponse(query, RCODE.NOTAUTH);
+  return tsigErrorResponse(refused, tsig, v.error, v.key, now);
+}

@@ -92,7 +92,7 @@ export class PoolServing implements Serving {
   /** Files a worker could not serve since they last changed: each is counted once. */
   private readonly failedInWorkers = new Set<string>();
 
-  constructor(private readonly config: Config, private readonly log: Logger, private readonly transfers: TransferSettings) {
+  constructor(private readonly config: Config, private readonly log: Logger, transfers: TransferSettings) {
     this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log));
     this.notifier = new Notifier(transfers, log);
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, false, undefined, (apex, soa, fileName) => this.notifyWhenServed(apex, soa, fileName));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatName } from '../../src/wire/name.js';
@@ -38,15 +38,12 @@ export interface Nsd {
   stop(): Promise<void>;
 }
 
-/** Runs NSD in the foreground on 127.0.0.1 with these zones, rate limiting off. */
-export async function startNsd(zones: Zone[]): Promise<Nsd> {
-  const dir = mkdtempSync(join(tmpdir(), 'eclipso-nsd-'));
-  const port = await freePort();
-  const zoneConf = zones.map((z, i) => {
-    writeFileSync(join(dir, `z${i}.zone`), masterFile(z));
-    return `zone:\n  name: "${formatName(z.apex)}"\n  zonefile: "${join(dir, `z${i}.zone`)}"\n`;
-  });
-  writeFileSync(join(dir, 'nsd.conf'), `server:
+/**
+ * An nsd.conf for one NSD in the foreground on 127.0.0.1:`port`, its files in `dir`, one server
+ * process, rate limiting off (Debian's NSD limits by default), then `rest` (keys and zones).
+ */
+export function nsdConf(dir: string, port: number, rest: string, verbosity = 0): string {
+  return `server:
   ip-address: 127.0.0.1
   port: ${port}
   username: ""
@@ -55,13 +52,26 @@ export async function startNsd(zones: Zone[]): Promise<Nsd> {
   database: ""
   pidfile: "${dir}/nsd.pid"
   xfrdfile: "${dir}/xfrd.state"
+  xfrdir: "${dir}/xfr"
   zonelistfile: "${dir}/zone.list"
   server-count: 1
   rrl-ratelimit: 0
-  verbosity: 0
+  verbosity: ${verbosity}
 remote-control:
   control-enable: no
-${zoneConf.join('')}`);
+${rest}`;
+}
+
+/** Runs NSD in the foreground on 127.0.0.1 with these zones, rate limiting off. */
+export async function startNsd(zones: Zone[]): Promise<Nsd> {
+  const dir = mkdtempSync(join(tmpdir(), 'eclipso-nsd-'));
+  const port = await freePort();
+  const zoneConf = zones.map((z, i) => {
+    writeFileSync(join(dir, `z${i}.zone`), masterFile(z));
+    return `zone:\n  name: "${formatName(z.apex)}"\n  zonefile: "${join(dir, `z${i}.zone`)}"\n`;
+  });
+  mkdirSync(join(dir, 'xfr'));
+  writeFileSync(join(dir, 'nsd.conf'), nsdConf(dir, port, zoneConf.join('')));
   const child = spawn('nsd', ['-d', '-c', join(dir, 'nsd.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -7,6 +7,7 @@ import * as packet from 'dns-packet';
 import { formatName } from '../../src/wire/name.js';
 import type { TsigKey } from '../../src/transfer/keys.js';
 import { makeQuery, udpRaw } from './dns.js';
+import { nsdConf } from './nsd.js';
 import { freePort } from './ops.js';
 import { recordLine } from './xfr.js';
 
@@ -64,23 +65,7 @@ export async function startNsdSecondary(o: SecondaryOptions): Promise<Secondary>
   provide-xfr: 127.0.0.1 NOKEY
 `).join('');
   mkdirSync(join(dir, 'xfr'));
-  writeFileSync(join(dir, 'nsd.conf'), `server:
-  ip-address: 127.0.0.1
-  port: ${port}
-  username: ""
-  chroot: ""
-  zonesdir: "${dir}"
-  database: ""
-  pidfile: "${dir}/nsd.pid"
-  xfrdfile: "${dir}/xfrd.state"
-  xfrdir: "${dir}/xfr"
-  zonelistfile: "${dir}/zone.list"
-  server-count: 1
-  rrl-ratelimit: 0
-  verbosity: 2
-remote-control:
-  control-enable: no
-${key}${zones}`);
+  writeFileSync(join(dir, 'nsd.conf'), nsdConf(dir, port, `${key}${zones}`, 2));
   return run('nsd', dir, port, 'nsd', ['-d', '-c', join(dir, 'nsd.conf')]);
 }
 

@@ -3,7 +3,7 @@
  * the time to reload one changed zone while the others stay — compared with the same reload in a
  * 20-zone server, to show that it does not grow with the total.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scaleZone, writeScaleDataset } from './dataset.mjs';
 import { encodeQuery } from './query.mjs';
@@ -23,7 +23,9 @@ async function reloadOnce(server, dir, z, version) {
     return ms !== undefined && jsonField(l, 'zone loaded', 'file').endsWith(file) ? ms : undefined;
   }, 10_000);
   const t0 = performance.now();
-  writeFileSync(join(dir, file), scaleZone(z, PER_ZONE, version));
+  // Written as the README recommends (a temporary file renamed over the zone file): read at once.
+  writeFileSync(join(dir, `.${file}.tmp`), scaleZone(z, PER_ZONE, version));
+  renameSync(join(dir, `.${file}.tmp`), join(dir, file));
   const want = Buffer.from([10, version & 0xff, 0, 1]);
   const q = encodeQuery(`z${z}.scale`, 'A');
   for (;;) {

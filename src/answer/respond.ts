@@ -6,7 +6,7 @@ import {
   ANCOUNT_OFFSET, FLAGS1_OFFSET, FLAGS2_OFFSET, getAncount, getArcount, getNscount, getOpcode, getQdcount, getRcode,
   hasNoRecords, ID_OFFSET, isResponse, NSCOUNT_OFFSET, QDCOUNT_OFFSET, setArcount,
 } from '../wire/header.js';
-import { lowerByte } from '../wire/name.js';
+import { lowerByte, skipName } from '../wire/name.js';
 import { FALLBACK_TYPE } from './answer.js';
 import { hashBytes } from './hash.js';
 import { INLINE_LENGTH_OCTETS, KEY_TYPE_OCTETS, NONE } from './image.js';
@@ -323,18 +323,6 @@ function appendOpt(out: Buffer, at: number, payload: number, extendedRcode: numb
   out.writeUInt32BE((EDE_OPTION << 16) | 2, at + OPT_RR_SIZE);
   out.writeUInt16BE(ede, at + OPT_RR_SIZE + 4);
   return at + OPT_RR_SIZE + 6;
-}
-
-/** Offset past the name at `p` (labels ending in a root label or a pointer), or -1 if malformed. */
-function skipName(b: Buffer, p: number, end: number): number {
-  for (;;) {
-    if (p >= end) return -1;
-    const len = b[p];
-    if (len === 0) return p + 1;
-    if ((len & 0xc0) === 0xc0) return p + 2;
-    if (len > MAX_LABEL_LENGTH) return -1;
-    p += len + 1;
-  }
 }
 
 /** Cuts a response we built after its answer section, zeroing NSCOUNT and ARCOUNT. */

@@ -11,7 +11,7 @@ import { notServed, signAnswer, startTransfer } from '../transfer/transfer.js';
 import { tsigSize, type TsigSigner } from '../transfer/tsig.js';
 import { HEADER_SIZE, RCODE, rcodeName, TCP_LENGTH_PREFIX, TYPE } from '../wire/constants.js';
 import { getAncount, getArcount, getNscount, getQdcount } from '../wire/header.js';
-import { formatName, nameKey } from '../wire/name.js';
+import { formatName, nameKey, skipName } from '../wire/name.js';
 
 /** A served zone and the text of the file it was compiled from: what a transfer is made of. */
 export interface TransferSource {
@@ -175,21 +175,6 @@ function countMessages(batch: Uint8Array): number {
   let n = 0;
   for (let at = 0; at < batch.length; at += TCP_LENGTH_PREFIX + ((batch[at] << 8) | batch[at + 1])) n++;
   return n;
-}
-
-/** RFC 1035 §4.1.4: a label's first two bits 11 make it a pointer (two octets). */
-const POINTER_BITS = 0xc0;
-
-/** The offset after the name at `p`, or -1 when it runs past `end` or uses reserved label types. */
-function skipName(b: Uint8Array, p: number, end: number): number {
-  while (p < end) {
-    const len = b[p];
-    if (len === 0) return p + 1;
-    if ((len & POINTER_BITS) === POINTER_BITS) return p + 2 <= end ? p + 2 : -1;
-    if ((len & POINTER_BITS) !== 0) return -1;
-    p += 1 + len;
-  }
-  return -1;
 }
 
 /** The type of the message's last record (RFC 8945 §5.1: where a TSIG must be), -1 when the records cannot be walked. */

@@ -177,6 +177,22 @@ export function readName(r: WireReader): Name {
 }
 
 /**
+ * The offset just past the name at `p` (labels ending in a root label or in a pointer, RFC 1035
+ * §4.1.4), without reading it; -1 when it runs past `end` or uses a reserved label type. For the
+ * paths that only need to step over names (a query's records, a response we built).
+ */
+export function skipName(b: Uint8Array, p: number, end: number): number {
+  while (p < end) {
+    const len = b[p];
+    if (len === 0) return p + 1;
+    if ((len & POINTER_MASK) === POINTER_MASK) return p + 2 <= end ? p + 2 : -1;
+    if ((len & POINTER_MASK) !== 0) return -1;
+    p += 1 + len;
+  }
+  return -1;
+}
+
+/**
  * Writes a name; with `compress`, reuses the longest suffix already written (RFC 1035 §4.1.4)
  * and remembers the suffixes it writes. RFC 3597 §4: only well-known types compress RDATA names.
  */

@@ -49,11 +49,9 @@ export interface FileOutcome {
  * file's failure, expected or not, costs that file only.
  */
 export class ZoneCatalog implements ZoneSink {
-  /** File name → apex of the zone it serves; apex key → file name. */
-  private readonly files = new Map<string, Name>();
+  /** File name → the zone it serves (its apex) and the serial served; apex key → file name. */
+  private readonly files = new Map<string, { apex: Name; serial: number }>();
   private readonly owners = new Map<string, string>();
-  /** Apex key → the serial served for the zone. */
-  private readonly serials = new Map<string, number>();
   /**
    * File name → the serial of its latest compiled version: the next version's serial is greater
    * (src/transfer/serial.ts), so secondaries take every change.
@@ -158,10 +156,9 @@ export class ZoneCatalog implements ZoneSink {
     } catch (e) {
       return this.reject(file, [{ origin, message: `cannot be served: ${(e as Error).message}; this is a bug in Eclipso, please report it with the file` }], true);
     }
-    this.files.set(fileName, apex);
+    const before = this.files.get(fileName)?.serial;
+    this.files.set(fileName, { apex, serial });
     this.owners.set(apexKey, fileName);
-    const before = this.serials.get(apexKey);
-    this.serials.set(apexKey, serial);
     if (before !== serial) this.onNewSerial(apex, compiled.facts.soa, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
@@ -183,12 +180,11 @@ export class ZoneCatalog implements ZoneSink {
   }
 
   private drop(origin: string, fileName: string, why: string): void {
-    const apex = this.files.get(fileName);
+    const apex = this.files.get(fileName)?.apex;
     if (apex === undefined) return;
     const apexKey = nameKey(apex);
     this.files.delete(fileName);
     this.owners.delete(apexKey);
-    this.serials.delete(apexKey);
     this.latestSerial.delete(fileName);
     this.target.drop({ origin, fileName }, apexKey);
     this.compiler.forget(origin);

@@ -36,7 +36,9 @@ describe('readiness at start', () => {
       assert.equal(first?.status, 503);
       assert.equal(first?.body, 'not ready: zones are still loading\n');
       assert.equal(statuses.at(-1), 200);
-      assert.ok(server.logs.some((l) => l.msg === 'listening'), 'ready only once the DNS sockets listen');
+      // Logged before readiness turned 200; the line may still be on its way through the pipe.
+      const listening = await server.waitFor((l) => l.msg === 'listening', undefined, 'the "listening" line, written before /readyz turned 200');
+      assert.ok(listening, 'ready only once the DNS sockets listen');
     } finally {
       await server.stop();
     }

@@ -33,6 +33,8 @@ export interface Config {
   xfrNotify: string | undefined;
   tsigKey: string | undefined;
   tsigKeyFile: string | undefined;
+  /** Differences kept per zone for IXFR (src/transfer/journal.ts); 0: every IXFR is answered in full. */
+  ixfrVersions: number;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +77,7 @@ const OPTIONS: Option[] = [
   { key: 'xfrNotify', env: 'XFR_NOTIFY', flag: '--xfr-notify', kind: 'string', help: 'secondaries told of zone changes: address[:port], comma-separated (default none)' },
   { key: 'tsigKey', env: 'TSIG_KEY', flag: '--tsig-key', kind: 'string', help: 'name:algorithm:base64secret; transfers must be signed with it (default none)' },
   { key: 'tsigKeyFile', env: 'TSIG_KEY_FILE', flag: '--tsig-key-file', kind: 'string', help: 'file of TSIG keys, one name:algorithm:base64secret a line' },
+  { key: 'ixfrVersions', env: 'IXFR_VERSIONS', flag: '--ixfr-versions', kind: 'int', min: 0, max: 1000, help: 'differences kept per zone for IXFR; 0 = IXFR answered in full (default 20)' },
 ];
 
 export function defaults(): Config {
@@ -101,6 +104,7 @@ export function defaults(): Config {
     xfrNotify: undefined,
     tsigKey: undefined,
     tsigKeyFile: undefined,
+    ixfrVersions: 20,
   };
 }
 

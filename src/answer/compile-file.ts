@@ -1,8 +1,9 @@
 import { nameKey, type Name } from '../wire/name.js';
 import { parseZoneFile } from '../zone/parse.js';
 import { ZoneFileError, type ZoneProblem } from '../zone/problem.js';
+import { zoneDifference, type ZoneDifference } from '../transfer/difference.js';
 import { nextSerial } from '../transfer/serial.js';
-import type { ZoneFile } from '../zone/model.js';
+import type { Zone, ZoneFile } from '../zone/model.js';
 import { compileZone } from './compile.js';
 import { packImage, type ZoneImage } from './image.js';
 import type { ZoneFacts } from './zone.js';
@@ -14,7 +15,8 @@ import type { ZoneFacts } from './zone.js';
  */
 export type CompiledFile =
   /** `cached`: read back from the compiled cache (src/answer/compiled-cache.ts), not compiled now. */
-  | { kind: 'zone'; facts: ZoneFacts; image: ZoneImage; warnings: ZoneProblem[]; cached?: boolean }
+  /** `difference`: from the version before (`PreviousVersion`), for IXFR; absent when not asked for or not made. */
+  | { kind: 'zone'; facts: ZoneFacts; image: ZoneImage; warnings: ZoneProblem[]; cached?: boolean; difference?: ZoneDifference }
   | { kind: 'inactive'; apex: Name; warnings: ZoneProblem[] }
   | { kind: 'rejected'; problems: ZoneProblem[] }
   | { kind: 'failed'; message: string };
@@ -30,6 +32,35 @@ export interface SerialInput {
   modified?: number;
 }
 
+/** The file's version compiled before, and the serial it was served with: what an IXFR difference starts from. */
+export interface PreviousVersion {
+  text: string;
+  serial: number;
+}
+
+/**
+ * The difference from the previous version to `zone`, or undefined when the previous version no
+ * longer parses as an active zone (it did when it was served; a new Eclipso may read it otherwise).
+ */
+function differenceFrom(previous: PreviousVersion, zone: Zone, origin: string, fileName: string): ZoneDifference | undefined {
+  try {
+    const before = parseZoneFile(previous.text, origin, fileName);
+    if (!before.active) return undefined;
+    before.zone.soa.data.serial = previous.serial;
+    return zoneDifference(before.zone, zone);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The difference from `previous` to `text` served with `serial`: for a compiled zone read back from the cache. */
+export function differenceOf(previous: PreviousVersion, text: string, serial: number, origin: string, fileName: string): ZoneDifference | undefined {
+  const parsed = parseZoneFile(text, origin, fileName);
+  if (!parsed.active) return undefined;
+  parsed.zone.soa.data.serial = serial;
+  return differenceFrom(previous, parsed.zone, origin, fileName);
+}
+
 /** The serial of a parsed zone as it is to be served; a warning added when secondaries would ignore it. */
 function servedSerial(parsed: Extract<ZoneFile, { active: true }>, input: SerialInput, origin: string, warnings: ZoneProblem[]): number {
   if (input.fixed !== undefined) return input.fixed;
@@ -39,15 +70,19 @@ function servedSerial(parsed: Extract<ZoneFile, { active: true }>, input: Serial
   return next.serial;
 }
 
-/** Parses, checks and compiles one zone file: everything but installing it. */
-export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}): CompiledFile {
+/**
+ * Parses, checks and compiles one zone file: everything but installing it. With `previous`, also
+ * the difference from that version (for IXFR).
+ */
+export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): CompiledFile {
   try {
     const parsed = parseZoneFile(text, origin, fileName);
     if (!parsed.active) return { kind: 'inactive', apex: parsed.apex, warnings: parsed.warnings };
     parsed.zone.soa.data.serial = servedSerial(parsed, serial, origin, parsed.warnings);
     const compiled = compileZone(parsed.zone);
     const facts: ZoneFacts = { apex: parsed.zone.apex, apexKey: nameKey(parsed.zone.apex), serial: compiled.serial, records: compiled.records, soa: parsed.zone.soa };
-    return { kind: 'zone', facts, image: packImage(compiled), warnings: parsed.warnings };
+    const difference = previous && differenceFrom(previous, parsed.zone, origin, fileName);
+    return { kind: 'zone', facts, image: packImage(compiled), warnings: parsed.warnings, ...(difference && { difference }) };
   } catch (e) {
     if (e instanceof ZoneFileError) return { kind: 'rejected', problems: e.problems };
     return { kind: 'failed', message: (e as Error).message };

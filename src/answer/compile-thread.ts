@@ -5,19 +5,27 @@
  * makes zone transfers' messages from a file's text, a batch each time the serving thread asks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { compileFile } from './compile-file.js';
+import { differenceBuffers } from '../transfer/difference.js';
+import { compileFile, differenceOf, type CompiledFile } from './compile-file.js';
 import { cacheKey, readCached, writeCached } from './compiled-cache.js';
 import type { CompileReply, CompileThreadData, FromThread, ToThread } from './compiler.js';
 import { nextBatch, transferMessagesOf } from './transfer-job.js';
 
 const { cacheDir, version } = workerData as CompileThreadData;
 
+/** A zone read back from the cache, with the difference from the previous version when one is asked for. */
+function fromCache(m: Extract<ToThread, { kind: 'compile' }>, cached: CompiledFile): CompiledFile {
+  if (cached.kind !== 'zone') return cached;
+  const difference = m.previous && differenceOf(m.previous, m.text, cached.facts.serial, m.origin, m.fileName);
+  return { ...cached, cached: true, ...(difference && { difference }) };
+}
+
 function compile(m: Extract<ToThread, { kind: 'compile' }>): Omit<CompileReply, 'id' | 'kind'> {
-  if (cacheDir === null) return { result: compileFile(m.text, m.origin, m.fileName, m.serial), key: null };
+  if (cacheDir === null) return { result: compileFile(m.text, m.origin, m.fileName, m.serial, m.previous), key: null };
   const key = cacheKey(version, m.text, m.origin, m.fileName, m.serial);
   const cached = readCached(cacheDir, key);
-  if (cached) return { result: cached.kind === 'zone' ? { ...cached, cached: true } : cached, key };
-  const result = compileFile(m.text, m.origin, m.fileName, m.serial);
+  if (cached) return { result: fromCache(m, cached), key };
+  const result = compileFile(m.text, m.origin, m.fileName, m.serial, m.previous);
   if (result.kind !== 'zone' && result.kind !== 'inactive') return { result, key: null };
   try {
     writeCached(cacheDir, key, result);
@@ -49,7 +57,10 @@ parentPort!.on('message', (m: ToThread) => {
   switch (m.kind) {
     case 'compile': {
       const reply: CompileReply = { kind: 'compiled', id: m.id, ...compile(m) };
-      const transfer = reply.result.kind === 'zone' ? [reply.result.image.bytes.buffer, reply.result.image.ints.buffer] : [];
+      const { result } = reply;
+      const transfer = result.kind === 'zone'
+        ? [result.image.bytes.buffer, result.image.ints.buffer, ...(result.difference ? differenceBuffers(result.difference) : [])]
+        : [];
       parentPort!.postMessage(reply, transfer as ArrayBuffer[]);
       return;
     }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
-import { compileFile, type CompiledFile, type SerialInput } from './compile-file.js';
+import { compileFile, type CompiledFile, type PreviousVersion, type SerialInput } from './compile-file.js';
 import { dropCached } from './compiled-cache.js';
 import { nextBatch, transferMessagesOf, type TransferJob } from './transfer-job.js';
 
@@ -17,8 +17,11 @@ export interface TransferStream {
 
 /** Compiles zone files somewhere: on threads of their own (serving), or here (tools and tests). */
 export interface ZoneCompiler {
-  /** `serial`: how the served serial is decided (the file's own when empty). */
-  compile(text: string, origin: string, fileName: string, serial?: SerialInput): Promise<CompiledFile>;
+  /**
+   * `serial`: how the served serial is decided (the file's own when empty); `previous`: the version
+   * compiled before, which the result's difference (for IXFR) starts from.
+   */
+  compile(text: string, origin: string, fileName: string, serial?: SerialInput, previous?: PreviousVersion): Promise<CompiledFile>;
   /** The file no longer serves a zone: what was kept of its compiled form may go. */
   forget(origin: string): void;
   /** The messages of a zone transfer, made from the zone file's text where zones are compiled. */
@@ -35,7 +38,7 @@ export interface CompileThreadData {
 
 /** What the serving thread asks a compile thread: compile a file; start, go on with or stop a transfer. */
 export type ToThread =
-  | { kind: 'compile'; id: number; text: string; origin: string; fileName: string; serial: SerialInput }
+  | { kind: 'compile'; id: number; text: string; origin: string; fileName: string; serial: SerialInput; previous?: PreviousVersion }
   | { kind: 'transfer'; id: number; job: TransferJob }
   | { kind: 'more'; id: number }
   | { kind: 'stop'; id: number };
@@ -57,8 +60,8 @@ export interface CompileReply {
 
 /** Compiles on the calling thread: for `eclipso check`, tests and benchmarks. */
 export class InlineCompiler implements ZoneCompiler {
-  async compile(text: string, origin: string, fileName: string, serial: SerialInput = {}): Promise<CompiledFile> {
-    return compileFile(text, origin, fileName, serial);
+  async compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<CompiledFile> {
+    return compileFile(text, origin, fileName, serial, previous);
   }
 
   forget(): void {}
@@ -128,7 +131,7 @@ export class ThreadCompiler implements ZoneCompiler {
     private readonly cache: { dir: string; version: string; log: Logger } | null = null,
   ) {}
 
-  compile(text: string, origin: string, fileName: string, serial: SerialInput = {}): Promise<CompiledFile> {
+  compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<CompiledFile> {
     const thread = this.leastBusy();
     const id = this.nextId++;
     this.claim(thread);
@@ -141,7 +144,7 @@ export class ThreadCompiler implements ZoneCompiler {
         thread: thread.worker,
         origin,
       });
-      thread.worker.postMessage({ kind: 'compile', id, text, origin, fileName, serial } satisfies ToThread);
+      thread.worker.postMessage({ kind: 'compile', id, text, origin, fileName, serial, previous } satisfies ToThread);
     });
   }
 

@@ -5,20 +5,27 @@ import { XFR_RESULTS, type XfrResult } from '../counters/queries.js';
 import type { Logger } from '../log.js';
 import { transfersOn } from '../transfer/access.js';
 import { soaOnlyMessage } from '../transfer/axfr.js';
-import { ixfrAnswer } from '../transfer/ixfr.js';
+import { ixfrMessages, ixfrRecordCount, planIxfr, type DifferenceSource } from '../transfer/ixfr.js';
+import type { ZoneDifference } from '../transfer/difference.js';
+import type { TransferRequest } from '../transfer/request.js';
+import { nextBatch } from '../answer/transfer-job.js';
 import type { TransferSettings } from '../transfer/settings.js';
 import { notServed, signAnswer, startTransfer } from '../transfer/transfer.js';
 import { tsigSize, type TsigSigner } from '../transfer/tsig.js';
-import { HEADER_SIZE, RCODE, rcodeName, TCP_LENGTH_PREFIX, TYPE } from '../wire/constants.js';
+import { EDNS_DEFAULT_PAYLOAD, HEADER_SIZE, RCODE, rcodeName, TCP_LENGTH_PREFIX, TYPE } from '../wire/constants.js';
 import { getAncount, getArcount, getNscount, getQdcount } from '../wire/header.js';
 import { formatName, nameKey, skipName } from '../wire/name.js';
 
-/** A served zone and the text of the file it was compiled from: what a transfer is made of. */
+/**
+ * A served zone, the text of the file it was compiled from, and the differences between its last
+ * versions (null: none kept): what a transfer is made of.
+ */
 export interface TransferSource {
   zone: ServedZone;
   text: string;
   origin: string;
   fileName: string;
+  journal: DifferenceSource | null;
 }
 
 /** Where the listeners find the zones to transfer, and what makes their messages (the compile threads). */
@@ -39,6 +46,14 @@ export interface TransferRun {
 }
 
 const unixNow = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * The largest UDP answer to an IXFR: the client's payload size (RFC 6891 §6.2.5), no more than
+ * the size that avoids fragmentation on common paths (DNS Flag Day 2020), as ordinary answers.
+ */
+function ixfrUdpLimit(request: TransferRequest): number {
+  return Math.min(request.udpPayload, EDNS_DEFAULT_PAYLOAD);
+}
 
 /**
  * Zone transfers out (RFC 5936, RFC 1995) and signed queries (RFC 8945) at the listeners: the
@@ -78,18 +93,30 @@ export class Transfers {
   }
 
   /**
-   * A transfer request over UDP (RFC 1995 §2): an IXFR allowed for the client gets the current
-   * SOA alone (which tells a client that is behind to ask again over TCP); everything else the
-   * RCODE `startTransfer` gives (NOTIMP for AXFR, REFUSED, NOTAUTH).
+   * A transfer request over UDP (RFC 1995 §2): an IXFR allowed for the client gets its
+   * differences when they fit one datagram, else the current SOA alone (which tells a client that
+   * is behind to ask again over TCP); everything else the RCODE `startTransfer` gives (NOTIMP for
+   * AXFR, REFUSED, NOTAUTH).
    */
   udp(msg: Buffer, client: string): Buffer {
     const start = startTransfer(msg, client, this.settings.access, unixNow(), false);
     if (start.kind === 'reply') return this.refused(client, start.rcode, start.why, start.message, 'udp');
     const source = this.zones.find(nameKey(start.request.qname));
     if (!source) return this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'udp', formatName(start.request.qname));
-    const m = soaOnlyMessage(start.request, source.zone);
-    this.done(client, source.zone, 'ixfr', 'udp', 1, 0, 'current SOA');
-    return start.signer ? start.signer.sign(m, unixNow()) : m;
+    const { request, signer } = start;
+    const plan = planIxfr(request.clientSerial!, source.zone.serial, source.journal, false);
+    if (plan.kind === 'differences') {
+      const limit = ixfrUdpLimit(request);
+      const reserve = signer ? tsigSize(signer.key) : 0;
+      const [m, more] = ixfrMessages(request, plan.steps, reserve, limit);
+      if (more === undefined && m.length + reserve <= limit) {
+        this.done(client, source.zone, 'ixfr', 'udp', 1, 0, 'IXFR', ixfrRecordCount(plan.steps));
+        return signer ? signer.sign(m, unixNow()) : m;
+      }
+    }
+    const m = soaOnlyMessage(request, source.zone);
+    this.done(client, source.zone, 'ixfr', 'udp', 1, 0, 'current SOA', 1);
+    return signer ? signer.sign(m, unixNow()) : m;
   }
 
   /**
@@ -104,20 +131,23 @@ export class Transfers {
     if (!source) return { reply: this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'tcp', formatName(request.qname)) };
     const { zone } = source;
     const kind = request.qtype === TYPE.AXFR ? 'axfr' : 'ixfr';
-    if (kind === 'ixfr' && ixfrAnswer(request.clientSerial!, zone.serial, true) === 'current') {
+    const reserve = signer ? tsigSize(signer.key) : 0;
+    const plan = kind === 'ixfr' ? planIxfr(request.clientSerial!, zone.serial, source.journal, true) : null;
+    if (plan?.kind === 'current') {
       const m = soaOnlyMessage(request, zone);
-      this.done(client, zone, 'ixfr', 'tcp', 1, 0, 'current SOA');
+      this.done(client, zone, 'ixfr', 'tcp', 1, 0, 'current SOA', 1);
       return { reply: signer ? signer.sign(m, unixNow()) : m };
     }
-    // The version served now is the one sent to the end, whatever replaces it meanwhile.
-    const stream = this.zones.stream({
-      text: source.text, origin: source.origin, fileName: source.fileName, serial: zone.serial,
-      head: request, reserve: signer ? tsigSize(signer.key) : 0,
-    });
+    // The version served now is the one sent to the end, whatever replaces it meanwhile: the
+    // differences are the journal's as it is now, the whole zone is made from the text served now.
+    const stream = plan?.kind === 'differences'
+      ? differencesStream(request, plan.steps, reserve)
+      : this.zones.stream({ text: source.text, origin: source.origin, fileName: source.fileName, serial: zone.serial, head: request, reserve });
+    const records = plan?.kind === 'differences' ? ixfrRecordCount(plan.steps) : zone.records + 1;
     const started = performance.now();
     let messages = 0;
     let ended = false;
-    const what = kind === 'axfr' ? 'AXFR' : 'AXFR-style IXFR';
+    const what = kind === 'axfr' ? 'AXFR' : plan?.kind === 'differences' ? 'IXFR' : 'AXFR-style IXFR';
     return {
       run: {
         next: async () => {
@@ -132,7 +162,7 @@ export class Transfers {
           ended = true;
           stream.close();
           if (error === undefined) {
-            this.done(client, zone, kind, 'tcp', messages, performance.now() - started, what);
+            this.done(client, zone, kind, 'tcp', messages, performance.now() - started, what, records);
           } else {
             this.counts[XFR_RESULTS.indexOf('failed')]++;
             this.log.error('zone transfer failed', { client, zone: formatName(zone.apex), serial: zone.serial, messages, error, todo: 'the client may retry; if this repeats, report it with the zone file' });
@@ -148,12 +178,31 @@ export class Transfers {
     return message;
   }
 
-  private done(client: string, zone: ServedZone, kind: XfrResult, transport: string, messages: number, ms: number, what: string): void {
+  private done(client: string, zone: ServedZone, kind: XfrResult, transport: string, messages: number, ms: number, what: string, records: number): void {
     this.counts[XFR_RESULTS.indexOf(kind)]++;
     this.log.info('zone transfer', {
-      client, zone: formatName(zone.apex), serial: zone.serial, kind: what, transport, messages, records: what === 'current SOA' ? 1 : zone.records + 1, ms: Math.round(ms * 10) / 10,
+      client, zone: formatName(zone.apex), serial: zone.serial, kind: what, transport, messages, records, ms: Math.round(ms * 10) / 10,
     });
   }
+}
+
+/**
+ * An incremental answer's messages from the journal, framed a batch at a time as the connection
+ * drains: made here, since the journal holds at most about the zone's size in records and each
+ * batch is a copy of a few of them.
+ */
+function differencesStream(request: TransferRequest, steps: ZoneDifference[], reserve: number): TransferStream {
+  const messages = ixfrMessages(request, steps, reserve);
+  let done = false;
+  return {
+    next: async () => {
+      if (done) return null;
+      const r = nextBatch(messages);
+      done = r.done;
+      return r.batch;
+    },
+    close: () => void (done = true),
+  };
 }
 
 /** Signs each message of a framed batch, in order (RFC 8945 §5.3.1: each one, chained). */

@@ -1,7 +1,7 @@
 import { emptyReloadStats, type ReloadStats } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ZoneSink } from '../sources/source.js';
-import type { CompiledFile } from '../answer/compile-file.js';
+import type { CompiledFile, PreviousVersion } from '../answer/compile-file.js';
 import type { ZoneCompiler } from '../answer/compiler.js';
 import type { ZoneFacts } from '../answer/zone.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
@@ -54,9 +54,10 @@ export class ZoneCatalog implements ZoneSink {
   private readonly owners = new Map<string, string>();
   /**
    * File name → the serial of its latest compiled version: the next version's serial is greater
-   * (src/transfer/serial.ts), so secondaries take every change.
+   * (src/transfer/serial.ts), so secondaries take every change. With `differences`, its text too:
+   * the next version's IXFR difference is made from it (the same string the target serves, not a copy).
    */
-  private readonly latestSerial = new Map<string, number>();
+  private readonly latest = new Map<string, PreviousVersion>();
   /** File name → its compile under way, which the file's next version waits for. */
   private readonly compiling = new Map<string, Promise<void>>();
   readonly stats: ReloadStats = emptyReloadStats();
@@ -77,6 +78,8 @@ export class ZoneCatalog implements ZoneSink {
     private readonly onOutcome: (o: FileOutcome) => void = () => {},
     /** Told each time a zone is served with a serial it was not served with just before (NOTIFY). */
     private readonly onNewSerial: (apex: Name, soa: ZoneFacts['soa'], fileName: string) => void = () => {},
+    /** Whether each new version is compiled with its difference from the one before (IXFR served here). */
+    private readonly differences = false,
   ) {}
 
   /** Zones being served. */
@@ -96,11 +99,14 @@ export class ZoneCatalog implements ZoneSink {
     const started = performance.now();
     // A file's versions are compiled one after another: each one's serial builds on the one before.
     const prior = this.compiling.get(fileName) ?? Promise.resolve();
-    const compiled = prior.then(() => this.compiler.compile(text, origin, fileName, serial !== undefined
-      ? { fixed: serial }
-      : { previous: this.latestSerial.get(fileName), modified: modified ?? Date.now() / 1000 }));
+    const compiled = prior.then(() => {
+      const latest = this.latest.get(fileName);
+      return this.compiler.compile(text, origin, fileName, serial !== undefined
+        ? { fixed: serial }
+        : { previous: latest?.serial, modified: modified ?? Date.now() / 1000 }, this.differences ? latest : undefined);
+    });
     const noted = compiled.then((c) => {
-      if (c.kind === 'zone') this.latestSerial.set(fileName, c.facts.serial);
+      if (c.kind === 'zone') this.latest.set(fileName, { serial: c.facts.serial, text: this.differences ? text : '' });
     }, () => {});
     this.compiling.set(fileName, noted);
     void noted.then(() => {
@@ -185,7 +191,7 @@ export class ZoneCatalog implements ZoneSink {
     const apexKey = nameKey(apex);
     this.files.delete(fileName);
     this.owners.delete(apexKey);
-    this.latestSerial.delete(fileName);
+    this.latest.delete(fileName);
     this.target.drop({ origin, fileName }, apexKey);
     this.compiler.forget(origin);
     this.stats.removed++;

@@ -46,11 +46,11 @@ export class LocalServing implements Serving {
     private readonly share: ShareMode = 'none',
   ) {
     const worker = share !== 'none';
-    this.target = new TableTarget(transfersOn(transfers.access));
+    this.target = new TableTarget(transfersOn(transfers.access), transfers.ixfrVersions);
     this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log));
     // NOTIFY goes from the process that runs the source: a worker's primary sends it.
     this.notifier = worker ? null : new Notifier(transfers, log);
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (apex, soa) => this.notifier?.changed(apex, soa));
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (apex, soa) => this.notifier?.changed(apex, soa), this.target.journaling);
     this.observer = new QueryObserver(config.logIgnore ? null : log);
   }
 

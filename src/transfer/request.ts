@@ -1,4 +1,4 @@
-import { FLAG2_QR, FLAG2_RD, HEADER_SIZE, OPCODE, RCODE, TYPE } from '../wire/constants.js';
+import { FLAG2_QR, FLAG2_RD, HEADER_SIZE, OPCODE, RCODE, TYPE, UDP_DEFAULT_PAYLOAD } from '../wire/constants.js';
 import { WireError } from '../wire/errors.js';
 import { FLAGS1_OFFSET, getOpcode, getQdcount, isResponse } from '../wire/header.js';
 import { nameKey, readName, type Name } from '../wire/name.js';
@@ -16,6 +16,11 @@ export interface TransferRequest {
   qclass: number;
   /** The query has an OPT RR (RFC 6891): the first response message carries one (RFC 5936 §2.2.5). */
   edns: boolean;
+  /**
+   * The largest UDP answer the client takes: its OPT's payload size, 512 without EDNS or below it
+   * (RFC 6891 §6.2.5). IXFR over UDP only (RFC 1995 §2).
+   */
+  udpPayload: number;
   /** IXFR: the serial the client has, from the SOA in the query's authority section (RFC 1995 §3). */
   clientSerial: number | null;
   tsig: TsigRecord | null;
@@ -99,7 +104,8 @@ export function readTransferRequest(msg: Uint8Array): TransferRequest | RequestE
     }
   }
   return {
-    id: head.id, rd: head.rd, qname: head.qname, qtype: head.qtype, qclass: head.qclass, edns: opts.length === 1, clientSerial, tsig,
+    id: head.id, rd: head.rd, qname: head.qname, qtype: head.qtype, qclass: head.qclass, edns: opts.length === 1,
+    udpPayload: Math.max(UDP_DEFAULT_PAYLOAD, opts[0]?.klass ?? 0), clientSerial, tsig,
   };
 }
 

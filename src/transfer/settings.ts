@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, type Config } from '../config.js';
+import { ConfigError, defaults, type Config } from '../config.js';
 import { parseAddressList, type TransferAccess } from './access.js';
 import { parseTsigKeys, type TsigKey } from './keys.js';
 import { parseNotifyTargets, type NotifyTarget } from './notify.js';
@@ -10,9 +10,11 @@ export interface TransferSettings {
   notify: NotifyTarget[];
   /** The key NOTIFY messages are signed with: the first configured, if any. */
   notifyKey: TsigKey | null;
+  /** Differences kept per zone for IXFR (src/transfer/journal.ts). */
+  ixfrVersions: number;
 }
 
-type TransferConfig = Pick<Config, 'xfrAllow' | 'xfrNotify' | 'tsigKey' | 'tsigKeyFile'>;
+type TransferConfig = Pick<Config, 'xfrAllow' | 'xfrNotify' | 'tsigKey' | 'tsigKeyFile'> & Partial<Pick<Config, 'ixfrVersions'>>;
 
 /**
  * Reads `XFR_ALLOW`, `XFR_NOTIFY`, `TSIG_KEY` and `TSIG_KEY_FILE` from the configuration. A bad
@@ -43,5 +45,5 @@ export function transferSettings(config: TransferConfig, readFile: (path: string
   if (notify.length > 0 && allow.length === 0 && keys.size === 0) {
     throw new ConfigError('XFR_NOTIFY is set but zone transfers are off, so the secondaries told of a change could not fetch it: set XFR_ALLOW to their addresses, or TSIG_KEY');
   }
-  return { access: { allow, keys }, notify, notifyKey: keys.values().next().value ?? null };
+  return { access: { allow, keys }, notify, notifyKey: keys.values().next().value ?? null, ixfrVersions: config.ixfrVersions ?? defaults().ixfrVersions };
 }

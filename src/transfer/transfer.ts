@@ -9,7 +9,7 @@ import { CLASS, RCODE, TYPE } from '../wire/constants.js';
 import type { Zone } from '../zone/model.js';
 import { refusal, transfersOn, type TransferAccess } from './access.js';
 import { axfrMessages, soaOnlyMessage } from './axfr.js';
-import { ixfrAnswer } from './ixfr.js';
+import { planIxfr } from './ixfr.js';
 import { readHead, readTransferRequest, type TransferRequest } from './request.js';
 import { errorResponse, headerOnlyResponse } from './response.js';
 import type { TsigKey } from './keys.js';
@@ -69,7 +69,7 @@ export function notServed(start: Extract<TransferStart, { kind: 'allowed' }>, no
 export function transferKind(start: Extract<TransferStart, { kind: 'allowed' }>, zone: Zone): 'axfr' | 'ixfr-full' | 'ixfr-current' {
   const req = start.request;
   if (req.qtype === TYPE.AXFR) return 'axfr';
-  return ixfrAnswer(req.clientSerial!, zone.soa.data.serial, start.overTcp) === 'current' ? 'ixfr-current' : 'ixfr-full';
+  return planIxfr(req.clientSerial!, zone.soa.data.serial, null, start.overTcp).kind === 'current' ? 'ixfr-current' : 'ixfr-full';
 }
 
 /**

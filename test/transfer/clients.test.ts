@@ -4,10 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { python } from '../helpers/python.js';
-import { withServer } from '../helpers/server.js';
+import { WAIT_MS, withServer } from '../helpers/server.js';
 import { recordMessages, zoneOf } from '../helpers/xfr.js';
 
 const SECRET = Buffer.from('a secret shared with secondaries').toString('base64');
@@ -47,6 +49,29 @@ async function dnspythonTransfer(port: number, key: string | null, rdtype = 'AXF
   return { expected: expected.split('\n'), got: got ? got.split('\n') : [] };
 }
 
+/**
+ * dnspython as a secondary that keeps its copy in a file: \`axfr\` transfers the whole zone into
+ * \`path\`; \`ixfr\` reads it back, applies an IXFR from its serial (dnspython's inbound_xfr),
+ * transfers the zone afresh by AXFR and prints whether the two copies are equal, then the serial.
+ */
+const SECONDARY = `
+import sys, dns.query, dns.xfr, dns.zone, dns.rdatatype
+step, port, origin, path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def axfr():
+    z = dns.zone.Zone(origin, relativize=False)
+    dns.query.inbound_xfr('127.0.0.1', z, port=port, lifetime=30)
+    return z
+if step == 'axfr':
+    axfr().to_file(path, relativize=False)
+else:
+    z = dns.zone.from_file(path, origin, relativize=False)
+    query, serial = dns.xfr.make_query(z, serial=0)
+    dns.query.inbound_xfr('127.0.0.1', z, query, port=port, lifetime=30)
+    fresh = axfr()
+    print('equal' if z == fresh else 'different')
+    print(z.get_soa().serial)
+`;
+
 function kdig(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('kdig', args, { timeout: 30_000 }, (e, stdout, stderr) => resolve({ code: e ? Number(e.code ?? 1) : 0, stdout, stderr }));
@@ -70,6 +95,21 @@ describe('transfers from the server to dnspython and kdig', () => {
     assert.deepEqual(full.got.slice(0, -1), full.expected);
     const current = await dnspythonTransfer(open.port, null, 'IXFR', SERIAL);
     assert.deepEqual(current.got, [current.expected[0]], 'the current SOA alone');
+  });
+
+  it('dnspython applies an IXFR of a change to the copy it had, and holds what an AXFR gives', async () => {
+    const path = join(tmpdir(), `eclipso-dnspython-copy-${process.pid}.zone`);
+    await python(SECONDARY, ['axfr', String(open.port), 'example.com.', path]);
+    const serial = SERIAL + 1;
+    const text = ZONES['example.com.toml'].replace(/^serial = \d+$/m, `serial = ${serial}`)
+      .replace(/^address = "192\.0\.2\.1"$/m, 'address = "192.0.2.99"') + '\n[[records]]\ndomain = "added"\naddress = "192.0.2.201"\n';
+    const loaded = openFixture.server.waitFor((l) => l.msg === 'zone loaded' && l.serial === serial, WAIT_MS, `example.com loaded with serial ${serial}`);
+    openFixture.dir.write('example.com.toml', text);
+    await loaded;
+    assert.deepEqual((await python(SECONDARY, ['ixfr', String(open.port), 'example.com.', path])).trim().split('\n'), ['equal', String(serial)]);
+    const transfer = openFixture.server.logs.find((l) => l.msg === 'zone transfer' && l.kind === 'IXFR' && l.serial === serial);
+    assert.ok(transfer, 'the server answered with the differences, not the whole zone');
+    rmSync(path, { force: true });
   });
 
   it('dnspython checks the TSIG of every message of a signed transfer', async () => {

@@ -13,7 +13,7 @@ import * as packet from 'dns-packet';
 import { makeQuery, query, queryTcp, udpRaw, type Decoded } from '../helpers/dns.js';
 import { httpGet, parseMetrics } from '../helpers/ops.js';
 import { axfrFrom } from '../helpers/secondary.js';
-import { spawnServer, withServer, ZoneDir } from '../helpers/server.js';
+import { spawnServer, WAIT_MS, withServer, ZoneDir } from '../helpers/server.js';
 
 const EXAMPLE = readFileSync(new URL('../../../zones/example.com.toml', import.meta.url), 'utf8');
 const HELLO = readFileSync(new URL('../../../zones/hello_a.net.toml', import.meta.url), 'utf8');
@@ -75,6 +75,24 @@ describe('IXFR over UDP (RFC 1995 §2)', () => {
   it('answers a zone not served here with NOTAUTH', async () => {
     const reply = packet.decode((await udpRaw(f.server.port, ixfrQuery('example.org', 1)))!) as Decoded;
     assert.equal(reply.rcode, 'NOTAUTH');
+  });
+
+  it('gets the differences when they fit one datagram, else the current SOA alone', async () => {
+    const change = async (serial: number, added: number): Promise<void> => {
+      const loaded = f.server.waitFor((l) => l.msg === 'zone loaded' && l.serial === serial, WAIT_MS, `example.com loaded with serial ${serial}`);
+      const records = Array.from({ length: added }, (_, i) => `\n[[records]]\ndomain = "added-${serial}-${i}"\naddress = "192.0.2.${i % 250}"\n`).join('');
+      f.dir.write('example.com.toml', EXAMPLE.replace(/^serial = \d+$/m, `serial = ${serial}`) + records);
+      await loaded;
+    };
+    const answer = async (serial: number): Promise<[string, number | string][]> => {
+      const reply = packet.decode((await udpRaw(f.server.port, ixfrQuery('example.com', serial)))!) as Decoded;
+      return reply.answers!.map((a) => [a.type, a.type === 'SOA' ? (a as packet.SoaAnswer).data.serial! : a.name]);
+    };
+    await change(SERIAL + 1, 1);
+    // RFC 1995 §4: the new SOA, the old SOA and its deletions (none), the new SOA and its additions, the new SOA.
+    assert.deepEqual(await answer(SERIAL), [['SOA', SERIAL + 1], ['SOA', SERIAL], ['SOA', SERIAL + 1], ['A', `added-${SERIAL + 1}-0.example.com`], ['SOA', SERIAL + 1]]);
+    await change(SERIAL + 2, 100);
+    assert.deepEqual(await answer(SERIAL), [['SOA', SERIAL + 2]], 'a hundred records do not fit 512 octets: the client asks again over TCP');
   });
 });
 

@@ -47,12 +47,16 @@ async function writeMasterFiles(zoneDir, dir) {
   return apexes;
 }
 
-/** One NSD server process (server-count 1) on 127.0.0.1, rate limiting off, pinned to `core`. */
-export async function startNsd({ zoneDir, dir, core }) {
+/**
+ * One NSD server process (server-count 1) on 127.0.0.1, rate limiting off, pinned to `core`;
+ * `provideXfr`: zone transfers allowed to 127.0.0.1 (unsigned).
+ */
+export async function startNsd({ zoneDir, dir, core, provideXfr = false }) {
   mkdirSync(dir, { recursive: true });
   const port = await freeUdpPort();
   const apexes = await writeMasterFiles(zoneDir, dir);
-  const zones = apexes.map((a) => `zone:\n  name: "${a}"\n  zonefile: "${join(dir, `${a}zone`)}"\n`).join('');
+  const xfr = provideXfr ? '  provide-xfr: 127.0.0.1 NOKEY\n' : '';
+  const zones = apexes.map((a) => `zone:\n  name: "${a}"\n  zonefile: "${join(dir, `${a}zone`)}"\n${xfr}`).join('');
   writeFileSync(join(dir, 'nsd.conf'), `server:
   ip-address: 127.0.0.1
   port: ${port}

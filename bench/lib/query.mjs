@@ -1,7 +1,7 @@
 /** Query packets for the bench's own clients, from dnsperf's "name TYPE" lines. */
 import { readFileSync } from 'node:fs';
 
-const TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, SRV: 33, ANY: 255 };
+const TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, SRV: 33, ANY: 255, AXFR: 252 };
 
 /** A query with RD clear and no EDNS, as dnsperf sends by default; ID 0 (the sender patches it). */
 export function encodeQuery(name, type) {

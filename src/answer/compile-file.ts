@@ -1,6 +1,7 @@
 import { nameKey, type Name } from '../wire/name.js';
 import { parseZoneFile } from '../zone/parse.js';
 import { ZoneFileError, type ZoneProblem } from '../zone/problem.js';
+import { axfrImage } from '../transfer/axfr.js';
 import { zoneDifference, type ZoneDifference } from '../transfer/difference.js';
 import { nextSerial } from '../transfer/serial.js';
 import type { Zone, ZoneFile } from '../zone/model.js';
@@ -15,8 +16,11 @@ import type { ZoneFacts } from './zone.js';
  */
 export type CompiledFile =
   /** `cached`: read back from the compiled cache (src/answer/compiled-cache.ts), not compiled now. */
-  /** `difference`: from the version before (`PreviousVersion`), for IXFR; absent when not asked for or not made. */
-  | { kind: 'zone'; facts: ZoneFacts; image: ZoneImage; warnings: ZoneProblem[]; cached?: boolean; difference?: ZoneDifference }
+  /**
+   * `axfr`: the zone's transfer messages (src/transfer/axfr.ts axfrImage), when transfers are on;
+   * `difference`: from the version before (`PreviousVersion`), for IXFR, when asked for and made.
+   */
+  | { kind: 'zone'; facts: ZoneFacts; image: ZoneImage; warnings: ZoneProblem[]; cached?: boolean; axfr?: Uint8Array; difference?: ZoneDifference }
   | { kind: 'inactive'; apex: Name; warnings: ZoneProblem[] }
   | { kind: 'rejected'; problems: ZoneProblem[] }
   | { kind: 'failed'; message: string };
@@ -53,7 +57,10 @@ function differenceFrom(previous: PreviousVersion, zone: Zone, origin: string, f
   }
 }
 
-/** The difference from `previous` to `text` served with `serial`: for a compiled zone read back from the cache. */
+/**
+ * The difference from `previous` to `text` served with `serial`: for a compiled zone read back
+ * from the cache (whose transfer messages were kept with it).
+ */
 export function differenceOf(previous: PreviousVersion, text: string, serial: number, origin: string, fileName: string): ZoneDifference | undefined {
   const parsed = parseZoneFile(text, origin, fileName);
   if (!parsed.active) return undefined;
@@ -70,19 +77,25 @@ function servedSerial(parsed: Extract<ZoneFile, { active: true }>, input: Serial
   return next.serial;
 }
 
-/**
- * Parses, checks and compiles one zone file: everything but installing it. With `previous`, also
- * the difference from that version (for IXFR).
- */
-export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): CompiledFile {
+/** What is made besides the answers: the zone's transfer messages, and its difference from `previous`. */
+export interface TransferOutputs {
+  transfers?: boolean;
+  previous?: PreviousVersion;
+}
+
+/** Parses, checks and compiles one zone file: everything but installing it. */
+export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}, outputs: TransferOutputs = {}): CompiledFile {
   try {
     const parsed = parseZoneFile(text, origin, fileName);
     if (!parsed.active) return { kind: 'inactive', apex: parsed.apex, warnings: parsed.warnings };
     parsed.zone.soa.data.serial = servedSerial(parsed, serial, origin, parsed.warnings);
     const compiled = compileZone(parsed.zone);
     const facts: ZoneFacts = { apex: parsed.zone.apex, apexKey: nameKey(parsed.zone.apex), serial: compiled.serial, records: compiled.records, soa: parsed.zone.soa };
+    const { previous, transfers } = outputs;
     const difference = previous && differenceFrom(previous, parsed.zone, origin, fileName);
-    return { kind: 'zone', facts, image: packImage(compiled), warnings: parsed.warnings, ...(difference && { difference }) };
+    return {
+      kind: 'zone', facts, image: packImage(compiled), warnings: parsed.warnings, ...(transfers && { axfr: axfrImage(parsed.zone) }), ...(difference && { difference }),
+    };
   } catch (e) {
     if (e instanceof ZoneFileError) return { kind: 'rejected', problems: e.problems };
     return { kind: 'failed', message: (e as Error).message };

@@ -9,13 +9,14 @@ import type { CompiledFile, SerialInput } from './compile-file.js';
  * every zone again. An entry is keyed by what it was compiled from (the file's text, its name and
  * origin, and the Eclipso version that compiled it): a changed file, or a new Eclipso, misses.
  *
- * File: MAGIC, then the lengths of the JSON part, the image bytes and the image ints (u32 each),
- * the CRC-32 of all that follows, the JSON part (everything but the image), padding to 4 octets,
- * the bytes and the ints. Format 2 added the SOA to the facts. A file that does not check out (torn, corrupt, another format) is a miss,
- * and is compiled and written again.
+ * File: MAGIC, then the lengths of the JSON part, the image bytes, the image ints and the transfer
+ * messages (u32 each), the CRC-32 of all that follows, the JSON part (everything else), padding to
+ * 4 octets, the bytes, the ints and the transfer messages (none when transfers were off). Format 2
+ * added the SOA to the facts, format 3 the transfer messages. A file that does not check out (torn,
+ * corrupt, another format) is a miss, and is compiled and written again.
  */
-const MAGIC = Buffer.from('ECLIPSO-ZONE-2\n\0', 'latin1');
-const HEADER = MAGIC.length + 4 * 4;
+const MAGIC = Buffer.from('ECLIPSO-ZONE-3\n\0', 'latin1');
+const HEADER = MAGIC.length + 5 * 4;
 
 type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
 
@@ -30,22 +31,30 @@ export function cachePath(dir: string, key: string): string {
 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
+/** The CRC-32 of the parts one after another. Empty parts are skipped: Node.js 20's crc32 gives 0 for one. */
+function checksum(parts: Uint8Array[]): number {
+  let crc = 0;
+  for (const p of parts) if (p.length > 0) crc = crc32(p, crc);
+  return crc;
+}
+
 /** Writes an entry (to a temporary file, then renamed: a reader never sees half of one). */
 export function writeCached(dir: string, key: string, result: Cacheable): void {
   const { kind } = result;
   const json = Buffer.from(JSON.stringify(kind === 'zone' ? { kind, facts: result.facts, warnings: result.warnings } : result));
   const bytes = kind === 'zone' ? result.image.bytes : new Uint8Array(0);
   const ints = kind === 'zone' ? new Uint8Array(result.image.ints.buffer, result.image.ints.byteOffset, result.image.ints.byteLength) : new Uint8Array(0);
+  const axfr = (kind === 'zone' && result.axfr) || new Uint8Array(0);
   const padding = new Uint8Array(pad4(json.length) - json.length);
-  const parts = [json, padding, bytes, ints];
-  let crc = 0;
-  for (const p of parts) crc = crc32(p, crc);
+  const parts = [json, padding, bytes, ints, axfr];
+  const crc = checksum(parts);
   const header = Buffer.alloc(HEADER);
   MAGIC.copy(header);
   header.writeUInt32LE(json.length, MAGIC.length);
   header.writeUInt32LE(bytes.length, MAGIC.length + 4);
   header.writeUInt32LE(ints.length, MAGIC.length + 8);
-  header.writeUInt32LE(crc, MAGIC.length + 12);
+  header.writeUInt32LE(axfr.length, MAGIC.length + 12);
+  header.writeUInt32LE(crc, MAGIC.length + 16);
   const path = cachePath(dir, key);
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   const fd = openSync(tmp, 'w');
@@ -82,17 +91,19 @@ export function readCached(dir: string, key: string): Cacheable | null {
     const jsonLength = header.readUInt32LE(MAGIC.length);
     const bytesLength = header.readUInt32LE(MAGIC.length + 4);
     const intsLength = header.readUInt32LE(MAGIC.length + 8);
-    const crc = header.readUInt32LE(MAGIC.length + 12);
+    const axfrLength = header.readUInt32LE(MAGIC.length + 12);
+    const crc = header.readUInt32LE(MAGIC.length + 16);
     const bytesAt = HEADER + pad4(jsonLength);
-    if (bytesAt + bytesLength + intsLength !== size || intsLength % 4 !== 0) return null;
+    if (bytesAt + bytesLength + intsLength + axfrLength !== size || intsLength % 4 !== 0) return null;
     const json = Buffer.alloc(pad4(jsonLength));
     const bytes = new Uint8Array(new ArrayBuffer(bytesLength));
     const ints = new Int32Array(new ArrayBuffer(intsLength));
     const intOctets = new Uint8Array(ints.buffer);
-    if (!readAll(fd, json, HEADER) || !readAll(fd, bytes, bytesAt) || !readAll(fd, intOctets, bytesAt + bytesLength)) return null;
-    if (crc32(intOctets, crc32(bytes, crc32(json))) !== crc) return null;
+    const axfr = new Uint8Array(new ArrayBuffer(axfrLength));
+    if (!readAll(fd, json, HEADER) || !readAll(fd, bytes, bytesAt) || !readAll(fd, intOctets, bytesAt + bytesLength) || !readAll(fd, axfr, bytesAt + bytesLength + intsLength)) return null;
+    if (checksum([json, bytes, intOctets, axfr]) !== crc) return null;
     const head = JSON.parse(json.toString('utf8', 0, jsonLength)) as Cacheable;
-    return head.kind === 'zone' ? { ...head, image: { bytes, ints } } : head;
+    return head.kind === 'zone' ? { ...head, image: { bytes, ints }, ...(axfrLength > 0 && { axfr }) } : head;
   } catch {
     return null;
   } finally {

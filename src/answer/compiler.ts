@@ -3,17 +3,6 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import { compileFile, type CompiledFile, type PreviousVersion, type SerialInput } from './compile-file.js';
 import { dropCached } from './compiled-cache.js';
-import { nextBatch, transferMessagesOf, type TransferJob } from './transfer-job.js';
-
-/**
- * A zone transfer's messages as they are made: each `next()` gives the next few, framed with their
- * two-octet lengths as on TCP (RFC 1035 §4.2.2), null after the last; it rejects when they cannot
- * be made. `close()` lets go of the zone early (the client went away).
- */
-export interface TransferStream {
-  next(): Promise<Uint8Array | null>;
-  close(): void;
-}
 
 /** Compiles zone files somewhere: on threads of their own (serving), or here (tools and tests). */
 export interface ZoneCompiler {
@@ -24,8 +13,6 @@ export interface ZoneCompiler {
   compile(text: string, origin: string, fileName: string, serial?: SerialInput, previous?: PreviousVersion): Promise<CompiledFile>;
   /** The file no longer serves a zone: what was kept of its compiled form may go. */
   forget(origin: string): void;
-  /** The messages of a zone transfer, made from the zone file's text where zones are compiled. */
-  transfer(job: TransferJob): TransferStream;
   close(): Promise<void>;
 }
 
@@ -34,22 +21,21 @@ export interface CompileThreadData {
   cacheDir: string | null;
   /** The Eclipso version: a new one compiles every zone again (its output may differ). */
   version: string;
+  /** Whether each zone's transfer messages are made with it (zone transfers on). */
+  transfers: boolean;
 }
 
-/** What the serving thread asks a compile thread: compile a file; start, go on with or stop a transfer. */
-export type ToThread =
-  | { kind: 'compile'; id: number; text: string; origin: string; fileName: string; serial: SerialInput; previous?: PreviousVersion }
-  | { kind: 'transfer'; id: number; job: TransferJob }
-  | { kind: 'more'; id: number }
-  | { kind: 'stop'; id: number };
-
-export type FromThread =
-  | CompileReply
-  /** A transfer's next messages (null with `error` when they cannot be made); `done` after the last. */
-  | { kind: 'batch'; id: number; batch: Uint8Array | null; done: boolean; error?: string };
+/** What the serving thread asks a compile thread: compile a file. */
+export interface ToThread {
+  id: number;
+  text: string;
+  origin: string;
+  fileName: string;
+  serial: SerialInput;
+  previous?: PreviousVersion;
+}
 
 export interface CompileReply {
-  kind: 'compiled';
   id: number;
   result: CompiledFile;
   /** The cache entry the result is kept in (null: none). */
@@ -60,36 +46,16 @@ export interface CompileReply {
 
 /** Compiles on the calling thread: for `eclipso check`, tests and benchmarks. */
 export class InlineCompiler implements ZoneCompiler {
+  /** `transfers`: each zone's transfer messages made with it (zone transfers on). */
+  constructor(private readonly transfers = false) {}
+
   async compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<CompiledFile> {
-    return compileFile(text, origin, fileName, serial, previous);
+    return compileFile(text, origin, fileName, serial, { previous, transfers: this.transfers });
   }
 
   forget(): void {}
 
-  transfer(job: TransferJob): TransferStream {
-    let messages: Iterator<Buffer> | null = null;
-    let done = false;
-    return {
-      next: async () => {
-        if (done) return null;
-        messages ??= transferMessagesOf(job);
-        const r = nextBatch(messages);
-        done = r.done;
-        return r.batch;
-      },
-      close: () => void (done = true),
-    };
-  }
-
   async close(): Promise<void> {}
-}
-
-/** A transfer under way on a thread, and who waits for its next batch. */
-interface PendingTransfer {
-  thread: Worker;
-  take: ((batch: Uint8Array | null, done: boolean, error?: string) => void) | null;
-  /** Why the thread can make no more (it died). */
-  failed?: string;
 }
 
 const THREAD_MAIN = new URL('./compile-thread.js', import.meta.url);
@@ -98,7 +64,7 @@ const IDLE_THREAD_MS = 2000;
 
 interface CompileThread {
   worker: Worker;
-  /** Files and transfers sent and not finished yet. */
+  /** Files sent and not compiled yet. */
   busy: number;
   /** Ends the thread once it has been idle IDLE_THREAD_MS. */
   idle: NodeJS.Timeout | null;
@@ -113,8 +79,6 @@ interface CompileThread {
 export class ThreadCompiler implements ZoneCompiler {
   private readonly threads: CompileThread[] = [];
   private readonly waiting = new Map<number, { resolve: (r: CompiledFile) => void; thread: Worker; origin: string }>();
-  /** Transfers under way, by id: the thread making their messages, and who waits for the next batch. */
-  private readonly transfers = new Map<number, PendingTransfer>();
   private nextId = 1;
   /** The cache entry each file's served version is kept in, and how many files share one. */
   private readonly keys = new Map<string, string>();
@@ -124,11 +88,12 @@ export class ThreadCompiler implements ZoneCompiler {
   /**
    * `size` threads at most. `cache`: where compiled zones are kept for the next start (the folder
    * is created if missing), by which Eclipso version, and where to say once that it cannot be
-   * written; null: nowhere.
+   * written; null: nowhere. `transfers`: each zone's transfer messages made with it.
    */
   constructor(
     private readonly size: number,
     private readonly cache: { dir: string; version: string; log: Logger } | null = null,
+    private readonly transfers = false,
   ) {}
 
   compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<CompiledFile> {
@@ -144,57 +109,8 @@ export class ThreadCompiler implements ZoneCompiler {
         thread: thread.worker,
         origin,
       });
-      thread.worker.postMessage({ kind: 'compile', id, text, origin, fileName, serial, previous } satisfies ToThread);
+      thread.worker.postMessage({ id, text, origin, fileName, serial, previous } satisfies ToThread);
     });
-  }
-
-  /**
-   * A transfer on the least busy thread: the zone is parsed there and its messages made a batch at
-   * a time, the next only when asked for (the connection has room for it), so a slow client costs
-   * one batch of memory here, whatever the zone's size.
-   */
-  transfer(job: TransferJob): TransferStream {
-    const thread = this.leastBusy();
-    const id = this.nextId++;
-    this.claim(thread);
-    let ended = false;
-    let first = true;
-    const end = (): void => {
-      if (ended) return;
-      ended = true;
-      this.transfers.delete(id);
-      this.release(thread);
-    };
-    let last = false;
-    const entry: PendingTransfer = { thread: thread.worker, take: null };
-    this.transfers.set(id, entry);
-    return {
-      next: () => new Promise<Uint8Array | null>((resolve, reject) => {
-        if (last) end();
-        if (ended) return resolve(null);
-        if (entry.failed !== undefined) {
-          end();
-          return reject(new Error(entry.failed));
-        }
-        entry.take = (batch, done, error) => {
-          entry.take = null;
-          last = done;
-          if (error !== undefined) {
-            end();
-            reject(new Error(error));
-          } else {
-            resolve(batch);
-          }
-        };
-        thread.worker.postMessage((first ? { kind: 'transfer', id, job } : { kind: 'more', id }) satisfies ToThread);
-        first = false;
-      }),
-      close: () => {
-        if (ended) return;
-        if (!first) thread.worker.postMessage({ kind: 'stop', id } satisfies ToThread);
-        end();
-      },
-    };
   }
 
   forget(origin: string): void {
@@ -272,16 +188,9 @@ export class ThreadCompiler implements ZoneCompiler {
         this.cacheUnusable((e as Error).message);
       }
     }
-    const worker = new Worker(THREAD_MAIN, { workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '' } satisfies CompileThreadData });
+    const worker = new Worker(THREAD_MAIN, { workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '', transfers: this.transfers } satisfies CompileThreadData });
     const thread: CompileThread = { worker, busy: 0, idle: null };
-    worker.on('message', (m: FromThread) => {
-      if (m.kind === 'batch') {
-        const t = this.transfers.get(m.id);
-        if (m.done) this.transfers.delete(m.id);
-        // The last batch ends the transfer on the thread; the stream gives null on the next call.
-        t?.take?.(m.batch, m.done, m.error);
-        return;
-      }
+    worker.on('message', (m: CompileReply) => {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (m.cacheError !== undefined) this.cacheUnusable(m.cacheError);
@@ -295,12 +204,6 @@ export class ThreadCompiler implements ZoneCompiler {
         if (w.thread !== worker) continue;
         this.waiting.delete(id);
         w.resolve({ kind: 'failed', message: `the compile thread ${why}` });
-      }
-      for (const [id, t] of this.transfers) {
-        if (t.thread !== worker) continue;
-        this.transfers.delete(id);
-        t.failed = `the compile thread ${why}`;
-        t.take?.(null, true, t.failed);
       }
     };
     worker.on('error', (e) => fail(`failed: ${e.message}`));

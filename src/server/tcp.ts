@@ -226,8 +226,8 @@ export class TcpServer {
       return;
     }
     c.pumping = true;
-    // While a compile thread parses the zone (seconds for millions of records), the client is not
-    // the one keeping us waiting: the idle timeout is off until the messages are written.
+    // While the next messages are made, the client is not the one keeping us waiting: the idle
+    // timeout is off until they are written.
     socket.setTimeout(0);
     run.next().then((batch) => {
       c.pumping = false;

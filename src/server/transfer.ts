@@ -1,37 +1,31 @@
-import type { TransferStream } from '../answer/compiler.js';
-import type { TransferJob } from '../answer/transfer-job.js';
 import type { ServedZone } from '../answer/zone.js';
 import { XFR_RESULTS, type XfrResult } from '../counters/queries.js';
 import type { Logger } from '../log.js';
 import { transfersOn } from '../transfer/access.js';
-import { soaOnlyMessage } from '../transfer/axfr.js';
+import { axfrFromImage, soaOnlyMessage } from '../transfer/axfr.js';
+import { nextBatch } from '../transfer/batch.js';
 import { ixfrMessages, ixfrRecordCount, planIxfr, type DifferenceSource } from '../transfer/ixfr.js';
-import type { ZoneDifference } from '../transfer/difference.js';
 import type { TransferRequest } from '../transfer/request.js';
-import { nextBatch } from '../answer/transfer-job.js';
 import type { TransferSettings } from '../transfer/settings.js';
 import { notServed, signAnswer, startTransfer } from '../transfer/transfer.js';
-import { tsigSize, type TsigSigner } from '../transfer/tsig.js';
-import { EDNS_DEFAULT_PAYLOAD, HEADER_SIZE, RCODE, rcodeName, TCP_LENGTH_PREFIX, TYPE } from '../wire/constants.js';
+import { tsigSize } from '../transfer/tsig.js';
+import { EDNS_DEFAULT_PAYLOAD, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../wire/constants.js';
 import { getAncount, getArcount, getNscount, getQdcount } from '../wire/header.js';
 import { formatName, nameKey, skipName } from '../wire/name.js';
 
 /**
- * A served zone, the text of the file it was compiled from, and the differences between its last
- * versions (null: none kept): what a transfer is made of.
+ * A served zone, its transfer messages (src/transfer/axfr.ts axfrImage, made when it was compiled)
+ * and the differences between its last versions (null: none kept): what a transfer is made of.
  */
 export interface TransferSource {
   zone: ServedZone;
-  text: string;
-  origin: string;
-  fileName: string;
+  axfr: Uint8Array;
   journal: DifferenceSource | null;
 }
 
-/** Where the listeners find the zones to transfer, and what makes their messages (the compile threads). */
+/** Where the listeners find the zones to transfer. */
 export interface TransferZones {
   find(apexKey: string): TransferSource | undefined;
-  stream(job: TransferJob): TransferStream;
 }
 
 /** How a message leaves the ordinary answer path: not at all, as a transfer request, or signed. */
@@ -57,8 +51,8 @@ function ixfrUdpLimit(request: TransferRequest): number {
 
 /**
  * Zone transfers out (RFC 5936, RFC 1995) and signed queries (RFC 8945) at the listeners: the
- * requests are read and checked by src/transfer/, the zone's messages made on a compile thread,
- * and each transfer logged and counted. Ordinary queries pay one look at the question's type
+ * requests are read and checked by src/transfer/, the zone's messages copied from those made when
+ * it was compiled (or from its journal, for IXFR), and each transfer logged and counted. Ordinary queries pay one look at the question's type
  * (and, with keys configured, at the last record's type), without allocating.
  */
 export class Transfers {
@@ -139,33 +133,37 @@ export class Transfers {
       return { reply: signer ? signer.sign(m, unixNow()) : m };
     }
     // The version served now is the one sent to the end, whatever replaces it meanwhile: the
-    // differences are the journal's as it is now, the whole zone is made from the text served now.
-    const stream = plan?.kind === 'differences'
-      ? differencesStream(request, plan.steps, reserve)
-      : this.zones.stream({ text: source.text, origin: source.origin, fileName: source.fileName, serial: zone.serial, head: request, reserve });
+    // journal's differences as they are now, or the transfer messages of the version served now.
+    const unsigned = plan?.kind === 'differences' ? ixfrMessages(request, plan.steps, reserve) : axfrFromImage(request, source.axfr);
+    const now = unixNow();
+    const messages = signer ? (function* signed() {
+      // RFC 8945 §5.3.1: every message signed, each MAC chained to the one before.
+      for (const m of unsigned) yield signer.sign(m, now);
+    })() : unsigned;
     const records = plan?.kind === 'differences' ? ixfrRecordCount(plan.steps) : zone.records + 1;
     const started = performance.now();
-    let messages = 0;
+    let sent = 0;
+    let done = false;
     let ended = false;
     const what = kind === 'axfr' ? 'AXFR' : plan?.kind === 'differences' ? 'IXFR' : 'AXFR-style IXFR';
     return {
       run: {
         next: async () => {
-          const batch = await stream.next();
-          if (batch === null) return null;
-          const out = signer ? signBatch(batch, signer) : batch;
-          messages += countMessages(batch);
-          return out;
+          if (done) return null;
+          const r = nextBatch(messages);
+          done = r.done;
+          sent += r.count;
+          return r.batch;
         },
         end: (error) => {
           if (ended) return;
           ended = true;
-          stream.close();
+          done = true;
           if (error === undefined) {
-            this.done(client, zone, kind, 'tcp', messages, performance.now() - started, what, records);
+            this.done(client, zone, kind, 'tcp', sent, performance.now() - started, what, records);
           } else {
             this.counts[XFR_RESULTS.indexOf('failed')]++;
-            this.log.error('zone transfer failed', { client, zone: formatName(zone.apex), serial: zone.serial, messages, error, todo: 'the client may retry; if this repeats, report it with the zone file' });
+            this.log.error('zone transfer failed', { client, zone: formatName(zone.apex), serial: zone.serial, messages: sent, error, todo: 'the client may retry; if this repeats, report it with the zone file' });
           }
         },
       },
@@ -184,46 +182,6 @@ export class Transfers {
       client, zone: formatName(zone.apex), serial: zone.serial, kind: what, transport, messages, records, ms: Math.round(ms * 10) / 10,
     });
   }
-}
-
-/**
- * An incremental answer's messages from the journal, framed a batch at a time as the connection
- * drains: made here, since the journal holds at most about the zone's size in records and each
- * batch is a copy of a few of them.
- */
-function differencesStream(request: TransferRequest, steps: ZoneDifference[], reserve: number): TransferStream {
-  const messages = ixfrMessages(request, steps, reserve);
-  let done = false;
-  return {
-    next: async () => {
-      if (done) return null;
-      const r = nextBatch(messages);
-      done = r.done;
-      return r.batch;
-    },
-    close: () => void (done = true),
-  };
-}
-
-/** Signs each message of a framed batch, in order (RFC 8945 §5.3.1: each one, chained). */
-function signBatch(batch: Uint8Array, signer: TsigSigner): Buffer {
-  const signed: Buffer[] = [];
-  const now = unixNow();
-  for (let at = 0; at < batch.length;) {
-    const len = (batch[at] << 8) | batch[at + 1];
-    const m = signer.sign(Buffer.from(batch.buffer, batch.byteOffset + at + TCP_LENGTH_PREFIX, len), now);
-    const prefix = Buffer.alloc(TCP_LENGTH_PREFIX);
-    prefix.writeUInt16BE(m.length, 0);
-    signed.push(prefix, m);
-    at += TCP_LENGTH_PREFIX + len;
-  }
-  return Buffer.concat(signed);
-}
-
-function countMessages(batch: Uint8Array): number {
-  let n = 0;
-  for (let at = 0; at < batch.length; at += TCP_LENGTH_PREFIX + ((batch[at] << 8) | batch[at + 1])) n++;
-  return n;
 }
 
 /** The type of the message's last record (RFC 8945 §5.1: where a TSIG must be), -1 when the records cannot be walked. */

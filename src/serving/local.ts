@@ -46,11 +46,14 @@ export class LocalServing implements Serving {
     private readonly share: ShareMode = 'none',
   ) {
     const worker = share !== 'none';
-    this.target = new TableTarget(transfersOn(transfers.access), transfers.ixfrVersions);
-    this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log));
+    // With transfers on, each zone is compiled with its transfer messages and, for IXFR, its
+    // difference from the version before.
+    const on = transfersOn(transfers.access);
+    this.target = new TableTarget(transfers.ixfrVersions);
+    this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log), on);
     // NOTIFY goes from the process that runs the source: a worker's primary sends it.
     this.notifier = worker ? null : new Notifier(transfers, log);
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (apex, soa) => this.notifier?.changed(apex, soa), this.target.journaling);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (apex, soa) => this.notifier?.changed(apex, soa), on && transfers.ixfrVersions > 0);
     this.observer = new QueryObserver(config.logIgnore ? null : log);
   }
 
@@ -72,7 +75,7 @@ export class LocalServing implements Serving {
 
   async listen(host: string, port: number): Promise<number> {
     const transfers = transfersOn(this.transfers.access)
-      ? new Transfers(this.transfers, { find: (k) => this.target.source(k), stream: (job) => this.compiler.transfer(job) }, this.log, this.observer.counters.xfr)
+      ? new Transfers(this.transfers, { find: (k) => this.target.source(k) }, this.log, this.observer.counters.xfr)
       : null;
     const dns = new DnsServer(this.target.table, this.observer, this.config, this.log, transfers);
     const bound = await dns.listen(host, port, this.share);

@@ -2,6 +2,8 @@ import { nameKey, type Name } from '../wire/name.js';
 import { parseZoneFile } from '../zone/parse.js';
 import { ZoneFileError, type ZoneProblem } from '../zone/problem.js';
 import { nextSerial } from '../transfer/serial.js';
+import { parseBlock } from '../transfer/access.js';
+import { parseTarget } from '../transfer/notify.js';
 import type { ZoneFile } from '../zone/model.js';
 import { compileZone } from './compile.js';
 import { packImage, type ZoneImage } from './image.js';
@@ -39,14 +41,17 @@ function servedSerial(parsed: Extract<ZoneFile, { active: true }>, input: Serial
   return next.serial;
 }
 
+/** A zone file's transfer lists are read as the settings they replace are (XFR_ALLOW, XFR_NOTIFY). */
+const TRANSFER_LIST_READERS = { allowTransfer: parseBlock, notify: parseTarget };
+
 /** Parses, checks and compiles one zone file: everything but installing it. */
 export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}): CompiledFile {
   try {
-    const parsed = parseZoneFile(text, origin, fileName);
+    const parsed = parseZoneFile(text, origin, fileName, TRANSFER_LIST_READERS);
     if (!parsed.active) return { kind: 'inactive', apex: parsed.apex, warnings: parsed.warnings };
     parsed.zone.soa.data.serial = servedSerial(parsed, serial, origin, parsed.warnings);
     const compiled = compileZone(parsed.zone);
-    const facts: ZoneFacts = { apex: parsed.zone.apex, apexKey: nameKey(parsed.zone.apex), serial: compiled.serial, records: compiled.records, soa: parsed.zone.soa };
+    const facts: ZoneFacts = { apex: parsed.zone.apex, apexKey: nameKey(parsed.zone.apex), serial: compiled.serial, records: compiled.records, soa: parsed.zone.soa, ...parsed.transfer };
     return { kind: 'zone', facts, image: packImage(compiled), warnings: parsed.warnings };
   } catch (e) {
     if (e instanceof ZoneFileError) return { kind: 'rejected', problems: e.problems };

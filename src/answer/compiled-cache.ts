@@ -11,7 +11,9 @@ import type { CompiledFile, SerialInput } from './compile-file.js';
  *
  * File: MAGIC, then the lengths of the JSON part, the image bytes and the image ints (u32 each),
  * the CRC-32 of all that follows, the JSON part (everything but the image), padding to 4 octets,
- * the bytes and the ints. Format 2 added the SOA to the facts. A file that does not check out (torn, corrupt, another format) is a miss,
+ * the bytes and the ints. Format 2 added the SOA to the facts. The facts' optional transfer lists
+ * (allow_transfer, notify) needed no new format: a file that set them was rejected before, and
+ * rejected files are never kept. A file that does not check out (torn, corrupt, another format) is a miss,
  * and is compiled and written again.
  */
 const MAGIC = Buffer.from('ECLIPSO-ZONE-2\n\0', 'latin1');

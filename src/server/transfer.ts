@@ -3,7 +3,7 @@ import type { TransferJob } from '../answer/transfer-job.js';
 import type { ServedZone } from '../answer/zone.js';
 import { XFR_RESULTS, type XfrResult } from '../counters/queries.js';
 import type { Logger } from '../log.js';
-import { transfersOn } from '../transfer/access.js';
+import { parseBlock, transfersOn, type AddressBlock } from '../transfer/access.js';
 import { soaOnlyMessage } from '../transfer/axfr.js';
 import { ixfrAnswer } from '../transfer/ixfr.js';
 import type { TransferSettings } from '../transfer/settings.js';
@@ -11,7 +11,7 @@ import { notServed, signAnswer, startTransfer } from '../transfer/transfer.js';
 import { tsigSize, type TsigSigner } from '../transfer/tsig.js';
 import { HEADER_SIZE, RCODE, rcodeName, TCP_LENGTH_PREFIX, TYPE } from '../wire/constants.js';
 import { getAncount, getArcount, getNscount, getQdcount } from '../wire/header.js';
-import { formatName, nameKey, skipName } from '../wire/name.js';
+import { formatName, nameKey, skipName, type Name } from '../wire/name.js';
 
 /** A served zone and the text of the file it was compiled from: what a transfer is made of. */
 export interface TransferSource {
@@ -83,7 +83,7 @@ export class Transfers {
    * RCODE `startTransfer` gives (NOTIMP for AXFR, REFUSED, NOTAUTH).
    */
   udp(msg: Buffer, client: string): Buffer {
-    const start = startTransfer(msg, client, this.settings.access, unixNow(), false);
+    const start = startTransfer(msg, client, this.settings.access, unixNow(), false, this.zoneAllow);
     if (start.kind === 'reply') return this.refused(client, start.rcode, start.why, start.message, 'udp');
     const source = this.zones.find(nameKey(start.request.qname));
     if (!source) return this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'udp', formatName(start.request.qname));
@@ -97,7 +97,7 @@ export class Transfers {
    * that is up to date), or a run of messages to stream.
    */
   tcp(msg: Buffer, client: string): { reply: Buffer } | { run: TransferRun } {
-    const start = startTransfer(msg, client, this.settings.access, unixNow(), true);
+    const start = startTransfer(msg, client, this.settings.access, unixNow(), true, this.zoneAllow);
     if (start.kind === 'reply') return { reply: this.refused(client, start.rcode, start.why, start.message, 'tcp') };
     const { request, signer } = start;
     const source = this.zones.find(nameKey(request.qname));
@@ -141,6 +141,10 @@ export class Transfers {
       },
     };
   }
+
+  /** The requested zone's own `allow_transfer`, read as XFR_ALLOW is; undefined when its file sets none. */
+  private readonly zoneAllow = (qname: Name): AddressBlock[] | undefined =>
+    this.zones.find(nameKey(qname))?.zone.allowTransfer?.map((e, i) => parseBlock(e, i + 1));
 
   private refused(client: string, rcode: number, why: string, message: Buffer, transport: string, zone?: string): Buffer {
     this.counts[XFR_RESULTS.indexOf('refused')]++;

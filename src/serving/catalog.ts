@@ -76,7 +76,7 @@ export class ZoneCatalog implements ZoneSink {
     /** Told the outcome of every file handed to `upsert`. */
     private readonly onOutcome: (o: FileOutcome) => void = () => {},
     /** Told each time a zone is served with a serial it was not served with just before (NOTIFY). */
-    private readonly onNewSerial: (apex: Name, soa: ZoneFacts['soa'], fileName: string) => void = () => {},
+    private readonly onNewSerial: (zone: ZoneFacts, fileName: string) => void = () => {},
   ) {}
 
   /** Zones being served. */
@@ -159,7 +159,7 @@ export class ZoneCatalog implements ZoneSink {
     const before = this.files.get(fileName)?.serial;
     this.files.set(fileName, { apex, serial });
     this.owners.set(apexKey, fileName);
-    if (before !== serial) this.onNewSerial(apex, compiled.facts.soa, fileName);
+    if (before !== serial) this.onNewSerial(compiled.facts, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
     this.onOutcome({ origin, accepted: true, zone: formatName(apex), records, problems: [], warnings: compiled.warnings });

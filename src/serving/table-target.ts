@@ -7,14 +7,22 @@ import type { ZoneTarget, ZoneText } from './catalog.js';
 /** Zones compiled into this process's answer table. */
 export class TableTarget implements ZoneTarget {
   readonly table = new AnswerTable();
-  /** With transfers on: each served zone's file text, which a transfer is made from (on a compile thread). */
+  /**
+   * The file text of each zone that may be transferred, which a transfer is made from (on a compile
+   * thread): every zone with transfers on (`keepText`), else only the zones whose file has a
+   * non-empty `allow_transfer` of its own.
+   */
   private readonly texts = new Map<string, ZoneText>();
 
-  constructor(private readonly keepText = false) {}
+  /** `onTransferable`: told each time a zone with its own non-empty `allow_transfer` is served. */
+  constructor(private readonly keepText = false, private readonly onTransferable: () => void = () => {}) {}
 
   put(file: ZoneText, zone: Extract<CompiledFile, { kind: 'zone' }>): void {
     this.table.install(new ServedZone(zone.facts, zone.image));
-    if (this.keepText) this.texts.set(zone.facts.apexKey, file);
+    const own = (zone.facts.allowTransfer?.length ?? 0) > 0;
+    if (this.keepText || own) this.texts.set(zone.facts.apexKey, file);
+    else this.texts.delete(zone.facts.apexKey);
+    if (own) this.onTransferable();
   }
 
   drop(_file: unknown, apexKey: string): void {
@@ -22,7 +30,7 @@ export class TableTarget implements ZoneTarget {
     this.texts.delete(apexKey);
   }
 
-  /** The served zone with this apex and the text it was compiled from (transfers on only). */
+  /** The served zone with this apex and the text it was compiled from (a zone that may be transferred only). */
   source(apexKey: string): TransferSource | undefined {
     const zone = this.table.zone(apexKey);
     const file = this.texts.get(apexKey);

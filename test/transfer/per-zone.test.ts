@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import * as packet from 'dns-packet';
 import { httpGet, parseMetrics } from '../helpers/ops.js';
 import { axfrFrom } from '../helpers/secondary.js';
-import { pollUntil, withServer } from '../helpers/server.js';
+import { eventually, pollUntil, withServer } from '../helpers/server.js';
 
 type Decoded = packet.Packet & { opcode?: string };
 
@@ -67,14 +67,25 @@ describe('allow_transfer with XFR_ALLOW empty', () => {
       assert.equal(line.why, why, zone);
     }
   });
-
-  it('makes a zone added later with its own list transferable', async () => {
-    const loaded = f.server.next('zone loaded');
-    f.dir.write('later.test.toml', zoneFile('later.test', 'allow_transfer = ["127.0.0.0/8"]'));
-    assert.equal((await loaded).zone, 'later.test.');
-    assert.equal((await axfrFrom(f.server.port, 'later.test')).length, ZONE_RECORDS);
-  });
 });
+
+for (const workers of [1, 2]) {
+  describe(`a server started with no zone to transfer (WORKERS=${workers})`, () => {
+    const f = withServer({ 'b.test.toml': zoneFile('b.test') }, { env: { WORKERS: String(workers) }, ...(workers > 1 ? { readyMsg: 'workers ready' } : {}) });
+
+    it('transfers a zone added later with its own allow_transfer, and still refuses the others', async () => {
+      await assert.rejects(axfrFrom(f.server.port, 'b.test'), /REFUSED/);
+      const loaded = f.server.next('zone loaded');
+      f.dir.write('later.test.toml', zoneFile('later.test', 'allow_transfer = ["127.0.0.0/8"]'));
+      assert.equal((await loaded).zone, 'later.test.');
+      // In a pool, each worker takes the file after the primary logged it: retried until every one serves it.
+      await eventually(async () => {
+        for (let i = 0; i < 2 * workers; i++) assert.equal((await axfrFrom(f.server.port, 'later.test')).length, ZONE_RECORDS);
+      });
+      await assert.rejects(axfrFrom(f.server.port, 'b.test'), /REFUSED/);
+    });
+  });
+}
 
 describe('allow_transfer with XFR_ALLOW set', () => {
   const f = withServer({

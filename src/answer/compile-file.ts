@@ -4,6 +4,8 @@ import { ZoneFileError, type ZoneProblem } from '../zone/problem.js';
 import { axfrImage } from '../transfer/axfr.js';
 import { zoneDifference, type ZoneDifference } from '../transfer/difference.js';
 import { nextSerial } from '../transfer/serial.js';
+import { parseBlock } from '../transfer/access.js';
+import { parseTarget } from '../transfer/notify.js';
 import type { Zone, ZoneFile } from '../zone/model.js';
 import { compileZone } from './compile.js';
 import { packImage, type ZoneImage } from './image.js';
@@ -77,22 +79,29 @@ function servedSerial(parsed: Extract<ZoneFile, { active: true }>, input: Serial
   return next.serial;
 }
 
-/** What is made besides the answers: the zone's transfer messages, and its difference from `previous`. */
+/**
+ * What is made besides the answers: the zone's transfer messages (when `transfers`, or when the
+ * zone allows transfers itself), and its difference from `previous`.
+ */
 export interface TransferOutputs {
   transfers?: boolean;
   previous?: PreviousVersion;
 }
 
+/** A zone file's transfer lists are read as the settings they replace are (XFR_ALLOW, XFR_NOTIFY). */
+const TRANSFER_LIST_READERS = { allowTransfer: parseBlock, notify: parseTarget };
+
 /** Parses, checks and compiles one zone file: everything but installing it. */
 export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}, outputs: TransferOutputs = {}): CompiledFile {
   try {
-    const parsed = parseZoneFile(text, origin, fileName);
+    const parsed = parseZoneFile(text, origin, fileName, TRANSFER_LIST_READERS);
     if (!parsed.active) return { kind: 'inactive', apex: parsed.apex, warnings: parsed.warnings };
     parsed.zone.soa.data.serial = servedSerial(parsed, serial, origin, parsed.warnings);
     const compiled = compileZone(parsed.zone);
-    const facts: ZoneFacts = { apex: parsed.zone.apex, apexKey: nameKey(parsed.zone.apex), serial: compiled.serial, records: compiled.records, soa: parsed.zone.soa };
-    const { previous, transfers } = outputs;
-    const difference = previous && differenceFrom(previous, parsed.zone, origin, fileName);
+    const facts: ZoneFacts = { apex: parsed.zone.apex, apexKey: nameKey(parsed.zone.apex), serial: compiled.serial, records: compiled.records, soa: parsed.zone.soa, ...parsed.transfer };
+    const { previous } = outputs;
+    const transfers = outputs.transfers || (parsed.transfer.allowTransfer?.length ?? 0) > 0;
+    const difference = transfers && previous && differenceFrom(previous, parsed.zone, origin, fileName);
     return {
       kind: 'zone', facts, image: packImage(compiled), warnings: parsed.warnings, ...(transfers && { axfr: axfrImage(parsed.zone) }), ...(difference && { difference }),
     };

@@ -12,7 +12,8 @@ import type { CompiledFile, SerialInput } from './compile-file.js';
  * File: MAGIC, then the lengths of the JSON part, the image bytes, the image ints and the transfer
  * messages (u32 each), the CRC-32 of all that follows, the JSON part (everything else), padding to
  * 4 octets, the bytes, the ints and the transfer messages (none when transfers were off). Format 2
- * added the SOA to the facts, format 3 the transfer messages. A file that does not check out (torn,
+ * added the SOA to the facts, format 3 the transfer messages (the facts' optional transfer lists,
+ * allow_transfer and notify, are in the JSON part). A file that does not check out (torn,
  * corrupt, another format) is a miss, and is compiled and written again.
  */
 const MAGIC = Buffer.from('ECLIPSO-ZONE-3\n\0', 'latin1');

@@ -16,6 +16,10 @@ export interface ZoneFacts {
   readonly records: number;
   /** The SOA as served: what a transfer that is up to date (IXFR, RFC 1995 §2) and NOTIFY carry. */
   readonly soa: { ttl: number; data: SoaData };
+  /** The zone file's own `allow_transfer` (replaces XFR_ALLOW for this zone), when it sets one. */
+  readonly allowTransfer?: readonly string[];
+  /** The zone file's own `notify` (replaces XFR_NOTIFY for this zone), when it sets one. */
+  readonly notify?: readonly string[];
 }
 
 /**
@@ -29,6 +33,7 @@ export class ServedZone implements ZoneFacts {
   readonly serial: number;
   readonly records: number;
   readonly soa: { ttl: number; data: SoaData };
+  readonly allowTransfer: readonly string[] | undefined;
   /** The apex key's octets, compared with a query's name by the table. */
   readonly apexWire: Uint8Array;
   readonly bytes: Buffer;
@@ -49,6 +54,7 @@ export class ServedZone implements ZoneFacts {
     this.serial = facts.serial;
     this.records = facts.records;
     this.soa = facts.soa;
+    this.allowTransfer = facts.allowTransfer;
     this.apexWire = Buffer.from(facts.apexKey, 'latin1');
     this.bytes = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength);
     const ints = image.ints;

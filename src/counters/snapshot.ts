@@ -18,6 +18,12 @@ export interface QuerySnapshot {
   xfr: number[];
 }
 
+/**
+ * What became of the NOTIFYs to secondaries (one per secondary per new serial): sent, then
+ * acknowledged or failed; eclipso_notify_<result>_total.
+ */
+export const NOTIFY_RESULTS = ['sent', 'acknowledged', 'failed'] as const;
+
 /** Counters of the path from zone file to served zone (the catalog), for /metrics. */
 export interface ReloadStats {
   loaded: number;
@@ -44,6 +50,8 @@ export interface ServerSnapshot {
   reload: ReloadStats;
   sourceStats?: SourceStats;
   logDroppedLines: number;
+  /** [result] as in NOTIFY_RESULTS: from the process that sends NOTIFY (a pool's primary). */
+  notify: number[];
 }
 
 export function emptyReloadStats(): ReloadStats {

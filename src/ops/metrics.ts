@@ -1,5 +1,5 @@
 import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS } from '../counters/queries.js';
-import type { ServerSnapshot } from '../counters/snapshot.js';
+import { NOTIFY_RESULTS, type ServerSnapshot } from '../counters/snapshot.js';
 import { rcodeName, TYPE } from '../wire/constants.js';
 import { VERSION } from '../version.js';
 import { writeProcessMetrics } from './process.js';
@@ -52,6 +52,9 @@ export function renderMetrics(s: ServerSnapshot): string {
     w.family('eclipso_source_last_sync_timestamp_seconds', 'gauge', 'When the source last synced the whole store without an error, in Unix seconds; 0 before the first.', [[source, Math.round(s.sourceStats.lastSuccessUnixSeconds)]])
       .family('eclipso_source_errors_total', 'counter', 'Failed requests to the zone store (S3 API errors and timeouts), by source.', [[source, s.sourceStats.errors]]);
   }
+  w.single('eclipso_notify_sent_total', 'counter', 'NOTIFYs sent to secondaries, one per secondary per new serial of a zone (retries not counted).', s.notify[NOTIFY_RESULTS.indexOf('sent')])
+    .single('eclipso_notify_acknowledged_total', 'counter', 'NOTIFYs a secondary acknowledged (NOERROR).', s.notify[NOTIFY_RESULTS.indexOf('acknowledged')])
+    .single('eclipso_notify_failed_total', 'counter', 'NOTIFYs given up: no reply after the last try, or an error reply (the secondary still picks up the change at its next SOA refresh).', s.notify[NOTIFY_RESULTS.indexOf('failed')]);
   w.single('eclipso_log_dropped_lines_total', 'counter', 'Per-query log lines dropped because stdout could not keep up.', s.logDroppedLines);
   writeProcessMetrics(w);
   return w.text();

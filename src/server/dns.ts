@@ -54,6 +54,12 @@ export class DnsServer {
     }, onError, transfers);
   }
 
+  /** Turns zone transfers and signed queries on after the start (a zone with its own allow_transfer came). */
+  useTransfers(transfers: Transfers): void {
+    this.udp.useTransfers(transfers);
+    this.tcp.useTransfers(transfers);
+  }
+
   /**
    * Binds UDP, then TCP on the same port. Port 0 picks a free UDP port and uses it for TCP too.
    * `share` lets several worker processes bind the same port.

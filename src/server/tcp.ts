@@ -92,10 +92,15 @@ export class TcpServer {
     private readonly limits: TcpLimits,
     private readonly onError: (e: Error) => void,
     /** Zone transfers and signed queries; null when transfers are off. */
-    private readonly transfers: Transfers | null = null,
+    private transfers: Transfers | null = null,
   ) {
     this.messageDeadlineMs = Math.min(MESSAGE_DEADLINE_MS, limits.idleTimeoutMs);
     this.maxUnsent = limits.maxConnections * MAX_UNSENT_PER_SLOT;
+  }
+
+  /** Turns zone transfers and signed queries on (once a zone may be transferred). */
+  useTransfers(transfers: Transfers): void {
+    this.transfers = transfers;
   }
 
   listen(host: string, port: number, share: ShareMode = 'none'): Promise<void> {
@@ -247,7 +252,9 @@ export class TcpServer {
       socket.write(batch);
       this.count(c);
       if (this.unsent > this.maxUnsent) this.shed();
-      this.pump(c);
+      // The next batch after the queries that arrived meanwhile: while the kernel takes every batch
+      // at once (loopback), a large transfer would otherwise hold the thread until its last message.
+      setImmediate(() => this.pump(c));
     }, (e: Error) => {
       c.pumping = false;
       if (c.transfer !== run) return;

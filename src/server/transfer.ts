@@ -1,7 +1,7 @@
 import type { ServedZone } from '../answer/zone.js';
 import { XFR_RESULTS, type XfrResult } from '../counters/queries.js';
 import type { Logger } from '../log.js';
-import { transfersOn } from '../transfer/access.js';
+import { parseBlock, type AddressBlock } from '../transfer/access.js';
 import { axfrFromImage, soaOnlyMessage } from '../transfer/axfr.js';
 import { nextBatch } from '../transfer/batch.js';
 import { ixfrMessages, ixfrRecordCount, planIxfr, type DifferenceSource } from '../transfer/ixfr.js';
@@ -11,7 +11,7 @@ import { notServed, signAnswer, startTransfer } from '../transfer/transfer.js';
 import { tsigSize } from '../transfer/tsig.js';
 import { EDNS_DEFAULT_PAYLOAD, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../wire/constants.js';
 import { getAncount, getArcount, getNscount, getQdcount } from '../wire/header.js';
-import { formatName, nameKey, skipName } from '../wire/name.js';
+import { formatName, nameKey, skipName, type Name } from '../wire/name.js';
 
 /**
  * A served zone, its transfer messages (src/transfer/axfr.ts axfrImage, made when it was compiled)
@@ -56,7 +56,6 @@ function ixfrUdpLimit(request: TransferRequest): number {
  * (and, with keys configured, at the last record's type), without allocating.
  */
 export class Transfers {
-  readonly on: boolean;
   private readonly keyed: boolean;
 
   /** `counts`: [result] as in XFR_RESULTS, eclipso_xfr_requests_total (the process's QueryCounters). */
@@ -66,11 +65,10 @@ export class Transfers {
     private readonly log: Logger,
     private readonly counts: number[],
   ) {
-    this.on = transfersOn(settings.access);
     this.keyed = settings.access.keys.size > 0;
   }
 
-  /** Whether `msg` asks for a transfer, carries a TSIG record, or neither. Call only when `on`. */
+  /** Whether `msg` asks for a transfer, carries a TSIG record, or neither. */
   kind(msg: Uint8Array, len: number): number {
     if (len < HEADER_SIZE || getQdcount(msg) !== 1) return MESSAGE_KIND.ORDINARY;
     const qEnd = skipName(msg, HEADER_SIZE, len);
@@ -93,7 +91,7 @@ export class Transfers {
    * AXFR, REFUSED, NOTAUTH).
    */
   udp(msg: Buffer, client: string): Buffer {
-    const start = startTransfer(msg, client, this.settings.access, unixNow(), false);
+    const start = startTransfer(msg, client, this.settings.access, unixNow(), false, this.zoneAllow);
     if (start.kind === 'reply') return this.refused(client, start.rcode, start.why, start.message, 'udp');
     const source = this.zones.find(nameKey(start.request.qname));
     if (!source) return this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'udp', formatName(start.request.qname));
@@ -118,7 +116,7 @@ export class Transfers {
    * that is up to date), or a run of messages to stream.
    */
   tcp(msg: Buffer, client: string): { reply: Buffer } | { run: TransferRun } {
-    const start = startTransfer(msg, client, this.settings.access, unixNow(), true);
+    const start = startTransfer(msg, client, this.settings.access, unixNow(), true, this.zoneAllow);
     if (start.kind === 'reply') return { reply: this.refused(client, start.rcode, start.why, start.message, 'tcp') };
     const { request, signer } = start;
     const source = this.zones.find(nameKey(request.qname));
@@ -169,6 +167,10 @@ export class Transfers {
       },
     };
   }
+
+  /** The requested zone's own `allow_transfer`, read as XFR_ALLOW is; undefined when its file sets none. */
+  private readonly zoneAllow = (qname: Name): AddressBlock[] | undefined =>
+    this.zones.find(nameKey(qname))?.zone.allowTransfer?.map((e, i) => parseBlock(e, i + 1));
 
   private refused(client: string, rcode: number, why: string, message: Buffer, transport: string, zone?: string): Buffer {
     this.counts[XFR_RESULTS.indexOf('refused')]++;

@@ -39,8 +39,13 @@ export class UdpServer {
     private readonly observer: QueryObserver,
     private readonly onError: (e: Error) => void,
     /** Zone transfers and signed queries; null when transfers are off. */
-    private readonly transfers: Transfers | null = null,
+    private transfers: Transfers | null = null,
   ) {}
+
+  /** Turns zone transfers and signed queries on (once a zone may be transferred). */
+  useTransfers(transfers: Transfers): void {
+    this.transfers = transfers;
+  }
 
   /** Binds to a numeric address, alone or shared with other workers (see ShareMode). */
   listen(host: string, port: number, share: ShareMode = 'none'): Promise<void> {

@@ -77,8 +77,11 @@ export class ZoneCatalog implements ZoneSink {
     /** Told the outcome of every file handed to `upsert`. */
     private readonly onOutcome: (o: FileOutcome) => void = () => {},
     /** Told each time a zone is served with a serial it was not served with just before (NOTIFY). */
-    private readonly onNewSerial: (apex: Name, soa: ZoneFacts['soa'], fileName: string) => void = () => {},
-    /** Whether each new version is compiled with its difference from the one before (IXFR served here). */
+    private readonly onNewSerial: (zone: ZoneFacts, fileName: string) => void = () => {},
+    /**
+     * Whether a transferable zone's new version is compiled with its difference from the one
+     * before (IXFR journals kept here).
+     */
     private readonly differences = false,
   ) {}
 
@@ -103,10 +106,11 @@ export class ZoneCatalog implements ZoneSink {
       const latest = this.latest.get(fileName);
       return this.compiler.compile(text, origin, fileName, serial !== undefined
         ? { fixed: serial }
-        : { previous: latest?.serial, modified: modified ?? Date.now() / 1000 }, this.differences ? latest : undefined);
+        : { previous: latest?.serial, modified: modified ?? Date.now() / 1000 }, latest?.text ? latest : undefined);
     });
     const noted = compiled.then((c) => {
-      if (c.kind === 'zone') this.latest.set(fileName, { serial: c.facts.serial, text: this.differences ? text : '' });
+      // A zone compiled with its transfer messages is transferable: its text is kept for the next difference.
+      if (c.kind === 'zone') this.latest.set(fileName, { serial: c.facts.serial, text: this.differences && c.axfr ? text : '' });
     }, () => {});
     this.compiling.set(fileName, noted);
     void noted.then(() => {
@@ -165,7 +169,7 @@ export class ZoneCatalog implements ZoneSink {
     const before = this.files.get(fileName)?.serial;
     this.files.set(fileName, { apex, serial });
     this.owners.set(apexKey, fileName);
-    if (before !== serial) this.onNewSerial(apex, compiled.facts.soa, fileName);
+    if (before !== serial) this.onNewSerial(compiled.facts, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
     this.onOutcome({ origin, accepted: true, zone: formatName(apex), records, problems: [], warnings: compiled.warnings });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ThreadCompiler, type ZoneCompiler } from '../answer/compiler.js';
-import { snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
+import { NOTIFY_RESULTS, snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { TransferSettings } from '../transfer/settings.js';
@@ -34,6 +34,14 @@ export class LocalServing implements Serving {
   private readonly observer: QueryObserver;
   private dns: DnsServer | null = null;
   private readonly notifier: Notifier | null;
+  /**
+   * Zone transfers at the listeners, made only once a zone may be transferred: at start with
+   * XFR_ALLOW or TSIG_KEY set, else when the first zone whose file has its own non-empty
+   * `allow_transfer` is served (and kept from then on: the access check refuses per zone, so a
+   * zone that drops its list later needs nothing undone). A server with neither never makes one:
+   * its queries skip the transfer check, and no zone text is kept (TableTarget).
+   */
+  private xfr: Transfers | null = null;
 
   /**
    * A worker of a pool (`share` other than none) is quiet (its primary logs the zone changes) and
@@ -46,15 +54,22 @@ export class LocalServing implements Serving {
     private readonly share: ShareMode = 'none',
   ) {
     const worker = share !== 'none';
-    // With transfers on, each zone is compiled with its transfer messages and, for IXFR, its
-    // difference from the version before.
+    // With transfers on (or for a zone that allows transfers itself), each zone is compiled with
+    // its transfer messages and, for IXFR, its difference from the version before.
     const on = transfersOn(transfers.access);
-    this.target = new TableTarget(transfers.ixfrVersions);
+    this.target = new TableTarget(transfers.ixfrVersions, () => this.transfersNeeded());
     this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log), on);
     // NOTIFY goes from the process that runs the source: a worker's primary sends it.
     this.notifier = worker ? null : new Notifier(transfers, log);
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (apex, soa) => this.notifier?.changed(apex, soa), on && transfers.ixfrVersions > 0);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (zone) => this.notifier?.changed(zone), transfers.ixfrVersions > 0);
     this.observer = new QueryObserver(config.logIgnore ? null : log);
+    if (transfersOn(transfers.access)) this.transfersNeeded();
+  }
+
+  private transfersNeeded(): void {
+    if (this.xfr !== null) return;
+    this.xfr = new Transfers(this.transfers, { find: (k) => this.target.source(k) }, this.log, this.observer.counters.xfr);
+    this.dns?.useTransfers(this.xfr);
   }
 
   get zoneCount(): number {
@@ -74,10 +89,7 @@ export class LocalServing implements Serving {
   }
 
   async listen(host: string, port: number): Promise<number> {
-    const transfers = transfersOn(this.transfers.access)
-      ? new Transfers(this.transfers, { find: (k) => this.target.source(k) }, this.log, this.observer.counters.xfr)
-      : null;
-    const dns = new DnsServer(this.target.table, this.observer, this.config, this.log, transfers);
+    const dns = new DnsServer(this.target.table, this.observer, this.config, this.log, this.xfr);
     const bound = await dns.listen(host, port, this.share);
     this.dns = dns;
     this.notifier?.start();
@@ -96,6 +108,7 @@ export class LocalServing implements Serving {
       source: sourceLabel(this.config.zoneDir),
       reload: { ...this.catalog.stats },
       logDroppedLines: this.log.droppedQueryLines,
+      notify: this.notifier ? [...this.notifier.counts] : NOTIFY_RESULTS.map(() => 0),
     };
   }
 

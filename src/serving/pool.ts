@@ -23,7 +23,6 @@ import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import { isEclipsoMessage, type FromWorker, type ToWorker, type WorkerSnapshot } from './ipc.js';
 import type { ZoneFacts } from '../answer/zone.js';
-import type { Name } from '../wire/name.js';
 import { compiledCache } from './local.js';
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
@@ -95,7 +94,7 @@ export class PoolServing implements Serving {
   constructor(private readonly config: Config, private readonly log: Logger, transfers: TransferSettings) {
     this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log));
     this.notifier = new Notifier(transfers, log);
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, false, undefined, (apex, soa, fileName) => this.notifyWhenServed(apex, soa, fileName));
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, false, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName));
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, synced: false, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null,
     }));
@@ -120,11 +119,11 @@ export class PoolServing implements Serving {
     return this.catalog.remove(origin, fileName);
   }
 
-  private notifyWhenServed(apex: Name, soa: ZoneFacts['soa'], fileName: string): void {
-    const send = (): void => this.notifier.changed(apex, soa);
+  private notifyWhenServed(zone: ZoneFacts, fileName: string): void {
+    const send = (): void => this.notifier.changed(zone);
     const waiting = new Set(this.slots.filter((s) => s.synced && s.worker?.isConnected()).map((s) => s.index));
     if (waiting.size === 0) return send();
-    this.unserved.set(fileName, { serial: soa.data.serial, send, waiting });
+    this.unserved.set(fileName, { serial: zone.serial, send, waiting });
   }
 
   /**
@@ -255,6 +254,7 @@ export class PoolServing implements Serving {
       source: sourceLabel(this.config.zoneDir),
       reload: { ...this.catalog.stats },
       logDroppedLines: parts.reduce((n, p) => n + p.logDroppedLines, 0),
+      notify: [...this.notifier.counts],
     };
   }
 

@@ -8,17 +8,26 @@ import type { ZoneTarget, ZoneText } from './catalog.js';
 /** Zones compiled into this process's answer table. */
 export class TableTarget implements ZoneTarget {
   readonly table = new AnswerTable();
-  /** With transfers on: each served zone's transfer messages, made when it was compiled. */
+  /**
+   * The transfer messages of each zone that may be transferred, made when it was compiled: every
+   * zone with transfers on, else only the zones whose file has a non-empty `allow_transfer`.
+   */
   private readonly transfers = new Map<string, Uint8Array>();
-  /** With transfers on and IXFR_VERSIONS above 0: each served zone's last differences, for IXFR. */
+  /** With IXFR_VERSIONS above 0: each such zone's last differences, for IXFR. */
   private readonly journals = new Map<string, ZoneJournal>();
 
-  constructor(private readonly ixfrVersions = 0) {}
+  /** `onTransferable`: told each time a zone with its own non-empty `allow_transfer` is served. */
+  constructor(private readonly ixfrVersions = 0, private readonly onTransferable: () => void = () => {}) {}
 
   put(_file: ZoneText, zone: Extract<CompiledFile, { kind: 'zone' }>): void {
     const { apexKey } = zone.facts;
     this.table.install(new ServedZone(zone.facts, zone.image));
-    if (zone.axfr === undefined) return;
+    if ((zone.facts.allowTransfer?.length ?? 0) > 0) this.onTransferable();
+    if (zone.axfr === undefined) {
+      this.transfers.delete(apexKey);
+      this.journals.delete(apexKey);
+      return;
+    }
     this.transfers.set(apexKey, zone.axfr);
     if (this.ixfrVersions === 0) return;
     let journal = this.journals.get(apexKey);
@@ -35,7 +44,7 @@ export class TableTarget implements ZoneTarget {
     this.journals.delete(apexKey);
   }
 
-  /** The served zone with this apex, its transfer messages and its journal (transfers on only). */
+  /** The served zone with this apex, its transfer messages and its journal (a zone that may be transferred only). */
   source(apexKey: string): TransferSource | undefined {
     const zone = this.table.zone(apexKey);
     const axfr = this.transfers.get(apexKey);

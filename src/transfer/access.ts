@@ -1,8 +1,9 @@
 /**
  * Who may transfer a zone. Transfers are off unless `XFR_ALLOW` lists addresses or `TSIG_KEY` sets
  * keys: with addresses only, a request from one of them is served; with keys only, a request signed
- * with one of them, from anywhere; with both, a signed request from a listed address. Everything
- * else is REFUSED, as NSD refuses it.
+ * with one of them, from anywhere; with both, a signed request from a listed address. A zone file's
+ * own `allow_transfer` replaces `XFR_ALLOW` for that zone (`[]`: never); `TSIG_KEY` applies to
+ * every zone. Everything else is REFUSED, as NSD refuses it.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/address.js';
@@ -24,7 +25,8 @@ function networkOf(octets: Uint8Array, prefix: number): Uint8Array {
   return octets.map((b, i) => (i * 8 + 8 <= prefix ? b : i * 8 >= prefix ? 0 : b & (0xff << (8 - (prefix - i * 8)))));
 }
 
-function parseBlock(entry: string, n: number): AddressBlock {
+/** Reads entry `n` (1-based, for the message) of an address list: an address or address/prefix. */
+export function parseBlock(entry: string, n: number): AddressBlock {
   const slash = entry.indexOf('/');
   const addr = slash < 0 ? entry : entry.slice(0, slash);
   const where = `entry ${n} ("${entry}")`;
@@ -83,12 +85,23 @@ export function transfersOn(access: TransferAccess): boolean {
 }
 
 /**
+ * Whether a zone may be transferred at all. `zoneAllow`: the blocks of the zone's own
+ * `allow_transfer` (its file's [domain] table), which replace `XFR_ALLOW` for that zone: an empty
+ * list turns its transfers off, keys or not; undefined when the file does not set it.
+ */
+export function zoneTransfersOn(access: TransferAccess, zoneAllow: readonly AddressBlock[] | undefined): boolean {
+  return zoneAllow === undefined ? transfersOn(access) : zoneAllow.length > 0;
+}
+
+/**
  * Why a transfer request must be REFUSED, for the log line, or null when it may go ahead.
  * `signedWith`: the key whose signature on the request was verified, if any.
  */
-export function refusal(access: TransferAccess, client: string, signedWith: TsigKey | null): string | null {
-  if (!transfersOn(access)) return 'zone transfers are off; set XFR_ALLOW or TSIG_KEY to allow them';
+export function refusal(access: TransferAccess, client: string, signedWith: TsigKey | null, zoneAllow?: readonly AddressBlock[]): string | null {
+  if (zoneAllow?.length === 0) return 'the zone file says allow_transfer = []: transfers of this zone are off';
+  if (!zoneTransfersOn(access, zoneAllow)) return 'zone transfers are off; set XFR_ALLOW or TSIG_KEY, or allow_transfer in the zone file, to allow them';
   if (access.keys.size > 0 && !signedWith) return 'the request is not signed, and TSIG_KEY requires a signature';
-  if (access.allow.length > 0 && !addressAllowed(access.allow, client)) return `${client} is not in XFR_ALLOW`;
+  const allow = zoneAllow ?? access.allow;
+  if (allow.length > 0 && !addressAllowed(allow, client)) return `${client} is not in ${zoneAllow ? "the zone file's allow_transfer" : 'XFR_ALLOW'}`;
   return null;
 }

@@ -74,7 +74,8 @@ export function canonicalAddress(address: string): string {
   return isIPv6(address) ? formatIPv6(parseIPv6(address)) : address;
 }
 
-function parseTarget(entry: string, n: number): NotifyTarget {
+/** Reads entry `n` (1-based, for the message) of a list of secondaries: an address[:port]. */
+export function parseTarget(entry: string, n: number): NotifyTarget {
   const where = `entry ${n} ("${entry}")`;
   // [2001:db8::1]:5353, 2001:db8::1, 192.0.2.1:5353, 192.0.2.1
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? (isIPv6(entry) ? [entry, entry] : /^([^:]+)(?::(\d+))?$/.exec(entry));

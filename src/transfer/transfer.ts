@@ -6,8 +6,9 @@
  * and `transferKind` say.
  */
 import { CLASS, RCODE, TYPE } from '../wire/constants.js';
+import type { Name } from '../wire/name.js';
 import type { Zone } from '../zone/model.js';
-import { refusal, transfersOn, type TransferAccess } from './access.js';
+import { refusal, zoneTransfersOn, type AddressBlock, type TransferAccess } from './access.js';
 import { axfrMessages, soaOnlyMessage } from './axfr.js';
 import { planIxfr } from './ixfr.js';
 import { readHead, readTransferRequest, type TransferRequest } from './request.js';
@@ -25,19 +26,26 @@ export type TransferStart =
 
 /**
  * Reads and checks a message `isTransferQuery` accepted, from `client` (its address), at `now`
- * (Unix seconds). Order as RFC 8945 §5.2 and NSD: a malformed request gets FORMERR; with
- * transfers off, REFUSED; a bad signature its TSIG error (NOTAUTH); then access (REFUSED); AXFR over UDP NOTIMP (RFC 5936 §4.2
- * keeps AXFR to TCP); classes other than IN NOTAUTH. Answers to a signed request are signed.
+ * (Unix seconds). `zoneAllow` gives the requested zone's own `allow_transfer` (undefined when its
+ * file sets none, or no such zone is served), which replaces `access.allow` for it. Order as
+ * RFC 8945 §5.2 and NSD: a malformed request gets FORMERR; with transfers off (for that zone),
+ * REFUSED; a bad signature its TSIG error (NOTAUTH); then access (REFUSED); AXFR over UDP NOTIMP
+ * (RFC 5936 §4.2 keeps AXFR to TCP); classes other than IN NOTAUTH. Answers to a signed request
+ * are signed.
  */
-export function startTransfer(msg: Uint8Array, client: string, access: TransferAccess, now: number, overTcp: boolean): TransferStart {
+export function startTransfer(
+  msg: Uint8Array, client: string, access: TransferAccess, now: number, overTcp: boolean,
+  zoneAllow: (qname: Name) => readonly AddressBlock[] | undefined = () => undefined,
+): TransferStart {
   const req = readTransferRequest(msg);
   if ('rcode' in req) {
     const head = readHead(msg);
     const message = head ? errorResponse({ ...head, edns: req.rcode === RCODE.BADVERS }, req.rcode) : headerOnlyResponse(msg, req.rcode);
     return { kind: 'reply', message, rcode: req.rcode, why: req.why };
   }
-  // Transfers off: REFUSED whatever the request carries, as before transfers were offered.
-  if (!transfersOn(access)) return { kind: 'reply', message: errorResponse(req, RCODE.REFUSED), rcode: RCODE.REFUSED, why: refusal(access, client, null)! };
+  const own = zoneAllow(req.qname);
+  // Transfers off (for this zone): REFUSED whatever the request carries, as before transfers were offered.
+  if (!zoneTransfersOn(access, own)) return { kind: 'reply', message: errorResponse(req, RCODE.REFUSED), rcode: RCODE.REFUSED, why: refusal(access, client, null, own)! };
   let signer: TsigSigner | null = null;
   if (req.tsig) {
     const v = verifyRequest(msg, req.tsig, access.keys, now);
@@ -52,7 +60,7 @@ export function startTransfer(msg: Uint8Array, client: string, access: TransferA
     const message = errorResponse(req, rcode);
     return { kind: 'reply', message: signer ? signer.sign(message, now) : message, rcode, why };
   };
-  const refused = refusal(access, client, signer?.key ?? null);
+  const refused = refusal(access, client, signer?.key ?? null, own);
   if (refused) return reply(RCODE.REFUSED, refused);
   if (req.qtype === TYPE.AXFR && !overTcp) return reply(RCODE.NOTIMP, 'AXFR over UDP (RFC 5936 §4.2: TCP only)');
   if (req.qclass !== CLASS.IN) return reply(RCODE.NOTAUTH, `class ${req.qclass}: only IN is served`);

@@ -4,7 +4,7 @@ import { TYPE } from '../wire/constants.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { DEFAULT_TTL, MAX_TTL, readBool, readInt, readString, rejectUnknown, type Report } from './fields.js';
 import { LineIndex } from './lines.js';
-import type { SoaData, ZoneFile, ZoneRecord } from './model.js';
+import type { SoaData, ZoneFile, ZoneRecord, ZoneTransferLists } from './model.js';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 import { nameProblem, zoneName } from './names.js';
 import { buildRecord, type RecordDefaults } from './records.js';
@@ -16,7 +16,7 @@ const ZONE_FILE_SUFFIX = '.toml';
 const TOP_FIELDS = ['version', 'domain', 'defaults', 'records'];
 const DOMAIN_FIELDS = [
   'domain', 'soa', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum',
-  'created', 'modified', 'verified', 'active', 'ownerid',
+  'created', 'modified', 'verified', 'active', 'ownerid', 'allow_transfer', 'notify',
 ];
 const DEFAULTS_FIELDS = ['ttl', 'type', 'class'];
 
@@ -24,6 +24,19 @@ const DEFAULTS_FIELDS = ['ttl', 'type', 'class'];
 const SOA_DEFAULTS = { refresh: 28800, retry: 7200, expire: 604800, minimum: 60 };
 
 type Table = Record<string, unknown>;
+
+/**
+ * Reads entry `n` (1-based) of a per-zone transfer list, or throws an Error saying which entry is
+ * wrong and what to write. The syntaxes are XFR_ALLOW's and XFR_NOTIFY's, read in src/transfer/ (a
+ * floor above this one), so the caller passes the readers in (answer/compile-file.ts does).
+ */
+export type ListEntryReader = (entry: string, n: number) => unknown;
+
+/** The readers of `[domain] allow_transfer` and `[domain] notify` entries. */
+export interface TransferListReaders {
+  allowTransfer: ListEntryReader;
+  notify: ListEntryReader;
+}
 
 function isTable(v: unknown): v is Table {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
@@ -39,9 +52,10 @@ function contentSerial(text: string): number {
 
 /**
  * Parses and validates one `<domain>.toml`. Every problem in the file is collected and thrown
- * together as a ZoneFileError; nothing is served from a file with a problem.
+ * together as a ZoneFileError; nothing is served from a file with a problem. Without `lists`, the
+ * entries of the transfer lists are only checked to be strings (a file read again once accepted).
  */
-export function parseZoneFile(text: string, origin: string, fileName: string): ZoneFile {
+export function parseZoneFile(text: string, origin: string, fileName: string, lists?: TransferListReaders): ZoneFile {
   const problems: ZoneProblem[] = [];
   let doc: Table;
   try {
@@ -68,6 +82,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string): Z
   const active = readBool(domain, 'active', at('domain')) ?? true;
   readBool(domain, 'verified', at('domain'));
   readInt(domain, 'ownerid', 0, Number.MAX_SAFE_INTEGER, at('domain'), '10');
+  const transfer = transferLists(domain, at('domain'), lists);
 
   const defaultsRaw = doc.defaults === undefined ? {} : doc.defaults;
   const defaults: RecordDefaults = { ttl: DEFAULT_TTL, type: TYPE.A, class: 1 };
@@ -112,7 +127,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string): Z
     ? { origin, field, line: lines.table('domain', field.replace(/^\[domain\] /, '')), message }
     : { origin, record: n, field, line: lines.record(n, field), message }));
   const records = numbered.map((x) => x.rec);
-  return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records }, explicitSerial: domain?.serial !== undefined, warnings };
+  return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records }, explicitSerial: domain?.serial !== undefined, transfer, warnings };
 }
 
 /**
@@ -176,6 +191,33 @@ function soaData(domain: Table, apex: Name, text: string, report: Report): SoaDa
   };
   if (!mname || !rname) return undefined;
   return { t: 'SOA', mname, rname, serial, ...timers };
+}
+
+/**
+ * `[domain] allow_transfer` (addresses and address/prefix blocks, as XFR_ALLOW) and `[domain]
+ * notify` (`address[:port]`, as XFR_NOTIFY): arrays of strings, each entry read by `lists`.
+ */
+function transferLists(domain: Table, report: Report, lists: TransferListReaders | undefined): ZoneTransferLists {
+  const read = (field: string, example: string, reader: ListEntryReader | undefined): string[] | undefined => {
+    const v = domain[field];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v) || v.some((e) => typeof e !== 'string')) {
+      report(field, `must be a list of quoted strings; write e.g. ${field} = ${example}`);
+      return undefined;
+    }
+    const entries = (v as string[]).map((e) => e.trim());
+    entries.forEach((e, i) => {
+      try {
+        reader?.(e, i + 1);
+      } catch (err) {
+        report(field, (err as Error).message);
+      }
+    });
+    return entries;
+  };
+  const allowTransfer = read('allow_transfer', '["192.0.2.1", "2001:db8::/32"] (or [] for no transfers of this zone)', lists?.allowTransfer);
+  const notify = read('notify', '["192.0.2.1", "[2001:db8::1]:5353"]', lists?.notify);
+  return { ...(allowTransfer && { allowTransfer }), ...(notify && { notify }) };
 }
 
 /** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME owner has no other data; the apex has no CNAME. */

@@ -79,4 +79,25 @@ describe('who may transfer', () => {
     assert.notEqual(refusal(access, '127.0.0.1', null), null);
     assert.notEqual(refusal(access, '192.0.2.1', key), null);
   });
+
+  it('a zone file\'s own allow_transfer replaces XFR_ALLOW for its zone; TSIG_KEY still applies', () => {
+    const other = parseAddressList('192.0.2.0/24');
+    // [XFR_ALLOW, keys, the zone's allow_transfer, client, signed, the refusal or null]
+    const cases: [typeof loopback, typeof keys, typeof loopback | undefined, string, boolean, string | null][] = [
+      [[], none, loopback, '127.0.0.1', false, null],
+      [[], none, loopback, '192.0.2.1', false, "192.0.2.1 is not in the zone file's allow_transfer"],
+      [loopback, none, other, '127.0.0.1', false, "127.0.0.1 is not in the zone file's allow_transfer"],
+      [loopback, none, other, '192.0.2.1', false, null],
+      [loopback, none, [], '127.0.0.1', false, 'the zone file says allow_transfer = []: transfers of this zone are off'],
+      [[], keys, [], '127.0.0.1', true, 'the zone file says allow_transfer = []: transfers of this zone are off'],
+      [[], keys, loopback, '127.0.0.1', false, 'the request is not signed, and TSIG_KEY requires a signature'],
+      [[], keys, loopback, '127.0.0.1', true, null],
+      [[], keys, loopback, '192.0.2.1', true, "192.0.2.1 is not in the zone file's allow_transfer"],
+      [loopback, none, undefined, '127.0.0.1', false, null],
+    ];
+    for (const [allow, k, zoneAllow, client, signed, why] of cases) {
+      const access = { allow, keys: k };
+      assert.equal(refusal(access, client, signed ? key : null, zoneAllow), why, JSON.stringify({ allow: allow.length, keys: k.size, zoneAllow: zoneAllow?.length, client, signed }));
+    }
+  });
 });

@@ -10,7 +10,6 @@ import { Transfers } from '../server/transfer.js';
 import { Notifier } from './notifier.js';
 import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
-import type { ShareMode } from '../server/share.js';
 import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog } from './catalog.js';
@@ -24,8 +23,8 @@ export function compiledCache(config: Config, log: Logger): { dir: string; versi
 }
 
 /**
- * One process that loads zones and answers (WORKERS=1), and the answering half of each DNS
- * worker of a pool (worker.ts), which binds with `share` and is fed its primary's files.
+ * One thread that loads zones and answers (WORKERS=1, or WORKERS > 1 where the DNS threads of
+ * threads.ts cannot share the port), compiling on every core.
  */
 export class LocalServing implements Serving {
   private readonly target: TableTarget;
@@ -33,24 +32,17 @@ export class LocalServing implements Serving {
   private readonly compiler: ZoneCompiler;
   private readonly observer: QueryObserver;
   private dns: DnsServer | null = null;
-  private readonly notifier: Notifier | null;
+  private readonly notifier: Notifier;
 
-  /**
-   * A worker of a pool (`share` other than none) is quiet (its primary logs the zone changes) and
-   * compiles on one thread (its siblings use the other cores); one process alone on every core.
-   */
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
     private readonly transfers: TransferSettings,
-    private readonly share: ShareMode = 'none',
   ) {
-    const worker = share !== 'none';
     this.target = new TableTarget(transfersOn(transfers.access));
-    this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log));
-    // NOTIFY goes from the process that runs the source: a worker's primary sends it.
-    this.notifier = worker ? null : new Notifier(transfers, log);
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (apex, soa) => this.notifier?.changed(apex, soa));
+    this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log));
+    this.notifier = new Notifier(transfers, log);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (apex, soa) => this.notifier.changed(apex, soa));
     this.observer = new QueryObserver(config.logIgnore ? null : log);
   }
 
@@ -58,8 +50,8 @@ export class LocalServing implements Serving {
     return this.catalog.zoneCount;
   }
 
-  upsert(origin: string, fileName: string, text: string, modified?: number, serial?: number): Promise<boolean> {
-    return this.catalog.upsert(origin, fileName, text, modified, serial);
+  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
+    return this.catalog.upsert(origin, fileName, text, modified);
   }
 
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
@@ -75,9 +67,9 @@ export class LocalServing implements Serving {
       ? new Transfers(this.transfers, { find: (k) => this.target.source(k), stream: (job) => this.compiler.transfer(job) }, this.log, this.observer.counters.xfr)
       : null;
     const dns = new DnsServer(this.target.table, this.observer, this.config, this.log, transfers);
-    const bound = await dns.listen(host, port, this.share);
+    const bound = await dns.listen(host, port);
     this.dns = dns;
-    this.notifier?.start();
+    this.notifier.start();
     return bound;
   }
 
@@ -101,7 +93,7 @@ export class LocalServing implements Serving {
   }
 
   async close(): Promise<void> {
-    this.notifier?.close();
+    this.notifier.close();
     const dns = this.dns;
     this.dns = null;
     await dns?.close();

@@ -6,7 +6,9 @@ import { Logger } from './log.js';
 import { startOps } from './ops/ops.js';
 import { Shutdown } from './ops/shutdown.js';
 import { checkBindable } from './server/dns.js';
-import { servingFor } from './serving/threads.js';
+import { compiledCache, LocalServing } from './serving/local.js';
+import type { Serving } from './serving/serving.js';
+import { dnsThreadsWork, ThreadServing } from './serving/threads.js';
 import { FolderSource } from './sources/folder.js';
 import { isS3Url } from './sources/s3-location.js';
 import type { ZoneSource } from './sources/source.js';
@@ -48,7 +50,9 @@ async function run(config: Config): Promise<void> {
 
   const zones = await source(config, log);
   // WORKERS > 1: this thread runs the source, the catalog and the ops listener; DNS threads answer (serving/threads.ts).
-  const serving = await servingFor(config, log, transfers, host);
+  const serving: Serving = config.workers > 1 && await dnsThreadsWork(config, log, host)
+    ? new ThreadServing(config, log, transfers, compiledCache(config, log))
+    : new LocalServing(config, log, transfers);
   const ops = await startOps(config, log, {
     answering: () => serving.answering,
     snapshot: async () => ({ ...await serving.snapshot(), sourceStats: zones.stats ? { ...zones.stats } : undefined }),

@@ -13,8 +13,8 @@
  * replaced, and the new one is given the current zones.
  *
  * SO_REUSEPORT needs Node.js 22.12 or later (the container image runs Node.js 24; Node.js 20 is past
- * its end of life) on a kernel that has it, probed at start: without it, WORKERS > 1 serves as one
- * thread (LocalServing), with a warning saying so and what to do.
+ * its end of life) on a kernel that has it, probed at start (dnsThreadsWork): without it, WORKERS > 1
+ * serves as one thread (local.ts), with a warning saying so and what to do.
  */
 import { createSocket, type SocketOptions } from 'node:dgram';
 import { createServer, isIPv6, type ListenOptions } from 'node:net';
@@ -32,7 +32,6 @@ import type { TransferSettings } from '../transfer/settings.js';
 import type { Name } from '../wire/name.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
-import { compiledCache, LocalServing } from './local.js';
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
 import type { DnsThreadData, DnsThreadSnapshot, FromDnsThread, SharedZone, ToDnsThread } from './thread-messages.js';
@@ -49,12 +48,11 @@ const MAX_RESTART_DELAY_MS = 5000;
 const REUSE_PORT_NODE = [22, 12] as const;
 
 /**
- * The serving shape for WORKERS: DNS threads when SO_REUSEPORT works here, else one thread with a
- * warning (a pool whose threads could not share the port would not start).
+ * Whether WORKERS > 1 can run as DNS threads here: SO_REUSEPORT works. If not, says so and what to
+ * do; the caller serves with one thread (DNS threads that could not share the port would not start).
  */
-export async function servingFor(config: Config, log: Logger, transfers: TransferSettings, host: string): Promise<Serving> {
-  if (config.workers === 1) return new LocalServing(config, log, transfers);
-  if (await reusePortWorks(host)) return new ThreadServing(config, log, transfers);
+export async function dnsThreadsWork(config: Config, log: Logger, host: string): Promise<boolean> {
+  if (await reusePortWorks(host)) return true;
   const [major, minor] = process.versions.node.split('.').map(Number);
   const oldNode = major < REUSE_PORT_NODE[0] || (major === REUSE_PORT_NODE[0] && minor < REUSE_PORT_NODE[1]);
   log.warn(oldNode
@@ -63,7 +61,7 @@ export async function servingFor(config: Config, log: Logger, transfers: Transfe
     nodejs: process.versions.node,
     todo: oldNode ? "run the image's Node.js 24 or set WORKERS=1" : 'run on a Linux kernel with SO_REUSEPORT (3.9 or later) or set WORKERS=1',
   });
-  return new LocalServing(config, log, transfers);
+  return false;
 }
 
 interface Slot {
@@ -141,8 +139,9 @@ export class ThreadServing implements Serving {
   /** Files a DNS thread could not serve since they last changed: each is counted once. */
   private readonly failedInThreads = new Set<string>();
 
-  constructor(private readonly config: Config, private readonly log: Logger, transfers: TransferSettings) {
-    this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log));
+  /** `cache`: where the compile threads keep compiled zones across restarts (null: nowhere). */
+  constructor(private readonly config: Config, private readonly log: Logger, transfers: TransferSettings, cache: ConstructorParameters<typeof ThreadCompiler>[1]) {
+    this.compiler = new ThreadCompiler(availableParallelism(), cache);
     this.notifier = new Notifier(transfers, log);
     this.target = new SharedTarget(transfersOn(transfers.access), (m) => this.broadcast(m));
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (apex, soa, fileName) => this.notifyWhenServed(apex, soa, fileName));

@@ -19,8 +19,8 @@ import { TableTarget } from './table-target.js';
 import type { DnsThreadData, FromDnsThread, ToDnsThread } from './thread-messages.js';
 
 const { config, index, host, port } = workerData as DnsThreadData;
-const port0 = parentPort!;
-const send = (m: FromDnsThread): void => port0.postMessage(m);
+const parent = parentPort!;
+const send = (m: FromDnsThread): void => parent.postMessage(m);
 const log = new Logger(config.logFormat, config.logDebug);
 // Read again here (settings hold keys, which do not cross threads as they are); the main thread checked them.
 const transfers = transferSettings(config);
@@ -75,7 +75,7 @@ async function listen(): Promise<void> {
   }
 }
 
-port0.on('message', (m: ToDnsThread) => {
+parent.on('message', (m: ToDnsThread) => {
   switch (m.kind) {
     case 'put':
       try {

@@ -64,7 +64,7 @@ const OPTIONS: Option[] = [
   { key: 'tcpIdleTimeoutMs', env: 'TCP_IDLE_TIMEOUT', flag: '--tcp-idle-timeout', kind: 'seconds', min: 1, help: 'close idle TCP connections after this many seconds (default 10)' },
   { key: 'tcpMaxConnections', env: 'TCP_MAX_CONNECTIONS', flag: '--tcp-max-connections', kind: 'int', min: 1, max: 1_000_000, help: 'open TCP connections at most (default 1000)' },
   { key: 'tcpMaxConnectionsPerClient', env: 'TCP_MAX_CONNECTIONS_PER_CLIENT', flag: '--tcp-max-connections-per-client', kind: 'int', min: 1, max: 1_000_000, help: 'open TCP connections from one client address at most (default 100)' },
-  { key: 'workers', env: 'WORKERS', flag: '--workers', kind: 'int', min: 1, max: 1024, help: 'processes answering on the port (default: available cores)' },
+  { key: 'workers', env: 'WORKERS', flag: '--workers', kind: 'int', min: 1, max: 1024, help: 'threads answering on the port, sharing the compiled zones (default: available cores)' },
   { key: 's3SyncSeconds', env: 'S3_SYNC_RETRY', flag: '--s3-sync-retry', kind: 'int', min: 1, max: 86400, help: 'S3 resync period in seconds (default 60)' },
   { key: 's3PathStyle', env: 'S3_FORCE_PATH_STYLE', flag: '--s3-path-style', kind: 'bool', help: 'path-style S3 URLs (MinIO, Ceph)' },
   { key: 'zoneCacheDir', env: 'ZONE_CACHE_DIR', flag: '--zone-cache-dir', kind: 'string', help: 'local snapshot of the last good S3 zones' },

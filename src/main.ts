@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import cluster from 'node:cluster';
 import { lookup } from 'node:dns/promises';
 import { runCheck } from './cli/check.js';
 import { ConfigError, logFormatOf, parseConfig, USAGE, type Config } from './config.js';
@@ -7,10 +6,9 @@ import { Logger } from './log.js';
 import { startOps } from './ops/ops.js';
 import { Shutdown } from './ops/shutdown.js';
 import { checkBindable } from './server/dns.js';
-import { LocalServing } from './serving/local.js';
-import { PoolServing } from './serving/pool.js';
+import { compiledCache, LocalServing } from './serving/local.js';
 import type { Serving } from './serving/serving.js';
-import { runWorker } from './serving/worker.js';
+import { dnsThreadsWork, ThreadServing } from './serving/threads.js';
 import { FolderSource } from './sources/folder.js';
 import { isS3Url } from './sources/s3-location.js';
 import type { ZoneSource } from './sources/source.js';
@@ -34,7 +32,6 @@ async function run(config: Config): Promise<void> {
   const log = new Logger(config.logFormat, config.logDebug);
   // A bad XFR_ALLOW, XFR_NOTIFY or TSIG_KEY is a ConfigError: exit 2 before anything starts.
   const transfers = transferSettings(config);
-  if (cluster.isWorker) return runWorker(config, log, transfers);
   if (config.logFormat === 'text') process.stdout.write(BANNER + '\n');
   log.info('starting eclipso', { version: VERSION, zoneDir: config.zoneDir, port: config.port, host: config.host });
   if (transfersOn(transfers.access)) {
@@ -52,8 +49,10 @@ async function run(config: Config): Promise<void> {
   await checkBindable(host, config.port).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, host, config.port));
 
   const zones = await source(config, log);
-  // WORKERS > 1: this process runs the source and the ops listener; workers answer (serving/pool.ts).
-  const serving: Serving = config.workers > 1 ? new PoolServing(config, log, transfers) : new LocalServing(config, log, transfers);
+  // WORKERS > 1: this thread runs the source, the catalog and the ops listener; DNS threads answer (serving/threads.ts).
+  const serving: Serving = config.workers > 1 && await dnsThreadsWork(config, log, host)
+    ? new ThreadServing(config, log, transfers, compiledCache(config, log))
+    : new LocalServing(config, log, transfers);
   const ops = await startOps(config, log, {
     answering: () => serving.answering,
     snapshot: async () => ({ ...await serving.snapshot(), sourceStats: zones.stats ? { ...zones.stats } : undefined }),

@@ -28,12 +28,11 @@ export type CompiledFile =
   | { kind: 'failed'; message: string };
 
 /**
- * How the serial served is decided (src/transfer/serial.ts): `fixed`, as a pool's primary decided
- * it; else from `modified` (the file's modification time, Unix seconds) and `previous` (the serial
- * served for the file's last version); with neither, the file's own (explicit, or a placeholder).
+ * How the serial served is decided (src/transfer/serial.ts): from `modified` (the file's
+ * modification time, Unix seconds) and `previous` (the serial served for the file's last
+ * version); with neither, the file's own (explicit, or a placeholder).
  */
 export interface SerialInput {
-  fixed?: number;
   previous?: number;
   modified?: number;
 }
@@ -72,7 +71,6 @@ export function differenceOf(previous: PreviousVersion, text: string, serial: nu
 
 /** The serial of a parsed zone as it is to be served; a warning added when secondaries would ignore it. */
 function servedSerial(parsed: Extract<ZoneFile, { active: true }>, input: SerialInput, origin: string, warnings: ZoneProblem[]): number {
-  if (input.fixed !== undefined) return input.fixed;
   if (input.modified === undefined) return parsed.zone.soa.data.serial;
   const next = nextSerial(input.previous, parsed.explicitSerial ? parsed.zone.soa.data.serial : undefined, input.modified);
   if (next.warning !== undefined) warnings.push({ origin, field: '[domain] serial', message: next.warning });

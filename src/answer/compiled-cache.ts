@@ -23,7 +23,7 @@ type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
 
 /** The key of a file's compiled form, by the Eclipso `version` that compiles it and what its serial is made of. */
 export function cacheKey(version: string, text: string, origin: string, fileName: string, serial: SerialInput = {}): string {
-  return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0${serial.fixed ?? ''}/${serial.previous ?? ''}/${serial.modified ?? ''}\0`).update(text).digest('hex');
+  return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0${serial.previous ?? ''}/${serial.modified ?? ''}\0`).update(text).digest('hex');
 }
 
 export function cachePath(dir: string, key: string): string {

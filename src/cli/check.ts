@@ -61,7 +61,7 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
   }
   const outcomes: FileOutcome[] = [];
   // The server's own catalog, compiling each zone and keeping none: the same verdict as a reload.
-  const catalog = new ZoneCatalog({ put: () => {}, drop: () => {} }, new InlineCompiler(), new Logger('json', false, () => {}), false, (o) => outcomes.push(o));
+  const catalog = new ZoneCatalog({ put: () => {}, drop: () => {} }, new InlineCompiler(), new Logger('json', false, () => {}), (o) => outcomes.push(o));
   for (const path of args.paths) {
     let files: string[];
     try {

@@ -3,7 +3,7 @@ import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS, type QueryCounters } f
 /**
  * Query counters as plain data: sparse `[code, count]` pairs per transport, small enough to send
  * over IPC on every scrape (the live counters are 2 × 69,632 slots per process), and summable
- * across worker processes.
+ * across DNS threads.
  */
 export interface QuerySnapshot {
   /** [transport][i] = [qtype, count] */
@@ -92,7 +92,7 @@ function addPairs(into: [number, number][], from: [number, number][]): [number, 
   return [...sum.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-/** Sums snapshots (one per worker process) into one. */
+/** Sums snapshots (one per DNS thread) into one. */
 export function sumQuerySnapshots(parts: QuerySnapshot[]): QuerySnapshot {
   const total = emptyQuerySnapshot();
   for (const p of parts) {

@@ -62,7 +62,7 @@ export class DnsServer {
 
   /**
    * Binds UDP, then TCP on the same port. Port 0 picks a free UDP port and uses it for TCP too.
-   * `share` lets several worker processes bind the same port.
+   * `share` lets several DNS threads bind the same port.
    */
   async listen(host: string, port: number, share: ShareMode = 'none'): Promise<number> {
     for (let attempt = 1; ; attempt++) {

@@ -1,6 +1,6 @@
 /**
- * How a process binds the DNS port: `none` alone; `cluster` through the cluster primary's one
- * shared handle (every worker reads the same socket); `reusePort` with a socket of its own and
- * SO_REUSEPORT, the kernel spreading datagrams and connections over the workers (Node.js 22.12+).
+ * How a listener binds the DNS port: `none` alone; `reusePort` with a socket of its own and
+ * SO_REUSEPORT, beside the sockets of the other DNS threads on the same port, the kernel spreading
+ * datagrams and connections over them (Node.js 22.12+; src/serving/threads.ts).
  */
-export type ShareMode = 'none' | 'cluster' | 'reusePort';
+export type ShareMode = 'none' | 'reusePort';

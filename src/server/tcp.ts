@@ -110,7 +110,7 @@ export class TcpServer {
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       const reusePort = share === 'reusePort' ? { reusePort: true } : {};
-      server.listen({ host, port, exclusive: share !== 'cluster', ...reusePort } as ListenOptions, () => {
+      server.listen({ host, port, exclusive: true, ...reusePort } as ListenOptions, () => {
         server.off('error', reject);
         server.on('error', (e) => this.onError(e));
         resolve();

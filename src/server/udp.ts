@@ -47,7 +47,7 @@ export class UdpServer {
     this.transfers = transfers;
   }
 
-  /** Binds to a numeric address, alone or shared with other workers (see ShareMode). */
+  /** Binds to a numeric address, alone or shared with the other DNS threads (see ShareMode). */
   listen(host: string, port: number, share: ShareMode = 'none'): Promise<void> {
     const type = isIPv6(host) ? 'udp6' : 'udp4';
     const socket = createSocket({
@@ -62,8 +62,7 @@ export class UdpServer {
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
-      // exclusive: false asks the cluster primary for its shared handle.
-      socket.bind({ address: host, port, exclusive: share !== 'cluster' }, () => {
+      socket.bind({ address: host, port, exclusive: true }, () => {
         socket.off('error', reject);
         socket.on('error', (e) => this.onError(e));
         resolve();

@@ -12,13 +12,11 @@ export interface ZoneText {
   origin: string;
   fileName: string;
   text: string;
-  /** The serial it is served with, when decided (a pool's primary tells its workers). */
-  serial?: number;
 }
 
 /**
- * Where the catalog puts the zones it accepts: the answer table of this process, or the workers
- * (the pool's primary forwards the file). `put` throws only on a bug; the catalog then keeps the
+ * Where the catalog puts the zones it accepts: the answer table of this thread, or the DNS threads
+ * (src/serving/threads.ts shares the image with them). `put` throws only on a bug; the catalog then keeps the
  * last good version of that zone and goes on.
  */
 export interface ZoneTarget {
@@ -42,7 +40,7 @@ export interface FileOutcome {
 }
 
 /**
- * The path every zone file takes, in one process or in the pool's primary alike: compile it (parse,
+ * The path every zone file takes, with one thread or several DNS threads alike: compile it (parse,
  * check, compile, on the compiler's threads), make sure no other file serves the same zone, hand
  * it to the target, log and count what happened.
  * A file that fails leaves the last good version of its zone in service (CoreDNS's rule), and one
@@ -65,15 +63,10 @@ export class ZoneCatalog implements ZoneSink {
   /** The last step handed over (steps run one after another, in order). */
   private applied: Promise<void> = Promise.resolve();
 
-  /**
-   * `quiet`: a DNS worker's copy, fed only files its primary accepted and logged already; it logs
-   * only what its primary could not have seen (a failure while compiling).
-   */
   constructor(
     private readonly target: ZoneTarget,
     private readonly compiler: ZoneCompiler,
     private readonly log: Logger,
-    private readonly quiet = false,
     /** Told the outcome of every file handed to `upsert`. */
     private readonly onOutcome: (o: FileOutcome) => void = () => {},
     /** Told each time a zone is served with a serial it was not served with just before (NOTIFY). */
@@ -95,18 +88,15 @@ export class ZoneCatalog implements ZoneSink {
    * the order the files were handed over (so the first of two files for one zone keeps it, as in
    * a folder's name order). Resolves with whether the file was accepted. `modified`: when the
    * source last changed the file (Unix seconds; now when not given), which the serial is derived
-   * from unless the file sets one; `serial`: the serial to serve, decided elsewhere (a pool worker
-   * takes its primary's).
+   * from unless the file sets one.
    */
-  upsert(origin: string, fileName: string, text: string, modified?: number, serial?: number): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
     const started = performance.now();
     // A file's versions are compiled one after another: each one's serial builds on the one before.
     const prior = this.compiling.get(fileName) ?? Promise.resolve();
     const compiled = prior.then(() => {
       const latest = this.latest.get(fileName);
-      return this.compiler.compile(text, origin, fileName, serial !== undefined
-        ? { fixed: serial }
-        : { previous: latest?.serial, modified: modified ?? Date.now() / 1000 }, latest?.text ? latest : undefined);
+      return this.compiler.compile(text, origin, fileName, { previous: latest?.serial, modified: modified ?? Date.now() / 1000 }, latest?.text ? latest : undefined);
     });
     const noted = compiled.then((c) => {
       // A zone compiled with its transfer messages is transferable: its text is kept for the next difference.
@@ -148,12 +138,12 @@ export class ZoneCatalog implements ZoneSink {
         return this.reject(file, compiled.problems);
       case 'failed':
         // A bug, not a bad file: say so with the file, keep every zone (this one's last version too).
-        return this.reject(file, [{ origin, message: `cannot be served: ${compiled.message}; this is a bug in Eclipso, please report it with the file` }], true);
+        return this.reject(file, [{ origin, message: `cannot be served: ${compiled.message}; this is a bug in Eclipso, please report it with the file` }]);
       case 'inactive': {
         const other = this.owners.get(nameKey(compiled.apex));
         if (other !== undefined && other !== fileName) return this.duplicate(file, compiled.apex, other);
         if (this.files.has(fileName)) this.drop(origin, fileName, 'active = false');
-        else if (!this.quiet) this.log.info('zone not served', { zone: formatName(compiled.apex), file: origin, why: 'active = false' });
+        else this.log.info('zone not served', { zone: formatName(compiled.apex), file: origin, why: 'active = false' });
         this.onOutcome({ origin, accepted: true, zone: formatName(compiled.apex), records: 0, problems: [], warnings: [] });
         return true;
       }
@@ -164,7 +154,7 @@ export class ZoneCatalog implements ZoneSink {
     try {
       this.target.put(file, compiled);
     } catch (e) {
-      return this.reject(file, [{ origin, message: `cannot be served: ${(e as Error).message}; this is a bug in Eclipso, please report it with the file` }], true);
+      return this.reject(file, [{ origin, message: `cannot be served: ${(e as Error).message}; this is a bug in Eclipso, please report it with the file` }]);
     }
     const before = this.files.get(fileName)?.serial;
     this.files.set(fileName, { apex, serial });
@@ -173,14 +163,12 @@ export class ZoneCatalog implements ZoneSink {
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
     this.onOutcome({ origin, accepted: true, zone: formatName(apex), records, problems: [], warnings: compiled.warnings });
-    if (!this.quiet) {
-      this.log.info('zone loaded', {
-        zone: formatName(apex), file: origin, records, serial, ms: Math.round((performance.now() - started) * 10) / 10, cached: compiled.cached,
-      });
-      const { shown, more } = limitProblems(compiled.warnings, MAX_PROBLEM_LINES_PER_FILE);
-      for (const w of shown) this.log.warn(formatProblem(w), { file: origin });
-      if (more > 0) this.log.warn(`${origin}: ${more} more warnings in this file`, { file: origin });
-    }
+    this.log.info('zone loaded', {
+      zone: formatName(apex), file: origin, records, serial, ms: Math.round((performance.now() - started) * 10) / 10, cached: compiled.cached,
+    });
+    const { shown, more } = limitProblems(compiled.warnings, MAX_PROBLEM_LINES_PER_FILE);
+    for (const w of shown) this.log.warn(formatProblem(w), { file: origin });
+    if (more > 0) this.log.warn(`${origin}: ${more} more warnings in this file`, { file: origin });
     return true;
   }
 
@@ -199,13 +187,12 @@ export class ZoneCatalog implements ZoneSink {
     this.target.drop({ origin, fileName }, apexKey);
     this.compiler.forget(origin);
     this.stats.removed++;
-    if (!this.quiet) this.log.info('zone removed', { zone: formatName(apex), file: origin, why });
+    this.log.info('zone removed', { zone: formatName(apex), file: origin, why });
   }
 
-  private reject(file: ZoneText, problems: ZoneProblem[], unexpected = false): false {
+  private reject(file: ZoneText, problems: ZoneProblem[]): false {
     this.stats.rejected++;
     this.onOutcome({ origin: file.origin, accepted: false, records: 0, problems, warnings: [] });
-    if (this.quiet && !unexpected) return false;
     const kept = this.files.has(file.fileName) ? 'the previous version stays in service' : 'not served';
     this.log.error('zone rejected', { file: file.origin, problems: problems.length, kept });
     const { shown, more } = limitProblems(problems, MAX_PROBLEM_LINES_PER_FILE);

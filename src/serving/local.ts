@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { ThreadCompiler, type ZoneCompiler } from '../answer/compiler.js';
-import { NOTIFY_RESULTS, snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
+import { snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { TransferSettings } from '../transfer/settings.js';
@@ -10,7 +10,6 @@ import { Transfers } from '../server/transfer.js';
 import { Notifier } from './notifier.js';
 import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
-import type { ShareMode } from '../server/share.js';
 import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { ZoneCatalog } from './catalog.js';
@@ -24,8 +23,8 @@ export function compiledCache(config: Config, log: Logger): { dir: string; versi
 }
 
 /**
- * One process that loads zones and answers (WORKERS=1), and the answering half of each DNS
- * worker of a pool (worker.ts), which binds with `share` and is fed its primary's files.
+ * One thread that loads zones and answers (WORKERS=1, or WORKERS > 1 where the DNS threads of
+ * threads.ts cannot share the port), compiling on every core.
  */
 export class LocalServing implements Serving {
   private readonly target: TableTarget;
@@ -33,7 +32,7 @@ export class LocalServing implements Serving {
   private readonly compiler: ZoneCompiler;
   private readonly observer: QueryObserver;
   private dns: DnsServer | null = null;
-  private readonly notifier: Notifier | null;
+  private readonly notifier: Notifier;
   /**
    * Zone transfers at the listeners, made only once a zone may be transferred: at start with
    * XFR_ALLOW or TSIG_KEY set, else when the first zone whose file has its own non-empty
@@ -43,25 +42,18 @@ export class LocalServing implements Serving {
    */
   private xfr: Transfers | null = null;
 
-  /**
-   * A worker of a pool (`share` other than none) is quiet (its primary logs the zone changes) and
-   * compiles on one thread (its siblings use the other cores); one process alone on every core.
-   */
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
     private readonly transfers: TransferSettings,
-    private readonly share: ShareMode = 'none',
   ) {
-    const worker = share !== 'none';
     // With transfers on (or for a zone that allows transfers itself), each zone is compiled with
     // its transfer messages and, for IXFR, its difference from the version before.
     const on = transfersOn(transfers.access);
     this.target = new TableTarget(transfers.ixfrVersions, () => this.transfersNeeded());
-    this.compiler = new ThreadCompiler(worker ? 1 : availableParallelism(), compiledCache(config, log), on);
-    // NOTIFY goes from the process that runs the source: a worker's primary sends it.
-    this.notifier = worker ? null : new Notifier(transfers, log);
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, worker, undefined, (zone) => this.notifier?.changed(zone), transfers.ixfrVersions > 0);
+    this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log), on);
+    this.notifier = new Notifier(transfers, log);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone) => this.notifier.changed(zone), transfers.ixfrVersions > 0);
     this.observer = new QueryObserver(config.logIgnore ? null : log);
     if (transfersOn(transfers.access)) this.transfersNeeded();
   }
@@ -76,8 +68,8 @@ export class LocalServing implements Serving {
     return this.catalog.zoneCount;
   }
 
-  upsert(origin: string, fileName: string, text: string, modified?: number, serial?: number): Promise<boolean> {
-    return this.catalog.upsert(origin, fileName, text, modified, serial);
+  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
+    return this.catalog.upsert(origin, fileName, text, modified);
   }
 
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
@@ -90,9 +82,9 @@ export class LocalServing implements Serving {
 
   async listen(host: string, port: number): Promise<number> {
     const dns = new DnsServer(this.target.table, this.observer, this.config, this.log, this.xfr);
-    const bound = await dns.listen(host, port, this.share);
+    const bound = await dns.listen(host, port);
     this.dns = dns;
-    this.notifier?.start();
+    this.notifier.start();
     return bound;
   }
 
@@ -108,7 +100,7 @@ export class LocalServing implements Serving {
       source: sourceLabel(this.config.zoneDir),
       reload: { ...this.catalog.stats },
       logDroppedLines: this.log.droppedQueryLines,
-      notify: this.notifier ? [...this.notifier.counts] : NOTIFY_RESULTS.map(() => 0),
+      notify: [...this.notifier.counts],
     };
   }
 
@@ -117,7 +109,7 @@ export class LocalServing implements Serving {
   }
 
   async close(): Promise<void> {
-    this.notifier?.close();
+    this.notifier.close();
     const dns = this.dns;
     this.dns = null;
     await dns?.close();

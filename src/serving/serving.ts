@@ -2,22 +2,22 @@ import type { ServerSnapshot } from '../counters/snapshot.js';
 import type { ZoneSink } from '../sources/source.js';
 
 /**
- * What answers queries: the one shape of one process (local.ts) and of a pool of worker processes
- * (pool.ts), so start-up, readiness, metrics and shutdown never ask which it is. A zone source
+ * What answers queries: the one shape of one thread (local.ts) and of several DNS threads
+ * (threads.ts), so start-up, readiness, metrics and shutdown never ask which it is. A zone source
  * feeds it (ZoneSink); every zone change, and any future change of what is served, reaches every
  * answering process through it.
  */
 export interface Serving extends ZoneSink {
   /** Zones being served. */
   readonly zoneCount: number;
-  /** Starts answering on host:port; resolves with the bound port once every answering process listens. */
+  /** Starts answering on host:port; resolves with the bound port once every answering thread listens. */
   listen(host: string, port: number): Promise<number>;
-  /** Whether queries are answered now: listening, and (in a pool) at least one worker alive. */
+  /** Whether queries are answered now: listening, and (with DNS threads) at least one of them alive. */
   readonly answering: boolean;
   /** The numbers for /metrics (source sync health aside: the source has those). */
   snapshot(): Promise<Omit<ServerSnapshot, 'sourceStats'>>;
   /** A count that grows with every query received: the shutdown waits for it to stop growing. */
   received(): number;
-  /** Stops answering: sockets closed (in a pool, every worker stopped). */
+  /** Stops answering: sockets closed (with DNS threads, every one stopped). */
   close(): Promise<void>;
 }

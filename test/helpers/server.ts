@@ -22,6 +22,16 @@ export interface LogLine {
 export const WAIT_MS = 60_000;
 /** How long a start may take until the server listens (loads of thousands of zones included). */
 export const START_MS = 120_000;
+const [NODE_MAJOR, NODE_MINOR] = process.versions.node.split('.').map(Number);
+/**
+ * Whether WORKERS > 1 runs DNS threads under this Node.js (the server runs on the test's own):
+ * their sockets need SO_REUSEPORT, Node.js 22.12 or later; an older one serves with one thread.
+ */
+export const DNS_THREADS = NODE_MAJOR > 22 || (NODE_MAJOR === 22 && NODE_MINOR >= 12);
+/** `skip` for tests of the DNS threads themselves: the reason under an older Node.js, else false. */
+export const NEEDS_DNS_THREADS: string | false = DNS_THREADS
+  ? false
+  : `WORKERS > 1 runs DNS threads on Node.js 22.12 or later only (this is ${process.versions.node}): run the suite under Node.js 24 too`;
 /** Log lines shown when a wait fails: the last ones, where the answer usually is. */
 const SHOWN_LINES = 60;
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeQuery, queryTcp, udpRaw } from '../helpers/dns.js';
 import { freePort, httpGet, parseMetrics } from '../helpers/ops.js';
-import { pollUntil, startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { NEEDS_DNS_THREADS, pollUntil, startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
 const ZONE = 'version = 1.0\n[domain]\ndomain = "multi.test"\nactive = true\n\n[[records]]\ndomain = ""\naddress = "192.0.2.9"\n';
 
-describe('ops with several workers (WORKERS=3)', () => {
+describe('ops with several DNS threads (WORKERS=3)', { skip: NEEDS_DNS_THREADS }, () => {
   const dir = new ZoneDir();
   let server: ServerProcess;
   let ops: number;
@@ -27,8 +27,8 @@ describe('ops with several workers (WORKERS=3)', () => {
     dir.cleanup();
   });
 
-  it('/metrics sums every worker; zones are counted once', async () => {
-    // Many client sockets (source ports), so the kernel spreads them over the workers; in
+  it('/metrics sums every DNS thread; zones are counted once', async () => {
+    // Many client sockets (source ports), so the kernel spreads them over the threads; in
     // batches, as a burst of 300 at once can overflow a socket's receive buffer.
     for (let batch = 0; batch < 6; batch++) {
       const replies = await Promise.all(Array.from({ length: 50 }, () => udpRaw(server.port, makeQuery('multi.test', 'A'))));
@@ -43,7 +43,7 @@ describe('ops with several workers (WORKERS=3)', () => {
     assert.equal((await httpGet(ops, '/readyz')).status, 200);
   });
 
-  it('SIGTERM drains the primary and stops every worker, exit 0, nothing lost', async () => {
+  it('SIGTERM drains, then every DNS thread closes its sockets, exit 0, nothing lost', async () => {
     let stop = false;
     let answered = 0;
     let lost = 0;
@@ -66,6 +66,6 @@ describe('ops with several workers (WORKERS=3)', () => {
     assert.equal(await server.waitForExit(), 0);
     assert.deepEqual(server.logs.map((l) => l.msg).filter((m) => /^(closing sockets|stopped)$/.test(m)), ['closing sockets', 'stopped']);
     const ready = server.logs.filter((l) => l.msg === 'listening').length;
-    assert.equal(ready, 3, 'three workers listened');
+    assert.equal(ready, 3, 'three DNS threads listened');
   });
 });

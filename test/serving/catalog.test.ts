@@ -47,17 +47,6 @@ describe('zone catalog: the path every zone file takes', () => {
     assert.match(logged, /zones\/bad.test.toml: cannot be served: offset out of range; this is a bug in Eclipso/);
   });
 
-  it('a quiet catalog (a worker\'s) logs nothing of what its primary logged, but still reports a bug', async () => {
-    const lines: string[] = [];
-    const catalog = new ZoneCatalog(new FaultyTarget('bad.test.toml'), new InlineCompiler(), new Logger('json', false, (l) => lines.push(l)), true);
-    await catalog.upsert('good.test.toml', 'good.test.toml', zone('good.test'));
-    await catalog.upsert('broken.test.toml', 'broken.test.toml', '[domain]\ndomain = 7\n');
-    await catalog.remove('good.test.toml', 'good.test.toml');
-    assert.deepEqual(lines, []);
-    await catalog.upsert('bad.test.toml', 'bad.test.toml', zone('bad.test'));
-    assert.match(lines.join(''), /cannot be served: offset out of range/);
-  });
-
   it('active = false removes a served zone and counts a removal, not a load', async () => {
     const s = await InProcessServer.start({ 'a.test.toml': zone('a.test') });
     await s.catalog.upsert('a.test.toml', 'a.test.toml', zone('a.test').replace('[domain]\n', '[domain]\nactive = false\n'));

@@ -1,0 +1,84 @@
+/**
+ * A DNS thread of WORKERS > 1 (src/serving/threads.ts): its own UDP and TCP sockets on the shared
+ * port (SO_REUSEPORT), its own answer table and counters, and the zones the main thread compiled,
+ * whose images it reads where they are (SharedArrayBuffers): it compiles nothing and copies no
+ * image. The main thread checked and logged every zone already; a thread logs what only it sees
+ * (its listening line, its queries, its transfers). A zone's transfer messages are shared likewise;
+ * its IXFR differences are copied to each thread (bounded by the journal, src/transfer/journal.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { snapshotQueries } from '../counters/snapshot.js';
+import { Logger } from '../log.js';
+import { DnsServer } from '../server/dns.js';
+import { QueryObserver } from '../server/observer.js';
+import { Transfers } from '../server/transfer.js';
+import { transfersOn } from '../transfer/access.js';
+import { transferSettings } from '../transfer/settings.js';
+import { TableTarget } from './table-target.js';
+import type { DnsThreadData, FromDnsThread, ToDnsThread } from './thread-messages.js';
+
+const { config, index, host, port } = workerData as DnsThreadData;
+const parent = parentPort!;
+const send = (m: FromDnsThread): void => parent.postMessage(m);
+const log = new Logger(config.logFormat, config.logDebug);
+// Read again here (settings hold keys, which do not cross threads as they are); the main thread checked them.
+const transfers = transferSettings(config);
+const target = new TableTarget(transfers.ixfrVersions, () => transfersNeeded());
+const observer = new QueryObserver(config.logIgnore ? null : log);
+
+/**
+ * Zone transfers at this thread's listeners, from the transfer messages made with each zone when
+ * it was compiled: made once a zone may be transferred (as in local.ts).
+ */
+let xfr: Transfers | null = null;
+function transfersNeeded(): void {
+  if (xfr !== null) return;
+  xfr = new Transfers(transfers, { find: (k) => target.source(k) }, log, observer.counters.xfr);
+  dns.useTransfers(xfr);
+}
+
+const dns = new DnsServer(target.table, observer, config, log, null);
+if (transfersOn(transfers.access)) transfersNeeded();
+
+async function listen(): Promise<void> {
+  try {
+    send({ kind: 'ready', port: await dns.listen(host, port, 'reusePort') });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    send({ kind: 'failed', code: err.code, message: err.message });
+    process.exit(1);
+  }
+}
+
+parent.on('message', (m: ToDnsThread) => {
+  switch (m.kind) {
+    case 'put':
+      try {
+        target.put(m.file, m.zone);
+        send({ kind: 'served', fileName: m.file.fileName, serial: m.zone.facts.serial });
+      } catch (e) {
+        log.error('zone cannot be served by this DNS worker; it keeps its previous version', {
+          worker: index, file: m.file.origin, error: (e as Error).message, todo: 'this is a bug in Eclipso, please report it with the file',
+        });
+        send({ kind: 'served', fileName: m.file.fileName, serial: null });
+      }
+      return;
+    case 'drop':
+      target.drop(m.file, m.apexKey);
+      return;
+    case 'listen':
+      void listen();
+      return;
+    case 'snapshot':
+      send({
+        kind: 'snapshot', id: m.id,
+        snapshot: { queries: snapshotQueries(observer.counters), zones: target.table.zoneCount, records: target.records, logDroppedLines: log.droppedQueryLines },
+      });
+      return;
+    case 'stop':
+      void dns.close().then(() => {
+        log.flush();
+        process.exit(0);
+      });
+  }
+});

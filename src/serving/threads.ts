@@ -1,0 +1,348 @@
+/**
+ * Multi-core (WORKERS > 1): DNS threads in this one process, each with UDP and TCP sockets of its
+ * own on the one port (SO_REUSEPORT: the kernel spreads clients over them), all reading the same
+ * compiled zones. A zone is compiled once, by this main thread's catalog and compile threads, as
+ * with WORKERS=1 (the same files accepted, rejected, logged and counted once); its image is then
+ * copied once into SharedArrayBuffers (src/answer/image.ts: never written after packing) and posted
+ * to every DNS thread (src/serving/dns-thread.ts), which serves it where it lies. So the zones take
+ * their memory once, not once per worker, and nothing is compiled twice.
+ *
+ * This thread keeps what is not per query: the source, the ops listener, NOTIFY (sent once every
+ * live DNS thread serves the new serial), /metrics (summed over the threads), the compile threads
+ * (which also make each zone's transfer messages, shared like its image). A DNS thread that dies is
+ * replaced, and the new one is given the current zones.
+ *
+ * SO_REUSEPORT needs Node.js 22.12 or later (the container image runs Node.js 24; Node.js 20 is past
+ * its end of life) on a kernel that has it, probed at start (dnsThreadsWork): without it, WORKERS > 1
+ * serves as one thread (local.ts), with a warning saying so and what to do.
+ */
+import { createSocket, type SocketOptions } from 'node:dgram';
+import { createServer, isIPv6, type ListenOptions } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ThreadCompiler } from '../answer/compiler.js';
+import type { ZoneImage } from '../answer/image.js';
+import type { ZoneFacts } from '../answer/zone.js';
+import type { Config } from '../config.js';
+import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
+import type { Logger } from '../log.js';
+import { sourceLabel } from '../sources/source.js';
+import { transfersOn } from '../transfer/access.js';
+import type { TransferSettings } from '../transfer/settings.js';
+import type { ZoneFileError } from '../zone/problem.js';
+import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
+import { Notifier } from './notifier.js';
+import type { Serving } from './serving.js';
+import type { DnsThreadData, DnsThreadSnapshot, FromDnsThread, SharedZone, ToDnsThread } from './thread-messages.js';
+
+const THREAD_MAIN = new URL('./dns-thread.js', import.meta.url);
+/** How long a DNS thread may take to close its sockets when stopping before it is ended. */
+const STOP_TIMEOUT_MS = 5000;
+const SNAPSHOT_TIMEOUT_MS = 1000;
+/** A DNS thread that dies sooner than this after starting is restarted with a growing delay. */
+const QUICK_DEATH_MS = 5000;
+const MAX_RESTART_DELAY_MS = 5000;
+
+/** The first Node.js with `reusePort` for dgram and net sockets. */
+const REUSE_PORT_NODE = [22, 12] as const;
+
+/**
+ * Whether WORKERS > 1 can run as DNS threads here: SO_REUSEPORT works. If not, says so and what to
+ * do; the caller serves with one thread (DNS threads that could not share the port would not start).
+ */
+export async function dnsThreadsWork(config: Config, log: Logger, host: string): Promise<boolean> {
+  if (await reusePortWorks(host)) return true;
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const oldNode = major < REUSE_PORT_NODE[0] || (major === REUSE_PORT_NODE[0] && minor < REUSE_PORT_NODE[1]);
+  log.warn(oldNode
+    ? `WORKERS=${config.workers} needs Node.js 22.12 or later; serving with one thread`
+    : `WORKERS=${config.workers} needs SO_REUSEPORT, which this system refused; serving with one thread`, {
+    nodejs: process.versions.node,
+    todo: oldNode ? "run the image's Node.js 24 or set WORKERS=1" : 'run on a Linux kernel with SO_REUSEPORT (3.9 or later) or set WORKERS=1',
+  });
+  return false;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker | null;
+  ready: boolean;
+  everReady: boolean;
+  startedAt: number;
+  quickDeaths: number;
+  /** Why it could not listen (port in use, no permission). */
+  failure: Error | null;
+  /** Why it died (an uncaught error), for the log line of its exit. */
+  crash: string | undefined;
+}
+
+/** A copy of `a` in shared memory: made once here, read by every DNS thread, copied by none. */
+function shared<T extends Uint8Array | Int32Array>(a: T, make: (b: SharedArrayBuffer) => T): T {
+  const copy = make(new SharedArrayBuffer(a.byteLength));
+  copy.set(a);
+  return copy;
+}
+
+function shareImage(image: ZoneImage): ZoneImage {
+  return { bytes: shared(image.bytes, (b) => new Uint8Array(b)), ints: shared(image.ints, (b) => new Int32Array(b)) };
+}
+
+/**
+ * The catalog's target: each accepted zone's image put in shared memory and posted to every DNS
+ * thread, and kept (for threads yet to start) until its zone changes or goes.
+ */
+class SharedTarget implements ZoneTarget {
+  /** The zones served now, by file name, as posted to the DNS threads. */
+  readonly zones = new Map<string, Extract<ToDnsThread, { kind: 'put' }>>();
+
+  constructor(private readonly broadcast: (m: ToDnsThread) => void) {}
+
+  put(file: ZoneText, zone: SharedZone): void {
+    const m = {
+      kind: 'put' as const,
+      file: { origin: file.origin, fileName: file.fileName, text: '' },
+      zone: { ...zone, image: shareImage(zone.image), ...(zone.axfr && { axfr: shared(zone.axfr, (b) => new Uint8Array(b)) }), warnings: [] },
+    };
+    this.zones.set(file.fileName, m);
+    this.broadcast(m);
+  }
+
+  drop(file: Omit<ZoneText, 'text'>, apexKey: string): void {
+    this.zones.delete(file.fileName);
+    this.broadcast({ kind: 'drop', file: { origin: file.origin, fileName: file.fileName }, apexKey });
+  }
+}
+
+export class ThreadServing implements Serving {
+  private readonly slots: Slot[];
+  private readonly target: SharedTarget;
+  private readonly catalog: ZoneCatalog;
+  private readonly compiler: ThreadCompiler;
+  /** NOTIFY is sent from here, never from the DNS threads. */
+  private readonly notifier: Notifier;
+  /**
+   * New serials whose NOTIFY waits until every live DNS thread serves them (a secondary asking a
+   * thread still on the old version would think itself up to date): file name → the NOTIFY, and
+   * the threads (slot indexes) yet to say `served`.
+   */
+  private readonly unserved = new Map<string, { serial: number; send: () => void; waiting: Set<number> }>();
+  private host = '';
+  private port = 0;
+  private stopping = false;
+  private onSettled: ((e?: Error) => void) | null = null;
+  private onFirstReady: (() => void) | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<number, (s: DnsThreadSnapshot) => void>();
+  private lastReceived = 0;
+  /** Files a DNS thread could not serve since they last changed: each is counted once. */
+  private readonly failedInThreads = new Set<string>();
+
+  /** `cache`: where the compile threads keep compiled zones across restarts (null: nowhere). */
+  constructor(private readonly config: Config, private readonly log: Logger, transfers: TransferSettings, cache: ConstructorParameters<typeof ThreadCompiler>[1]) {
+    // With transfers on (or for a zone that allows transfers itself), each zone is compiled with
+    // its transfer messages and, for IXFR, its difference from the version before.
+    this.compiler = new ThreadCompiler(availableParallelism(), cache, transfersOn(transfers.access));
+    this.notifier = new Notifier(transfers, log);
+    this.target = new SharedTarget((m) => this.broadcast(m));
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName), transfers.ixfrVersions > 0);
+    this.slots = Array.from({ length: config.workers }, (_, index) => ({
+      index, worker: null, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null, crash: undefined,
+    }));
+  }
+
+  get zoneCount(): number {
+    return this.catalog.zoneCount;
+  }
+
+  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
+    this.failedInThreads.delete(fileName);
+    return this.catalog.upsert(origin, fileName, text, modified);
+  }
+
+  unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
+    this.failedInThreads.delete(fileName);
+    return this.catalog.unreadable(origin, fileName, error);
+  }
+
+  remove(origin: string, fileName: string): Promise<void> {
+    this.failedInThreads.delete(fileName);
+    return this.catalog.remove(origin, fileName);
+  }
+
+  private notifyWhenServed(zone: ZoneFacts, fileName: string): void {
+    const send = (): void => this.notifier.changed(zone);
+    const waiting = new Set(this.slots.filter((s) => s.worker !== null).map((s) => s.index));
+    if (waiting.size === 0) return send();
+    this.unserved.set(fileName, { serial: zone.serial, send, waiting });
+  }
+
+  /**
+   * A DNS thread serves `fileName` with `serial`, or will not (it could not, serial null), or serves
+   * nothing any more (it exited, both null): the NOTIFYs it held back go once no other thread does.
+   */
+  private served(slot: number, fileName: string | null, serial: number | null): void {
+    for (const [file, u] of this.unserved) {
+      if (fileName !== null && (file !== fileName || (serial !== null && u.serial !== serial))) continue;
+      u.waiting.delete(slot);
+      if (u.waiting.size > 0) continue;
+      this.unserved.delete(file);
+      u.send();
+    }
+  }
+
+  /** Live DNS threads listening: when all died (and are being replaced), nothing answers. */
+  get answering(): boolean {
+    return this.slots.some((s) => s.ready && s.worker !== null);
+  }
+
+  private broadcast(m: ToDnsThread): void {
+    for (const s of this.slots) s.worker?.postMessage(m);
+  }
+
+  /** Starts the DNS threads; resolves with the port once all listen, rejects if one cannot. */
+  async listen(host: string, port: number): Promise<number> {
+    this.host = host;
+    this.port = port;
+    this.log.info('starting DNS workers', { workers: this.slots.length, sockets: 'reusePort', threads: true });
+    const settled = new Promise<void>((resolve, reject) => {
+      this.onSettled = (e) => (e ? reject(e) : resolve());
+    });
+    // Port 0 is resolved by the first thread before the others bind the port it got.
+    const [first, ...rest] = this.slots;
+    this.spawn(first);
+    if (port === 0) await Promise.race([new Promise<void>((resolve) => (this.onFirstReady = resolve)), settled]);
+    for (const s of rest) this.spawn(s);
+    await settled;
+    this.notifier.start();
+    this.log.info('workers ready', { workers: this.slots.length, port: this.port, sockets: 'reusePort', threads: true });
+    return this.port;
+  }
+
+  /** Starts a DNS thread in `slot`: the zones served now are posted first, then it listens. */
+  private spawn(slot: Slot): void {
+    const worker = new Worker(THREAD_MAIN, { workerData: { config: this.config, index: slot.index, host: this.host, port: this.port } satisfies DnsThreadData });
+    Object.assign(slot, { worker, ready: false, failure: null, crash: undefined, startedAt: Date.now() });
+    for (const m of this.target.zones.values()) worker.postMessage(m);
+    worker.postMessage({ kind: 'listen' } satisfies ToDnsThread);
+    worker.on('message', (m: FromDnsThread) => this.onMessage(slot, worker, m));
+    worker.on('error', (e) => (slot.crash = e.message));
+    worker.on('exit', (code) => this.onExit(slot, worker, code));
+  }
+
+  private onMessage(slot: Slot, worker: Worker, m: FromDnsThread): void {
+    switch (m.kind) {
+      case 'ready':
+        if (this.port === 0) this.port = m.port;
+        slot.ready = true;
+        this.onFirstReady?.();
+        if (slot.everReady) this.log.info('DNS worker replaced', { worker: slot.index, thread: worker.threadId });
+        slot.everReady = true;
+        if (this.slots.every((s) => s.everReady)) this.onSettled?.();
+        return;
+      case 'failed':
+        slot.failure = Object.assign(new Error(m.message), { code: m.code });
+        return;
+      case 'served':
+        this.served(slot.index, m.fileName, m.serial);
+        if (m.serial === null && !this.failedInThreads.has(m.fileName)) {
+          this.failedInThreads.add(m.fileName);
+          this.catalog.stats.rejected++;
+        }
+        return;
+      case 'snapshot':
+        this.waiting.get(m.id)?.(m.snapshot);
+        this.waiting.delete(m.id);
+        return;
+    }
+  }
+
+  private onExit(slot: Slot, worker: Worker, code: number): void {
+    if (slot.worker !== worker) return;
+    Object.assign(slot, { worker: null, ready: false });
+    this.served(slot.index, null, null);
+    if (this.stopping) return;
+    if (!slot.everReady) {
+      // Start-up failure (port in use, no permission): report it as a single thread would.
+      this.stopping = true;
+      for (const s of this.slots) void s.worker?.terminate();
+      this.onSettled?.(slot.failure ?? new Error(`DNS worker ${slot.index} exited (code ${code}${slot.crash ? `: ${slot.crash}` : ''}) before it was ready`));
+      return;
+    }
+    slot.quickDeaths = Date.now() - slot.startedAt < QUICK_DEATH_MS ? slot.quickDeaths + 1 : 0;
+    const delay = slot.quickDeaths === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** slot.quickDeaths);
+    this.log.error('DNS worker exited; starting a new one', { worker: slot.index, thread: worker.threadId, code, error: slot.crash, delayMs: delay });
+    setTimeout(() => this.stopping || this.spawn(slot), delay);
+  }
+
+  /** Every listening thread's numbers, summed; zones and records from one thread; reloads counted here. */
+  async snapshot(): Promise<Omit<ServerSnapshot, 'sourceStats'>> {
+    const ask = (worker: Worker): Promise<DnsThreadSnapshot | null> => new Promise((resolve) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => (this.waiting.delete(id), resolve(null)), SNAPSHOT_TIMEOUT_MS);
+      this.waiting.set(id, (snap) => (clearTimeout(timer), resolve(snap)));
+      worker.postMessage({ kind: 'snapshot', id } satisfies ToDnsThread);
+    });
+    const live = this.slots.filter((s) => s.ready).map((s) => s.worker).filter((w): w is Worker => w !== null);
+    const parts = (await Promise.all(live.map(ask))).filter((p): p is DnsThreadSnapshot => p !== null);
+    const queries = sumQuerySnapshots(parts.map((p) => p.queries));
+    this.lastReceived = receivedIn(queries);
+    const one = parts[0];
+    return {
+      queries,
+      zones: one?.zones ?? 0,
+      records: one?.records ?? 0,
+      source: sourceLabel(this.config.zoneDir),
+      reload: { ...this.catalog.stats },
+      logDroppedLines: this.log.droppedQueryLines + parts.reduce((n, p) => n + p.logDroppedLines, 0),
+      notify: [...this.notifier.counts],
+    };
+  }
+
+  /** Queries received by all DNS threads as of the last snapshot; starts a fresh one. */
+  received(): number {
+    void this.snapshot();
+    return this.lastReceived;
+  }
+
+  /** Stops every DNS thread (each closes its sockets; TCP connections finish their answers), then the compile threads. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    this.notifier.close();
+    await Promise.all(this.slots.map((s) => s.worker).filter((w): w is Worker => w !== null).map((w) => new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void w.terminate(), STOP_TIMEOUT_MS);
+      w.once('exit', () => (clearTimeout(timer), resolve()));
+      w.postMessage({ kind: 'stop' } satisfies ToDnsThread);
+    })));
+    await this.compiler.close();
+  }
+}
+
+/**
+ * Whether two sockets can bind one port with SO_REUSEPORT, UDP and TCP: Node.js 22.12+ on a
+ * kernel that has it. Older Node.js ignores the option, so the second bind fails.
+ */
+async function reusePortWorks(host: string): Promise<boolean> {
+  const type = isIPv6(host) ? 'udp6' : 'udp4';
+  const udp = [0, 1].map(() => createSocket({ type, reusePort: true } as SocketOptions));
+  const tcp = [0, 1].map(() => createServer());
+  const bindUdp = (i: number, port: number): Promise<number> => new Promise((resolve, reject) => {
+    udp[i].once('error', reject);
+    udp[i].bind({ address: host, port, exclusive: true }, () => resolve(udp[i].address().port));
+  });
+  const listenTcp = (i: number, port: number): Promise<void> => new Promise((resolve, reject) => {
+    tcp[i].once('error', reject);
+    tcp[i].listen({ host, port, exclusive: true, reusePort: true } as ListenOptions, () => resolve());
+  });
+  try {
+    const port = await bindUdp(0, 0);
+    await bindUdp(1, port);
+    await listenTcp(0, port);
+    await listenTcp(1, port);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const s of udp) s.close(() => {});
+    for (const s of tcp) if (s.listening) s.close();
+  }
+}

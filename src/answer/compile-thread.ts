@@ -9,7 +9,7 @@ import { compileFile, differenceOf, type CompiledFile } from './compile-file.js'
 import { cacheKey, readCached, writeCached } from './compiled-cache.js';
 import type { CompileReply, CompileThreadData, ToThread } from './compiler.js';
 
-const { cacheDir, version, transfers } = workerData as CompileThreadData;
+const { cacheDir, version, transfers, shared } = workerData as CompileThreadData;
 
 /** A zone read back from the cache, with the difference from the previous version when one is asked for. */
 function fromCache(m: ToThread, cached: CompiledFile): CompiledFile {
@@ -36,16 +36,30 @@ function compile(m: ToThread): Omit<CompileReply, 'id'> {
   }
 }
 
-/** The buffers of a compiled zone, handed to the serving thread without copying. */
+/** A copy of `a` in a SharedArrayBuffer. */
+function toShared<T extends Uint8Array | Int32Array>(a: T, make: (b: SharedArrayBuffer) => T): T {
+  const copy = make(new SharedArrayBuffer(a.byteLength));
+  copy.set(a);
+  return copy;
+}
+
+/** With `shared`, the zone's image and transfer messages moved into shared memory (the private copies die with this thread's heap). */
+function handedOver(result: CompiledFile): CompiledFile {
+  if (!shared || result.kind !== 'zone') return result;
+  const image = { bytes: toShared(result.image.bytes, (b) => new Uint8Array(b)), ints: toShared(result.image.ints, (b) => new Int32Array(b)) };
+  return { ...result, image, ...(result.axfr && { axfr: toShared(result.axfr, (b) => new Uint8Array(b)) }) };
+}
+
+/** The private buffers of a compiled zone, handed to the serving thread without copying. */
 function buffersOf(result: CompiledFile): ArrayBuffer[] {
   if (result.kind !== 'zone') return [];
-  const out = [result.image.bytes.buffer, result.image.ints.buffer] as ArrayBuffer[];
-  if (result.axfr) out.push(result.axfr.buffer as ArrayBuffer);
+  const out = [result.image.bytes.buffer, result.image.ints.buffer, result.axfr?.buffer].filter((b) => b instanceof ArrayBuffer);
   if (result.difference) out.push(...differenceBuffers(result.difference));
   return out;
 }
 
 parentPort!.on('message', (m: ToThread) => {
-  const reply: CompileReply = { id: m.id, ...compile(m) };
+  const { result, ...rest } = compile(m);
+  const reply: CompileReply = { id: m.id, result: handedOver(result), ...rest };
   parentPort!.postMessage(reply, buffersOf(reply.result));
 });

@@ -23,7 +23,16 @@ export interface CompileThreadData {
   version: string;
   /** Whether each zone's transfer messages are made with it (zone transfers on). */
   transfers: boolean;
+  /**
+   * Whether a zone's image and transfer messages are handed over in SharedArrayBuffers, for DNS
+   * threads to read where they lie (src/serving/threads.ts): copied there by the compile thread,
+   * so the serving thread never holds a private copy of them.
+   */
+  shared: boolean;
 }
+
+/** How a ThreadCompiler's output is made and handed over (CompileThreadData). */
+export type CompileOutputs = Pick<CompileThreadData, 'transfers' | 'shared'>;
 
 /** What the serving thread asks a compile thread: compile a file. */
 export interface ToThread {
@@ -88,12 +97,12 @@ export class ThreadCompiler implements ZoneCompiler {
   /**
    * `size` threads at most. `cache`: where compiled zones are kept for the next start (the folder
    * is created if missing), by which Eclipso version, and where to say once that it cannot be
-   * written; null: nowhere. `transfers`: each zone's transfer messages made with it.
+   * written; null: nowhere. `outputs`: transfer messages made with each zone, buffers shared.
    */
   constructor(
     private readonly size: number,
     private readonly cache: { dir: string; version: string; log: Logger } | null = null,
-    private readonly transfers = false,
+    private readonly outputs: CompileOutputs = { transfers: false, shared: false },
   ) {}
 
   compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<CompiledFile> {
@@ -188,7 +197,7 @@ export class ThreadCompiler implements ZoneCompiler {
         this.cacheUnusable((e as Error).message);
       }
     }
-    const worker = new Worker(THREAD_MAIN, { workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '', transfers: this.transfers } satisfies CompileThreadData });
+    const worker = new Worker(THREAD_MAIN, { workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '', ...this.outputs } satisfies CompileThreadData });
     const thread: CompileThread = { worker, busy: 0, idle: null };
     worker.on('message', (m: CompileReply) => {
       const w = this.waiting.get(m.id);

@@ -51,7 +51,7 @@ export class LocalServing implements Serving {
     // its transfer messages and, for IXFR, its difference from the version before.
     const on = transfersOn(transfers.access);
     this.target = new TableTarget(transfers.ixfrVersions, () => this.transfersNeeded());
-    this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log), on);
+    this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log), { transfers: on, shared: false });
     this.notifier = new Notifier(transfers, log);
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone) => this.notifier.changed(zone), transfers.ixfrVersions > 0);
     this.observer = new QueryObserver(config.logIgnore ? null : log);

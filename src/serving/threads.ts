@@ -2,8 +2,8 @@
  * Multi-core (WORKERS > 1): DNS threads in this one process, each with UDP and TCP sockets of its
  * own on the one port (SO_REUSEPORT: the kernel spreads clients over them), all reading the same
  * compiled zones. A zone is compiled once, by this main thread's catalog and compile threads, as
- * with WORKERS=1 (the same files accepted, rejected, logged and counted once); its image is then
- * copied once into SharedArrayBuffers (src/answer/image.ts: never written after packing) and posted
+ * with WORKERS=1 (the same files accepted, rejected, logged and counted once); its image is put in
+ * SharedArrayBuffers by the compile thread (src/answer/image.ts: never written after packing) and posted
  * to every DNS thread (src/serving/dns-thread.ts), which serves it where it lies. So the zones take
  * their memory once, not once per worker, and nothing is compiled twice.
  *
@@ -21,7 +21,6 @@ import { createServer, isIPv6, type ListenOptions } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ThreadCompiler } from '../answer/compiler.js';
-import type { ZoneImage } from '../answer/image.js';
 import type { ZoneFacts } from '../answer/zone.js';
 import type { Config } from '../config.js';
 import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
@@ -76,17 +75,6 @@ interface Slot {
   crash: string | undefined;
 }
 
-/** A copy of `a` in shared memory: made once here, read by every DNS thread, copied by none. */
-function shared<T extends Uint8Array | Int32Array>(a: T, make: (b: SharedArrayBuffer) => T): T {
-  const copy = make(new SharedArrayBuffer(a.byteLength));
-  copy.set(a);
-  return copy;
-}
-
-function shareImage(image: ZoneImage): ZoneImage {
-  return { bytes: shared(image.bytes, (b) => new Uint8Array(b)), ints: shared(image.ints, (b) => new Int32Array(b)) };
-}
-
 /**
  * The catalog's target: each accepted zone's image put in shared memory and posted to every DNS
  * thread, and kept (for threads yet to start) until its zone changes or goes.
@@ -101,7 +89,9 @@ class SharedTarget implements ZoneTarget {
     const m = {
       kind: 'put' as const,
       file: { origin: file.origin, fileName: file.fileName, text: '' },
-      zone: { ...zone, image: shareImage(zone.image), ...(zone.axfr && { axfr: shared(zone.axfr, (b) => new Uint8Array(b)) }), warnings: [] },
+      // The image and transfer messages lie in SharedArrayBuffers (the compile threads put them
+      // there): posting shares them; the difference, a few records, is copied to each thread.
+      zone: { ...zone, warnings: [] },
     };
     this.zones.set(file.fileName, m);
     this.broadcast(m);
@@ -141,7 +131,7 @@ export class ThreadServing implements Serving {
   constructor(private readonly config: Config, private readonly log: Logger, transfers: TransferSettings, cache: ConstructorParameters<typeof ThreadCompiler>[1]) {
     // With transfers on (or for a zone that allows transfers itself), each zone is compiled with
     // its transfer messages and, for IXFR, its difference from the version before.
-    this.compiler = new ThreadCompiler(availableParallelism(), cache, transfersOn(transfers.access));
+    this.compiler = new ThreadCompiler(availableParallelism(), cache, { transfers: transfersOn(transfers.access), shared: true });
     this.notifier = new Notifier(transfers, log);
     this.target = new SharedTarget((m) => this.broadcast(m));
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName), transfers.ixfrVersions > 0);

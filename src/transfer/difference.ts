@@ -3,7 +3,7 @@ import { nameKey, skipName, writeName } from '../wire/name.js';
 import { writeRData, type RData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Zone } from '../zone/model.js';
-import { ZoneTree, type RRset } from '../zone/tree.js';
+import type { RRset } from '../zone/tree.js';
 import { writeRecordHead } from './response.js';
 
 /**
@@ -35,22 +35,25 @@ function recordBytes(w: WireWriter, set: RRset, data: RData): Uint8Array {
 
 /**
  * The zone's records other than the SOA, keyed by their wire form with the owner in lower case
- * (owner names compare case-insensitively, RFC 4343): RRsets as they are served and transferred,
- * one TTL each (src/zone/tree.ts), so a changed TTL is a deletion and an addition.
+ * (owner names compare case-insensitively, RFC 4343), duplicates dropped: RRsets as they are
+ * served and transferred, each with the lowest TTL of its records (RFC 2181 §5.2, as
+ * src/zone/tree.ts), so a changed TTL is a deletion and an addition.
  */
 function recordsOf(zone: Zone): Map<string, Uint8Array> {
+  const ttls = new Map<string, number>();
+  const rrsetKey = (owner: string, type: number): string => `${owner}/${type}`;
+  for (const r of zone.records) {
+    const key = rrsetKey(nameKey(r.owner), r.type);
+    ttls.set(key, Math.min(ttls.get(key) ?? r.ttl, r.ttl));
+  }
   const out = new Map<string, Uint8Array>();
   const w = new WireWriter(512);
-  for (const node of new ZoneTree(zone).nodes.values()) {
-    const owner = nameKey(node.name);
-    for (const set of node.rrsets.values()) {
-      if (set.type === TYPE.SOA) continue;
-      for (const data of set.data) {
-        const bytes = recordBytes(w, set, data);
-        const nameEnd = skipName(bytes, 0, bytes.length);
-        out.set(owner + Buffer.from(bytes.subarray(nameEnd)).toString('latin1'), Uint8Array.from(bytes));
-      }
-    }
+  for (const r of zone.records) {
+    if (r.type === TYPE.SOA) continue;
+    const owner = nameKey(r.owner);
+    const bytes = recordBytes(w, { owner: r.owner, type: r.type, ttl: ttls.get(rrsetKey(owner, r.type))!, data: [r.data] }, r.data);
+    const key = owner + Buffer.from(bytes.subarray(skipName(bytes, 0, bytes.length))).toString('latin1');
+    if (!out.has(key)) out.set(key, Uint8Array.from(bytes));
   }
   return out;
 }

@@ -34,6 +34,7 @@ async function run(config: Config): Promise<void> {
   const transfers = transferSettings(config);
   if (config.logFormat === 'text') process.stdout.write(BANNER + '\n');
   log.info('starting eclipso', { version: VERSION, zoneDir: config.zoneDir, port: config.port, host: config.host });
+  for (const w of transfers.warnings) log.warn(w);
   if (transfersOn(transfers.access)) {
     log.info('zone transfers on', {
       allow: config.xfrAllow ?? '', keys: [...transfers.access.keys.values()].map((k) => formatName(k.name)).join(','), notify: config.xfrNotify ?? '',

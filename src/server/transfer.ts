@@ -92,7 +92,7 @@ export class Transfers {
    */
   udp(msg: Buffer, client: string): Buffer {
     const start = startTransfer(msg, client, this.settings.access, unixNow(), false, this.zoneAllow);
-    if (start.kind === 'reply') return this.refused(client, start.rcode, start.why, start.message, 'udp');
+    if (start.kind === 'reply') return this.refused(client, start.rcode, start.why, start.message, 'udp', start.zone && formatName(start.zone));
     const source = this.zones.find(nameKey(start.request.qname));
     if (!source) return this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'udp', formatName(start.request.qname));
     const { request, signer } = start;
@@ -117,7 +117,7 @@ export class Transfers {
    */
   tcp(msg: Buffer, client: string): { reply: Buffer } | { run: TransferRun } {
     const start = startTransfer(msg, client, this.settings.access, unixNow(), true, this.zoneAllow);
-    if (start.kind === 'reply') return { reply: this.refused(client, start.rcode, start.why, start.message, 'tcp') };
+    if (start.kind === 'reply') return { reply: this.refused(client, start.rcode, start.why, start.message, 'tcp', start.zone && formatName(start.zone)) };
     const { request, signer } = start;
     const source = this.zones.find(nameKey(request.qname));
     if (!source) return { reply: this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'tcp', formatName(request.qname)) };

@@ -12,6 +12,8 @@ export interface TransferSettings {
   notifyKey: TsigKey | null;
   /** Differences kept per zone for IXFR (src/transfer/journal.ts). */
   ixfrVersions: number;
+  /** What is allowed but likely not meant, for the start-up log. */
+  warnings: string[];
 }
 
 type TransferConfig = Pick<Config, 'xfrAllow' | 'xfrNotify' | 'tsigKey' | 'tsigKeyFile'> & Partial<Pick<Config, 'ixfrVersions'>>;
@@ -42,8 +44,9 @@ export function transferSettings(config: TransferConfig, readFile: (path: string
     keys = read(`TSIG_KEY_FILE (--tsig-key-file) ${path}`, () => parseTsigKeys(text));
     if (keys.size === 0) throw new ConfigError(`TSIG_KEY_FILE (--tsig-key-file) ${path}: no key in the file; write one name:algorithm:base64secret a line`);
   }
-  if (notify.length > 0 && allow.length === 0 && keys.size === 0) {
-    throw new ConfigError('XFR_NOTIFY is set but zone transfers are off, so the secondaries told of a change could not fetch it: set XFR_ALLOW to their addresses, or TSIG_KEY');
-  }
-  return { access: { allow, keys }, notify, notifyKey: keys.values().next().value ?? null, ixfrVersions: config.ixfrVersions ?? defaults().ixfrVersions };
+  // Not an error: zones whose file sets its own allow_transfer can be fetched all the same.
+  const warnings = notify.length > 0 && allow.length === 0 && keys.size === 0
+    ? ["XFR_NOTIFY is set but XFR_ALLOW and TSIG_KEY are not: the secondaries told of a change can fetch only the zones whose file sets allow_transfer; set XFR_ALLOW to their addresses, or TSIG_KEY"]
+    : [];
+  return { access: { allow, keys }, notify, notifyKey: keys.values().next().value ?? null, ixfrVersions: config.ixfrVersions ?? defaults().ixfrVersions, warnings };
 }

@@ -19,8 +19,11 @@ import { findTsig, tsigErrorName, TsigSigner, tsigErrorResponse, tsigSize, verif
 
 /** The request's outcome before the zone is needed. */
 export type TransferStart =
-  /** Answered at once with `message` (an error, or a refusal): `why` is for the log line. */
-  | { kind: 'reply'; message: Buffer; rcode: number; why: string }
+  /**
+   * Answered at once with `message` (an error, or a refusal): `why` is for the log line, and
+   * `zone`, the zone asked for, when the request could be read.
+   */
+  | { kind: 'reply'; message: Buffer; rcode: number; why: string; zone?: Name }
   /** Allowed: the caller finds the zone named `request.qname` and streams `transferMessages`. */
   | { kind: 'allowed'; request: TransferRequest; signer: TsigSigner | null; overTcp: boolean };
 
@@ -45,20 +48,20 @@ export function startTransfer(
   }
   const own = zoneAllow(req.qname);
   // Transfers off (for this zone): REFUSED whatever the request carries, as before transfers were offered.
-  if (!zoneTransfersOn(access, own)) return { kind: 'reply', message: errorResponse(req, RCODE.REFUSED), rcode: RCODE.REFUSED, why: refusal(access, client, null, own)! };
+  if (!zoneTransfersOn(access, own)) return { kind: 'reply', message: errorResponse(req, RCODE.REFUSED), rcode: RCODE.REFUSED, why: refusal(access, client, null, own)!, zone: req.qname };
   let signer: TsigSigner | null = null;
   if (req.tsig) {
     const v = verifyRequest(msg, req.tsig, access.keys, now);
-    if (v.status === 'formerr') return { kind: 'reply', message: errorResponse(req, RCODE.FORMERR), rcode: RCODE.FORMERR, why: v.why };
+    if (v.status === 'formerr') return { kind: 'reply', message: errorResponse(req, RCODE.FORMERR), rcode: RCODE.FORMERR, why: v.why, zone: req.qname };
     if (v.status === 'error') {
       const message = tsigErrorResponse(errorResponse(req, RCODE.NOTAUTH), v.tsig, v.error, v.key, now);
-      return { kind: 'reply', message, rcode: RCODE.NOTAUTH, why: `TSIG ${tsigErrorName(v.error)}: ${v.why}` };
+      return { kind: 'reply', message, rcode: RCODE.NOTAUTH, why: `TSIG ${tsigErrorName(v.error)}: ${v.why}`, zone: req.qname };
     }
     signer = new TsigSigner(v.key, v.tsig.mac);
   }
   const reply = (rcode: number, why: string): TransferStart => {
     const message = errorResponse(req, rcode);
-    return { kind: 'reply', message: signer ? signer.sign(message, now) : message, rcode, why };
+    return { kind: 'reply', message: signer ? signer.sign(message, now) : message, rcode, why, zone: req.qname };
   };
   const refused = refusal(access, client, signer?.key ?? null, own);
   if (refused) return reply(RCODE.REFUSED, refused);

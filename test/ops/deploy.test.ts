@@ -366,7 +366,7 @@ describe('systemd (deploy/systemd)', () => {
   });
 
   it('stops as the server expects: SIGTERM to the primary, time for the lame duck, restart after a crash only', () => {
-    assert.match(one('ExecStart') ?? '', /^\/usr\/bin\/node \/\S+\/dist\/main\.js$/);
+    assert.match(one('ExecStart') ?? '', /^\/usr\/bin\/node (--\S+ )*\/\S+\/dist\/main\.js$/);
     assert.equal(one('Restart'), 'on-failure');
     assert.equal(one('RestartPreventExitStatus'), '2', 'a configuration error is not retried');
     assert.equal(one('KillMode'), 'mixed', 'the primary stops its workers itself');

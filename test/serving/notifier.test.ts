@@ -26,7 +26,7 @@ async function silentSecondary(): Promise<{ port: number; zones: string[]; close
   return { port: socket.address().port, zones, close: () => socket.close() };
 }
 
-const settings = (notify: string): TransferSettings => ({ access: { allow: [], keys: new Map() }, notify: parseNotifyTargets(notify), notifyKey: null, ixfrVersions: 0 });
+const settings = (notify: string): TransferSettings => ({ access: { allow: [], keys: new Map() }, notify: parseNotifyTargets(notify), notifyKey: null, ixfrVersions: 0, warnings: [] });
 const counted = (n: Notifier): Record<string, number> => Object.fromEntries(NOTIFY_RESULTS.map((r, i) => [r, n.counts[i]]));
 
 describe('the Notifier', () => {

@@ -65,6 +65,7 @@ describe('allow_transfer with XFR_ALLOW empty', () => {
       await assert.rejects(axfrFrom(f.server.port, zone), /REFUSED/, zone);
       const line = await f.server.waitFor((l) => l.msg === 'zone transfer refused' && f.server.logs.indexOf(l) >= from, undefined, `the refusal of ${zone}`);
       assert.equal(line.why, why, zone);
+      assert.equal(line.zone, `${zone}.`, 'the refusal names the zone asked for');
     }
   });
 });

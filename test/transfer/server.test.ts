@@ -52,6 +52,7 @@ describe('zone transfers to addresses in XFR_ALLOW only', () => {
     await assert.rejects(axfrFrom(f.server.port, 'example.com'), /REFUSED/);
     const line = await f.server.waitFor((l) => l.msg === 'zone transfer refused');
     assert.equal(line.client, '127.0.0.1');
+    assert.equal(line.zone, 'example.com.');
     assert.equal(line.why, '127.0.0.1 is not in XFR_ALLOW');
   });
 

@@ -2,12 +2,12 @@ import type { ServedZone } from '../answer/zone.js';
 import { XFR_RESULTS, type XfrResult } from '../counters/queries.js';
 import type { Logger } from '../log.js';
 import { parseBlock, type AddressBlock } from '../transfer/access.js';
-import { axfrFromImage, soaOnlyMessage } from '../transfer/axfr.js';
+import { soaOnlyMessage } from '../transfer/axfr.js';
 import { nextBatch } from '../transfer/batch.js';
 import { ixfrMessages, ixfrRecordCount, planIxfr, type DifferenceSource } from '../transfer/ixfr.js';
 import type { TransferRequest } from '../transfer/request.js';
 import type { TransferSettings } from '../transfer/settings.js';
-import { notServed, signAnswer, startTransfer } from '../transfer/transfer.js';
+import { notServed, planTransfer, signAnswer, startTransfer, transferMessages } from '../transfer/transfer.js';
 import { tsigSize } from '../transfer/tsig.js';
 import { EDNS_DEFAULT_PAYLOAD, HEADER_SIZE, RCODE, rcodeName, TYPE } from '../wire/constants.js';
 import { getAncount, getArcount, getNscount, getQdcount } from '../wire/header.js';
@@ -118,32 +118,24 @@ export class Transfers {
   tcp(msg: Buffer, client: string): { reply: Buffer } | { run: TransferRun } {
     const start = startTransfer(msg, client, this.settings.access, unixNow(), true, this.zoneAllow);
     if (start.kind === 'reply') return { reply: this.refused(client, start.rcode, start.why, start.message, 'tcp', start.zone && formatName(start.zone)) };
-    const { request, signer } = start;
-    const source = this.zones.find(nameKey(request.qname));
-    if (!source) return { reply: this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'tcp', formatName(request.qname)) };
+    const source = this.zones.find(nameKey(start.request.qname));
+    if (!source) return { reply: this.refused(client, RCODE.NOTAUTH, 'zone not served here', notServed(start, unixNow()), 'tcp', formatName(start.request.qname)) };
     const { zone } = source;
-    const kind = request.qtype === TYPE.AXFR ? 'axfr' : 'ixfr';
-    const reserve = signer ? tsigSize(signer.key) : 0;
-    const plan = kind === 'ixfr' ? planIxfr(request.clientSerial!, zone.serial, source.journal, true) : null;
-    if (plan?.kind === 'current') {
-      const m = soaOnlyMessage(request, zone);
-      this.done(client, zone, 'ixfr', 'tcp', 1, 0, 'current SOA', 1);
-      return { reply: signer ? signer.sign(m, unixNow()) : m };
-    }
+    const kind = start.request.qtype === TYPE.AXFR ? 'axfr' : 'ixfr';
     // The version served now is the one sent to the end, whatever replaces it meanwhile: the
     // journal's differences as they are now, or the transfer messages of the version served now.
-    const unsigned = plan?.kind === 'differences' ? ixfrMessages(request, plan.steps, reserve) : axfrFromImage(request, source.axfr);
-    const now = unixNow();
-    const messages = signer ? (function* signed() {
-      // RFC 8945 §5.3.1: every message signed, each MAC chained to the one before.
-      for (const m of unsigned) yield signer.sign(m, now);
-    })() : unsigned;
-    const records = plan?.kind === 'differences' ? ixfrRecordCount(plan.steps) : zone.records + 1;
+    const plan = planTransfer(start, source);
+    const messages = transferMessages(start, source, plan, unixNow);
+    if (plan.kind === 'ixfr-current') {
+      this.done(client, zone, 'ixfr', 'tcp', 1, 0, 'current SOA', 1);
+      return { reply: messages.next().value as Buffer };
+    }
+    const records = plan.kind === 'ixfr' ? ixfrRecordCount(plan.steps) : zone.records + 1;
     const started = performance.now();
     let sent = 0;
     let done = false;
     let ended = false;
-    const what = kind === 'axfr' ? 'AXFR' : plan?.kind === 'differences' ? 'IXFR' : 'AXFR-style IXFR';
+    const what = { axfr: 'AXFR', ixfr: 'IXFR', 'ixfr-full': 'AXFR-style IXFR' }[plan.kind];
     return {
       run: {
         next: async () => {

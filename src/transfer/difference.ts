@@ -94,6 +94,11 @@ export function zoneDifference(from: Zone, to: Zone): ZoneDifference {
   };
 }
 
+/** Records a difference sends in an IXFR: its two SOAs, its deletions and additions. */
+export function differenceRecords(d: ZoneDifference): number {
+  return 2 + d.deletedCount + d.addedCount;
+}
+
 /** The buffers of a difference, for handing it to another thread without copying. */
 export function differenceBuffers(d: ZoneDifference): ArrayBuffer[] {
   return [d.fromSoa, d.toSoa, d.deleted, d.added].map((a) => a.buffer as ArrayBuffer);

@@ -1,7 +1,7 @@
 import { OPT_RR_SIZE, RCODE, TCP_MAX_MESSAGE } from '../wire/constants.js';
 import { skipName } from '../wire/name.js';
 import { TRANSFER_MESSAGE_TARGET } from './axfr.js';
-import type { ZoneDifference } from './difference.js';
+import { differenceRecords, type ZoneDifference } from './difference.js';
 import { serialGreater } from './serial.js';
 import { setAnswerCount, startResponse, writeOpt, type ResponseHead } from './response.js';
 
@@ -61,7 +61,7 @@ function* ixfrRecords(steps: ZoneDifference[]): Generator<Uint8Array> {
 
 /** Records an incremental answer holds, both SOAs of every step and the current one twice included. */
 export function ixfrRecordCount(steps: ZoneDifference[]): number {
-  return steps.reduce((n, s) => n + 2 + s.deletedCount + s.addedCount, 2);
+  return steps.reduce((n, s) => n + differenceRecords(s), 2);
 }
 
 /**

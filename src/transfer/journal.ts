@@ -1,4 +1,4 @@
-import type { ZoneDifference } from './difference.js';
+import { differenceRecords, type ZoneDifference } from './difference.js';
 
 /**
  * The differences between a zone's last versions, newest last, from which an IXFR is answered
@@ -28,9 +28,9 @@ export class ZoneJournal {
     const newest = this.differences.at(-1);
     if (newest !== undefined && newest.toSerial !== d.fromSerial) this.clear();
     this.differences.push(d);
-    this.records += size(d);
+    this.records += differenceRecords(d);
     while (this.differences.length > 0 && (this.differences.length > this.maxVersions || this.records > zoneRecords)) {
-      this.records -= size(this.differences.shift()!);
+      this.records -= differenceRecords(this.differences.shift()!);
     }
   }
 
@@ -49,9 +49,4 @@ export class ZoneJournal {
   get newest(): number | null {
     return this.differences.at(-1)?.toSerial ?? null;
   }
-}
-
-/** Records a difference sends: its two SOAs, its deletions and additions. */
-function size(d: ZoneDifference): number {
-  return 2 + d.deletedCount + d.addedCount;
 }

@@ -3,14 +3,15 @@
  * sent it, then (once the caller has found the zone) stream the answer, every message signed when
  * the request was. The caller does the I/O: it frames the messages on the TCP connection, pulling
  * the next one only when the socket has drained (back-pressure), and logs what `startTransfer`
- * and `transferKind` say.
+ * and `planTransfer` say.
  */
 import { CLASS, RCODE, TYPE } from '../wire/constants.js';
 import type { Name } from '../wire/name.js';
 import type { Zone } from '../zone/model.js';
 import { refusal, zoneTransfersOn, type AddressBlock, type TransferAccess } from './access.js';
-import { axfrMessages, soaOnlyMessage } from './axfr.js';
-import { planIxfr } from './ixfr.js';
+import { axfrFromImage, soaOnlyMessage } from './axfr.js';
+import type { ZoneDifference } from './difference.js';
+import { ixfrMessages, planIxfr, type DifferenceSource } from './ixfr.js';
 import { readHead, readTransferRequest, type TransferRequest } from './request.js';
 import { errorResponse, headerOnlyResponse } from './response.js';
 import type { TsigKey } from './keys.js';
@@ -76,23 +77,42 @@ export function notServed(start: Extract<TransferStart, { kind: 'allowed' }>, no
   return start.signer ? start.signer.sign(message, now) : message;
 }
 
-/** What the answer to an allowed request is, for the log line: a whole zone, or the current SOA alone. */
-export function transferKind(start: Extract<TransferStart, { kind: 'allowed' }>, zone: Zone): 'axfr' | 'ixfr-full' | 'ixfr-current' {
-  const req = start.request;
-  if (req.qtype === TYPE.AXFR) return 'axfr';
-  return planIxfr(req.clientSerial!, zone.soa.data.serial, null, start.overTcp).kind === 'current' ? 'ixfr-current' : 'ixfr-full';
+/**
+ * The served version of a zone a transfer is made of: its SOA, its transfer messages (axfr.ts
+ * `axfrImage`, made when it was compiled) and the differences kept from its earlier versions.
+ */
+export interface TransferVersion {
+  zone: Pick<Zone, 'apex' | 'soa'>;
+  axfr: Uint8Array;
+  journal: DifferenceSource | null;
 }
 
 /**
- * The response messages for an allowed request and its zone, made one at a time as they are
- * pulled; each signed (with `clock()`'s Unix seconds) when the request was. The zone is the
- * version the transfer started with: a new version arriving meanwhile does not change it.
+ * What answers an allowed request over TCP: the whole zone (AXFR, or an IXFR from a version the
+ * journal does not hold, RFC 1995 §4), the current SOA alone (an IXFR from the current version),
+ * or the differences from the client's version.
  */
-export function* transferMessages(start: Extract<TransferStart, { kind: 'allowed' }>, zone: Zone, clock: () => number): Generator<Buffer> {
+export type TransferPlan =
+  | { kind: 'axfr' | 'ixfr-full' | 'ixfr-current' }
+  | { kind: 'ixfr'; steps: ZoneDifference[] };
+
+export function planTransfer(start: Extract<TransferStart, { kind: 'allowed' }>, version: TransferVersion): TransferPlan {
+  const req = start.request;
+  if (req.qtype === TYPE.AXFR) return { kind: 'axfr' };
+  const plan = planIxfr(req.clientSerial!, version.zone.soa.data.serial, version.journal, start.overTcp);
+  return plan.kind === 'differences' ? { kind: 'ixfr', steps: plan.steps } : { kind: plan.kind === 'current' ? 'ixfr-current' : 'ixfr-full' };
+}
+
+/**
+ * The response messages of `plan`, made one at a time as they are pulled; each signed (with
+ * `clock()`'s Unix seconds, RFC 8945 §5.3.1: each MAC chained to the one before) when the request
+ * was. They are those of `version` to the end: a new version arriving meanwhile does not change them.
+ */
+export function* transferMessages(start: Extract<TransferStart, { kind: 'allowed' }>, version: TransferVersion, plan: TransferPlan, clock: () => number): Generator<Buffer> {
   const { request, signer } = start;
-  const messages = transferKind(start, zone) === 'ixfr-current'
-    ? [soaOnlyMessage(request, zone)]
-    : axfrMessages(request, zone, signer ? tsigSize(signer.key) : 0);
+  const messages = plan.kind === 'ixfr-current' ? [soaOnlyMessage(request, version.zone)]
+    : plan.kind === 'ixfr' ? ixfrMessages(request, plan.steps, signer ? tsigSize(signer.key) : 0)
+      : axfrFromImage(request, version.axfr);
   for (const m of messages) yield signer ? signer.sign(m, clock()) : m;
 }
 

@@ -7,7 +7,8 @@ import { planIxfr } from '../../src/transfer/ixfr.js';
 import { parseTsigKeys } from '../../src/transfer/keys.js';
 import { readMessage } from '../../src/transfer/message.js';
 import { isTransferQuery, readTransferRequest } from '../../src/transfer/request.js';
-import { notServed, startTransfer, transferKind, transferMessages, type TransferStart } from '../../src/transfer/transfer.js';
+import { axfrImage } from '../../src/transfer/axfr.js';
+import { notServed, planTransfer, startTransfer, transferMessages, type TransferStart } from '../../src/transfer/transfer.js';
 import { findTsig, TSIG_ERROR } from '../../src/transfer/tsig.js';
 import { python } from '../helpers/python.js';
 import { readTransfer, zoneOf } from '../helpers/xfr.js';
@@ -76,6 +77,8 @@ describe('IXFR without a journal (RFC 1995)', () => {
 
 describe('a transfer from request to messages', () => {
   const zone = zoneOf('example.com.toml');
+  const version = { zone, axfr: axfrImage(zone), journal: null };
+  const messagesOf = (s: Extract<TransferStart, { kind: 'allowed' }>): Buffer[] => [...transferMessages(s, version, planTransfer(s, version), () => now)];
   const SECRET = Buffer.from('eclipso transfer test secret, 32').toString('base64');
   const keys = parseTsigKeys(`xfr-key:hmac-sha256:${SECRET}`);
   const loopbackOnly: TransferAccess = { allow: parseAddressList('127.0.0.0/8, ::1'), keys: new Map() };
@@ -101,8 +104,8 @@ describe('a transfer from request to messages', () => {
     const s = startTransfer(query('AXFR'), '::ffff:127.0.0.1', loopbackOnly, now, true);
     assert.equal(s.kind, 'allowed');
     assert.ok(s.kind === 'allowed');
-    assert.equal(transferKind(s, zone), 'axfr');
-    const { decoded } = readTransfer([...transferMessages(s, zone, () => now)]);
+    assert.equal(planTransfer(s, version).kind, 'axfr');
+    const { decoded } = readTransfer(messagesOf(s));
     assert.equal(decoded[0].id, 777);
   });
 
@@ -110,13 +113,13 @@ describe('a transfer from request to messages', () => {
     const ask = (serial: number): TransferStart => startTransfer(query('IXFR', { authorities: [soa('example.com', serial)] }), '127.0.0.1', loopbackOnly, now, true);
     const current = ask(2026112701);
     assert.ok(current.kind === 'allowed');
-    assert.equal(transferKind(current, zone), 'ixfr-current');
-    const one = [...transferMessages(current, zone, () => now)];
+    assert.equal(planTransfer(current, version).kind, 'ixfr-current');
+    const one = messagesOf(current);
     assert.deepEqual(one.map((m) => decode(m).answers!.map((a) => a.type)), [['SOA']]);
     const behind = ask(2026112600);
     assert.ok(behind.kind === 'allowed');
-    assert.equal(transferKind(behind, zone), 'ixfr-full');
-    const full = readTransfer([...transferMessages(behind, zone, () => now)]);
+    assert.equal(planTransfer(behind, version).kind, 'ixfr-full');
+    const full = readTransfer(messagesOf(behind));
     assert.equal(full.decoded[0].questions![0].type, 'IXFR');
     assert.notEqual(full.records[1].split(' ')[2], 'SOA', 'AXFR-style: the second record is not an SOA (RFC 1995 §4)');
   });
@@ -159,7 +162,7 @@ for k in ['xfr-key.', 'other.']:
     const signed = startTransfer(out[0], '192.0.2.1', keyOnly, now, true);
     assert.equal(signed.kind, 'allowed');
     assert.ok(signed.kind === 'allowed' && signed.signer);
-    for (const m of transferMessages(signed, zone, () => now)) assert.ok(findTsig(m, readMessage(m)), 'every message signed');
+    for (const m of messagesOf(signed)) assert.ok(findTsig(m, readMessage(m)), 'every message signed');
     const unknown = startTransfer(out[1], '192.0.2.1', keyOnly, now, true);
     assert.equal(reply(unknown).rcode, 'NOTAUTH');
     assert.ok(unknown.kind === 'reply');

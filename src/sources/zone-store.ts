@@ -1,0 +1,38 @@
+/**
+ * Where the HTTP zone API writes (src/api/): the same folder, bucket or table the source reads,
+ * so a change made through the API and one made to the store directly are the same change, and
+ * every replica picks it up the way it picks up any change. The server keeps no zone state of
+ * its own: reads go to the store.
+ */
+
+/** A zone file as the store holds it. */
+export interface StoredZone {
+  /** The file's text (`<domain>.toml`). */
+  text: string;
+  /**
+   * The store's own version token: a digest of the text (folder), the object's ETag (S3), the
+   * item's version attribute (DynamoDB). Handed back to `put`/`delete` as the condition.
+   */
+  version: string;
+}
+
+/** What a write expects to find: a given version, no zone at all, or anything. */
+export type WriteCondition = { version: string } | 'absent' | 'any';
+
+/** The zone is not as the write expected (changed meanwhile, or exists / does not exist). */
+export class StoreConflict extends Error {
+  override name = 'StoreConflict';
+}
+
+export interface ZoneStore {
+  /** For logs: "folder zones", "s3://bucket/prefix/". */
+  readonly description: string;
+  /** Every zone the store holds, by domain (no trailing dot, lower case). */
+  list(): Promise<string[]>;
+  /** The zone's file, or undefined when the store has none. */
+  get(domain: string): Promise<StoredZone | undefined>;
+  /** Writes the zone's file whole; throws StoreConflict when `condition` does not hold. */
+  put(domain: string, text: string, condition: WriteCondition): Promise<StoredZone>;
+  /** Removes the zone's file; throws StoreConflict when `condition` does not hold. */
+  delete(domain: string, condition: WriteCondition): Promise<void>;
+}

@@ -29,10 +29,6 @@ function lowerLabel(label: string): string {
   return ASCII_UPPER.test(label) ? label.replace(ASCII_UPPER_RUNS, (run) => run.toLowerCase()) : label;
 }
 
-function lowerName(name: Name): Name {
-  return name.map(lowerLabel);
-}
-
 /** Octets the name takes on the wire, uncompressed (RFC 1035 §3.1). */
 export function wireLength(name: Name): number {
   let n = 1;
@@ -40,16 +36,17 @@ export function wireLength(name: Name): number {
   return n;
 }
 
-/** The name's uncompressed wire form as a latin1 string: the lookup key when lower-cased. */
-function wireString(name: Name): string {
-  let s = '';
-  for (const l of name) s += String.fromCharCode(l.length) + l;
-  return s + '\0';
-}
-
-/** Lower-cased wire form: equal for names equal under RFC 4343. */
+/** Lower-cased wire form (latin1): equal for names equal under RFC 4343. */
 export function nameKey(name: Name): string {
-  return wireString(lowerName(name));
+  let s = '';
+  let upper = false;
+  for (const l of name) {
+    s += String.fromCharCode(l.length) + l;
+    upper ||= ASCII_UPPER.test(l);
+  }
+  s += '\0';
+  // Length octets are at most 63 (RFC 1035 §2.3.4), below 'A': folding the whole string folds labels only.
+  return upper ? s.replace(ASCII_UPPER_RUNS, (run) => run.toLowerCase()) : s;
 }
 
 /** True when `name` is `ancestor` or lies below it. */
@@ -197,20 +194,21 @@ export function skipName(b: Uint8Array, p: number, end: number): number {
  * and remembers the suffixes it writes. RFC 3597 §4: only well-known types compress RDATA names.
  */
 export function writeName(w: WireWriter, name: Name, compress: boolean): void {
-  const lowered = lowerName(name);
-  for (let i = 0; i < name.length; i++) {
-    const key = wireString(lowered.slice(i));
+  // Each suffix's key is a tail of the whole name's key.
+  const key = compress ? nameKey(name) : '';
+  for (let i = 0, at = 0; i < name.length; at += 1 + name[i].length, i++) {
     if (compress) {
-      const at = w.names.get(key);
-      if (at !== undefined) {
+      const suffix = key.slice(at);
+      const to = w.names.get(suffix);
+      if (to !== undefined) {
         w.pointerSites.push(w.pos);
-        w.u16(0xc000 | at);
+        w.u16(0xc000 | to);
         return;
       }
-      w.remember(key, w.pos);
+      w.remember(suffix, w.pos);
     }
     w.u8(name[i].length);
-    w.bytes(Buffer.from(name[i], 'latin1'));
+    w.latin1(name[i]);
   }
   w.u8(0);
 }

@@ -13,12 +13,13 @@ export class WireWriter {
   readonly pointerSites: number[] = [];
 
   constructor(size = 512) {
-    this.buf = Buffer.alloc(size);
+    // Unzeroed: every octet below `pos` is written before it is read, and result() copies only those.
+    this.buf = Buffer.allocUnsafe(size);
   }
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
@@ -44,6 +45,12 @@ export class WireWriter {
     this.room(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
+  }
+
+  /** A string's octets, one per character (a label as Name holds it). */
+  latin1(s: string): void {
+    this.room(s.length);
+    this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
   }
 
   /** Overwrites a 16-bit field written earlier (RDLENGTH, section counts). */

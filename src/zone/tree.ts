@@ -51,14 +51,14 @@ export class ZoneTree {
     this.types.add(type);
     const set = node.rrsets.get(type);
     if (!set) {
-      const created = { owner: node.name, type, ttl, data: [data] };
-      node.rrsets.set(type, created);
-      seen.set(created, new Set([rdataKey(data)]));
+      node.rrsets.set(type, { owner: node.name, type, ttl, data: [data] });
       return;
     }
     // RFC 2181 §5.2: one TTL per RRset; the lowest wins. §5: an RRset holds no duplicates.
     set.ttl = Math.min(set.ttl, ttl);
-    const keys = seen.get(set)!;
+    // Keys are made from the second record on: most RRsets hold one.
+    let keys = seen.get(set);
+    if (!keys) seen.set(set, (keys = new Set([rdataKey(set.data[0])])));
     const key = rdataKey(data);
     if (keys.has(key)) return;
     keys.add(key);

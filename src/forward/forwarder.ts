@@ -30,11 +30,14 @@ export class Forwarder {
   private cacheMisses = 0;
   private concurrentRejects = 0;
 
-  /** `payload`: our EDNS size (EDNS_MAX_PAYLOAD); `sharedGate`: the process's FORWARD_MAX_CONCURRENT counter (DNS threads). */
-  constructor(private readonly settings: ForwardSettings, private readonly payload: number, log: Logger, sharedGate?: SharedArrayBuffer) {
+  /**
+   * `payload`: our EDNS size (EDNS_MAX_PAYLOAD); `sharedGate`: the process's FORWARD_MAX_CONCURRENT
+   * counters (DNS threads), of which `gateIndex` is this thread's.
+   */
+  constructor(private readonly settings: ForwardSettings, private readonly payload: number, log: Logger, sharedGate?: SharedArrayBuffer, gateIndex = 0) {
     this.upstreams = settings.upstreams.map((t) => new Upstream(t, settings.timeoutMs, log));
     this.cache = new AnswerCache(settings.cacheSize);
-    this.gate = new ConcurrencyGate(settings.maxConcurrent, sharedGate);
+    this.gate = new ConcurrencyGate(settings.maxConcurrent, sharedGate, gateIndex);
   }
 
   /**

@@ -48,14 +48,14 @@ export class DnsServer {
 
   /**
    * `transfers`: zone transfers and signed queries, or null when transfers are off. `forwardGate`:
-   * the process's count of queries at the upstreams, shared by the DNS threads.
+   * the process's counts of queries at the upstreams, shared by the DNS threads, and this one's slot.
    */
   constructor(
     table: AnswerTable, observer: QueryObserver, config: Config, private readonly log: Logger, transfers: Transfers | null = null,
-    forwardGate?: SharedArrayBuffer,
+    forwardGate?: { shared: SharedArrayBuffer; index: number },
   ) {
     const forward = forwardSettings(config);
-    this.forwarder = forward === null ? null : new Forwarder(forward, config.ednsMaxPayload, log, forwardGate);
+    this.forwarder = forward === null ? null : new Forwarder(forward, config.ednsMaxPayload, log, forwardGate?.shared, forwardGate?.index);
     const responder = new Responder(table, config.ednsMaxPayload, this.forwarder !== null);
     const onError = (e: Error): void => log.error('DNS listener error; still serving', { error: e.message });
     this.udp = new UdpServer(responder, observer, onError, transfers, this.forwarder);

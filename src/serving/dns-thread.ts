@@ -37,7 +37,7 @@ function transfersNeeded(): void {
   dns.useTransfers(xfr);
 }
 
-const dns = new DnsServer(target.table, observer, config, log, null, forwardGate);
+const dns = new DnsServer(target.table, observer, config, log, null, { shared: forwardGate, index });
 if (transfersOn(transfers.access)) transfersNeeded();
 
 async function listen(): Promise<void> {

@@ -14,7 +14,7 @@ export interface DnsThreadData {
   host: string;
   /** The port to bind (0: any, for the first thread only; the others bind the port it got). */
   port: number;
-  /** The process's count of queries at the forwarder's upstreams (FORWARD_MAX_CONCURRENT), shared by every thread. */
+  /** The process's counts of queries at the forwarder's upstreams (FORWARD_MAX_CONCURRENT), one per thread, `index` its own. */
   forwardGate: SharedArrayBuffer;
 }
 

@@ -127,8 +127,8 @@ export class ThreadServing implements Serving {
   private lastReceived = 0;
   /** Files a DNS thread could not serve since they last changed: each is counted once. */
   private readonly failedInThreads = new Set<string>();
-  /** FORWARD_MAX_CONCURRENT counts queries at the upstreams per process: one counter for every DNS thread. */
-  private readonly forwardGate = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
+  /** FORWARD_MAX_CONCURRENT counts queries at the upstreams per process: a counter per DNS thread, read by all (src/forward/gate.ts). */
+  private readonly forwardGate: SharedArrayBuffer;
 
   /** `cache`: where the compile threads keep compiled zones across restarts (null: nowhere). */
   constructor(private readonly config: Config, private readonly log: Logger, transfers: TransferSettings, cache: ConstructorParameters<typeof ThreadCompiler>[1]) {
@@ -138,6 +138,7 @@ export class ThreadServing implements Serving {
     this.notifier = new Notifier(transfers, log);
     this.target = new SharedTarget((m) => this.broadcast(m));
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName), transfers.ixfrVersions > 0);
+    this.forwardGate = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * config.workers);
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null, crash: undefined,
     }));

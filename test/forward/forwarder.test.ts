@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as packet from 'dns-packet';
@@ -236,6 +237,25 @@ describe('forwarder: upstreams that do not answer, or answer wrongly', () => {
     await pollUntil(async () => (await metrics(fwd)).get(`eclipso_forward_healthcheck_failures_total{${to(silent)}}`)! >= 2, 'a probe of the silent upstream to go unanswered');
     silent.how = 'answers';
     await fwd.server.waitFor((l) => l.msg === 'upstream answers again; forwarding to it' && l.upstream === `127.0.0.1:${silent.port}`);
+  });
+
+  it('over TCP, answers a query whose client sent its FIN with it, once the upstream replies (here after the timeout of a silent one)', async () => {
+    const silent = await fake('silent');
+    const fwd = await start({ FORWARD_TO: `127.0.0.1:${silent.port},127.0.0.1:${nsd.port}`, FORWARD_TIMEOUT: '0.3' });
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const q = makeQuery('fin.many.nsd.test', 'A');
+      const framed = Buffer.alloc(2 + q.length);
+      framed.writeUInt16BE(q.length, 0);
+      q.copy(framed, 2);
+      let got = Buffer.alloc(0);
+      const sock = connect(fwd.server.port, '127.0.0.1', () => sock.end(framed));
+      const timer = setTimeout(() => (sock.destroy(), reject(new Error(`no TCP answer in ${ANSWER_MS / 1000} s`))), ANSWER_MS);
+      sock.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+      sock.on('error', reject);
+      sock.on('close', () => (clearTimeout(timer), resolve(got)));
+    });
+    assert.ok(reply.length > 2, 'an answer came before the server closed the connection');
+    assert.deepEqual(addresses(packet.decode(reply.subarray(2)) as Decoded), ['192.0.2.11']);
   });
 
   it('asks again over TCP when the reply has TC=1', async () => {

@@ -34,7 +34,7 @@ export class Forwarder {
    * `payload`: our EDNS size (EDNS_MAX_PAYLOAD); `sharedGate`: the process's FORWARD_MAX_CONCURRENT
    * counters (DNS threads), of which `gateIndex` is this thread's.
    */
-  constructor(private readonly settings: ForwardSettings, private readonly payload: number, log: Logger, sharedGate?: SharedArrayBuffer, gateIndex = 0) {
+  constructor(private readonly settings: ForwardSettings, private readonly payload: number, private readonly log: Logger, sharedGate?: SharedArrayBuffer, gateIndex = 0) {
     this.upstreams = settings.upstreams.map((t) => new Upstream(t, settings.timeoutMs, log));
     this.cache = new AnswerCache(settings.cacheSize);
     this.gate = new ConcurrencyGate(settings.maxConcurrent, sharedGate, gateIndex);
@@ -47,6 +47,16 @@ export class Forwarder {
    * once, at once from the cache or the concurrency cap, else when an upstream answered or none did.
    */
   take(q: Buffer, result: QueryResult, client: string, tcp: boolean, reply: ForwardReply): boolean {
+    try {
+      return this.tryTake(q, result, client, tcp, reply);
+    } catch (e) {
+      // A bug must not stop the server: the responder's REFUSED goes out instead.
+      this.log.error('forwarder error; the query is answered REFUSED', { error: (e as Error).message, todo: 'this is a bug in Eclipso, please report it' });
+      return false;
+    }
+  }
+
+  private tryTake(q: Buffer, result: QueryResult, client: string, tcp: boolean, reply: ForwardReply): boolean {
     if ((q[FLAGS1_OFFSET] & FLAG2_RD) === 0 || !addressAllowed(this.settings.allow, client)) return false;
     const c = clientQuery(q, q.length, result.qEnd);
     if (this.settings.zones.length > 0 && !this.inForwardZones(c)) return false;
@@ -64,21 +74,19 @@ export class Forwarder {
       this.send(reply, errorAnswer(c, RCODE.REFUSED, this.payload, EDE_NONE), qtype);
       return true;
     }
-    void this.resolve(c).then((answer) => {
-      this.gate.leave();
-      if (answer === null) {
-        this.send(reply, errorAnswer(c, RCODE.SERVFAIL, this.payload, EDE_NO_REACHABLE_AUTHORITY), qtype);
-        return;
-      }
-      const shape = cacheable(answer);
-      if (shape === null) {
-        this.send(reply, errorAnswer(c, RCODE.SERVFAIL, this.payload, EDE_NONE), qtype);
-        return;
-      }
-      this.cache.put(c.key, answer, shape);
-      this.send(reply, clientAnswer(answer, shape, c, 0, this.payload, limit), qtype);
+    void this.resolve(c).finally(() => this.gate.leave()).then((answer) => this.send(reply, this.fromUpstream(c, answer, limit), qtype)).catch((e: Error) => {
+      this.log.error('forwarder error; the query goes unanswered', { error: e.message, todo: 'this is a bug in Eclipso, please report it' });
     });
     return true;
+  }
+
+  /** The client's answer from an upstream's reply (cached on the way), or SERVFAIL when there was none or it does not parse. */
+  private fromUpstream(c: ClientQuery, answer: Buffer | null, limit: number): Buffer {
+    if (answer === null) return errorAnswer(c, RCODE.SERVFAIL, this.payload, EDE_NO_REACHABLE_AUTHORITY);
+    const shape = cacheable(answer);
+    if (shape === null) return errorAnswer(c, RCODE.SERVFAIL, this.payload, EDE_NONE);
+    this.cache.put(c.key, answer, shape);
+    return clientAnswer(answer, shape, c, 0, this.payload, limit);
   }
 
   private inForwardZones(c: ClientQuery): boolean {

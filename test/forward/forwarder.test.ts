@@ -258,6 +258,31 @@ describe('forwarder: upstreams that do not answer, or answer wrongly', () => {
     assert.deepEqual(addresses(packet.decode(reply.subarray(2)) as Decoded), ['192.0.2.11']);
   });
 
+  it('asks each upstream from a fresh port with a fresh ID, passing DO on; FORWARD_POLICY=random spreads the queries', async () => {
+    const [one, two] = [await fake('answers'), await fake('answers')];
+    const fwd = await start({ FORWARD_TO: `127.0.0.1:${one.port},127.0.0.1:${two.port}`, FORWARD_POLICY: 'random' });
+    const QUERIES = 20;
+    for (let i = 0; i < QUERIES; i++) {
+      const q = packet.encode({
+        type: 'query', id: 4242, flags: packet.RECURSION_DESIRED, questions: [{ name: `r${i}.example.net`, type: 'A', class: 'IN' }],
+        additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096, flags: packet.DNSSEC_OK, options: [] } as unknown as packet.Answer],
+      });
+      const reply = await udpRaw(fwd.server.port, q);
+      assert.ok(reply, `an answer to query ${i}`);
+      assert.equal(packet.decode(reply).id, 4242);
+    }
+    const got = [...one.received, ...two.received];
+    assert.equal(got.length, QUERIES);
+    assert.ok(one.received.length > 0 && two.received.length > 0, `both were asked (${one.received.length} and ${two.received.length})`);
+    // Random 16-bit IDs and ports from the kernel's ephemeral range: a repeat or two among 20 is chance, more is not.
+    assert.ok(new Set(got.map((g) => g.port)).size >= QUERIES - 2, 'a fresh source port per query');
+    assert.ok(new Set(got.map((g) => g.query.readUInt16BE(0))).size >= QUERIES - 2, 'a fresh ID per query');
+    for (const g of got) {
+      const opt = packet.decode(g.query).additionals!.find((r) => r.type === 'OPT') as unknown as { flags: number } | undefined;
+      assert.equal((opt?.flags ?? 0) & packet.DNSSEC_OK, packet.DNSSEC_OK, 'DO passed on');
+    }
+  });
+
   it('asks again over TCP when the reply has TC=1', async () => {
     const truncates = await fake('truncates');
     const fwd = await start({ FORWARD_TO: `127.0.0.1:${truncates.port}` });

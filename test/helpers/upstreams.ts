@@ -96,6 +96,8 @@ export interface FakeUpstream extends Upstream {
   how: Behaviour;
   /** UDP queries received. */
   udpQueries: number;
+  /** Each UDP query as it came: its bytes and source port. */
+  received: { query: Buffer; port: number }[];
   tcpQueries: number;
 }
 
@@ -113,7 +115,7 @@ function fakeReply(query: Buffer, address: string, tc: boolean): Buffer {
   });
 }
 
-export async function startFakeUpstream(how: Misbehaviour): Promise<FakeUpstream> {
+export async function startFakeUpstream(how: Behaviour): Promise<FakeUpstream> {
   const other: Socket = createSocket('udp4');
   await new Promise<void>((r) => other.bind(0, '127.0.0.1', () => r()));
   const tcp: Server = createServer((s) => {
@@ -153,6 +155,7 @@ export async function startFakeUpstream(how: Misbehaviour): Promise<FakeUpstream
   const u: Socket = udp;
   u.on('message', (q, rinfo) => {
     fake.udpQueries++;
+    fake.received.push({ query: q, port: rinfo.port });
     if (fake.how === 'silent') return;
     if (fake.how === 'truncates') {
       u.send(fakeReply(q, SPOOFED_ADDRESS, true), rinfo.port, rinfo.address);
@@ -172,6 +175,7 @@ export async function startFakeUpstream(how: Misbehaviour): Promise<FakeUpstream
     how,
     port,
     udpQueries: 0,
+    received: [],
     tcpQueries: 0,
     stop: async () => {
       await new Promise<void>((r) => u.close(() => r()));

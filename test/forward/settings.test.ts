@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, defaults } from '../../src/config.js';
 import { forwardSettings } from '../../src/forward/settings.js';
 import { addressAllowed } from '../../src/transfer/access.js';
-import { spawnServer } from '../helpers/server.js';
+import { spawnServer, startServer } from '../helpers/server.js';
+
+/** The seed's example zones. */
+const ZONES = fileURLToPath(new URL('../../../zones', import.meta.url));
 
 describe('forward/settings: FORWARD_*', () => {
   const settings = (over: Partial<ReturnType<typeof defaults>>): ReturnType<typeof forwardSettings> => forwardSettings({ ...defaults(), ...over });
@@ -33,8 +37,18 @@ describe('forward/settings: FORWARD_*', () => {
 
 describe('forward/settings at start', () => {
   it('a bad FORWARD_TO stops the server before it loads anything, with exit code 2 and the entry named', async () => {
-    const server = spawnServer('zones', { env: { FORWARD_TO: '192.0.2.1:99999' } });
+    const server = spawnServer(ZONES, { env: { FORWARD_TO: '192.0.2.1:99999' } });
     assert.equal(await server.waitForExit(), 2);
     assert.match(server.stderr, /FORWARD_TO \(--forward-to\): entry 1 \(\\"192\.0\.2\.1:99999\\"\): the port must be a whole number from 1 to 65535/);
+  });
+
+  it('FORWARD_ALLOW=0.0.0.0/0 is allowed, with a warning that it makes an open resolver', async () => {
+    const server = await startServer(ZONES, { env: { FORWARD_TO: '127.0.0.1:9', FORWARD_ALLOW: '0.0.0.0/0', SHUTDOWN_GRACE: '0' } });
+    try {
+      const warn = await server.waitFor((l) => l.level === 'warn' && /open resolver/.test(l.msg));
+      assert.match(warn.msg, /list your clients' networks instead/);
+    } finally {
+      await server.stop();
+    }
   });
 });

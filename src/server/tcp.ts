@@ -317,6 +317,7 @@ export class TcpServer {
       if (socket.destroyed || socket.writableEnded) return;
       socket.write(frame(answer));
       this.count(c);
+      if (this.unsent > this.maxUnsent) this.shed();
       this.observer.answered(TRANSPORT.TCP, result, msg, client, socket.remotePort ?? 0);
       if (c.ended && c.forwards === 0 && !c.blocked && c.transfer === null) this.serve(c);
     }));

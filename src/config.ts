@@ -35,6 +35,14 @@ export interface Config {
   tsigKeyFile: string | undefined;
   /** Differences kept per zone for IXFR (src/transfer/journal.ts); 0: every IXFR is answered in full. */
   ixfrVersions: number;
+  /** Forwarder (src/forward/settings.ts reads these): names outside our zones, for the clients allowed. */
+  forwardTo: string | undefined;
+  forwardZones: string | undefined;
+  forwardAllow: string | undefined;
+  forwardTimeoutMs: number;
+  forwardPolicy: string;
+  forwardMaxConcurrent: number;
+  forwardCacheSize: number;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +86,14 @@ const OPTIONS: Option[] = [
   { key: 'tsigKey', env: 'TSIG_KEY', flag: '--tsig-key', kind: 'string', help: 'name:algorithm:base64secret; transfers must be signed with it (default none)' },
   { key: 'tsigKeyFile', env: 'TSIG_KEY_FILE', flag: '--tsig-key-file', kind: 'string', help: 'file of TSIG keys, one name:algorithm:base64secret a line' },
   { key: 'ixfrVersions', env: 'IXFR_VERSIONS', flag: '--ixfr-versions', kind: 'int', min: 0, max: 1000, help: 'differences kept per zone for IXFR; 0 = IXFR answered in full (default 20)' },
+  // Forwarder (issue 18): off unless FORWARD_TO is set.
+  { key: 'forwardTo', env: 'FORWARD_TO', flag: '--forward-to', kind: 'string', help: 'upstreams for names outside our zones: address[:port], comma-separated (default none: off)' },
+  { key: 'forwardZones', env: 'FORWARD_ZONES', flag: '--forward-zones', kind: 'string', help: 'forward only names under these suffixes, comma-separated (default: every name outside our zones)' },
+  { key: 'forwardAllow', env: 'FORWARD_ALLOW', flag: '--forward-allow', kind: 'string', help: 'addresses and CIDRs that may use the forwarder (default loopback and private ranges)' },
+  { key: 'forwardTimeoutMs', env: 'FORWARD_TIMEOUT', flag: '--forward-timeout', kind: 'seconds', min: 0.01, help: 'seconds to wait for an upstream before the next (default 2)' },
+  { key: 'forwardPolicy', env: 'FORWARD_POLICY', flag: '--forward-policy', kind: 'string', help: 'sequential or random: the order upstreams are asked in (default sequential)' },
+  { key: 'forwardMaxConcurrent', env: 'FORWARD_MAX_CONCURRENT', flag: '--forward-max-concurrent', kind: 'int', min: 1, max: 1_000_000, help: 'outstanding upstream queries at most; above, REFUSED (default 1000)' },
+  { key: 'forwardCacheSize', env: 'FORWARD_CACHE_SIZE', flag: '--forward-cache-size', kind: 'int', min: 0, max: 10_000_000, help: 'answers cached from upstreams; 0 = no cache (default 10000)' },
 ];
 
 export function defaults(): Config {
@@ -105,6 +121,13 @@ export function defaults(): Config {
     tsigKey: undefined,
     tsigKeyFile: undefined,
     ixfrVersions: 20,
+    forwardTo: undefined,
+    forwardZones: undefined,
+    forwardAllow: undefined,
+    forwardTimeoutMs: 2000,
+    forwardPolicy: 'sequential',
+    forwardMaxConcurrent: 1000,
+    forwardCacheSize: 10_000,
   };
 }
 

@@ -15,6 +15,7 @@ import type { ZoneSource } from './sources/source.js';
 import { transfersOn } from './transfer/access.js';
 import { formatName } from './wire/name.js';
 import { transferSettings } from './transfer/settings.js';
+import { FORWARD_ALLOW_DEFAULT, forwardSettings } from './forward/settings.js';
 import { BANNER, VERSION } from './version.js';
 
 /** Exit code for a bad configuration value (as sysexits' EX_USAGE is too, for a usage error). */
@@ -32,6 +33,8 @@ async function run(config: Config): Promise<void> {
   const log = new Logger(config.logFormat, config.logDebug);
   // A bad XFR_ALLOW, XFR_NOTIFY or TSIG_KEY is a ConfigError: exit 2 before anything starts.
   const transfers = transferSettings(config);
+  // Likewise a bad FORWARD_* setting (each DNS listener reads them again, as they are).
+  const forward = forwardSettings(config);
   if (config.logFormat === 'text') process.stdout.write(BANNER + '\n');
   log.info('starting eclipso', { version: VERSION, zoneDir: config.zoneDir, port: config.port, host: config.host });
   for (const w of transfers.warnings) log.warn(w);
@@ -39,6 +42,15 @@ async function run(config: Config): Promise<void> {
     log.info('zone transfers on', {
       allow: config.xfrAllow ?? '', keys: [...transfers.access.keys.values()].map((k) => formatName(k.name)).join(','), notify: config.xfrNotify ?? '',
     });
+  }
+
+  if (forward !== null) {
+    log.info('forwarder on', {
+      to: config.forwardTo, zones: config.forwardZones ?? '', allow: config.forwardAllow ?? FORWARD_ALLOW_DEFAULT, policy: forward.policy,
+      timeoutMs: forward.timeoutMs, maxConcurrent: forward.maxConcurrent, cacheSize: forward.cacheSize,
+    });
+    // RFC 5358 §4: an open resolver serves amplification attacks; say so if that is what was asked.
+    if (forward.allow.some((b) => b.prefix === 0)) log.warn('FORWARD_ALLOW lets every address use the forwarder: this is an open resolver, which amplification attacks abuse; list your clients\' networks instead');
   }
 
   // Checked before any zone is loaded: a bad HOST is a configuration error like any other.

@@ -48,12 +48,15 @@ export class Responder {
   constructor(
     private readonly table: AnswerTable,
     private readonly maxPayload: number,
+    /** The forwarder is on (FORWARD_TO): a query outside our zones is flagged for it (src/forward/). */
+    private readonly forwarding = false,
   ) {}
 
   /**
    * Writes the response to `q` into `out` and returns its length, or 0 when the query must be
    * dropped (shorter than a header, or a response itself). `tcp` lifts the UDP size limit.
-   * What happened is left in `result`.
+   * What happened is left in `result`. With `forwarding`, a query outside our zones returns the
+   * length of its REFUSED negated: the listener may forward it instead of sending that.
    */
   respond(q: Buffer, qlen: number, out: Buffer, tcp: boolean, result: QueryResult): number {
     result.truncated = false;
@@ -89,7 +92,10 @@ export class Responder {
 
     const limit = tcp ? TCP_MAX_MESSAGE : this.payloadLimit(q, opt);
     let len = this.answer(n, qtype, q, qEnd, out, limit - (edns ? OPT_RR_SIZE : 0));
-    if (len === 0) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_AUTHORITATIVE);
+    if (len === 0) {
+      len = this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_AUTHORITATIVE);
+      return this.forwarding ? -len : len;
+    }
     // Set when nothing fit, or compiled in: a smaller form with TC=1 keeps the RRsets that fit
     // whole (RFC 2181 §9, as NSD).
     result.truncated = (out[FLAGS1_OFFSET] & FLAG2_TC) !== 0;

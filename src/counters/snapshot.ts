@@ -1,3 +1,4 @@
+import type { ForwardSnapshot } from './forward.js';
 import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS, type QueryCounters } from './queries.js';
 
 /**
@@ -52,6 +53,8 @@ export interface ServerSnapshot {
   logDroppedLines: number;
   /** [result] as in NOTIFY_RESULTS: from the process that sends NOTIFY (a pool's primary). */
   notify: number[];
+  /** The forwarder's numbers, when FORWARD_TO is set (summed over DNS threads). */
+  forward?: ForwardSnapshot;
 }
 
 export function emptyReloadStats(): ReloadStats {

@@ -1,3 +1,4 @@
+import { FORWARD_LATENCY_BUCKETS, type ForwardSnapshot } from '../counters/forward.js';
 import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS } from '../counters/queries.js';
 import { NOTIFY_RESULTS, type ServerSnapshot } from '../counters/snapshot.js';
 import { rcodeName, TYPE } from '../wire/constants.js';
@@ -22,6 +23,21 @@ function byLabel(pairs: [number, number][], label: (code: number) => string): Ma
 
 function perTransport(counts: number[]): [Labels, number][] {
   return TRANSPORT_NAMES.map((proto, t) => [{ proto }, counts[t] ?? 0]);
+}
+
+/** The forwarder's families (only with FORWARD_TO set), named after CoreDNS's forward and cache plugins'. */
+function writeForward(w: PromWriter, f: ForwardSnapshot): void {
+  const per = (value: (u: ForwardSnapshot['upstreams'][number]) => number): [Labels, number][] => f.upstreams.map((u) => [{ to: u.to }, value(u)]);
+  w.family('eclipso_forward_requests_total', 'counter', 'Queries sent to each upstream (a retry over TCP after TC=1 counts once).', per((u) => u.queries))
+    .family('eclipso_forward_responses_total', 'counter', 'Replies from each upstream, by RCODE.', f.upstreams.flatMap((u) => u.rcodes.map(([rc, n]): [Labels, number] => [{ to: u.to, rcode: rcodeName(rc) }, n])))
+    .family('eclipso_forward_timeouts_total', 'counter', 'Queries an upstream did not answer within FORWARD_TIMEOUT.', per((u) => u.timeouts))
+    .histogram('eclipso_forward_request_duration_seconds', 'Time from a query to an upstream to its reply.', FORWARD_LATENCY_BUCKETS,
+      f.upstreams.map((u) => ({ labels: { to: u.to }, counts: u.latency, sum: u.latencySum })))
+    .family('eclipso_forward_healthcheck_failures_total', 'counter', 'Times an upstream was found unhealthy: failures in a row, then every background probe it did not answer.', per((u) => u.healthFailures))
+    .single('eclipso_forward_max_concurrent_rejects_total', 'counter', 'Queries answered REFUSED because FORWARD_MAX_CONCURRENT queries were at the upstreams.', f.concurrentRejects)
+    .single('eclipso_forward_cache_hits_total', 'counter', 'Forwarded queries answered from the cache.', f.cacheHits)
+    .single('eclipso_forward_cache_misses_total', 'counter', 'Forwarded queries not in the cache.', f.cacheMisses)
+    .single('eclipso_forward_cache_entries', 'gauge', 'Answers in the cache (summed over DNS threads: each has its own).', f.cacheEntries);
 }
 
 /** Renders /metrics: eclipso_* families named after CoreDNS's where one matches, then process_*. */
@@ -55,6 +71,7 @@ export function renderMetrics(s: ServerSnapshot): string {
   w.single('eclipso_notify_sent_total', 'counter', 'NOTIFYs sent to secondaries, one per secondary per new serial of a zone (retries not counted).', s.notify[NOTIFY_RESULTS.indexOf('sent')])
     .single('eclipso_notify_acknowledged_total', 'counter', 'NOTIFYs a secondary acknowledged (NOERROR).', s.notify[NOTIFY_RESULTS.indexOf('acknowledged')])
     .single('eclipso_notify_failed_total', 'counter', 'NOTIFYs given up: no reply after the last try, or an error reply (the secondary still picks up the change at its next SOA refresh).', s.notify[NOTIFY_RESULTS.indexOf('failed')]);
+  if (s.forward) writeForward(w, s.forward);
   w.single('eclipso_log_dropped_lines_total', 'counter', 'Per-query log lines dropped because stdout could not keep up.', s.logDroppedLines);
   writeProcessMetrics(w);
   return w.text();

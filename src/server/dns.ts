@@ -3,6 +3,8 @@ import { createServer, isIPv6 } from 'node:net';
 import { Responder } from '../answer/respond.js';
 import type { AnswerTable } from '../answer/table.js';
 import type { Config } from '../config.js';
+import { Forwarder } from '../forward/forwarder.js';
+import { forwardSettings } from '../forward/settings.js';
 import type { Logger } from '../log.js';
 import type { ShareMode } from './share.js';
 import type { QueryObserver } from './observer.js';
@@ -41,17 +43,27 @@ export async function checkBindable(host: string, port: number): Promise<void> {
 export class DnsServer {
   readonly udp: UdpServer;
   readonly tcp: TcpServer;
+  /** Queries outside our zones, for the clients allowed (FORWARD_TO); null when it is off. */
+  readonly forwarder: Forwarder | null;
 
-  /** `transfers`: zone transfers and signed queries, or null when transfers are off. */
-  constructor(table: AnswerTable, observer: QueryObserver, config: Config, private readonly log: Logger, transfers: Transfers | null = null) {
-    const responder = new Responder(table, config.ednsMaxPayload);
+  /**
+   * `transfers`: zone transfers and signed queries, or null when transfers are off. `forwardGate`:
+   * the process's counts of queries at the upstreams, shared by the DNS threads, and this one's slot.
+   */
+  constructor(
+    table: AnswerTable, observer: QueryObserver, config: Config, private readonly log: Logger, transfers: Transfers | null = null,
+    forwardGate?: { shared: SharedArrayBuffer; index: number },
+  ) {
+    const forward = forwardSettings(config);
+    this.forwarder = forward === null ? null : new Forwarder(forward, config.ednsMaxPayload, log, forwardGate?.shared, forwardGate?.index);
+    const responder = new Responder(table, config.ednsMaxPayload, this.forwarder !== null);
     const onError = (e: Error): void => log.error('DNS listener error; still serving', { error: e.message });
-    this.udp = new UdpServer(responder, observer, onError, transfers);
+    this.udp = new UdpServer(responder, observer, onError, transfers, this.forwarder);
     this.tcp = new TcpServer(responder, observer, {
       idleTimeoutMs: config.tcpIdleTimeoutMs,
       maxConnections: config.tcpMaxConnections,
       maxConnectionsPerClient: config.tcpMaxConnectionsPerClient,
-    }, onError, transfers);
+    }, onError, transfers, this.forwarder);
   }
 
   /** Turns zone transfers and signed queries on after the start (a zone with its own allow_transfer came). */
@@ -82,6 +94,7 @@ export class DnsServer {
   }
 
   async close(): Promise<void> {
+    this.forwarder?.close();
     await Promise.all([this.udp.close(), this.tcp.close()]);
   }
 }

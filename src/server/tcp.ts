@@ -2,6 +2,7 @@ import { createServer, type ListenOptions, type Server, type Socket } from 'node
 import type { Responder } from '../answer/respond.js';
 import { QueryResult } from '../answer/result.js';
 import { TRANSPORT, type TcpCloseReason } from '../counters/queries.js';
+import type { Forwarder } from '../forward/forwarder.js';
 import { TCP_MAX_MESSAGE } from '../wire/constants.js';
 import type { QueryObserver } from './observer.js';
 import type { ShareMode } from './share.js';
@@ -62,6 +63,8 @@ interface Connection {
   transfer: TransferRun | null;
   /** The transfer's next messages are being made. */
   pumping: boolean;
+  /** Queries with the forwarder: the FIN waits for their answers. */
+  forwards: number;
 }
 
 /**
@@ -93,6 +96,8 @@ export class TcpServer {
     private readonly onError: (e: Error) => void,
     /** Zone transfers and signed queries; null when transfers are off. */
     private transfers: Transfers | null = null,
+    /** Queries outside our zones; set when the responder flags them (FORWARD_TO). */
+    private readonly forwarder: Forwarder | null = null,
   ) {
     this.messageDeadlineMs = Math.min(MESSAGE_DEADLINE_MS, limits.idleTimeoutMs);
     this.maxUnsent = limits.maxConnections * MAX_UNSENT_PER_SLOT;
@@ -139,7 +144,7 @@ export class TcpServer {
     if (this.connections.size >= this.limits.maxConnections) {
       this.closeFor(this.connections.values().next().value!, 'table_full');
     }
-    const c: Connection = { socket, client, pending: EMPTY, counted: 0, blocked: false, deadline: null, ended: false, transfer: null, pumping: false };
+    const c: Connection = { socket, client, pending: EMPTY, counted: 0, blocked: false, deadline: null, ended: false, transfer: null, pumping: false, forwards: 0 };
     this.connections.set(socket, c);
     this.perClient.set(client, fromClient + 1);
     socket.setNoDelay(true);
@@ -184,7 +189,7 @@ export class TcpServer {
         c.transfer = t.run;
         break;
       }
-      this.answer(socket, msg, kind === MESSAGE_KIND.SIGNED);
+      this.answer(c, msg, kind === MESSAGE_KIND.SIGNED);
     }
     c.pending = at === buf.length ? EMPTY : buf.subarray(at);
     if (socket.destroyed) return;
@@ -205,7 +210,7 @@ export class TcpServer {
     if (c.blocked) {
       socket.pause();
       this.stopDeadline(c);
-    } else if (c.ended) {
+    } else if (c.ended && c.forwards === 0) {
       // Every whole message is answered; a part of one left at the client's FIN never completes.
       this.stopDeadline(c);
       socket.end();
@@ -269,17 +274,23 @@ export class TcpServer {
     run?.end(error);
   }
 
-  private answer(socket: Socket, msg: Buffer, signed: boolean): void {
+  private answer(c: Connection, msg: Buffer, signed: boolean): void {
+    const { socket } = c;
     let n = 0;
     try {
       n = this.responder.respond(msg, msg.length, this.out, true, this.result);
     } catch (e) {
       this.onError(e as Error);
     }
-    if (n === 0) {
-      // RFC 7766 §7: a server may close a connection that sends something it will not answer.
-      this.observer.dropped(TRANSPORT.TCP);
-      return;
+    if (n <= 0) {
+      if (n === 0) {
+        // RFC 7766 §7: a server may close a connection that sends something it will not answer.
+        this.observer.dropped(TRANSPORT.TCP);
+        return;
+      }
+      // Outside our zones with the forwarder on: it answers, or its REFUSED of -n octets goes out.
+      if (!signed && this.forward(c, msg)) return;
+      n = -n;
     }
     if (signed) {
       // A secondary's signed SOA query gets a signed answer (RFC 8945 §5.3).
@@ -291,6 +302,27 @@ export class TcpServer {
       socket.write(framed);
     }
     this.observer.answered(TRANSPORT.TCP, this.result, msg, socket.remoteAddress ?? '-', socket.remotePort ?? 0);
+  }
+
+  /**
+   * Hands a query to the forwarder; its answer is written when it comes, out of order if need be
+   * (RFC 7766 §6.2.1.1), and after the serving loop that took the query has finished.
+   */
+  private forward(c: Connection, msg: Buffer): boolean {
+    c.forwards++;
+    const client = c.client;
+    const taken = this.forwarder!.take(msg, this.result, client, true, (answer, result) => queueMicrotask(() => {
+      c.forwards--;
+      const { socket } = c;
+      if (socket.destroyed || socket.writableEnded) return;
+      socket.write(frame(answer));
+      this.count(c);
+      if (this.unsent > this.maxUnsent) this.shed();
+      this.observer.answered(TRANSPORT.TCP, result, msg, client, socket.remotePort ?? 0);
+      if (c.ended && c.forwards === 0 && !c.blocked && c.transfer === null) this.serve(c);
+    }));
+    if (!taken) c.forwards--;
+    return taken;
   }
 
   private onDrain(c: Connection): void {

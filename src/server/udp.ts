@@ -3,6 +3,7 @@ import { isIPv6 } from 'node:net';
 import type { Responder } from '../answer/respond.js';
 import { QueryResult } from '../answer/result.js';
 import { TRANSPORT } from '../counters/queries.js';
+import type { Forwarder } from '../forward/forwarder.js';
 import type { QueryObserver } from './observer.js';
 import type { ShareMode } from './share.js';
 import { MESSAGE_KIND, type Transfers } from './transfer.js';
@@ -40,6 +41,8 @@ export class UdpServer {
     private readonly onError: (e: Error) => void,
     /** Zone transfers and signed queries; null when transfers are off. */
     private transfers: Transfers | null = null,
+    /** Queries outside our zones; set when the responder flags them (FORWARD_TO). */
+    private readonly forwarder: Forwarder | null = null,
   ) {}
 
   /** Turns zone transfers and signed queries on (once a zone may be transferred). */
@@ -93,13 +96,25 @@ export class UdpServer {
       // A bug must not stop the server: count the query as dropped and say what happened.
       this.onError(e as Error);
     }
-    if (n === 0) {
-      this.observer.dropped(TRANSPORT.UDP);
-      return;
+    if (n <= 0) {
+      if (n === 0) {
+        this.observer.dropped(TRANSPORT.UDP);
+        return;
+      }
+      // Outside our zones with the forwarder on: it answers, or its REFUSED of -n octets goes out.
+      if (this.forwarder!.take(msg, this.result, rinfo.address, false, (a, r) => this.forwarded(a, r, msg, rinfo))) return;
+      n = -n;
     }
     if (out === this.ring[0]) socket.send(this.views[n] ??= out.subarray(0, n), rinfo.port, rinfo.address);
     else socket.send(out, 0, n, rinfo.port, rinfo.address);
     this.observer.answered(TRANSPORT.UDP, this.result, msg, rinfo.address, rinfo.port);
+  }
+
+  /** Sends the forwarder's answer, later than the query's turn (its socket may have closed since). */
+  private forwarded(answer: Buffer, result: QueryResult, msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.socket === null) return;
+    this.socket.send(answer, rinfo.port, rinfo.address);
+    this.observer.answered(TRANSPORT.UDP, result, msg, rinfo.address, rinfo.port);
   }
 
   /** A transfer request (RFC 1995 §2 over UDP), or a signed query whose answer is signed in turn (RFC 8945 §5.3). */
@@ -108,7 +123,7 @@ export class UdpServer {
     try {
       if (signed) {
         const out = Buffer.allocUnsafe(UDP_BUFFER_SIZE);
-        const n = this.responder.respond(msg, msg.length, out, false, this.result);
+        const n = Math.abs(this.responder.respond(msg, msg.length, out, false, this.result));
         if (n > 0) {
           reply = this.transfers!.sign(msg, out.subarray(0, n));
           this.observer.answered(TRANSPORT.UDP, this.result, msg, rinfo.address, rinfo.port);

@@ -17,7 +17,7 @@ import { transferSettings } from '../transfer/settings.js';
 import { TableTarget } from './table-target.js';
 import type { DnsThreadData, FromDnsThread, ToDnsThread } from './thread-messages.js';
 
-const { config, index, host, port } = workerData as DnsThreadData;
+const { config, index, host, port, forwardGate } = workerData as DnsThreadData;
 const parent = parentPort!;
 const send = (m: FromDnsThread): void => parent.postMessage(m);
 const log = new Logger(config.logFormat, config.logDebug);
@@ -37,7 +37,7 @@ function transfersNeeded(): void {
   dns.useTransfers(xfr);
 }
 
-const dns = new DnsServer(target.table, observer, config, log, null);
+const dns = new DnsServer(target.table, observer, config, log, null, { shared: forwardGate, index });
 if (transfersOn(transfers.access)) transfersNeeded();
 
 async function listen(): Promise<void> {
@@ -72,7 +72,8 @@ parent.on('message', (m: ToDnsThread) => {
     case 'snapshot':
       send({
         kind: 'snapshot', id: m.id,
-        snapshot: { queries: snapshotQueries(observer.counters), zones: target.table.zoneCount, records: target.records, logDroppedLines: log.droppedQueryLines },
+        snapshot: { queries: snapshotQueries(observer.counters), zones: target.table.zoneCount, records: target.records, logDroppedLines: log.droppedQueryLines,
+          forward: dns.forwarder?.snapshot() },
       });
       return;
     case 'stop':

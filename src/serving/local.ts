@@ -101,6 +101,7 @@ export class LocalServing implements Serving {
       reload: { ...this.catalog.stats },
       logDroppedLines: this.log.droppedQueryLines,
       notify: [...this.notifier.counts],
+      forward: this.dns?.forwarder?.snapshot(),
     };
   }
 

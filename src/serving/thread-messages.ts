@@ -14,6 +14,8 @@ export interface DnsThreadData {
   host: string;
   /** The port to bind (0: any, for the first thread only; the others bind the port it got). */
   port: number;
+  /** The process's counts of queries at the forwarder's upstreams (FORWARD_MAX_CONCURRENT), one per thread, `index` its own. */
+  forwardGate: SharedArrayBuffer;
 }
 
 /** Messages from the main thread to a DNS thread (src/serving/threads.ts, dns-thread.ts). */
@@ -29,7 +31,7 @@ export type ToDnsThread =
   | { kind: 'stop' };
 
 /** A DNS thread's numbers: its queries and what it serves (the main thread counts the reloads and NOTIFY). */
-export type DnsThreadSnapshot = Pick<ServerSnapshot, 'queries' | 'zones' | 'records' | 'logDroppedLines'>;
+export type DnsThreadSnapshot = Pick<ServerSnapshot, 'queries' | 'zones' | 'records' | 'logDroppedLines' | 'forward'>;
 
 export type FromDnsThread =
   | { kind: 'ready'; port: number }

@@ -23,6 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { ThreadCompiler } from '../answer/compiler.js';
 import type { ZoneFacts } from '../answer/zone.js';
 import type { Config } from '../config.js';
+import { sumForwardSnapshots } from '../counters/forward.js';
 import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import { sourceLabel } from '../sources/source.js';
@@ -126,6 +127,8 @@ export class ThreadServing implements Serving {
   private lastReceived = 0;
   /** Files a DNS thread could not serve since they last changed: each is counted once. */
   private readonly failedInThreads = new Set<string>();
+  /** FORWARD_MAX_CONCURRENT counts queries at the upstreams per process: a counter per DNS thread, read by all (src/forward/gate.ts). */
+  private readonly forwardGate: SharedArrayBuffer;
 
   /** `cache`: where the compile threads keep compiled zones across restarts (null: nowhere). */
   constructor(private readonly config: Config, private readonly log: Logger, transfers: TransferSettings, cache: ConstructorParameters<typeof ThreadCompiler>[1]) {
@@ -135,6 +138,7 @@ export class ThreadServing implements Serving {
     this.notifier = new Notifier(transfers, log);
     this.target = new SharedTarget((m) => this.broadcast(m));
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName), transfers.ixfrVersions > 0);
+    this.forwardGate = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * config.workers);
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null, crash: undefined,
     }));
@@ -210,7 +214,9 @@ export class ThreadServing implements Serving {
 
   /** Starts a DNS thread in `slot`: the zones served now are posted first, then it listens. */
   private spawn(slot: Slot): void {
-    const worker = new Worker(THREAD_MAIN, { workerData: { config: this.config, index: slot.index, host: this.host, port: this.port } satisfies DnsThreadData });
+    const worker = new Worker(THREAD_MAIN, {
+      workerData: { config: this.config, index: slot.index, host: this.host, port: this.port, forwardGate: this.forwardGate } satisfies DnsThreadData,
+    });
     Object.assign(slot, { worker, ready: false, failure: null, crash: undefined, startedAt: Date.now() });
     for (const m of this.target.zones.values()) worker.postMessage(m);
     worker.postMessage({ kind: 'listen' } satisfies ToDnsThread);
@@ -285,6 +291,7 @@ export class ThreadServing implements Serving {
       reload: { ...this.catalog.stats },
       logDroppedLines: this.log.droppedQueryLines + parts.reduce((n, p) => n + p.logDroppedLines, 0),
       notify: [...this.notifier.counts],
+      forward: sumForwardSnapshots(parts.flatMap((p) => (p.forward ? [p.forward] : []))),
     };
   }
 

@@ -52,7 +52,8 @@ export function parseMetrics(text: string): Map<string, number> {
     if (line.startsWith('# HELP ')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
     if (!m) throw new Error(`not a Prometheus sample line: ${line}`);
-    if (!declared.has(m[1])) throw new Error(`sample before its # TYPE: ${line}`);
+    const family = declared.has(m[1]) ? m[1] : m[1].replace(/_(bucket|sum|count)$/, '');
+    if (!declared.has(family)) throw new Error(`sample before its # TYPE: ${line}`);
     out.set(m[1] + (m[2] ?? ''), Number(m[3]));
   }
   return out;

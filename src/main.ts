@@ -15,6 +15,7 @@ import type { ZoneSource } from './sources/source.js';
 import { transfersOn } from './transfer/access.js';
 import { formatName } from './wire/name.js';
 import { transferSettings } from './transfer/settings.js';
+import { guardSettings } from './guard/settings.js';
 import { BANNER, VERSION } from './version.js';
 
 /** Exit code for a bad configuration value (as sysexits' EX_USAGE is too, for a usage error). */
@@ -32,12 +33,21 @@ async function run(config: Config): Promise<void> {
   const log = new Logger(config.logFormat, config.logDebug);
   // A bad XFR_ALLOW, XFR_NOTIFY or TSIG_KEY is a ConfigError: exit 2 before anything starts.
   const transfers = transferSettings(config);
+  // So is a bad NSID, COOKIE_SECRET or RRL_ALLOW (src/guard/settings.ts).
+  const guard = guardSettings(config);
   if (config.logFormat === 'text') process.stdout.write(BANNER + '\n');
   log.info('starting eclipso', { version: VERSION, zoneDir: config.zoneDir, port: config.port, host: config.host });
   for (const w of transfers.warnings) log.warn(w);
   if (transfersOn(transfers.access)) {
     log.info('zone transfers on', {
       allow: config.xfrAllow ?? '', keys: [...transfers.access.keys.values()].map((k) => formatName(k.name)).join(','), notify: config.xfrNotify ?? '',
+    });
+  }
+
+  if (guard.cookieSecret !== null || guard.rrl.rate > 0) {
+    log.info('abuse resistance on', {
+      cookies: guard.cookieSecret !== null, cookieSecretPrevious: guard.cookieSecretPrevious !== null,
+      rrlRate: guard.rrl.rate, rrlSlip: guard.rrl.slip, rrlIpv4Prefix: guard.rrl.ipv4Prefix, rrlIpv6Prefix: guard.rrl.ipv6Prefix, rrlAllow: config.rrlAllow ?? '',
     });
   }
 

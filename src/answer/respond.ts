@@ -10,6 +10,7 @@ import { lowerByte, skipName } from '../wire/name.js';
 import { FALLBACK_TYPE } from './answer.js';
 import { hashBytes } from './hash.js';
 import { INLINE_LENGTH_OCTETS, KEY_TYPE_OCTETS, NONE } from './image.js';
+import type { IdentityAnswers } from '../guard/identity.js';
 import type { QueryResult } from './result.js';
 import type { AnswerTable } from './table.js';
 import type { ServedZone } from './zone.js';
@@ -48,6 +49,10 @@ export class Responder {
   constructor(
     private readonly table: AnswerTable,
     private readonly maxPayload: number,
+    /** CHAOS TXT id.server, version.bind... (src/guard/identity.ts); null: CH is refused as any class but IN. */
+    private readonly identity: IdentityAnswers | null = null,
+    /** Octets kept free in UDP answers with EDNS for the options the listener adds (cookie, NSID). */
+    private readonly optionRoom = 0,
   ) {}
 
   /**
@@ -62,8 +67,14 @@ export class Responder {
     if (qlen < HEADER_SIZE || isResponse(q)) return 0;
     const n = this.readQuestion(q, qlen, result);
     const qEnd = result.qEnd;
-    // As NSD: NOTIMP echoes the header only; we do not parse what an unknown opcode carries.
-    if (getOpcode(q) !== OPCODE.QUERY) return this.error(q, out, 0, RCODE.NOTIMP, false, 0, result);
+    // As NSD: NOTIMP echoes the header only; we do not parse what an unknown opcode carries. RD
+    // (like AA, AD, CD, RA) is defined for QUERY only and is not echoed (as BIND; ISC's genreport
+    // "opcodeflg").
+    if (getOpcode(q) !== OPCODE.QUERY) {
+      const len = this.error(q, out, 0, RCODE.NOTIMP, false, 0, result);
+      out[FLAGS1_OFFSET] &= ~FLAG2_RD;
+      return len;
+    }
     if (qEnd === 0) {
       const len = this.error(q, out, 0, RCODE.FORMERR, false, 0, result);
       // As NSD: several questions get FORMERR with RD clear too.
@@ -81,14 +92,19 @@ export class Responder {
     const dnssecOk = edns && ((q[opt + OPT_FLAGS_AT] << 8) & EDNS_DO) !== 0 ? EDNS_DO : 0;
     if (edns && q[opt + OPT_VERSION_AT] !== 0) return this.error(q, out, qEnd, RCODE.BADVERS, true, dnssecOk, result);
     const anyClass = qclass === CLASS.ANY;
-    if (qclass !== CLASS.IN && !anyClass) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_SUPPORTED);
+    if (qclass !== CLASS.IN && !anyClass) {
+      const len = qclass === CLASS.CH && this.identity !== null ? this.identity.answer(this.key, n, qtype, q, qEnd, out) : 0;
+      if (len === 0) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_SUPPORTED);
+      result.rcode = RCODE.NOERROR;
+      return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
+    }
     // Zone transfers are not offered: RFC 5936 §4.2 has them over TCP only (NOTIMP over UDP, as NSD).
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
       return this.error(q, out, qEnd, tcp ? RCODE.REFUSED : RCODE.NOTIMP, edns, dnssecOk, result, tcp ? EDE_NOT_SUPPORTED : EDE_NONE);
     }
 
     const limit = tcp ? TCP_MAX_MESSAGE : this.payloadLimit(q, opt);
-    let len = this.answer(n, qtype, q, qEnd, out, limit - (edns ? OPT_RR_SIZE : 0));
+    let len = this.answer(n, qtype, q, qEnd, out, limit - (edns ? OPT_RR_SIZE + this.optionRoom : 0), result);
     if (len === 0) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_AUTHORITATIVE);
     // Set when nothing fit, or compiled in: a smaller form with TC=1 keeps the RRsets that fit
     // whole (RFC 2181 §9, as NSD).
@@ -146,7 +162,7 @@ export class Responder {
    * `out` behind the query's question. Returns its length; 0 when no served zone holds the name.
    * The usual answer is copied straight from its entry, beside its key; the rest through its record.
    */
-  private answer(n: number, qtype: number, q: Buffer, qEnd: number, out: Buffer, room: number): number {
+  private answer(n: number, qtype: number, q: Buffer, qEnd: number, out: Buffer, room: number, result: QueryResult): number {
     const key = this.key;
     const end = n + KEY_TYPE_OCTETS;
     key[n] = qtype >> 8;
@@ -165,7 +181,7 @@ export class Responder {
       if (len !== 0) return len;
       a = zone.answerOf(entry);
     } else {
-      a = this.below(zone, n, qtype);
+      a = this.below(zone, n, qtype, q, result);
       if (a === NONE) return 0;
     }
     const f = fit(zone, a, qEnd, room);
@@ -205,14 +221,19 @@ export class Responder {
    * For a name with no entry: the closest encloser's answer for names below it that do not exist
    * (on the encloser's fallback entry, at the zone's apex at the latest); NONE if there is none.
    */
-  private below(zone: ServedZone, n: number, qtype: number): number {
+  private below(zone: ServedZone, n: number, qtype: number, q: Buffer, result: QueryResult): number {
     const key = this.key;
     const end = n + KEY_TYPE_OCTETS;
     key[n] = FALLBACK_TYPE >> 8;
     key[n + 1] = FALLBACK_TYPE & 0xff;
     for (let off = key[0] + 1; off < n; off += key[off] + 1) {
       const encloser = zone.find(key, off, end, hashBytes(key, off, end));
-      if (encloser >= 0) return zone.belowAnswer(encloser, qtype);
+      if (encloser >= 0) {
+        result.belowQuery = q;
+        result.belowZone = zone;
+        result.encloserAt = off;
+        return zone.belowAnswer(encloser, qtype);
+      }
     }
     return NONE;
   }

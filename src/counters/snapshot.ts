@@ -1,4 +1,4 @@
-import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS, type QueryCounters } from './queries.js';
+import { RRL_COUNTS, TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS, type QueryCounters } from './queries.js';
 
 /**
  * Query counters as plain data: sparse `[code, count]` pairs per transport, small enough to send
@@ -16,6 +16,8 @@ export interface QuerySnapshot {
   tcpClosed: number[];
   /** [result] as in XFR_RESULTS */
   xfr: number[];
+  /** As in RRL_COUNTS */
+  rrl: number[];
 }
 
 /**
@@ -66,6 +68,7 @@ function emptyQuerySnapshot(): QuerySnapshot {
     dropped: TRANSPORT_NAMES.map(() => 0),
     tcpClosed: TCP_CLOSE_REASONS.map(() => 0),
     xfr: XFR_RESULTS.map(() => 0),
+    rrl: RRL_COUNTS.map(() => 0),
   };
 }
 
@@ -83,6 +86,7 @@ export function snapshotQueries(c: QueryCounters): QuerySnapshot {
     dropped: [...c.dropped],
     tcpClosed: [...c.tcpClosed],
     xfr: [...c.xfr],
+    rrl: [...c.rrl],
   };
 }
 
@@ -104,6 +108,7 @@ export function sumQuerySnapshots(parts: QuerySnapshot[]): QuerySnapshot {
     }
     for (let r = 0; r < TCP_CLOSE_REASONS.length; r++) total.tcpClosed[r] += p.tcpClosed[r] ?? 0;
     for (let r = 0; r < XFR_RESULTS.length; r++) total.xfr[r] += p.xfr?.[r] ?? 0;
+    for (let r = 0; r < RRL_COUNTS.length; r++) total.rrl[r] += p.rrl?.[r] ?? 0;
   }
   return total;
 }

@@ -3,7 +3,10 @@ import { createServer, isIPv6 } from 'node:net';
 import { Responder } from '../answer/respond.js';
 import type { AnswerTable } from '../answer/table.js';
 import type { Config } from '../config.js';
+import { IdentityAnswers } from '../guard/identity.js';
+import { guardSettings } from '../guard/settings.js';
 import type { Logger } from '../log.js';
+import { Guard } from './guard.js';
 import type { ShareMode } from './share.js';
 import type { QueryObserver } from './observer.js';
 import { TcpServer } from './tcp.js';
@@ -44,14 +47,18 @@ export class DnsServer {
 
   /** `transfers`: zone transfers and signed queries, or null when transfers are off. */
   constructor(table: AnswerTable, observer: QueryObserver, config: Config, private readonly log: Logger, transfers: Transfers | null = null) {
-    const responder = new Responder(table, config.ednsMaxPayload);
+    // Cookies, NSID, identity and rate limiting: checked at start by main.ts (ConfigError).
+    const settings = guardSettings(config);
+    const guard = Guard.needed(settings) ? new Guard(settings, observer.counters.rrl) : null;
+    const identity = settings.identity || settings.versionBind ? new IdentityAnswers(settings.identity, settings.versionBind) : null;
+    const responder = new Responder(table, config.ednsMaxPayload, identity, guard?.room ?? 0);
     const onError = (e: Error): void => log.error('DNS listener error; still serving', { error: e.message });
-    this.udp = new UdpServer(responder, observer, onError, transfers);
+    this.udp = new UdpServer(responder, observer, onError, transfers, guard);
     this.tcp = new TcpServer(responder, observer, {
       idleTimeoutMs: config.tcpIdleTimeoutMs,
       maxConnections: config.tcpMaxConnections,
       maxConnectionsPerClient: config.tcpMaxConnectionsPerClient,
-    }, onError, transfers);
+    }, onError, transfers, guard);
   }
 
   /** Turns zone transfers and signed queries on after the start (a zone with its own allow_transfer came). */

@@ -3,6 +3,7 @@ import type { Responder } from '../answer/respond.js';
 import { QueryResult } from '../answer/result.js';
 import { TRANSPORT, type TcpCloseReason } from '../counters/queries.js';
 import { TCP_MAX_MESSAGE } from '../wire/constants.js';
+import type { Guard } from './guard.js';
 import type { QueryObserver } from './observer.js';
 import type { ShareMode } from './share.js';
 import { MESSAGE_KIND, type TransferRun, type Transfers } from './transfer.js';
@@ -93,6 +94,8 @@ export class TcpServer {
     private readonly onError: (e: Error) => void,
     /** Zone transfers and signed queries; null when transfers are off. */
     private transfers: Transfers | null = null,
+    /** Cookies and NSID (./guard.ts; never rate limiting over TCP); null when off. */
+    private readonly guard: Guard | null = null,
   ) {
     this.messageDeadlineMs = Math.min(MESSAGE_DEADLINE_MS, limits.idleTimeoutMs);
     this.maxUnsent = limits.maxConnections * MAX_UNSENT_PER_SLOT;
@@ -281,6 +284,7 @@ export class TcpServer {
       this.observer.dropped(TRANSPORT.TCP);
       return;
     }
+    if (this.guard !== null) n = this.guard.tcp(msg, this.out, n, this.result, socket.remoteAddress ?? '');
     if (signed) {
       // A secondary's signed SOA query gets a signed answer (RFC 8945 §5.3).
       socket.write(frame(this.transfers!.sign(msg, this.out.subarray(0, n))));

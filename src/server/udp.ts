@@ -3,6 +3,7 @@ import { isIPv6 } from 'node:net';
 import type { Responder } from '../answer/respond.js';
 import { QueryResult } from '../answer/result.js';
 import { TRANSPORT } from '../counters/queries.js';
+import type { Guard } from './guard.js';
 import type { QueryObserver } from './observer.js';
 import type { ShareMode } from './share.js';
 import { MESSAGE_KIND, type Transfers } from './transfer.js';
@@ -40,6 +41,8 @@ export class UdpServer {
     private readonly onError: (e: Error) => void,
     /** Zone transfers and signed queries; null when transfers are off. */
     private transfers: Transfers | null = null,
+    /** Cookies, NSID and rate limiting (./guard.ts); null when all are off. */
+    private readonly guard: Guard | null = null,
   ) {}
 
   /** Turns zone transfers and signed queries on (once a zone may be transferred). */
@@ -97,6 +100,8 @@ export class UdpServer {
       this.observer.dropped(TRANSPORT.UDP);
       return;
     }
+    // Rate limiting drops quietly: counted by the guard, not as a malformed query.
+    if (this.guard !== null && (n = this.guard.udp(msg, out, n, this.result, rinfo.address)) === 0) return;
     if (out === this.ring[0]) socket.send(this.views[n] ??= out.subarray(0, n), rinfo.port, rinfo.address);
     else socket.send(out, 0, n, rinfo.port, rinfo.address);
     this.observer.answered(TRANSPORT.UDP, this.result, msg, rinfo.address, rinfo.port);

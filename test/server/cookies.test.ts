@@ -45,7 +45,7 @@ async function ask(port: number, name: string, cookie: Buffer): Promise<CookieRe
 }
 
 describe('DNS cookies (RFC 7873, RFC 9018) with dig and kdig', () => {
-  const fx = withServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1', COOKIE_SECRET: SECRET } });
+  const fx = withServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0', COOKIE_SECRET: SECRET } });
 
   it('dig +cookie gets a server cookie and, sending it back, keeps it (valid: "good")', () => {
     const first = run('dig', fx.server.port, '+cookie', 'hello_a.net', 'A');
@@ -95,7 +95,7 @@ describe('cookies between two Eclipso processes and Knot sharing one secret', ()
   const zone = mkdtempSync(join(tmpdir(), 'eclipso-knot-cookies-'));
 
   before(async () => {
-    const env = { ECLIPSO_LOG_IGNORE: '1', COOKIE_SECRET: SECRET };
+    const env = { ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0', COOKIE_SECRET: SECRET };
     [a, b, other] = await Promise.all([
       startServer(ZONES, { env }),
       // Rate limited to 1 a second: what a valid cookie exempts from (RFC 7873 §5.2.5).

@@ -13,7 +13,7 @@ function run(tool: 'dig' | 'kdig', port: number, ...args: string[]): string {
 }
 
 describe('an unknown opcode with every flag set (ISC genreport "opcodeflg")', () => {
-  const fx = withServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1' } });
+  const fx = withServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0' } });
 
   it('gets NOTIMP echoing the opcode and no flag but QR: RD, AA, AD, CD, RA are QUERY\'s (as BIND; NSD and Knot echo RD)', () => {
     const out = run('dig', fx.server.port, '+noedns', '+header-only', '+opcode=15', '+tcflag', '+rec', '+raflag', '+cd', '+ad', '+aaflag', '+zflag');
@@ -29,7 +29,7 @@ describe('an unknown opcode with every flag set (ISC genreport "opcodeflg")', ()
 });
 
 describe('NSID (RFC 5001) and CHAOS TXT identity', () => {
-  const fx = withServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1', NSID: 'eclipso-fra-1', IDENTITY: 'ns1.fra.example', VERSION_BIND: 'Eclipso' } });
+  const fx = withServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0', NSID: 'eclipso-fra-1', IDENTITY: 'ns1.fra.example', VERSION_BIND: 'Eclipso' } });
 
   it('dig +nsid and kdig +nsid see the NSID, over UDP and TCP; a query not asking gets none', () => {
     assert.match(run('dig', fx.server.port, '+nsid', 'hello_a.net', 'A'), /; NSID: 65 63 6c 69 70 73 6f 2d 66 72 61 2d 31 \("eclipso-fra-1"\)/);
@@ -52,7 +52,7 @@ describe('NSID (RFC 5001) and CHAOS TXT identity', () => {
 });
 
 describe('NSID given in hex', () => {
-  const fx = withServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1', NSID: '0x00ff10' } });
+  const fx = withServer(ZONES, { env: { ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0', NSID: '0x00ff10' } });
 
   it('is sent as those octets', () => {
     assert.match(run('dig', fx.server.port, '+nsid', 'hello_a.net', 'A'), /; NSID: 00 ff 10 /);

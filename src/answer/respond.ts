@@ -18,6 +18,7 @@ import type { ServedZone } from './zone.js';
 /** Extended DNS Errors (RFC 8914 §4): option code and the info codes we give with REFUSED. */
 const EDE_OPTION = 15;
 const EDE_NONE = 0;
+const EDE_PROHIBITED = 18;
 const EDE_NOT_AUTHORITATIVE = 20;
 const EDE_NOT_SUPPORTED = 21;
 
@@ -98,9 +99,13 @@ export class Responder {
       result.rcode = RCODE.NOERROR;
       return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
     }
-    // Zone transfers are not offered: RFC 5936 §4.2 has them over TCP only (NOTIMP over UDP, as NSD).
+    // Zone transfers are not offered (with transfers on, src/server/transfer.ts takes them first).
+    // RFC 5936 §4.2 has AXFR over TCP only: NOTIMP over UDP, as NSD. IXFR over UDP is legal (RFC
+    // 1995 §2): REFUSED, Prohibited, as NSD refuses a transfer it does not allow.
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
-      return this.error(q, out, qEnd, tcp ? RCODE.REFUSED : RCODE.NOTIMP, edns, dnssecOk, result, tcp ? EDE_NOT_SUPPORTED : EDE_NONE);
+      if (tcp) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_SUPPORTED);
+      if (qtype === TYPE.IXFR) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_PROHIBITED);
+      return this.error(q, out, qEnd, RCODE.NOTIMP, edns, dnssecOk, result, EDE_NONE);
     }
 
     const limit = tcp ? TCP_MAX_MESSAGE : this.payloadLimit(q, opt);

@@ -115,10 +115,9 @@ export class RateLimiter {
   }
 
   private allowed(ipLen: number): boolean {
-    const ip = this.ip;
-    for (const block of this.settings.allow) {
-      if (block.octets.length !== ipLen) continue;
-      if (inBlock(ip, block)) return true;
+    const allow = this.settings.allow;
+    for (let i = 0; i < allow.length; i++) {
+      if (allow[i].octets.length === ipLen && inBlock(this.ip, allow[i])) return true;
     }
     return false;
   }

@@ -7,7 +7,7 @@ import * as packet from 'dns-packet';
 import { ANSWER_MS, makeQuery } from '../helpers/dns.js';
 import { burst, loopback, manySources } from '../helpers/load.js';
 import { httpGet, parseMetrics } from '../helpers/ops.js';
-import { withServer } from '../helpers/server.js';
+import { NEEDS_DNS_THREADS, withServer } from '../helpers/server.js';
 
 const ZONES = fileURLToPath(new URL('../../../zones', import.meta.url));
 
@@ -150,6 +150,31 @@ describe('response rate limiting: memory bounded under 100,000 sources (RRL_IPV4
     const grown = after.get('process_resident_memory_bytes')! - before.get('process_resident_memory_bytes')!;
     assert.ok(grown < 100 * 2 ** 20, `RSS grew by ${Math.round(grown / 2 ** 20)} MiB`);
     assert.equal(loopback(99_999), '127.2.143.250');
+  });
+});
+
+describe('response rate limiting and cookies in DNS threads (WORKERS=2)', { skip: NEEDS_DNS_THREADS }, () => {
+  const fx = withServer(ZONES, {
+    ops: true, readyMsg: 'workers ready',
+    env: { ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0', WORKERS: '2', RRL_RATE: '1', RRL_SLIP: '0', COOKIE_SECRET: '000102030405060708090a0b0c0d0e0f', NSID: 'threads' },
+  });
+
+  it('each thread limits, and /metrics sums what they limited', async () => {
+    const before = (await metrics(fx.ops)).get('eclipso_rrl_dropped_total')!;
+    const q = names(40, () => 'www.example.com');
+    const { replies, seconds } = await burst(fx.server.port, '127.0.10.1', q, async (n) => n + (await metrics(fx.ops)).get('eclipso_rrl_dropped_total')! - before >= q.length);
+    assert.ok(replies.length <= allowed(1, seconds), `${replies.length} answers in ${seconds} s from one port (one thread)`);
+    const m = await metrics(fx.ops);
+    assert.equal(m.get('eclipso_rrl_limited_total'), m.get('eclipso_rrl_dropped_total'));
+    assert.ok(m.get('eclipso_rrl_table_entries')! >= 1);
+  });
+
+  it('every thread reads the settings: NSID and cookies from any of them', () => {
+    for (let i = 0; i < 4; i++) {
+      const out = execFileSync('dig', ['-b', `127.0.${11 + i}.1`, '@127.0.0.1', '-p', String(fx.server.port), `+time=${ANSWER_MS / 1000}`, '+tries=1', '+nsid', '+cookie', 'example.com', 'A'], { encoding: 'utf8' });
+      assert.match(out, /\("threads"\)/);
+      assert.match(out, /; COOKIE: [0-9a-f]{48} \(good\)/);
+    }
   });
 });
 

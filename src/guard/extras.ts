@@ -23,6 +23,13 @@ export const COOKIE_STATE = {
 
 const COOKIE_OPTION_SIZE = OPTION_HEADER_SIZE + CLIENT_COOKIE_SIZE + SERVER_COOKIE_SIZE;
 
+/** The NSID option holding `nsid` (RFC 5001 §2.3). */
+function nsidOption(nsid: Uint8Array): Uint8Array {
+  const option = new Uint8Array(OPTION_HEADER_SIZE + nsid.length);
+  option.set(nsid, writeOptionHeader(option, 0, OPTION.NSID, nsid.length));
+  return option;
+}
+
 export class EdnsExtras {
   /** Octets our options take at most: what the responder keeps free in a UDP answer for them. */
   readonly room: number;
@@ -34,9 +41,12 @@ export class EdnsExtras {
   opt = 0;
   optEnd = 0;
   private readonly ip = new Uint8Array(16);
+  /** The whole NSID option (code, length, data), made once: copied into each answer that asks. */
+  private readonly nsidOption: Uint8Array | null;
 
-  constructor(private readonly nsid: Uint8Array | null, private readonly cookies: CookieMaker | null) {
-    this.room = (nsid ? OPTION_HEADER_SIZE + nsid.length : 0) + (cookies ? COOKIE_OPTION_SIZE : 0);
+  constructor(nsid: Uint8Array | null, private readonly cookies: CookieMaker | null) {
+    this.nsidOption = nsid === null ? null : nsidOption(nsid);
+    this.room = (this.nsidOption?.length ?? 0) + (cookies ? COOKIE_OPTION_SIZE : 0);
   }
 
   /**
@@ -78,10 +88,9 @@ export class EdnsExtras {
     }
     let at = n;
     if (cookieAt !== 0) at = this.addCookie(q, cookieAt, cookieLength, client, now, out, at);
-    if (nsidAsked && this.nsid !== null) {
-      at = writeOptionHeader(out, at, OPTION.NSID, this.nsid.length);
-      out.set(this.nsid, at);
-      at += this.nsid.length;
+    if (nsidAsked && this.nsidOption !== null) {
+      out.set(this.nsidOption, at);
+      at += this.nsidOption.length;
     }
     closeOpt(out, ours, at);
     this.optEnd = at;

@@ -1,3 +1,4 @@
+import type { IdentityAnswers } from '../guard/identity.js';
 import {
   CLASS, EDNS_DO, FLAG2_AA, FLAG2_QR, FLAG2_RD, FLAG2_TC, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
   OPCODE, OPT_RR_SIZE, RCODE, TCP_MAX_MESSAGE, TYPE, UDP_DEFAULT_PAYLOAD,
@@ -10,7 +11,6 @@ import { lowerByte, skipName } from '../wire/name.js';
 import { FALLBACK_TYPE } from './answer.js';
 import { hashBytes } from './hash.js';
 import { INLINE_LENGTH_OCTETS, KEY_TYPE_OCTETS, NONE } from './image.js';
-import type { IdentityAnswers } from '../guard/identity.js';
 import type { QueryResult } from './result.js';
 import type { AnswerTable } from './table.js';
 import type { ServedZone } from './zone.js';
@@ -235,7 +235,7 @@ export class Responder {
       const encloser = zone.find(key, off, end, hashBytes(key, off, end));
       if (encloser >= 0) {
         result.belowQuery = q;
-        result.belowZone = zone;
+        result.apexOctets = zone.apexWire.length;
         result.encloserAt = off;
         return zone.belowAnswer(encloser, qtype);
       }

@@ -82,7 +82,7 @@ export class RateLimiter {
     if (rcode === RCODE.NXDOMAIN) {
       this.mix(KIND.NXDOMAIN);
       // The zone: its apex is the question name's last octets (RFC 4343: compared lower-cased).
-      const apex = below ? result.belowZone!.apexWire.length : nameEnd - HEADER_SIZE;
+      const apex = below ? result.apexOctets : nameEnd - HEADER_SIZE;
       this.mixName(q, nameEnd - apex, nameEnd);
       return;
     }

@@ -43,6 +43,25 @@ export interface Config {
   forwardPolicy: string;
   forwardMaxConcurrent: number;
   forwardCacheSize: number;
+  // Abuse resistance and identity (src/guard/settings.ts reads and checks these).
+  /** RFC 5001 NSID: text, or hex after 0x; unset: no NSID. */
+  nsid: string | undefined;
+  /** CHAOS TXT id.server and hostname.bind; unset: not answered. */
+  identity: string | undefined;
+  /** CHAOS TXT version.bind and version.server; unset: not answered. */
+  versionBind: string | undefined;
+  /** RFC 9018 server cookie secret, 16 octets in hex; unset: cookies off. */
+  cookieSecret: string | undefined;
+  /** The secret before COOKIE_SECRET, still accepted during a rotation. */
+  cookieSecretPrevious: string | undefined;
+  /** Responses per second per client prefix and response kind; 0: rate limiting off. */
+  rrlRate: number;
+  /** Every Nth limited UDP answer goes out truncated (TC=1); 0: none, all dropped. */
+  rrlSlip: number;
+  rrlIpv4Prefix: number;
+  rrlIpv6Prefix: number;
+  /** Addresses and CIDRs never rate limited, comma-separated. */
+  rrlAllow: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +113,17 @@ const OPTIONS: Option[] = [
   { key: 'forwardPolicy', env: 'FORWARD_POLICY', flag: '--forward-policy', kind: 'string', help: 'sequential or random: the order upstreams are asked in (default sequential)' },
   { key: 'forwardMaxConcurrent', env: 'FORWARD_MAX_CONCURRENT', flag: '--forward-max-concurrent', kind: 'int', min: 1, max: 1_000_000, help: 'outstanding upstream queries at most; above, REFUSED (default 1000)' },
   { key: 'forwardCacheSize', env: 'FORWARD_CACHE_SIZE', flag: '--forward-cache-size', kind: 'int', min: 0, max: 10_000_000, help: 'answers cached from upstreams; 0 = no cache (default 10000)' },
+  // Abuse resistance and identity (src/guard/settings.ts reads and checks these).
+  { key: 'nsid', env: 'NSID', flag: '--nsid', kind: 'string', help: 'NSID (RFC 5001) given to queries asking for it: text, or hex as 0x... (default none)' },
+  { key: 'identity', env: 'IDENTITY', flag: '--identity', kind: 'string', help: 'answer CHAOS TXT id.server and hostname.bind with this text (default: not answered)' },
+  { key: 'versionBind', env: 'VERSION_BIND', flag: '--version-bind', kind: 'string', help: 'answer CHAOS TXT version.bind and version.server with this text (default: not answered)' },
+  { key: 'cookieSecret', env: 'COOKIE_SECRET', flag: '--cookie-secret', kind: 'string', help: 'DNS cookies (RFC 7873, RFC 9018): 16-octet secret in hex, the same on every replica (default: cookies off)' },
+  { key: 'cookieSecretPrevious', env: 'COOKIE_SECRET_PREVIOUS', flag: '--cookie-secret-previous', kind: 'string', help: 'the secret before COOKIE_SECRET, still accepted while replicas rotate (default none)' },
+  { key: 'rrlRate', env: 'RRL_RATE', flag: '--rrl-rate', kind: 'int', min: 0, max: 1_000_000, help: 'UDP responses per second per client prefix and response kind; 0 = off (default 0)' },
+  { key: 'rrlSlip', env: 'RRL_SLIP', flag: '--rrl-slip', kind: 'int', min: 0, max: 10, help: 'every Nth rate-limited answer is sent truncated (TC=1); 0 = drop all (default 2)' },
+  { key: 'rrlIpv4Prefix', env: 'RRL_IPV4_PREFIX', flag: '--rrl-ipv4-prefix', kind: 'int', min: 8, max: 32, help: 'IPv4 clients are rate limited per prefix of this length (default 24)' },
+  { key: 'rrlIpv6Prefix', env: 'RRL_IPV6_PREFIX', flag: '--rrl-ipv6-prefix', kind: 'int', min: 16, max: 128, help: 'IPv6 clients are rate limited per prefix of this length (default 56)' },
+  { key: 'rrlAllow', env: 'RRL_ALLOW', flag: '--rrl-allow', kind: 'string', help: 'addresses and CIDRs never rate limited, comma-separated (default none)' },
 ];
 
 export function defaults(): Config {
@@ -128,6 +158,16 @@ export function defaults(): Config {
     forwardPolicy: 'sequential',
     forwardMaxConcurrent: 1000,
     forwardCacheSize: 10_000,
+    nsid: undefined,
+    identity: undefined,
+    versionBind: undefined,
+    cookieSecret: undefined,
+    cookieSecretPrevious: undefined,
+    rrlRate: 0,
+    rrlSlip: 2,
+    rrlIpv4Prefix: 24,
+    rrlIpv6Prefix: 56,
+    rrlAllow: undefined,
   };
 }
 

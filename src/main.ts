@@ -16,6 +16,7 @@ import { transfersOn } from './transfer/access.js';
 import { formatName } from './wire/name.js';
 import { transferSettings } from './transfer/settings.js';
 import { FORWARD_ALLOW_DEFAULT, forwardSettings } from './forward/settings.js';
+import { guardSettings } from './guard/settings.js';
 import { BANNER, VERSION } from './version.js';
 
 /** Exit code for a bad configuration value (as sysexits' EX_USAGE is too, for a usage error). */
@@ -35,6 +36,8 @@ async function run(config: Config): Promise<void> {
   const transfers = transferSettings(config);
   // Likewise a bad FORWARD_* setting (each DNS listener reads them again, as they are).
   const forward = forwardSettings(config);
+  // So is a bad NSID, COOKIE_SECRET or RRL_ALLOW (src/guard/settings.ts).
+  const guard = guardSettings(config);
   if (config.logFormat === 'text') process.stdout.write(BANNER + '\n');
   log.info('starting eclipso', { version: VERSION, zoneDir: config.zoneDir, port: config.port, host: config.host });
   for (const w of transfers.warnings) log.warn(w);
@@ -51,6 +54,12 @@ async function run(config: Config): Promise<void> {
     });
     // RFC 5358 §4: an open resolver serves amplification attacks; say so if that is what was asked.
     if (forward.allow.some((b) => b.prefix === 0)) log.warn('FORWARD_ALLOW lets every address use the forwarder: this is an open resolver, which amplification attacks abuse; list your clients\' networks instead');
+  }
+  if (guard.cookieSecret !== null || guard.rrl.rate > 0) {
+    log.info('abuse resistance on', {
+      cookies: guard.cookieSecret !== null, cookieSecretPrevious: guard.cookieSecretPrevious !== null,
+      rrlRate: guard.rrl.rate, rrlSlip: guard.rrl.slip, rrlIpv4Prefix: guard.rrl.ipv4Prefix, rrlIpv6Prefix: guard.rrl.ipv6Prefix, rrlAllow: config.rrlAllow ?? '',
+    });
   }
 
   // Checked before any zone is loaded: a bad HOST is a configuration error like any other.

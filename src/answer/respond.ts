@@ -1,3 +1,4 @@
+import type { IdentityAnswers } from '../guard/identity.js';
 import {
   CLASS, EDNS_DO, FLAG2_AA, FLAG2_QR, FLAG2_RD, FLAG2_TC, HEADER_SIZE, MAX_LABEL_LENGTH, MAX_NAME_LENGTH,
   OPCODE, OPT_RR_SIZE, RCODE, TCP_MAX_MESSAGE, TYPE, UDP_DEFAULT_PAYLOAD,
@@ -17,6 +18,7 @@ import type { ServedZone } from './zone.js';
 /** Extended DNS Errors (RFC 8914 §4): option code and the info codes we give with REFUSED. */
 const EDE_OPTION = 15;
 const EDE_NONE = 0;
+const EDE_PROHIBITED = 18;
 const EDE_NOT_AUTHORITATIVE = 20;
 const EDE_NOT_SUPPORTED = 21;
 
@@ -50,6 +52,10 @@ export class Responder {
     private readonly maxPayload: number,
     /** The forwarder is on (FORWARD_TO): a query outside our zones is flagged for it (src/forward/). */
     private readonly forwarding = false,
+    /** CHAOS TXT id.server, version.bind... (src/guard/identity.ts); null: CH is refused as any class but IN. */
+    private readonly identity: IdentityAnswers | null = null,
+    /** Octets kept free in UDP answers with EDNS for the options the listener adds (cookie, NSID). */
+    private readonly optionRoom = 0,
   ) {}
 
   /**
@@ -65,8 +71,14 @@ export class Responder {
     if (qlen < HEADER_SIZE || isResponse(q)) return 0;
     const n = this.readQuestion(q, qlen, result);
     const qEnd = result.qEnd;
-    // As NSD: NOTIMP echoes the header only; we do not parse what an unknown opcode carries.
-    if (getOpcode(q) !== OPCODE.QUERY) return this.error(q, out, 0, RCODE.NOTIMP, false, 0, result);
+    // As NSD: NOTIMP echoes the header only; we do not parse what an unknown opcode carries. RD
+    // (like AA, AD, CD, RA) is defined for QUERY only and is not echoed (as BIND; ISC's genreport
+    // "opcodeflg").
+    if (getOpcode(q) !== OPCODE.QUERY) {
+      const len = this.error(q, out, 0, RCODE.NOTIMP, false, 0, result);
+      out[FLAGS1_OFFSET] &= ~FLAG2_RD;
+      return len;
+    }
     if (qEnd === 0) {
       const len = this.error(q, out, 0, RCODE.FORMERR, false, 0, result);
       // As NSD: several questions get FORMERR with RD clear too.
@@ -84,14 +96,23 @@ export class Responder {
     const dnssecOk = edns && ((q[opt + OPT_FLAGS_AT] << 8) & EDNS_DO) !== 0 ? EDNS_DO : 0;
     if (edns && q[opt + OPT_VERSION_AT] !== 0) return this.error(q, out, qEnd, RCODE.BADVERS, true, dnssecOk, result);
     const anyClass = qclass === CLASS.ANY;
-    if (qclass !== CLASS.IN && !anyClass) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_SUPPORTED);
-    // Zone transfers are not offered: RFC 5936 §4.2 has them over TCP only (NOTIMP over UDP, as NSD).
+    if (qclass !== CLASS.IN && !anyClass) {
+      const len = qclass === CLASS.CH && this.identity !== null ? this.identity.answer(this.key, n, qtype, q, qEnd, out) : 0;
+      if (len === 0) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_SUPPORTED);
+      result.rcode = RCODE.NOERROR;
+      return edns ? appendOpt(out, len, this.maxPayload, 0, dnssecOk, EDE_NONE) : len;
+    }
+    // Zone transfers are not offered (with transfers on, src/server/transfer.ts takes them first).
+    // RFC 5936 §4.2 has AXFR over TCP only: NOTIMP over UDP, as NSD. IXFR over UDP is legal (RFC
+    // 1995 §2): REFUSED, Prohibited, as NSD refuses a transfer it does not allow.
     if (qtype === TYPE.AXFR || qtype === TYPE.IXFR) {
-      return this.error(q, out, qEnd, tcp ? RCODE.REFUSED : RCODE.NOTIMP, edns, dnssecOk, result, tcp ? EDE_NOT_SUPPORTED : EDE_NONE);
+      if (tcp) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_SUPPORTED);
+      if (qtype === TYPE.IXFR) return this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_PROHIBITED);
+      return this.error(q, out, qEnd, RCODE.NOTIMP, edns, dnssecOk, result, EDE_NONE);
     }
 
     const limit = tcp ? TCP_MAX_MESSAGE : this.payloadLimit(q, opt);
-    let len = this.answer(n, qtype, q, qEnd, out, limit - (edns ? OPT_RR_SIZE : 0));
+    let len = this.answer(n, qtype, q, qEnd, out, limit - (edns ? OPT_RR_SIZE + this.optionRoom : 0), result);
     if (len === 0) {
       len = this.error(q, out, qEnd, RCODE.REFUSED, edns, dnssecOk, result, EDE_NOT_AUTHORITATIVE);
       return this.forwarding ? -len : len;
@@ -152,7 +173,7 @@ export class Responder {
    * `out` behind the query's question. Returns its length; 0 when no served zone holds the name.
    * The usual answer is copied straight from its entry, beside its key; the rest through its record.
    */
-  private answer(n: number, qtype: number, q: Buffer, qEnd: number, out: Buffer, room: number): number {
+  private answer(n: number, qtype: number, q: Buffer, qEnd: number, out: Buffer, room: number, result: QueryResult): number {
     const key = this.key;
     const end = n + KEY_TYPE_OCTETS;
     key[n] = qtype >> 8;
@@ -171,7 +192,7 @@ export class Responder {
       if (len !== 0) return len;
       a = zone.answerOf(entry);
     } else {
-      a = this.below(zone, n, qtype);
+      a = this.below(zone, n, qtype, q, result);
       if (a === NONE) return 0;
     }
     const f = fit(zone, a, qEnd, room);
@@ -211,14 +232,19 @@ export class Responder {
    * For a name with no entry: the closest encloser's answer for names below it that do not exist
    * (on the encloser's fallback entry, at the zone's apex at the latest); NONE if there is none.
    */
-  private below(zone: ServedZone, n: number, qtype: number): number {
+  private below(zone: ServedZone, n: number, qtype: number, q: Buffer, result: QueryResult): number {
     const key = this.key;
     const end = n + KEY_TYPE_OCTETS;
     key[n] = FALLBACK_TYPE >> 8;
     key[n + 1] = FALLBACK_TYPE & 0xff;
     for (let off = key[0] + 1; off < n; off += key[off] + 1) {
       const encloser = zone.find(key, off, end, hashBytes(key, off, end));
-      if (encloser >= 0) return zone.belowAnswer(encloser, qtype);
+      if (encloser >= 0) {
+        result.belowQuery = q;
+        result.apexOctets = zone.apexWire.length;
+        result.encloserAt = off;
+        return zone.belowAnswer(encloser, qtype);
+      }
     }
     return NONE;
   }

@@ -9,4 +9,13 @@ export class QueryResult {
   truncated = false;
   /** End of the question in the query, 0 when there was none. */
   qEnd = 0;
+  /**
+   * Set only when the answer came from the closest encloser (a name with no entry: NXDOMAIN, a
+   * wildcard, a name below a delegation), for rate limiting to account it per zone or wildcard:
+   * the query it was for (stale unless it is the query at hand: not reset per query), the length
+   * of its zone's apex name, and the encloser's offset in the question name.
+   */
+  belowQuery: Uint8Array | null = null;
+  apexOctets = 0;
+  encloserAt = 0;
 }

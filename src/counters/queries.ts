@@ -17,6 +17,12 @@ export type TcpCloseReason = (typeof TCP_CLOSE_REASONS)[number];
 export const XFR_RESULTS = ['axfr', 'ixfr', 'refused', 'failed'] as const;
 export type XfrResult = (typeof XFR_RESULTS)[number];
 
+/**
+ * Response rate limiting (src/server/rrl.ts): responses over the limit, of them those sent
+ * truncated or BADCOOKIE (slipped) and those dropped; and the entries its table holds (a gauge).
+ */
+export const RRL_COUNTS = ['limited', 'slipped', 'dropped', 'table_entries'] as const;
+
 /** Counters by transport, query type and RCODE: plain typed arrays, bumped on the hot path. */
 export class QueryCounters {
   /** [transport][qtype] */
@@ -29,6 +35,8 @@ export class QueryCounters {
   readonly tcpClosed = TCP_CLOSE_REASONS.map(() => 0);
   /** [result] as in XFR_RESULTS */
   readonly xfr = XFR_RESULTS.map(() => 0);
+  /** As in RRL_COUNTS */
+  readonly rrl = RRL_COUNTS.map(() => 0);
 
   /** Queries received so far (answered or dropped): what the shutdown watches to see traffic stop. */
   received(): number {

@@ -1,5 +1,5 @@
 import type { ForwardSnapshot } from './forward.js';
-import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS, type QueryCounters } from './queries.js';
+import { RRL_COUNTS, TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS, type QueryCounters } from './queries.js';
 
 /**
  * Query counters as plain data: sparse `[code, count]` pairs per transport, small enough to send
@@ -17,6 +17,8 @@ export interface QuerySnapshot {
   tcpClosed: number[];
   /** [result] as in XFR_RESULTS */
   xfr: number[];
+  /** As in RRL_COUNTS */
+  rrl: number[];
 }
 
 /**
@@ -69,6 +71,7 @@ function emptyQuerySnapshot(): QuerySnapshot {
     dropped: TRANSPORT_NAMES.map(() => 0),
     tcpClosed: TCP_CLOSE_REASONS.map(() => 0),
     xfr: XFR_RESULTS.map(() => 0),
+    rrl: RRL_COUNTS.map(() => 0),
   };
 }
 
@@ -86,6 +89,7 @@ export function snapshotQueries(c: QueryCounters): QuerySnapshot {
     dropped: [...c.dropped],
     tcpClosed: [...c.tcpClosed],
     xfr: [...c.xfr],
+    rrl: [...c.rrl],
   };
 }
 
@@ -107,6 +111,7 @@ export function sumQuerySnapshots(parts: QuerySnapshot[]): QuerySnapshot {
     }
     for (let r = 0; r < TCP_CLOSE_REASONS.length; r++) total.tcpClosed[r] += p.tcpClosed[r] ?? 0;
     for (let r = 0; r < XFR_RESULTS.length; r++) total.xfr[r] += p.xfr?.[r] ?? 0;
+    for (let r = 0; r < RRL_COUNTS.length; r++) total.rrl[r] += p.rrl?.[r] ?? 0;
   }
   return total;
 }

@@ -1,5 +1,5 @@
 import { FORWARD_LATENCY_BUCKETS, type ForwardSnapshot } from '../counters/forward.js';
-import { TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS } from '../counters/queries.js';
+import { RRL_COUNTS, TCP_CLOSE_REASONS, TRANSPORT_NAMES, XFR_RESULTS } from '../counters/queries.js';
 import { NOTIFY_RESULTS, type ServerSnapshot } from '../counters/snapshot.js';
 import { rcodeName, TYPE } from '../wire/constants.js';
 import { VERSION } from '../version.js';
@@ -58,6 +58,10 @@ export function renderMetrics(s: ServerSnapshot): string {
     .family('eclipso_dns_dropped_requests_total', 'counter', 'Messages dropped unanswered: too malformed to answer, or responses themselves.', perTransport(q.dropped))
     .family('eclipso_tcp_connections_closed_total', 'counter', 'TCP connections the server closed, by reason (a close by the client is not counted).', TCP_CLOSE_REASONS.map((reason, r): [Labels, number] => [{ reason }, q.tcpClosed[r]]))
     .family('eclipso_xfr_requests_total', 'counter', 'Zone transfer requests (AXFR and IXFR over TCP and UDP), by what became of them: served as AXFR or IXFR, refused, failed midway.', XFR_RESULTS.map((result, r): [Labels, number] => [{ result }, q.xfr[r]]))
+    .single('eclipso_rrl_limited_total', 'counter', 'UDP responses over the rate limit (RRL_RATE): slipped or dropped.', q.rrl[RRL_COUNTS.indexOf('limited')])
+    .single('eclipso_rrl_slipped_total', 'counter', 'Rate-limited responses sent truncated (TC=1) or as BADCOOKIE, so a real client asks again (RRL_SLIP).', q.rrl[RRL_COUNTS.indexOf('slipped')])
+    .single('eclipso_rrl_dropped_total', 'counter', 'Rate-limited responses not sent.', q.rrl[RRL_COUNTS.indexOf('dropped')])
+    .single('eclipso_rrl_table_entries', 'gauge', 'Entries in use in the rate limiting tables (a fixed number at most per DNS thread).', q.rrl[RRL_COUNTS.indexOf('table_entries')])
     .single('eclipso_zones_loaded', 'gauge', 'Zones being served.', s.zones)
     .single('eclipso_records_loaded', 'gauge', 'Resource records in the zones being served.', s.records)
     .family('eclipso_reload_total', 'counter', 'Zone files loaded and swapped in (at start and on change), by source.', [[source, s.reload.loaded]])

@@ -5,7 +5,10 @@ import type { AnswerTable } from '../answer/table.js';
 import type { Config } from '../config.js';
 import { Forwarder } from '../forward/forwarder.js';
 import { forwardSettings } from '../forward/settings.js';
+import { IdentityAnswers } from '../guard/identity.js';
+import { guardSettings } from '../guard/settings.js';
 import type { Logger } from '../log.js';
+import { Guard } from './guard.js';
 import type { ShareMode } from './share.js';
 import type { QueryObserver } from './observer.js';
 import { TcpServer } from './tcp.js';
@@ -56,14 +59,18 @@ export class DnsServer {
   ) {
     const forward = forwardSettings(config);
     this.forwarder = forward === null ? null : new Forwarder(forward, config.ednsMaxPayload, log, forwardGate?.shared, forwardGate?.index);
-    const responder = new Responder(table, config.ednsMaxPayload, this.forwarder !== null);
+    // Cookies, NSID, identity and rate limiting: checked at start by main.ts (ConfigError).
+    const settings = guardSettings(config);
+    const guard = Guard.needed(settings) ? new Guard(settings, observer.counters.rrl) : null;
+    const identity = settings.identity || settings.versionBind ? new IdentityAnswers(settings.identity, settings.versionBind) : null;
+    const responder = new Responder(table, config.ednsMaxPayload, this.forwarder !== null, identity, guard?.room ?? 0);
     const onError = (e: Error): void => log.error('DNS listener error; still serving', { error: e.message });
-    this.udp = new UdpServer(responder, observer, onError, transfers, this.forwarder);
+    this.udp = new UdpServer(responder, observer, onError, transfers, this.forwarder, guard);
     this.tcp = new TcpServer(responder, observer, {
       idleTimeoutMs: config.tcpIdleTimeoutMs,
       maxConnections: config.tcpMaxConnections,
       maxConnectionsPerClient: config.tcpMaxConnectionsPerClient,
-    }, onError, transfers, this.forwarder);
+    }, onError, transfers, this.forwarder, guard);
   }
 
   /** Turns zone transfers and signed queries on after the start (a zone with its own allow_transfer came). */

@@ -4,6 +4,7 @@ import { QueryResult } from '../answer/result.js';
 import { TRANSPORT, type TcpCloseReason } from '../counters/queries.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import { TCP_MAX_MESSAGE } from '../wire/constants.js';
+import type { Guard } from './guard.js';
 import type { QueryObserver } from './observer.js';
 import type { ShareMode } from './share.js';
 import { MESSAGE_KIND, type TransferRun, type Transfers } from './transfer.js';
@@ -98,6 +99,8 @@ export class TcpServer {
     private transfers: Transfers | null = null,
     /** Queries outside our zones; set when the responder flags them (FORWARD_TO). */
     private readonly forwarder: Forwarder | null = null,
+    /** Cookies and NSID (./guard.ts; never rate limiting over TCP); null when off. */
+    private readonly guard: Guard | null = null,
   ) {
     this.messageDeadlineMs = Math.min(MESSAGE_DEADLINE_MS, limits.idleTimeoutMs);
     this.maxUnsent = limits.maxConnections * MAX_UNSENT_PER_SLOT;
@@ -292,6 +295,7 @@ export class TcpServer {
       if (!signed && this.forward(c, msg)) return;
       n = -n;
     }
+    if (this.guard !== null) n = this.guard.tcp(msg, this.out, n, this.result, socket.remoteAddress ?? '');
     if (signed) {
       // A secondary's signed SOA query gets a signed answer (RFC 8945 §5.3).
       socket.write(frame(this.transfers!.sign(msg, this.out.subarray(0, n))));

@@ -4,6 +4,7 @@ import type { Responder } from '../answer/respond.js';
 import { QueryResult } from '../answer/result.js';
 import { TRANSPORT } from '../counters/queries.js';
 import type { Forwarder } from '../forward/forwarder.js';
+import type { Guard } from './guard.js';
 import type { QueryObserver } from './observer.js';
 import type { ShareMode } from './share.js';
 import { MESSAGE_KIND, type Transfers } from './transfer.js';
@@ -43,6 +44,8 @@ export class UdpServer {
     private transfers: Transfers | null = null,
     /** Queries outside our zones; set when the responder flags them (FORWARD_TO). */
     private readonly forwarder: Forwarder | null = null,
+    /** Cookies, NSID and rate limiting (./guard.ts); null when all are off. */
+    private readonly guard: Guard | null = null,
   ) {}
 
   /** Turns zone transfers and signed queries on (once a zone may be transferred). */
@@ -105,6 +108,8 @@ export class UdpServer {
       if (this.forwarder!.take(msg, this.result, rinfo.address, false, (a, r) => this.forwarded(a, r, msg, rinfo))) return;
       n = -n;
     }
+    // Rate limiting drops quietly: counted by the guard, not as a malformed query.
+    if (this.guard !== null && (n = this.guard.udp(msg, out, n, this.result, rinfo.address)) === 0) return;
     if (out === this.ring[0]) socket.send(this.views[n] ??= out.subarray(0, n), rinfo.port, rinfo.address);
     else socket.send(out, 0, n, rinfo.port, rinfo.address);
     this.observer.answered(TRANSPORT.UDP, this.result, msg, rinfo.address, rinfo.port);

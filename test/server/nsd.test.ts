@@ -79,13 +79,16 @@ describe('answers are the ones NSD gives for the same zones', () => {
   });
 
   it('for malformed and unusual queries', async () => {
-    const header = (flags: number, qd: number, ar = 0): Buffer => Buffer.from([0, 7, flags >> 8, flags & 0xff, 0, qd, 0, 0, 0, 0, 0, ar]);
+    const header = (flags: number, qd: number, ar = 0, ns = 0): Buffer => Buffer.from([0, 7, flags >> 8, flags & 0xff, 0, qd, 0, 0, 0, ns, 0, ar]);
+    // example.com SOA with serial 1: a pointer to the question name, then SOA IN, TTL 0 and RDATA.
+    const ixfrSoa = Buffer.from('c00c0006000100000000001a0161000162000000000100000001000000010000000100000001', 'hex');
     const question = Buffer.from('076578616d706c6503636f6d0000060001', 'hex');
     const opt = (version: number, flags: number): Buffer => Buffer.from([0, 0, 41, 4, 0xd0, 0, version, flags >> 8, flags & 0xff, 0, 0]);
     const cases: [string, Buffer][] = [
       ['no question', header(0x0100, 0)],
       ['two questions', Buffer.concat([header(0x0100, 2), question, question])],
-      ['opcode 15', Buffer.concat([header(0x7900, 1), question])],
+      // RD clear: NSD echoes it for an unknown opcode, we do not (RD is QUERY's; test/server/identity.test.ts).
+      ['opcode 15', Buffer.concat([header(0x7800, 1), question])],
       ['EDNS version 1', Buffer.concat([header(0x0100, 1, 1), question, opt(1, 0)])],
       ['unknown EDNS flags', Buffer.concat([header(0x0100, 1, 1), question, opt(0, 0x4000)])],
       ['DO bit', Buffer.concat([header(0x0100, 1, 1), question, opt(0, 0x8000)])],
@@ -95,6 +98,9 @@ describe('answers are the ones NSD gives for the same zones', () => {
       ['a truncated OPT', Buffer.concat([header(0x0100, 1, 1), question, opt(0, 0).subarray(0, 7)])],
       ['two OPTs', Buffer.concat([header(0x0100, 1, 2), question, opt(0, 0), opt(0, 0)])],
       ['AXFR over UDP', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d0000fc0001', 'hex')])],
+      // RFC 1995 §2: IXFR over UDP, refused when transfers are off (its SOA in the authority section).
+      ['IXFR over UDP', Buffer.concat([header(0x0000, 1, 0, 1), Buffer.from('076578616d706c6503636f6d0000fb0001', 'hex'), ixfrSoa])],
+      ['IXFR over UDP with EDNS', Buffer.concat([header(0x0000, 1, 1, 1), Buffer.from('076578616d706c6503636f6d0000fb0001', 'hex'), ixfrSoa, opt(0, 0)])],
       ['class ANY', Buffer.concat([header(0x0100, 1), Buffer.from('076578616d706c6503636f6d00000600ff', 'hex')])],
       ['class ANY, NXDOMAIN', Buffer.concat([header(0x0100, 1), Buffer.from('046e6f7065076578616d706c6503636f6d00000100ff', 'hex')])],
       ['class ANY, referral', Buffer.concat([header(0x0100, 1), Buffer.from('036c6162076578616d706c6503636f6d00000100ff', 'hex')])],

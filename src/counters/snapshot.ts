@@ -40,6 +40,18 @@ export interface SourceStats {
   errors: number;
 }
 
+/** One health check of one address in one zone (src/health/checks.ts), for /metrics. */
+export interface HealthCheckSnapshot {
+  zone: string;
+  check: string;
+  target: string;
+  up: boolean;
+  transitions: number;
+  probes: number;
+  probeSeconds: number;
+  lastProbeSeconds: number;
+}
+
 /** Everything /metrics shows, gathered at scrape time (from one process, or summed over workers). */
 export interface ServerSnapshot {
   queries: QuerySnapshot;
@@ -52,6 +64,8 @@ export interface ServerSnapshot {
   logDroppedLines: number;
   /** [result] as in NOTIFY_RESULTS: from the process that sends NOTIFY (a pool's primary). */
   notify: number[];
+  /** The zones' health checks, from the process that runs them (a pool's primary). */
+  health?: HealthCheckSnapshot[];
 }
 
 export function emptyReloadStats(): ReloadStats {

@@ -1,0 +1,72 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { connect, isIPv6 } from 'node:net';
+import type { HealthProbe } from '../answer/health.js';
+
+/** One probe's outcome: up or not, and why not (for the transition's log line). */
+export interface ProbeResult {
+  up: boolean;
+  reason?: string;
+}
+
+/** HTTP status codes that count as up when a check lists no `expect`: 2xx and 3xx (as Route 53). */
+const UP_STATUS = { min: 200, max: 399 };
+const USER_AGENT = 'Eclipso-health-check';
+
+/**
+ * Probes once: a TCP connection that opens, or an HTTP(S) GET whose status is 200–399 (or one of
+ * `expect`), within the check's timeout. Each probe opens its own connection and closes it (no
+ * keep-alive: a probe says whether a new client could connect). HTTPS certificates are not
+ * verified (as Route 53's checks): the check asks whether the server answers, and an address
+ * rarely matches a certificate; `host` is sent as SNI and Host.
+ */
+export function probeOnce(p: HealthProbe): Promise<ProbeResult> {
+  const ms = p.check.timeout * 1000;
+  return p.check.type === 'tcp' ? probeTcp(p.address, p.check.port, ms) : probeHttp(p, ms);
+}
+
+function probeTcp(host: string, port: number, ms: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (r: ProbeResult): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done({ up: false, reason: `no connection within ${ms / 1000} s` }), ms);
+    socket.once('connect', () => done({ up: true }));
+    socket.once('error', (e: NodeJS.ErrnoException) => done({ up: false, reason: e.code ?? e.message }));
+  });
+}
+
+function probeHttp(p: HealthProbe, ms: number): Promise<ProbeResult> {
+  const { check, address } = p;
+  const hostHeader = check.host ?? (isIPv6(address) ? `[${address}]` : address);
+  const defaultPort = check.type === 'https' ? 443 : 80;
+  return new Promise((resolve) => {
+    const options = {
+      host: address,
+      port: check.port,
+      path: check.path,
+      method: 'GET',
+      agent: false as const,
+      headers: { Host: check.port === defaultPort ? hostHeader : `${hostHeader}:${check.port}`, 'User-Agent': USER_AGENT, Connection: 'close' },
+      ...(check.type === 'https' && { rejectUnauthorized: false, ...(check.host !== undefined && { servername: check.host }) }),
+    };
+    const req = (check.type === 'https' ? httpsRequest : httpRequest)(options);
+    const done = (r: ProbeResult): void => {
+      clearTimeout(timer);
+      req.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done({ up: false, reason: `no response within ${ms / 1000} s` }), ms);
+    req.once('response', (res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      const up = check.expect ? check.expect.includes(status) : status >= UP_STATUS.min && status <= UP_STATUS.max;
+      res.resume();
+      done(up ? { up } : { up, reason: `HTTP status ${status}` });
+    });
+    req.once('error', (e: NodeJS.ErrnoException) => done({ up: false, reason: e.code ?? e.message }));
+    req.end();
+  });
+}

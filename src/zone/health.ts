@@ -44,26 +44,39 @@ function readSeconds(raw: Record<string, unknown>, field: string, max: number, f
 }
 
 /**
+ * The checks of a zone file by name; `declared`: every name an entry gives, its entry valid or
+ * not (a record naming a check with problems of its own is not reported again).
+ */
+export interface HealthChecks {
+  checks: Map<string, HealthCheck>;
+  declared: Set<string>;
+}
+
+/**
  * Reads `[[health_checks]]`: each entry checked, problems reported per entry (`report(n, ...)`,
  * n 1-based). Returns the checks by name (entries with problems left out).
  */
-export function readHealthChecks(raw: unknown, report: (n: number, field: string, message: string) => void, top: Report): Map<string, HealthCheck> {
+export function readHealthChecks(raw: unknown, report: (n: number, field: string, message: string) => void, top: Report): HealthChecks {
   const checks = new Map<string, HealthCheck>();
-  if (raw === undefined) return checks;
+  const declared = new Set<string>();
+  const result = { checks, declared };
+  if (raw === undefined) return result;
   if (!Array.isArray(raw)) {
     top('health_checks', 'health checks are written as [[health_checks]] tables, one per check');
-    return checks;
+    return result;
   }
   raw.forEach((entry: unknown, i) => {
     const n = i + 1;
     const at: Report = (field, message) => report(n, field, message);
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return at('health_checks', 'must be a [[health_checks]] table');
+    const named = (entry as Record<string, unknown>).name;
+    if (typeof named === 'string') declared.add(named);
     const check = readCheck(entry as Record<string, unknown>, at);
     if (check === undefined) return;
     if (checks.has(check.name)) return at('name', `"${check.name}" is already the name of another check; give each check its own name`);
     checks.set(check.name, check);
   });
-  return checks;
+  return result;
 }
 
 function readCheck(raw: Record<string, unknown>, report: Report): HealthCheck | undefined {
@@ -125,7 +138,7 @@ function problemsOf(report: Report): { report: Report; count: () => number } {
  * `address`: the record's own address, probed unless `check_address` is set.
  */
 export function readRecordHealth(
-  raw: Record<string, unknown>, type: string, address: string | undefined, checks: ReadonlyMap<string, HealthCheck>, report: Report,
+  raw: Record<string, unknown>, type: string, address: string | undefined, { checks, declared }: HealthChecks, report: Report,
 ): RecordHealth | undefined {
   const present = HEALTH_RECORD_FIELDS.filter((f) => raw[f] !== undefined);
   if (present.length === 0) return undefined;
@@ -139,7 +152,7 @@ export function readRecordHealth(
     before.report('failover', `"${failover}" is not a failover role; write failover = "secondary" (served only while no primary record of this name and type is up) or leave it out`);
   }
   const name = readString(raw, 'health_check', before.report, '"web"');
-  if (name !== undefined && !checks.has(name)) {
+  if (name !== undefined && !declared.has(name)) {
     const known = [...checks.keys()];
     before.report('health_check', `no [[health_checks]] entry is named "${name}"; ${known.length > 0 ? `the checks here are ${known.map((k) => `"${k}"`).join(', ')}` : 'declare it: [[health_checks]] with name = "' + name + '"'}`);
   }
@@ -151,7 +164,7 @@ export function readRecordHealth(
       before.report('check_address', 'is the address a health check probes, but this record has no health_check; add health_check = "<name>" or remove check_address');
     }
   }
-  if (before.count() > 0) return undefined;
+  if (before.count() > 0 || (name !== undefined && !checks.has(name))) return undefined;
   const target = normalAddress(checkAddress ?? address ?? '');
   return {
     ...(name !== undefined && target !== undefined && { check: { name, address: target } }),

@@ -134,7 +134,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
     : { origin, record: n, field, line: lines.record(n, field), message }));
   const records = numbered.map((x) => x.rec);
   const used = new Set(records.map((r) => r.health?.check?.name));
-  const zoneChecks = new Map([...healthChecks].filter(([name]) => used.has(name)));
+  const zoneChecks = new Map([...healthChecks.checks].filter(([name]) => used.has(name)));
   return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records, ...(zoneChecks.size > 0 && { healthChecks: zoneChecks }) }, explicitSerial: domain?.serial !== undefined, transfer, warnings };
 }
 

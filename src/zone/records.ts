@@ -4,8 +4,8 @@ import { parseIPv4, parseIPv6 } from '../wire/address.js';
 import type { Name } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
 import { MAX_TTL, readInt, readString, rejectUnknown, type Report } from './fields.js';
-import { HEALTH_RECORD_FIELDS, readRecordHealth } from './health.js';
-import type { HealthCheck, ZoneRecord } from './model.js';
+import { HEALTH_RECORD_FIELDS, readRecordHealth, type HealthChecks } from './health.js';
+import type { ZoneRecord } from './model.js';
 import { nameProblem, ownerName, zoneName } from './names.js';
 
 /** Record types a zone file may hold; SOA lives in [domain]. */
@@ -142,7 +142,7 @@ function rdata(t: ServedType, raw: Record<string, unknown>, report: Report): RDa
 
 /** Builds one record from its [[records]] table; problems go to `report`. `checks`: the file's health checks. */
 export function buildRecord(
-  raw: Record<string, unknown>, apex: Name, defaults: RecordDefaults, report: Report, checks: ReadonlyMap<string, HealthCheck> = new Map(),
+  raw: Record<string, unknown>, apex: Name, defaults: RecordDefaults, report: Report, checks: HealthChecks = { checks: new Map(), declared: new Set() },
 ): ZoneRecord | undefined {
   rejectUnknown(raw, RECORD_FIELDS, report);
   const resolved = resolveType(raw.type ?? defaults.type);

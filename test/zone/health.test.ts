@@ -33,6 +33,7 @@ const BAD: [string, string, RegExp][] = [
   ['bad fail mode', `${WEB}fail = "shut"\n`, /fail: "shut" is not a failure mode; write fail = "open"/],
   ['unknown check field', `${WEB}retries = 3\n`, /\[\[health_checks\]\] 1: retries: unknown field/],
   ['two checks of one name', `${WEB}${WEB}`, /\[\[health_checks\]\] 2: name: "web" is already the name of another check/],
+  ['a record naming a check with a problem of its own (reported once, at the check)', '[[health_checks]]\nname = "x"\ntype = "tcp"\nport = 0\n[[records]]\ndomain = "www"\naddress = "192.0.2.1"\nhealth_check = "x"\n', /:6: \[\[health_checks\]\] 1: port: 0 is not a whole number/],
   ['unknown check name', `${WEB}[[records]]\ndomain = "www"\naddress = "192.0.2.1"\nhealth_check = "wbe"\n`, /:9: record 1: health_check: no \[\[health_checks\]\] entry is named "wbe"; the checks here are "web"/],
   ['health check on a CNAME', `${WEB}[[records]]\ndomain = "www"\ntype = "CNAME"\naddress = "a.example.com."\nhealth_check = "web"\n`, /record 1: health_check: a CNAME record has no health_check; health checks and failover are for A and AAAA records/],
   ['failover on an MX', '[[records]]\ntype = "MX"\naddress = "a.example.com."\nfailover = "secondary"\n', /record 1: failover: a MX record has no failover/],

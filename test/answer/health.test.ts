@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as packet from 'dns-packet';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compileFile } from '../../src/answer/compile-file.js';
+import { readCached, writeCached } from '../../src/answer/compiled-cache.js';
 import { swapHealth } from '../../src/answer/health.js';
 import { Responder } from '../../src/answer/respond.js';
 import { QueryResult } from '../../src/answer/result.js';
@@ -92,9 +96,21 @@ type = "MX"
 address = "open.example.com."
 `;
 
-/** The zone compiled and served in this thread, with its health states set by hand. */
-function serve(text: string) {
-  const compiled = compileFile(text, 'example.com.toml', 'example.com.toml');
+/**
+ * The zone compiled and served in this thread, with its health states set by hand. `viaCache`: as
+ * a restart reads it back from the compiled cache.
+ */
+function serve(text: string, viaCache = false) {
+  let compiled = compileFile(text, 'example.com.toml', 'example.com.toml');
+  if (viaCache) {
+    const dir = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
+    try {
+      writeCached(dir, 'k', compiled as Extract<typeof compiled, { kind: 'zone' }>);
+      compiled = readCached(dir, 'k')!;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
   assert.equal(compiled.kind, 'zone', JSON.stringify(compiled));
   if (compiled.kind !== 'zone') throw new Error('not a zone');
   const target = new TableTarget();
@@ -156,6 +172,13 @@ describe('health-checked answers, compiled per health state', () => {
     z.down('192.0.2.31', '192.0.2.32', '192.0.2.99');
     assert.deepEqual(addresses(z.ask('fo.example.com')), ['192.0.2.32', '192.0.2.33'], 'secondaries fail open');
     assert.equal(z.plan.probes.some((p) => p.address === '192.0.2.33'), false, 'the record address is not probed when check_address is set');
+  });
+
+  it('keeps the health plan in the compiled cache', () => {
+    const z = serve(ZONE, true);
+    z.down('192.0.2.1', '192.0.2.31');
+    assert.deepEqual(addresses(z.ask('www.example.com')), ['192.0.2.2', '192.0.2.3']);
+    assert.deepEqual(addresses(z.ask('fo.example.com')), ['192.0.2.32', '192.0.2.33']);
   });
 
   it('applies to wildcard synthesis, CNAME chains and ANY', () => {

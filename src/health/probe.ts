@@ -1,6 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, isIPv6 } from 'node:net';
+import { connect, isIP, isIPv6 } from 'node:net';
 import type { HealthProbe } from '../answer/health.js';
 
 /** One probe's outcome: up or not, and why not (for the transition's log line). */
@@ -51,7 +51,8 @@ function probeHttp(p: HealthProbe, ms: number): Promise<ProbeResult> {
       method: 'GET',
       agent: false as const,
       headers: { Host: check.port === defaultPort ? hostHeader : `${hostHeader}:${check.port}`, 'User-Agent': USER_AGENT, Connection: 'close' },
-      ...(check.type === 'https' && { rejectUnauthorized: false, ...(check.host !== undefined && { servername: check.host }) }),
+      // RFC 6066 §3: SNI carries host names only, never an address.
+      ...(check.type === 'https' && { rejectUnauthorized: false, ...(check.host !== undefined && isIP(check.host) === 0 && { servername: check.host }) }),
     };
     const req = (check.type === 'https' ? httpsRequest : httpRequest)(options);
     const done = (r: ProbeResult): void => {
@@ -63,6 +64,7 @@ function probeHttp(p: HealthProbe, ms: number): Promise<ProbeResult> {
     req.once('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
       const up = check.expect ? check.expect.includes(status) : status >= UP_STATUS.min && status <= UP_STATUS.max;
+      res.on('error', () => {});
       res.resume();
       done(up ? { up } : { up, reason: `HTTP status ${status}` });
     });

@@ -9,6 +9,35 @@ export interface ProbeResult {
   reason?: string;
 }
 
+/**
+ * Calls `fn` once `ms` have passed while this thread ran. A timer's callback runs before the event
+ * loop polls for I/O, so after a stall (the process not scheduled on a busy machine, a long GC) a
+ * reply that came in time would count as a timeout: the time is counted in steps of a quarter of
+ * `ms`, each step counting for two at most, and the last step ends after the I/O poll
+ * (setImmediate). A probe times out after `ms` of its thread running, however long a stall was.
+ */
+function after(ms: number, fn: () => void): { clear(): void } {
+  const step = ms / 4;
+  let left = ms;
+  let last = performance.now();
+  let timer: NodeJS.Timeout | null = null;
+  let end: NodeJS.Immediate | null = null;
+  const tick = (): void => {
+    const now = performance.now();
+    left -= Math.min(now - last, 2 * step);
+    last = now;
+    if (left > 0) timer = setTimeout(tick, Math.min(step, left));
+    else end = setImmediate(fn);
+  };
+  timer = setTimeout(tick, step);
+  return {
+    clear: () => {
+      if (timer !== null) clearTimeout(timer);
+      if (end !== null) clearImmediate(end);
+    },
+  };
+}
+
 /** HTTP status codes that count as up when a check lists no `expect`: 2xx and 3xx (as Route 53). */
 const UP_STATUS = { min: 200, max: 399 };
 const USER_AGENT = 'Eclipso-health-check';
@@ -28,12 +57,15 @@ export function probeOnce(p: HealthProbe): Promise<ProbeResult> {
 function probeTcp(host: string, port: number, ms: number): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
+    let finished = false;
     const done = (r: ProbeResult): void => {
-      clearTimeout(timer);
+      if (finished) return;
+      finished = true;
+      timer.clear();
       socket.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => done({ up: false, reason: `no connection within ${ms / 1000} s` }), ms);
+    const timer = after(ms, () => done({ up: false, reason: `no connection within ${ms / 1000} s` }));
     socket.once('connect', () => done({ up: true }));
     socket.once('error', (e: NodeJS.ErrnoException) => done({ up: false, reason: e.code ?? e.message }));
   });
@@ -55,12 +87,15 @@ function probeHttp(p: HealthProbe, ms: number): Promise<ProbeResult> {
       ...(check.type === 'https' && { rejectUnauthorized: false, ...(check.host !== undefined && isIP(check.host) === 0 && { servername: check.host }) }),
     };
     const req = (check.type === 'https' ? httpsRequest : httpRequest)(options);
+    let finished = false;
     const done = (r: ProbeResult): void => {
-      clearTimeout(timer);
+      if (finished) return;
+      finished = true;
+      timer.clear();
       req.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => done({ up: false, reason: `no response within ${ms / 1000} s` }), ms);
+    const timer = after(ms, () => done({ up: false, reason: `no response within ${ms / 1000} s` }));
     req.once('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
       const up = check.expect ? check.expect.includes(status) : status >= UP_STATUS.min && status <= UP_STATUS.max;

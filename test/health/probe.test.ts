@@ -68,6 +68,19 @@ describe('probes', () => {
     assert.equal(seen.headers?.host, `www.example.com:${ports.https}`);
   });
 
+  it('a reply that came in time is not a timeout when the event loop was held up past it', async () => {
+    const busy = (ms: number): void => {
+      for (const until = Date.now() + ms; Date.now() < until;);
+    };
+    for (const c of [check({ type: 'tcp', port: ports.http, timeout: 0.1 }), check({ port: ports.http, timeout: 0.1 })]) {
+      status = 200;
+      const probe = probeOnce({ check: c, address: '127.0.0.1' });
+      // After the connection is started (on a later tick), the loop stalls three times the timeout.
+      process.nextTick(() => process.nextTick(() => busy(300)));
+      assert.deepEqual(await probe, { up: true }, c.type);
+    }
+  });
+
   it('down on a refused connection, and on no answer within the timeout', async () => {
     const refused = await probeOnce({ check: check({ type: 'tcp', port: ports.http }), address: '127.0.0.9' });
     assert.deepEqual(refused, { up: false, reason: 'ECONNREFUSED' });

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ANSWER_MS, query } from '../helpers/dns.js';
 import { httpGet, parseMetrics } from '../helpers/ops.js';
-import { eventually, NEEDS_DNS_THREADS, pollUntil, withServer } from '../helpers/server.js';
+import { eventually, NEEDS_DNS_THREADS, pollUntil, withServer, type ServerProcess } from '../helpers/server.js';
 
 const run = promisify(execFile);
 
@@ -60,9 +60,23 @@ async function dig(port: number, name: string, type = 'A'): Promise<string[]> {
   return stdout.split('\n').filter((l) => l !== '').sort();
 }
 
+/** The server's health transitions, for a failure's message. */
+function transitions(server: ServerProcess): string {
+  return server.logs.filter((l) => l.msg.startsWith('health check')).map((l) => JSON.stringify(l)).join('\n');
+}
+
+/** Retries `check` until it passes; if it never does, its last error with the server's health transitions. */
+async function until(server: ServerProcess, check: () => Promise<void>): Promise<void> {
+  try {
+    await eventually(check);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nhealth transitions:\n${transitions(server)}`);
+  }
+}
+
 /** Retries until `dig` answers `expected`, saying what it last answered. */
-function digUntil(port: number, name: string, expected: string[], what: string): Promise<void> {
-  return eventually(async () => assert.deepEqual(await dig(port, name), expected, `${what}: ${name}`));
+function digUntil(server: ServerProcess, name: string, expected: string[], what: string): Promise<void> {
+  return until(server, async () => assert.deepEqual(await dig(server.port, name), expected, `${what}: ${name}`));
 }
 
 const PORT = await freeLoopbackPort();
@@ -152,21 +166,21 @@ describe('health-checked answers (real probes of servers turned off and on)', ()
   const up = (check: string, zone: string, target: string): string => `eclipso_health_check_up{check="${check}",zone="${zone}",target="${target}"}`;
 
   it('serves every record while its servers are up, with the TTL capped at health_ttl', async () => {
-    await digUntil(fx.server.port, 'www.alpha.test', ['127.0.0.2', '127.0.0.3'], 'both up');
+    await digUntil(fx.server, 'www.alpha.test', ['127.0.0.2', '127.0.0.3'], 'both up');
     const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(fx.server.port), '+noall', '+answer', 'www.alpha.test', 'A']);
     assert.match(stdout, /www\.alpha\.test\.\s+5\s+IN\s+A\s+127\.0\.0\.2/);
   });
 
   it('leaves a record out while its server is down, and brings it back when it is up again', async () => {
     await backends.three.off();
-    await digUntil(fx.server.port, 'www.alpha.test', ['127.0.0.2'], '127.0.0.3 off');
+    await digUntil(fx.server, 'www.alpha.test', ['127.0.0.2'], '127.0.0.3 off');
     const down = await fx.server.waitFor((l) => l.msg === 'health check down' && l.target === '127.0.0.3');
     assert.equal(down.zone, 'alpha.test.');
     assert.equal(down.check, 'web');
     assert.equal(down.reason, 'ECONNREFUSED');
     assert.equal((await metrics()).get(up('web', 'alpha.test.', '127.0.0.3')), 0);
     await backends.three.on(PORT);
-    await digUntil(fx.server.port, 'www.alpha.test', ['127.0.0.2', '127.0.0.3'], '127.0.0.3 on again');
+    await digUntil(fx.server, 'www.alpha.test', ['127.0.0.2', '127.0.0.3'], '127.0.0.3 on again');
     await fx.server.waitFor((l) => l.msg === 'health check up' && l.target === '127.0.0.3');
     const m = await metrics();
     assert.equal(m.get(up('web', 'alpha.test.', '127.0.0.3')), 1);
@@ -182,34 +196,34 @@ describe('health-checked answers (real probes of servers turned off and on)', ()
     }, 'both checks of www.alpha.test down in /metrics');
     assert.deepEqual(await dig(fx.server.port, 'www.alpha.test'), ['127.0.0.2', '127.0.0.3']);
     await backends.two.on(PORT);
-    await digUntil(fx.server.port, 'www.alpha.test', ['127.0.0.2'], 'only 127.0.0.2 back');
+    await digUntil(fx.server, 'www.alpha.test', ['127.0.0.2'], 'only 127.0.0.2 back');
     await backends.three.on(PORT);
-    await digUntil(fx.server.port, 'www.alpha.test', ['127.0.0.2', '127.0.0.3'], 'both back');
+    await digUntil(fx.server, 'www.alpha.test', ['127.0.0.2', '127.0.0.3'], 'both back');
   });
 
   it('fails closed when the check says fail = "closed": NODATA while down', async () => {
-    await digUntil(fx.server.port, 'only.alpha.test', ['127.0.0.4'], 'tcp server up');
+    await digUntil(fx.server, 'only.alpha.test', ['127.0.0.4'], 'tcp server up');
     await backends.four.off();
-    await eventually(async () => {
+    await until(fx.server, async () => {
       const r = await query(fx.server.port, 'only.alpha.test', 'A');
       assert.equal(r.rcode, 'NOERROR');
       assert.deepEqual(r.answers, [], 'no address while the tcp check is down');
       assert.equal(r.authorities?.[0]?.type, 'SOA');
     });
     await backends.four.on(PORT);
-    await digUntil(fx.server.port, 'only.alpha.test', ['127.0.0.4'], 'tcp server back');
+    await digUntil(fx.server, 'only.alpha.test', ['127.0.0.4'], 'tcp server back');
   });
 
   it('serves failover secondaries only while no primary is up; check_address is probed in place of the address', async () => {
-    await digUntil(fx.server.port, 'fo.alpha.test', ['127.0.0.5'], 'primary up');
+    await digUntil(fx.server, 'fo.alpha.test', ['127.0.0.5'], 'primary up');
     assert.ok(backends.six.connections > 0, 'check_address 127.0.0.6 is probed');
     await backends.five.off();
-    await digUntil(fx.server.port, 'fo.alpha.test', ['192.0.2.55', '192.0.2.56'], 'primary down: the secondaries');
+    await digUntil(fx.server, 'fo.alpha.test', ['192.0.2.55', '192.0.2.56'], 'primary down: the secondaries');
     await backends.six.off();
-    await digUntil(fx.server.port, 'fo.alpha.test', ['192.0.2.56'], 'primary down, 192.0.2.55 down by its check_address');
+    await digUntil(fx.server, 'fo.alpha.test', ['192.0.2.56'], 'primary down, 192.0.2.55 down by its check_address');
     await backends.six.on(PORT);
     await backends.five.on(PORT);
-    await digUntil(fx.server.port, 'fo.alpha.test', ['127.0.0.5'], 'primary back');
+    await digUntil(fx.server, 'fo.alpha.test', ['127.0.0.5'], 'primary back');
   });
 
   it('probes a target once for every zone that checks it the same way', async () => {
@@ -225,7 +239,7 @@ describe('health-checked answers (real probes of servers turned off and on)', ()
   it('stops the probes of a check the zone no longer has', async () => {
     fx.dir.write('alpha.test.toml', alphaZone(false));
     await fx.server.next('zone loaded');
-    await digUntil(fx.server.port, 'www.alpha.test', ['127.0.0.2'], 'the new version without 127.0.0.3');
+    await digUntil(fx.server, 'www.alpha.test', ['127.0.0.2'], 'the new version without 127.0.0.3');
     const three = backends.three.connections;
     const two = backends.two.connections;
     // While 127.0.0.2 is probed ten times more, 127.0.0.3 is not probed again (one probe may have been under way).
@@ -244,7 +258,7 @@ describe('health-checked answers with DNS threads (WORKERS=2)', { skip: NEEDS_DN
   }, { env: { WORKERS: '2' }, readyMsg: 'workers ready' });
 
   /** Many queries, each from its own socket (the kernel spreads them over both threads): all answer `expected`. */
-  const allSay = (expected: string[], what: string): Promise<void> => eventually(async () => {
+  const allSay = (expected: string[], what: string): Promise<void> => until(fx.server, async () => {
     for (let i = 0; i < 20; i++) {
       const r = await query(fx.server.port, 'www.gamma.test', 'A');
       assert.deepEqual((r.answers ?? []).map((a) => String((a as { data: unknown }).data)).sort(), expected, what);

@@ -30,6 +30,15 @@ export function seedZone(letter) {
 const WILD_ZONE = `version = 1.0\n\n[domain]\ndomain = "wild.bench"\nactive = true\n\n[defaults]\nttl = 300\n\n`
   + record('', '198.51.100.1') + record('*', '198.51.100.2');
 
+/**
+ * health.bench: names with two health-checked A records each (one prober, on a port of 127.0.0.1
+ * where nothing listens: down at load, so the RRsets fail open), for comparing a health-checked
+ * answer, reached through its swapped answer word, with a plain one (workload A).
+ */
+const HEALTH_HOSTS = 250;
+const HEALTH_ZONE = `version = 1.0\n\n[domain]\ndomain = "health.bench"\n\n[[health_checks]]\nname = "web"\ntype = "tcp"\nport = 9\ninterval = 3600\n\n`
+  + Array.from({ length: HEALTH_HOSTS }, (_, h) => [1, 2].map((i) => record(`h${h}`, `198.51.${i}.${h}`, 'health_check = "web"\ncheck_address = "127.0.0.1"\n')).join('')).join('');
+
 /** A small deterministic PRNG (mulberry32): the same query files on every run. */
 export function prng(seed) {
   let a = seed >>> 0;
@@ -64,10 +73,13 @@ function workloads(rand) {
     },
     NXDOMAIN: nx,
     wildcard: () => `w${Math.floor(rand() * 100000)}.wild.bench A`,
+    health: () => `h${Math.floor(rand() * HEALTH_HOSTS)}.health.bench A`,
   };
 }
 
 export const WORKLOADS = ['A', 'TXT', 'MX', 'mix', 'NXDOMAIN', 'wildcard'];
+/** Workloads for bench/ab.mjs only (not in `npm run bench`). */
+const AB_WORKLOADS = ['health'];
 
 /** Writes zones to `<dir>/zones` and query files to `<dir>/queries/<workload>.txt`. */
 export function writeDataset(dir) {
@@ -77,9 +89,10 @@ export function writeDataset(dir) {
   mkdirSync(queries, { recursive: true });
   for (const l of LETTERS) writeFileSync(join(zones, `hello_${l}.net.toml`), seedZone(l));
   writeFileSync(join(zones, 'wild.bench.toml'), WILD_ZONE);
+  writeFileSync(join(zones, 'health.bench.toml'), HEALTH_ZONE);
   const draw = workloads(prng(4));
   const files = {};
-  for (const w of WORKLOADS) {
+  for (const w of [...WORKLOADS, ...AB_WORKLOADS]) {
     const lines = Array.from({ length: QUERIES_PER_FILE }, draw[w]);
     files[w] = join(queries, `${w}.txt`);
     writeFileSync(files[w], lines.join('\n') + '\n');

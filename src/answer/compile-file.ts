@@ -8,6 +8,7 @@ import { parseBlock } from '../transfer/access.js';
 import { parseTarget } from '../transfer/notify.js';
 import type { Zone, ZoneFile } from '../zone/model.js';
 import { compileZone } from './compile.js';
+import type { HealthPlan } from './health.js';
 import { packImage, type ZoneImage } from './image.js';
 import type { ZoneFacts } from './zone.js';
 
@@ -22,7 +23,8 @@ export type CompiledFile =
    * `axfr`: the zone's transfer messages (src/transfer/axfr.ts axfrImage), when transfers are on;
    * `difference`: from the version before (`PreviousVersion`), for IXFR, when asked for and made.
    */
-  | { kind: 'zone'; facts: ZoneFacts; image: ZoneImage; warnings: ZoneProblem[]; cached?: boolean; axfr?: Uint8Array; difference?: ZoneDifference }
+  /** `health`: the zone's health checks and where its image swaps their states (src/answer/health.ts). */
+  | { kind: 'zone'; facts: ZoneFacts; image: ZoneImage; warnings: ZoneProblem[]; cached?: boolean; axfr?: Uint8Array; difference?: ZoneDifference; health?: HealthPlan }
   | { kind: 'inactive'; apex: Name; warnings: ZoneProblem[] }
   | { kind: 'rejected'; problems: ZoneProblem[] }
   | { kind: 'failed'; message: string };
@@ -100,8 +102,9 @@ export function compileFile(text: string, origin: string, fileName: string, seri
     const { previous } = outputs;
     const transfers = outputs.transfers || (parsed.transfer.allowTransfer?.length ?? 0) > 0;
     const difference = transfers && previous && differenceFrom(previous, parsed.zone, origin, fileName);
+    const { health, ...image } = packImage(compiled);
     return {
-      kind: 'zone', facts, image: packImage(compiled), warnings: parsed.warnings, ...(transfers && { axfr: axfrImage(parsed.zone) }), ...(difference && { difference }),
+      kind: 'zone', facts, image, ...(health && { health }), warnings: parsed.warnings, ...(transfers && { axfr: axfrImage(parsed.zone) }), ...(difference && { difference }),
     };
   } catch (e) {
     if (e instanceof ZoneFileError) return { kind: 'rejected', problems: e.problems };

@@ -1,9 +1,10 @@
 import { RCODE, TYPE } from '../wire/constants.js';
 import { isSubdomain, nameKey, type Name } from '../wire/name.js';
 import type { Zone } from '../zone/model.js';
-import { negative, resolve } from '../zone/resolve.js';
+import { negative, resolve, type Resolution } from '../zone/resolve.js';
 import { ZoneTree, type ZoneNode } from '../zone/tree.js';
 import { Answer, Below, FALLBACK_TYPE } from './answer.js';
+import { HealthCompiler, type HealthProbe, type HealthVariants } from './health.js';
 import { compileAnswer } from './packet.js';
 
 /**
@@ -19,6 +20,8 @@ export interface CompiledZone {
   /** Resource records in the zone, SOA included. */
   records: number;
   entries: Map<string, Answer>;
+  /** With health-checked records: what the zone probes, and each health-dependent answer's other states. */
+  health?: { probes: HealthProbe[]; variants: Map<Answer, HealthVariants> };
 }
 
 function entryKey(nameWireKey: string, type: number): string {
@@ -34,11 +37,12 @@ const ABSENT_LABEL = '\0';
 /** Compiles a zone: resolves every question worth asking ahead of time and encodes the answer. */
 export function compileZone(zone: Zone): CompiledZone {
   const tree = new ZoneTree(zone);
+  const health = HealthCompiler.of(tree, zone);
   const entries = new Map<string, Answer>();
   // DS too: a CNAME chain into a delegation point ends in the parent's NODATA for DS, not a referral.
   const askTypes = [...tree.types, TYPE.ANY, TYPE.DS];
-  const variable = (name: Name, type: number, below: Below | null = null): Answer =>
-    compileAnswer(name, type, resolve(tree, name, type), true, below);
+  const variable = (name: Name, type: number, below: Below | null = null): Answer => answer(tree, health, name, type, true, below);
+  const exact = (name: Name, type: number, below: Below | null = null): Answer => answer(tree, health, name, type, false, below);
 
   // NXDOMAIN and plain NODATA are the same bytes for every name of the zone: compile them once.
   const absentAtApex = [ABSENT_LABEL, ...zone.apex];
@@ -54,19 +58,19 @@ export function compileZone(zone: Zone): CompiledZone {
       // A delegation point: a referral for any type and any name below, except DS (parent side).
       const absent = [ABSENT_LABEL, ...cut.name];
       const referralBelow = new Below(new Map(), variable(absent, FALLBACK_TYPE));
-      entries.set(entryKey(key, FALLBACK_TYPE), exact(tree, node.name, FALLBACK_TYPE, referralBelow));
-      entries.set(entryKey(key, TYPE.DS), exact(tree, node.name, TYPE.DS));
+      entries.set(entryKey(key, FALLBACK_TYPE), exact(node.name, FALLBACK_TYPE, referralBelow));
+      entries.set(entryKey(key, TYPE.DS), exact(node.name, TYPE.DS));
       continue;
     }
     const hasCname = node.rrsets.has(TYPE.CNAME);
     // A CNAME's answer depends on what the chain ends in, for every type the zone has.
     const types = hasCname ? askTypes : node.rrsets.size > 0 ? [...node.rrsets.keys(), TYPE.ANY] : [];
-    for (const type of types) entries.set(entryKey(key, type), exact(tree, node.name, type));
+    for (const type of types) entries.set(entryKey(key, type), exact(node.name, type));
     const wildcard = tree.get(['*', ...node.name]);
     // The shared negative answers compress the SOA's names against the apex only: a name at or above
     // the SOA's MNAME or RNAME gets its own (those names then take the query's case, as in NSD).
     const under = wildcard ? wildcardBelow(wildcard, askTypes, variable) : soaNames.has(key) ? below(node.name) : nxdomain;
-    const fallback = !hasCname && under === nxdomain ? nodata : exact(tree, node.name, FALLBACK_TYPE, under);
+    const fallback = !hasCname && under === nxdomain ? nodata : exact(node.name, FALLBACK_TYPE, under);
     entries.set(entryKey(key, FALLBACK_TYPE), fallback);
   }
   // Names in an answer at or below the query's closest encloser take the query's letter case
@@ -78,13 +82,16 @@ export function compileZone(zone: Zone): CompiledZone {
       if (d.t !== 'NS') continue;
       for (let n = d.target; n.length > cut.name.length && isSubdomain(n, cut.name); n = n.slice(1)) {
         const key = entryKey(nameKey(n), FALLBACK_TYPE);
-        if (!entries.has(key)) entries.set(key, exact(tree, n, FALLBACK_TYPE, below(n)));
+        if (!entries.has(key)) entries.set(key, exact(n, FALLBACK_TYPE, below(n)));
       }
     }
   }
-  let records = 0;
+  let records = health?.hidden ?? 0;
   for (const node of tree.nodes.values()) for (const set of node.rrsets.values()) records += set.data.length;
-  return { apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records, entries };
+  return {
+    apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records, entries,
+    ...(health && { health: { probes: health.probes, variants: health.variants } }),
+  };
 }
 
 /** Keys of the names below the apex at or above the SOA's MNAME and RNAME. */
@@ -98,8 +105,16 @@ function soaNameKeys(tree: ZoneTree): Set<string> {
   return keys;
 }
 
-function exact(tree: ZoneTree, name: Name, type: number, below: Below | null = null): Answer {
-  return compileAnswer(name, type, resolve(tree, name, type), false, below);
+/**
+ * The answer to (name, type), compiled; `variable`: for any name below (see compileAnswer). With
+ * health-checked records in its answer section, its other health states are compiled too.
+ */
+function answer(tree: ZoneTree, health: HealthCompiler | null, name: Name, type: number, variable: boolean, below: Below | null): Answer {
+  const compile = (res: Resolution): Answer => compileAnswer(name, type, res, variable, below);
+  const res = resolve(tree, name, type);
+  const a = compile(res);
+  health?.addVariants(a, res, () => resolve(tree, name, type), compile);
+  return a;
 }
 
 /** RFC 4592 §3.3: answers synthesized from `*.<node>` for names below the node that do not exist. */

@@ -13,7 +13,7 @@ import type { CompiledFile, SerialInput } from './compile-file.js';
  * messages (u32 each), the CRC-32 of all that follows, the JSON part (everything else), padding to
  * 4 octets, the bytes, the ints and the transfer messages (none when transfers were off). Format 2
  * added the SOA to the facts, format 3 the transfer messages (the facts' optional transfer lists,
- * allow_transfer and notify, are in the JSON part). A file that does not check out (torn,
+ * allow_transfer and notify, are in the JSON part, and so is a health-checked zone's plan). A file that does not check out (torn,
  * corrupt, another format) is a miss, and is compiled and written again.
  */
 const MAGIC = Buffer.from('ECLIPSO-ZONE-3\n\0', 'latin1');
@@ -42,7 +42,7 @@ function checksum(parts: Uint8Array[]): number {
 /** Writes an entry (to a temporary file, then renamed: a reader never sees half of one). */
 export function writeCached(dir: string, key: string, result: Cacheable): void {
   const { kind } = result;
-  const json = Buffer.from(JSON.stringify(kind === 'zone' ? { kind, facts: result.facts, warnings: result.warnings } : result));
+  const json = Buffer.from(JSON.stringify(kind === 'zone' ? { kind, facts: result.facts, warnings: result.warnings, ...(result.health && { health: result.health }) } : result));
   const bytes = kind === 'zone' ? result.image.bytes : new Uint8Array(0);
   const ints = kind === 'zone' ? new Uint8Array(result.image.ints.buffer, result.image.ints.byteOffset, result.image.ints.byteLength) : new Uint8Array(0);
   const axfr = (kind === 'zone' && result.axfr) || new Uint8Array(0);

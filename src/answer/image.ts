@@ -2,6 +2,7 @@ import { MAX_NAME_LENGTH } from '../wire/constants.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
 import { hashBytes } from './hash.js';
+import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
 
 /**
  * A compiled zone as flat memory: two typed arrays and no objects, so it is built on a compile
@@ -64,15 +65,19 @@ export function keyEnd(bytes: Uint8Array, o: number): number {
   return o + ENTRY_KEY_AT + bytes[o] + KEY_TYPE_OCTETS;
 }
 
-/** Every Answer reachable from `a`: its smaller forms and what it gives names below. */
-function collect(a: Answer, answers: Map<Answer, number>, belows: Map<Below, number>): void {
+/**
+ * Every Answer reachable from `a`: its smaller forms, what it gives names below, and its other
+ * health states (`variants`).
+ */
+function collect(a: Answer, answers: Map<Answer, number>, belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants>): void {
   for (let f: Answer | null = a; f !== null && !answers.has(f); f = f.trimmed) {
     answers.set(f, answers.size);
+    for (const v of variants.get(f)?.answers ?? []) collect(v, answers, belows, variants);
     const below = f.below;
     if (below === null || belows.has(below)) continue;
     belows.set(below, belows.size);
-    for (const b of below.byType.values()) collect(b, answers, belows);
-    collect(below.other, answers, belows);
+    for (const b of below.byType.values()) collect(b, answers, belows, variants);
+    collect(below.other, answers, belows, variants);
   }
 }
 
@@ -83,8 +88,17 @@ function slotCount(n: number): number {
   return s;
 }
 
-/** Lays a compiled zone out flat (see ZoneImage). */
-export function packImage(zone: CompiledZone): ZoneImage {
+/**
+ * Lays a compiled zone out flat (see ZoneImage). A health-checked zone's image holds every health
+ * state's answers, and `health` says which words of `ints` to swap between them (health.ts).
+ */
+export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan } {
+  const variants: ReadonlyMap<Answer, HealthVariants> = zone.health?.variants ?? new Map();
+  const sites: HealthSite[] = [];
+  const site = (at: number, a: Answer): void => {
+    const v = variants.get(a);
+    if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => answers.get(x)!) });
+  };
   const answers = new Map<Answer, number>();
   const belows = new Map<Below, number>();
   let size = 0;
@@ -92,7 +106,7 @@ export function packImage(zone: CompiledZone): ZoneImage {
     // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
     if (key.length - KEY_TYPE_OCTETS > MAX_NAME_LENGTH) throw new RangeError(`name of ${key.length - KEY_TYPE_OCTETS} octets in ${zone.apexKey}`);
     size += ENTRY_KEY_AT + key.length + INLINE_LENGTH_OCTETS;
-    collect(a, answers, belows);
+    collect(a, answers, belows, variants);
   }
   let relocCount = 0;
   let pairInts = 0;
@@ -134,7 +148,9 @@ export function packImage(zone: CompiledZone): ZoneImage {
     at += ENTRY_KEY_AT + key.length;
     // A packet for this name alone follows its key, inline or not: its record points there.
     const own = a.relocs === null && !placed.has(a);
-    const inline = own && a.packet.length <= INLINE_MAX ? a.packet.length : 0;
+    // An answer with health states is reached through its entry's answer word, which a state change swaps.
+    const inline = own && a.packet.length <= INLINE_MAX && !variants.has(a) ? a.packet.length : 0;
+    site(entryAnswerAt + e, a);
     bytes[at] = inline >> 8;
     bytes[at + 1] = inline & 0xff;
     at = own ? place(a, at + INLINE_LENGTH_OCTETS) : at + INLINE_LENGTH_OCTETS;
@@ -163,12 +179,14 @@ export function packImage(zone: CompiledZone): ZoneImage {
   for (const [b, i] of belows) {
     const rec = belowAt + i * BELOW_INTS;
     ints[rec + BELOW.OTHER] = answers.get(b.other)!;
+    site(rec + BELOW.OTHER, b.other);
     ints[rec + BELOW.PAIR_AT] = p;
     ints[rec + BELOW.PAIR_COUNT] = b.byType.size;
     for (const [type, a] of b.byType) {
       ints[pairAt + p++] = type;
+      site(pairAt + p, a);
       ints[pairAt + p++] = answers.get(a)!;
     }
   }
-  return { bytes, ints };
+  return { bytes, ints, ...(zone.health && { health: { probes: zone.health.probes, sites } }) };
 }

@@ -43,6 +43,18 @@ export interface SourceStats {
   errors: number;
 }
 
+/** One health check of one address in one zone (src/health/checks.ts), for /metrics. */
+export interface HealthCheckSnapshot {
+  zone: string;
+  check: string;
+  target: string;
+  up: boolean;
+  transitions: number;
+  probes: number;
+  probeSeconds: number;
+  lastProbeSeconds: number;
+}
+
 /** Everything /metrics shows, gathered at scrape time (from one process, or summed over workers). */
 export interface ServerSnapshot {
   queries: QuerySnapshot;
@@ -57,6 +69,8 @@ export interface ServerSnapshot {
   notify: number[];
   /** The forwarder's numbers, when FORWARD_TO is set (summed over DNS threads). */
   forward?: ForwardSnapshot;
+  /** The zones' health checks, from the process that runs them (a pool's primary). */
+  health?: HealthCheckSnapshot[];
 }
 
 export function emptyReloadStats(): ReloadStats {

@@ -76,6 +76,13 @@ export function renderMetrics(s: ServerSnapshot): string {
     .single('eclipso_notify_acknowledged_total', 'counter', 'NOTIFYs a secondary acknowledged (NOERROR).', s.notify[NOTIFY_RESULTS.indexOf('acknowledged')])
     .single('eclipso_notify_failed_total', 'counter', 'NOTIFYs given up: no reply after the last try, or an error reply (the secondary still picks up the change at its next SOA refresh).', s.notify[NOTIFY_RESULTS.indexOf('failed')]);
   if (s.forward) writeForward(w, s.forward);
+  const checks = s.health ?? [];
+  const label = (c: (typeof checks)[number]): Labels => ({ check: c.check, zone: c.zone, target: c.target });
+  w.family('eclipso_health_check_up', 'gauge', 'Whether a health check of an address is up (1) or down (0): its records are left out of answers while down. "up" until its first result.', checks.map((c) => [label(c), c.up ? 1 : 0]))
+    .family('eclipso_health_check_transitions_total', 'counter', 'Times a health check turned up or down.', checks.map((c) => [label(c), c.transitions]))
+    .family('eclipso_health_check_probes_total', 'counter', 'Probes a health check made.', checks.map((c) => [label(c), c.probes]))
+    .family('eclipso_health_check_probe_seconds_total', 'counter', 'Seconds the probes of a health check took, all together (divided by eclipso_health_check_probes_total: the mean).', checks.map((c) => [label(c), c.probeSeconds]))
+    .family('eclipso_health_check_probe_duration_seconds', 'gauge', 'Seconds the last probe of a health check took.', checks.map((c) => [label(c), c.lastProbeSeconds]));
   w.single('eclipso_log_dropped_lines_total', 'counter', 'Per-query log lines dropped because stdout could not keep up.', s.logDroppedLines);
   writeProcessMetrics(w);
   return w.text();

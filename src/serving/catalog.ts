@@ -4,6 +4,7 @@ import type { ZoneSink } from '../sources/source.js';
 import type { CompiledFile, PreviousVersion } from '../answer/compile-file.js';
 import type { ZoneCompiler } from '../answer/compiler.js';
 import type { ZoneFacts } from '../answer/zone.js';
+import type { HealthChecks } from '../health/checks.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
 
@@ -76,6 +77,8 @@ export class ZoneCatalog implements ZoneSink {
      * before (IXFR journals kept here).
      */
     private readonly differences = false,
+    /** Where the health checks of the zones served run (none: zones are served all up, nothing probed: `eclipso check`). */
+    private readonly health: HealthChecks | null = null,
   ) {}
 
   /** Zones being served. */
@@ -151,11 +154,16 @@ export class ZoneCatalog implements ZoneSink {
     const { apex, apexKey, records, serial } = compiled.facts;
     const other = this.owners.get(apexKey);
     if (other !== undefined && other !== fileName) return this.duplicate(file, apex, other);
+    // The version's health checks start, and their current states are written into its image,
+    // before it is served; the version before keeps its checks until then.
+    const checks = compiled.health && this.health ? this.health.prepare(formatName(apex), compiled.health, compiled.image.ints) : null;
     try {
       this.target.put(file, compiled);
     } catch (e) {
+      if (checks) this.health!.release(checks);
       return this.reject(file, [{ origin, message: `cannot be served: ${(e as Error).message}; this is a bug in Eclipso, please report it with the file` }]);
     }
+    this.health?.commit(apexKey, checks);
     const before = this.files.get(fileName)?.serial;
     this.files.set(fileName, { apex, serial });
     this.owners.set(apexKey, fileName);
@@ -185,6 +193,7 @@ export class ZoneCatalog implements ZoneSink {
     this.owners.delete(apexKey);
     this.latest.delete(fileName);
     this.target.drop({ origin, fileName }, apexKey);
+    this.health?.commit(apexKey, null);
     this.compiler.forget(origin);
     this.stats.removed++;
     this.log.info('zone removed', { zone: formatName(apex), file: origin, why });

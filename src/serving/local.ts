@@ -12,6 +12,7 @@ import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
 import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
+import { HealthChecks } from '../health/checks.js';
 import { ZoneCatalog } from './catalog.js';
 import { TableTarget } from './table-target.js';
 import type { Serving } from './serving.js';
@@ -33,6 +34,7 @@ export class LocalServing implements Serving {
   private readonly observer: QueryObserver;
   private dns: DnsServer | null = null;
   private readonly notifier: Notifier;
+  private readonly health: HealthChecks;
   /**
    * Zone transfers at the listeners, made only once a zone may be transferred: at start with
    * XFR_ALLOW or TSIG_KEY set, else when the first zone whose file has its own non-empty
@@ -53,7 +55,8 @@ export class LocalServing implements Serving {
     this.target = new TableTarget(transfers.ixfrVersions, () => this.transfersNeeded());
     this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log), { transfers: on, shared: false });
     this.notifier = new Notifier(transfers, log);
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone) => this.notifier.changed(zone), transfers.ixfrVersions > 0);
+    this.health = new HealthChecks(log);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone) => this.notifier.changed(zone), transfers.ixfrVersions > 0, this.health);
     this.observer = new QueryObserver(config.logIgnore ? null : log);
     if (transfersOn(transfers.access)) this.transfersNeeded();
   }
@@ -102,6 +105,7 @@ export class LocalServing implements Serving {
       logDroppedLines: this.log.droppedQueryLines,
       notify: [...this.notifier.counts],
       forward: this.dns?.forwarder?.snapshot(),
+      health: this.health.rows(),
     };
   }
 
@@ -111,6 +115,7 @@ export class LocalServing implements Serving {
 
   async close(): Promise<void> {
     this.notifier.close();
+    this.health.close();
     const dns = this.dns;
     this.dns = null;
     await dns?.close();

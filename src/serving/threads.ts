@@ -3,7 +3,8 @@
  * own on the one port (SO_REUSEPORT: the kernel spreads clients over them), all reading the same
  * compiled zones. A zone is compiled once, by this main thread's catalog and compile threads, as
  * with WORKERS=1 (the same files accepted, rejected, logged and counted once); its image is put in
- * SharedArrayBuffers by the compile thread (src/answer/image.ts: never written after packing) and posted
+ * SharedArrayBuffers by the compile thread (src/answer/image.ts: never written after packing, but for
+ * the answer words a health check swaps, src/answer/health.ts) and posted
  * to every DNS thread (src/serving/dns-thread.ts), which serves it where it lies. So the zones take
  * their memory once, not once per worker, and nothing is compiled twice.
  *
@@ -30,6 +31,7 @@ import { sourceLabel } from '../sources/source.js';
 import { transfersOn } from '../transfer/access.js';
 import type { TransferSettings } from '../transfer/settings.js';
 import type { ZoneFileError } from '../zone/problem.js';
+import { HealthChecks } from '../health/checks.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
@@ -112,6 +114,11 @@ export class ThreadServing implements Serving {
   /** NOTIFY is sent from here, never from the DNS threads. */
   private readonly notifier: Notifier;
   /**
+   * The zones' health checks run here; a state change is written into the zone's shared image,
+   * where every DNS thread reads it (src/answer/health.ts): no message to the threads.
+   */
+  private readonly health: HealthChecks;
+  /**
    * New serials whose NOTIFY waits until every live DNS thread serves them (a secondary asking a
    * thread still on the old version would think itself up to date): file name → the NOTIFY, and
    * the threads (slot indexes) yet to say `served`.
@@ -139,6 +146,8 @@ export class ThreadServing implements Serving {
     this.target = new SharedTarget((m) => this.broadcast(m));
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName), transfers.ixfrVersions > 0);
     this.forwardGate = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * config.workers);
+    this.health = new HealthChecks(log);
+    this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName), transfers.ixfrVersions > 0, this.health);
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
       index, worker: null, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null, crash: undefined,
     }));
@@ -292,6 +301,7 @@ export class ThreadServing implements Serving {
       logDroppedLines: this.log.droppedQueryLines + parts.reduce((n, p) => n + p.logDroppedLines, 0),
       notify: [...this.notifier.counts],
       forward: sumForwardSnapshots(parts.flatMap((p) => (p.forward ? [p.forward] : []))),
+      health: this.health.rows(),
     };
   }
 
@@ -305,6 +315,7 @@ export class ThreadServing implements Serving {
   async close(): Promise<void> {
     this.stopping = true;
     this.notifier.close();
+    this.health.close();
     await Promise.all(this.slots.map((s) => s.worker).filter((w): w is Worker => w !== null).map((w) => new Promise<void>((resolve) => {
       const timer = setTimeout(() => void w.terminate(), STOP_TIMEOUT_MS);
       w.once('exit', () => (clearTimeout(timer), resolve()));

@@ -21,6 +21,15 @@ export class LineIndex {
     return (key === undefined ? undefined : this.keyIn(key, start + 1, end)) ?? start + 1;
   }
 
+  /** Line (1-based) of the Nth (1-based) `[[table]]` header, or of `key` inside it. */
+  entry(table: string, n: number, key?: string): number | undefined {
+    const re = new RegExp(`^\\s*\\[\\[\\s*${table}\\s*\\]\\]`);
+    let seen = 0;
+    const start = this.lines.findIndex((l) => re.test(l) && ++seen === n);
+    if (start < 0) return undefined;
+    return (key === undefined ? undefined : this.keyIn(key, start + 1, this.nextTable(start))) ?? start + 1;
+  }
+
   /** Line of `key` in `[table]`, or of the header. */
   table(table: string, key?: string): number | undefined {
     const re = new RegExp(`^\\s*\\[\\s*${table}\\s*\\]`);

@@ -10,6 +10,39 @@ export interface ZoneRecord {
   type: number;
   ttl: number;
   data: RData;
+  /** Health-checked answers (README, Health checks): A and AAAA records only. */
+  health?: RecordHealth;
+}
+
+/**
+ * A `[[health_checks]]` entry: how to probe an address. `interval` and `timeout` in seconds
+ * (fractions allowed); `fail`: what an RRset whose records are all down serves (open: all of them;
+ * closed: none, NODATA).
+ */
+export interface HealthCheck {
+  name: string;
+  type: 'http' | 'https' | 'tcp';
+  port: number;
+  /** http(s): the request path, and the Host header and TLS SNI (none: the address). */
+  path: string;
+  host?: string;
+  /** http(s): status codes that count as up; none: 200–399. */
+  expect?: number[];
+  interval: number;
+  timeout: number;
+  rise: number;
+  fall: number;
+  fail: 'open' | 'closed';
+}
+
+/**
+ * A record's part in its RRset's health: the check probing it (its name in the zone's
+ * `healthChecks`) and the address probed (the record's own, or `check_address`), and whether it is
+ * a failover secondary (served only while no primary of its RRset is up).
+ */
+export interface RecordHealth {
+  check?: { name: string; address: string };
+  secondary: boolean;
 }
 
 /** A validated zone, ready to compile: what one `<domain>.toml` says. */
@@ -17,6 +50,8 @@ export interface Zone {
   apex: Name;
   soa: { ttl: number; data: SoaData };
   records: ZoneRecord[];
+  /** The file's `[[health_checks]]` that records use, by name. */
+  healthChecks?: Map<string, HealthCheck>;
 }
 
 /**

@@ -8,17 +8,18 @@ import type { SoaData, ZoneFile, ZoneRecord, ZoneTransferLists } from './model.j
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 import { nameProblem, zoneName } from './names.js';
 import { buildRecord, type RecordDefaults } from './records.js';
+import { checkHealthRRsets, DEFAULT_HEALTH_TTL, readHealthChecks } from './health.js';
 import { checkSizes } from './sizes.js';
 import { zoneWarnings } from './warnings.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
 
-const TOP_FIELDS = ['version', 'domain', 'defaults', 'records'];
+const TOP_FIELDS = ['version', 'domain', 'defaults', 'records', 'health_checks'];
 const DOMAIN_FIELDS = [
   'domain', 'soa', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum',
   'created', 'modified', 'verified', 'active', 'ownerid', 'allow_transfer', 'notify',
 ];
-const DEFAULTS_FIELDS = ['ttl', 'type', 'class'];
+const DEFAULTS_FIELDS = ['ttl', 'type', 'class', 'health_ttl'];
 
 /** The seed's SOA timers (refresh, retry, expire, minimum) when [domain] leaves them out. */
 const SOA_DEFAULTS = { refresh: 28800, retry: 7200, expire: 604800, minimum: 60 };
@@ -86,6 +87,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
 
   const defaultsRaw = doc.defaults === undefined ? {} : doc.defaults;
   const defaults: RecordDefaults = { ttl: DEFAULT_TTL, type: TYPE.A, class: 1 };
+  let healthTtl = DEFAULT_HEALTH_TTL;
   if (!isTable(defaultsRaw)) {
     top('defaults', 'must be a table: [defaults] with ttl, type and class');
   } else {
@@ -93,7 +95,10 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
     defaults.ttl = readInt(defaultsRaw, 'ttl', 0, MAX_TTL, at('defaults'), '3600') ?? DEFAULT_TTL;
     defaults.type = (defaultsRaw.type as number | string | undefined) ?? TYPE.A;
     defaults.class = (defaultsRaw.class as number | string | undefined) ?? 1;
+    healthTtl = readInt(defaultsRaw, 'health_ttl', 0, MAX_TTL, at('defaults'), String(DEFAULT_HEALTH_TTL)) ?? DEFAULT_HEALTH_TTL;
   }
+  const healthChecks = readHealthChecks(doc.health_checks, (n, field, message) =>
+    problems.push({ origin, field: `[[health_checks]] ${n}: ${field}`, line: lines.entry('health_checks', n, field), message }), top);
 
   const soa = apex && soaData(domain, apex, text, at('domain'));
 
@@ -109,7 +114,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
       const n = i + 1;
       const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
       if (!isTable(raw)) return report('record', 'must be a [[records]] table');
-      const rec = buildRecord(raw, recordsApex, defaults, report);
+      const rec = buildRecord(raw, recordsApex, defaults, report, healthChecks);
       if (rec) numbered.push({ rec, n });
     });
     const atRecord = (n: number, field: string, message: string): void => {
@@ -117,6 +122,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
     };
     checkConsistency(numbered, recordsApex, atRecord, (n) => lines.record(n, 'type'));
     checkSizes(numbered, atRecord);
+    checkHealthRRsets(numbered, healthTtl, atRecord);
   }
 
   if (problems.length > 0) throw new ZoneFileError(problems);
@@ -127,7 +133,9 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
     ? { origin, field, line: lines.table('domain', field.replace(/^\[domain\] /, '')), message }
     : { origin, record: n, field, line: lines.record(n, field), message }));
   const records = numbered.map((x) => x.rec);
-  return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records }, explicitSerial: domain?.serial !== undefined, transfer, warnings };
+  const used = new Set(records.map((r) => r.health?.check?.name));
+  const zoneChecks = new Map([...healthChecks.checks].filter(([name]) => used.has(name)));
+  return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records, ...(zoneChecks.size > 0 && { healthChecks: zoneChecks }) }, explicitSerial: domain?.serial !== undefined, transfer, warnings };
 }
 
 /**

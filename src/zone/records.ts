@@ -4,6 +4,7 @@ import { parseIPv4, parseIPv6 } from '../wire/address.js';
 import type { Name } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
 import { MAX_TTL, readInt, readString, rejectUnknown, type Report } from './fields.js';
+import { HEALTH_RECORD_FIELDS, readRecordHealth, type HealthChecks } from './health.js';
 import type { ZoneRecord } from './model.js';
 import { nameProblem, ownerName, zoneName } from './names.js';
 
@@ -13,6 +14,7 @@ type ServedType = (typeof SERVED_TYPES)[number];
 
 export const RECORD_FIELDS = [
   'domain', 'type', 'class', 'ttl', 'address', 'preference', 'priority', 'weight', 'port', 'flags', 'tag',
+  ...HEALTH_RECORD_FIELDS,
 ] as const;
 
 /** Fields each type needs besides the common ones, for "unknown field" checks per type. */
@@ -138,9 +140,9 @@ function rdata(t: ServedType, raw: Record<string, unknown>, report: Report): RDa
   }
 }
 
-/** Builds one record from its [[records]] table; problems go to `report`. */
+/** Builds one record from its [[records]] table; problems go to `report`. `checks`: the file's health checks. */
 export function buildRecord(
-  raw: Record<string, unknown>, apex: Name, defaults: RecordDefaults, report: Report,
+  raw: Record<string, unknown>, apex: Name, defaults: RecordDefaults, report: Report, checks: HealthChecks = { checks: new Map(), declared: new Set() },
 ): ZoneRecord | undefined {
   rejectUnknown(raw, RECORD_FIELDS, report);
   const resolved = resolveType(raw.type ?? defaults.type);
@@ -173,6 +175,7 @@ export function buildRecord(
     }
   }
   const data = rdata(resolved, raw, report);
+  const health = readRecordHealth(raw, resolved, typeof raw.address === 'string' ? raw.address : undefined, checks, report);
   if (!owner || !data) return undefined;
-  return { owner, type: TYPE[resolved], ttl, data };
+  return { owner, type: TYPE[resolved], ttl, data, ...(health && { health }) };
 }

@@ -115,7 +115,7 @@ describe('a zone file with problems', () => {
       'zones/example.com.toml:6: record 1: address: "300.1.1.1" is not an IPv4 address (write it as 192.0.2.1)',
       'zones/example.com.toml:10: record 2: preference: "ten" is not a whole number from 0 to 65535; write e.g. preference = 10',
       'zones/example.com.toml:14: record 3: type: type "HINFO" is not served; use one of A, AAAA, NS, CNAME, PTR, MX, TXT, SRV, CAA (or its number)',
-      'zones/example.com.toml:18: record 4: adress: unknown field; the fields here are domain, type, class, ttl, address, preference, priority, weight, port, flags, tag',
+      'zones/example.com.toml:18: record 4: adress: unknown field; the fields here are domain, type, class, ttl, address, preference, priority, weight, port, flags, tag, health_check, check_address, failover',
       'zones/example.com.toml:17: record 4: address: missing; an A record needs an address',
     ]);
   });

@@ -35,6 +35,9 @@ export interface Config {
   tsigKeyFile: string | undefined;
   /** Differences kept per zone for IXFR (src/transfer/journal.ts); 0: every IXFR is answered in full. */
   ixfrVersions: number;
+  // Issue 16: change events (S3 notifications through SQS) and the DynamoDB engine.
+  /** SQS queue URL of the bucket's event notifications (S3_EVENTS_QUEUE); undefined: poll only. */
+  s3EventsQueue: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +81,8 @@ const OPTIONS: Option[] = [
   { key: 'tsigKey', env: 'TSIG_KEY', flag: '--tsig-key', kind: 'string', help: 'name:algorithm:base64secret; transfers must be signed with it (default none)' },
   { key: 'tsigKeyFile', env: 'TSIG_KEY_FILE', flag: '--tsig-key-file', kind: 'string', help: 'file of TSIG keys, one name:algorithm:base64secret a line' },
   { key: 'ixfrVersions', env: 'IXFR_VERSIONS', flag: '--ixfr-versions', kind: 'int', min: 0, max: 1000, help: 'differences kept per zone for IXFR; 0 = IXFR answered in full (default 20)' },
+  // Issue 16: change events (S3 notifications through SQS) and the DynamoDB engine.
+  { key: 's3EventsQueue', env: 'S3_EVENTS_QUEUE', flag: '--s3-events-queue', kind: 'string', help: 'SQS queue URL of the bucket\'s S3 event notifications: changes within a second (default none: poll only)' },
 ];
 
 export function defaults(): Config {
@@ -105,6 +110,7 @@ export function defaults(): Config {
     tsigKey: undefined,
     tsigKeyFile: undefined,
     ixfrVersions: 20,
+    s3EventsQueue: undefined,
   };
 }
 

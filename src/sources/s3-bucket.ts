@@ -37,15 +37,29 @@ export function clientConfig(env: NodeJS.ProcessEnv, forcePathStyle: boolean): S
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
   };
-  if (!env.AWS_ACCESS_KEY_ID && env.AWS_ACCESS_KEY) {
-    if (!env.AWS_SECRET_ACCESS_KEY) throw new ConfigError('AWS_ACCESS_KEY is set but AWS_SECRET_ACCESS_KEY is not; set both, or neither to use the default credential chain');
-    config.credentials = {
-      accessKeyId: env.AWS_ACCESS_KEY,
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-    };
-  }
+  const credentials = seedCredentials(env);
+  if (credentials) config.credentials = credentials;
   return config;
+}
+
+/**
+ * The seed's AWS_ACCESS_KEY (with AWS_SECRET_ACCESS_KEY), for every AWS client we make; undefined
+ * leaves the SDK's default chain to find credentials.
+ */
+export function seedCredentials(env: NodeJS.ProcessEnv): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
+  if (env.AWS_ACCESS_KEY_ID || !env.AWS_ACCESS_KEY) return undefined;
+  if (!env.AWS_SECRET_ACCESS_KEY) throw new ConfigError('AWS_ACCESS_KEY is set but AWS_SECRET_ACCESS_KEY is not; set both, or neither to use the default credential chain');
+  return {
+    accessKeyId: env.AWS_ACCESS_KEY,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+  };
+}
+
+/** Whether a GET failed because the object is not there (deleted since it was named). */
+export function isMissingObject(e: unknown): boolean {
+  // NoSuchKey only: a 404 for a bucket that is gone (NoSuchBucket) must not read as deleted zones.
+  return (e as { name?: string }).name === 'NoSuchKey';
 }
 
 /** The zone objects of one bucket and prefix: list them with ETags, fetch one. */

@@ -2,11 +2,14 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Fields, Logger } from '../log.js';
 import { backoffMs } from './backoff.js';
-import { clientConfig, describeS3Error, S3Bucket, type FetchedObject, type Listing } from './s3-bucket.js';
+import { EventQueue, parseQueueUrl } from './event-queue.js';
+import { clientConfig, describeS3Error, isMissingObject, S3Bucket, type FetchedObject, type Listing } from './s3-bucket.js';
+import { compareSequencers, parseS3EventMessage, type ObjectEvent } from './s3-events.js';
 import { formatS3Url, parseS3Url, type S3Location } from './s3-location.js';
 import { ZoneSnapshot, type SnapshotEntry } from './snapshot.js';
 import type { SourceStats } from '../counters/snapshot.js';
 import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
+import { isZoneFileName } from '../zone/parse.js';
 
 /** Zone objects fetched at once: enough to load thousands of zones quickly, few enough not to be throttled. */
 const FETCH_CONCURRENCY = 16;
@@ -28,6 +31,8 @@ export interface S3SourceOptions {
   syncMs: number;
   bucket: S3Bucket;
   snapshot: ZoneSnapshot | null;
+  /** S3_EVENTS_QUEUE: an SQS queue of this bucket's event notifications, or null to poll only. */
+  eventsQueue: URL | null;
 }
 
 /** Builds the S3 source from ZONE_DIR=s3://… and the AWS_* variables; a bad value is a ConfigError. */
@@ -38,6 +43,7 @@ export function createS3Source(config: Config, env: NodeJS.ProcessEnv, log: Logg
     syncMs: config.s3SyncSeconds * 1000,
     bucket: new S3Bucket(location, clientConfig(env, config.s3PathStyle)),
     snapshot: config.zoneCacheDir ? new ZoneSnapshot(config.zoneCacheDir) : null,
+    eventsQueue: config.s3EventsQueue ? parseQueueUrl(config.s3EventsQueue, 'S3_EVENTS_QUEUE') : null,
   }, log, env);
 }
 
@@ -45,7 +51,9 @@ export function createS3Source(config: Config, env: NodeJS.ProcessEnv, log: Logg
  * Zones from `<domain>.toml` objects in an S3 bucket (the seed's second engine). A scheduler lists
  * the bucket every period and compares ETags: only new or changed objects are fetched and
  * recompiled, and zones whose objects are gone are dropped. A failed list or fetch changes
- * nothing that is served; it is retried with backoff and jitter.
+ * nothing that is served; it is retried with backoff and jitter. With S3_EVENTS_QUEUE, the bucket's
+ * event notifications (through SQS) fetch or drop a changed object within a second, and the
+ * periodic sync stays as the repair of whatever an event stream lost.
  */
 export class S3Source implements ZoneSource {
   readonly description: string;
@@ -59,6 +67,11 @@ export class S3Source implements ZoneSource {
   private wake: (() => void) | null = null;
   /** Null when ZONE_CACHE_DIR is not set, or turned off because the folder cannot be used. */
   private snapshot: ZoneSnapshot | null;
+  /** The sequencer of the last event applied per file: an event not newer is a duplicate or late. */
+  private readonly sequencers = new Map<string, string>();
+  /** Syncs and events run one at a time: two fetches of one object must not land out of order. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private events: EventQueue | null = null;
 
   constructor(
     private readonly opts: S3SourceOptions,
@@ -73,8 +86,18 @@ export class S3Source implements ZoneSource {
    * Resolves once every zone object has been loaded. With a non-empty snapshot, it resolves as
    * soon as S3 fails, or after SNAPSHOT_WAIT_MS if S3 is merely slow, serving the snapshot until
    * the sync completes. Without one it keeps retrying, and the server does not listen until then.
+   * Events are consumed from then on (they wait in the queue meanwhile).
    */
   async start(sink: ZoneSink): Promise<void> {
+    await this.load(sink);
+    if (this.opts.eventsQueue && !this.stopped) {
+      this.events = await EventQueue.open(this.opts.eventsQueue, this.env, this.log);
+      this.log.info('following S3 event notifications', { queue: this.events.description });
+      this.events.start((body) => this.onMessage(body));
+    }
+  }
+
+  private async load(sink: ZoneSink): Promise<void> {
     this.sink = sink;
     const region = await this.opts.bucket.resolveRegion();
     this.log.info('zone source S3', {
@@ -118,6 +141,7 @@ export class S3Source implements ZoneSource {
   }
 
   async stop(): Promise<void> {
+    await this.events?.stop();
     this.abort.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -201,8 +225,15 @@ export class S3Source implements ZoneSource {
     });
   }
 
+  /** Runs `job` after every sync or event already begun. */
+  private serially<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(job, job);
+    this.exclusive = run.catch(() => undefined);
+    return run;
+  }
+
   private runSync(): Promise<void> {
-    this.running = this.sync().then(() => {
+    this.running = this.serially(() => this.sync()).then(() => {
       this.stats.lastSuccessUnixSeconds = Date.now() / 1000;
     });
     return this.running;
@@ -252,6 +283,62 @@ export class S3Source implements ZoneSource {
       const first = failed[0];
       throw new Error(`${failed.length} of ${fetch.length} zone objects could not be fetched (first: ${this.opts.bucket.key(first.file)}: ${describeS3Error(first.error)}); their loaded versions stay in service`);
     }
+  }
+
+  /**
+   * One SQS message: each zone object it names is fetched again (or dropped if gone). A message
+   * that is not an S3 event, or whose object cannot be read now, throws: it stays in the queue.
+   */
+  private async onMessage(body: string): Promise<void> {
+    const parsed = parseS3EventMessage(body);
+    if (parsed.kind === 'test') {
+      this.log.info('S3 test event received: notifications reach this server', { source: this.description });
+      return;
+    }
+    for (const event of parsed.events) {
+      const file = this.fileOf(event);
+      if (file) await this.serially(() => this.applyEvent(file, event));
+    }
+  }
+
+  /** The zone file an event is about, or null for another bucket, prefix or a key that is no zone file. */
+  private fileOf(event: ObjectEvent): string | null {
+    const { bucket, prefix } = this.opts.location;
+    if (event.bucket !== bucket || !event.key.startsWith(prefix)) return null;
+    const file = event.key.slice(prefix.length);
+    return !file.includes('/') && isZoneFileName(file) ? file : null;
+  }
+
+  /**
+   * Applies one event by reading the object as it is now: whatever order events arrive in, what
+   * is installed is S3's current version, never an older one. An event whose sequencer is not
+   * newer than one already applied to the key (a duplicate, or one overtaken) is skipped, as is
+   * a creation whose ETag is the one loaded.
+   */
+  private async applyEvent(file: string, event: ObjectEvent): Promise<void> {
+    const last = this.sequencers.get(file);
+    const fields = { file: this.origin(file), event: event.kind, sequencer: event.sequencer };
+    if (event.sequencer && last && compareSequencers(event.sequencer, last) <= 0) {
+      this.log.info('S3 event skipped: a newer one was applied', fields);
+      return;
+    }
+    let result: 'changed' | 'unchanged' | 'removed' | 'absent' = 'unchanged';
+    if (!(event.kind === 'created' && event.etag !== '' && this.known.get(file)?.etag === event.etag)) {
+      const obj = await this.opts.bucket.get(file, this.abort.signal).catch((e: unknown) => {
+        if (isMissingObject(e)) return null;
+        this.stats.errors++;
+        throw e;
+      });
+      if (obj) result = await this.apply(file, obj) ? 'changed' : 'unchanged';
+      else if (this.known.delete(file)) {
+        await this.sink!.remove(this.origin(file), file);
+        await this.snapshotDo('remove', file, () => this.snapshot?.remove(file));
+        result = 'removed';
+      } else result = 'absent';
+      if (this.snapshot && result !== 'unchanged') await this.snapshotDo('update', 'manifest', () => this.snapshot!.saveManifest());
+    }
+    if (event.sequencer) this.sequencers.set(file, event.sequencer);
+    this.log.info('S3 event applied', { ...fields, result });
   }
 
   /** Hands a fetched object to the reload path; returns true if a zone was (re)built. */

@@ -57,7 +57,7 @@ interface Option {
 }
 
 const OPTIONS: Option[] = [
-  { key: 'zoneDir', env: 'ZONE_DIR', flag: '--zone-dir', kind: 'string', help: 'zone folder, or s3://bucket[/prefix/] (default zones)' },
+  { key: 'zoneDir', env: 'ZONE_DIR', flag: '--zone-dir', kind: 'string', help: 'zone folder, s3://bucket[/prefix/] or dynamodb://table (default zones)' },
   { key: 'port', env: 'PORT', flag: '--port', kind: 'port', help: 'UDP and TCP port; 0 picks a free one (default 53)' },
   { key: 'host', env: 'HOST', flag: '--host', kind: 'string', help: 'address to listen on; :: for IPv6 and IPv4 (default 0.0.0.0)' },
   { key: 'logIgnore', env: 'ECLIPSO_LOG_IGNORE', flag: '--log-ignore', kind: 'bool', help: 'no per-query logs' },

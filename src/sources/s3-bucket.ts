@@ -2,6 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig }
 import { ConfigError } from '../config.js';
 import { isZoneFileName } from '../zone/parse.js';
 import { RequestSignals } from './request-signals.js';
+import type { Fields } from '../log.js';
 import type { S3Location } from './s3-location.js';
 
 /** Region used when neither AWS_REGION nor a profile names one (S3-compatible stores ignore it). */
@@ -10,6 +11,24 @@ const FALLBACK_REGION = 'us-east-1';
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A request that sends nothing for this long is abandoned: a slow S3 must not stall the sync. */
 const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * What a syncing source reads (src/sources/s3.ts): zone files in a remote store, listed with a
+ * version token each (an ETag) and fetched one by one: an S3 bucket, a DynamoDB table.
+ */
+export interface RemoteZones {
+  /** For log lines: "S3", "DynamoDB". */
+  readonly kind: string;
+  /** Fields logged when the source starts (after making sure the client has a region). */
+  startFields(): Promise<Fields>;
+  /** Every zone file with its version; throws rather than return a partial listing. */
+  list(signal: AbortSignal): Promise<Listing>;
+  /** One zone file; a file that is gone throws an error named NoSuchKey. */
+  get(file: string, signal: AbortSignal): Promise<FetchedObject>;
+  /** Where a file is, for logs and the zone's origin: s3://bucket/key, dynamodb://table/domain. */
+  origin(file: string): string;
+  destroy(): void;
+}
 
 /** One listed zone object: file name (the key less the prefix) and its ETag. */
 export type Listing = Map<string, string>;
@@ -63,7 +82,8 @@ export function isMissingObject(e: unknown): boolean {
 }
 
 /** The zone objects of one bucket and prefix: list them with ETags, fetch one. */
-export class S3Bucket {
+export class S3Bucket implements RemoteZones {
+  readonly kind = 'S3';
   private client: S3Client;
   /** A signal of its own for every request: the caller's one stop signal would collect a listener per request. */
   private readonly signals = new RequestSignals();
@@ -71,6 +91,8 @@ export class S3Bucket {
   constructor(
     private readonly loc: S3Location,
     private readonly config: S3ClientConfig,
+    /** AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, for the start log line. */
+    private readonly endpoint?: string,
   ) {
     this.client = new S3Client(config);
   }
@@ -124,6 +146,14 @@ export class S3Bucket {
 
   key(file: string): string {
     return this.loc.prefix + file;
+  }
+
+  origin(file: string): string {
+    return `s3://${this.loc.bucket}/${this.key(file)}`;
+  }
+
+  async startFields(): Promise<Fields> {
+    return { bucket: this.loc.bucket, prefix: this.loc.prefix, region: await this.resolveRegion(), endpoint: this.endpoint };
   }
 
   destroy(): void {

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Fields, Logger } from '../log.js';
 import { backoffMs } from './backoff.js';
 import { EventQueue, parseQueueUrl } from './event-queue.js';
-import { clientConfig, describeS3Error, isMissingObject, S3Bucket, type FetchedObject, type Listing } from './s3-bucket.js';
+import { clientConfig, describeS3Error, isMissingObject, S3Bucket, type FetchedObject, type Listing, type RemoteZones } from './s3-bucket.js';
 import { compareSequencers, parseS3EventMessage, type ObjectEvent } from './s3-events.js';
 import { formatS3Url, parseS3Url, type S3Location } from './s3-location.js';
 import { ZoneSnapshot, type SnapshotEntry } from './snapshot.js';
@@ -27,9 +27,12 @@ interface Known {
 }
 
 export interface S3SourceOptions {
-  location: S3Location;
+  /** For logs: s3://bucket/prefix/, dynamodb://table. */
+  description: string;
   syncMs: number;
-  bucket: S3Bucket;
+  bucket: RemoteZones;
+  /** The bucket and prefix S3 events name; null for a store other than S3. */
+  location: S3Location | null;
   snapshot: ZoneSnapshot | null;
   /** S3_EVENTS_QUEUE: an SQS queue of this bucket's event notifications, or null to poll only. */
   eventsQueue: URL | null;
@@ -39,16 +42,18 @@ export interface S3SourceOptions {
 export function createS3Source(config: Config, env: NodeJS.ProcessEnv, log: Logger): S3Source {
   const location = parseS3Url(config.zoneDir);
   return new S3Source({
+    description: formatS3Url(location),
     location,
     syncMs: config.s3SyncSeconds * 1000,
-    bucket: new S3Bucket(location, clientConfig(env, config.s3PathStyle)),
+    bucket: new S3Bucket(location, clientConfig(env, config.s3PathStyle), env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined),
     snapshot: config.zoneCacheDir ? new ZoneSnapshot(config.zoneCacheDir) : null,
     eventsQueue: config.s3EventsQueue ? parseQueueUrl(config.s3EventsQueue, 'S3_EVENTS_QUEUE') : null,
   }, log, env);
 }
 
 /**
- * Zones from `<domain>.toml` objects in an S3 bucket (the seed's second engine). A scheduler lists
+ * Zones from `<domain>.toml` objects in an S3 bucket (the seed's second engine), or zones in a
+ * DynamoDB table read as such files (dynamodb-table.ts): any RemoteZones. A scheduler lists
  * the bucket every period and compares ETags: only new or changed objects are fetched and
  * recompiled, and zones whose objects are gone are dropped. A failed list or fetch changes
  * nothing that is served; it is retried with backoff and jitter. With S3_EVENTS_QUEUE, the bucket's
@@ -78,7 +83,7 @@ export class S3Source implements ZoneSource {
     private readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.description = formatS3Url(opts.location);
+    this.description = opts.description;
     this.snapshot = opts.snapshot;
   }
 
@@ -99,12 +104,8 @@ export class S3Source implements ZoneSource {
 
   private async load(sink: ZoneSink): Promise<void> {
     this.sink = sink;
-    const region = await this.opts.bucket.resolveRegion();
-    this.log.info('zone source S3', {
-      bucket: this.opts.location.bucket,
-      prefix: this.opts.location.prefix,
-      region,
-      endpoint: this.env.AWS_ENDPOINT_URL_S3 || this.env.AWS_ENDPOINT_URL || undefined,
+    this.log.info(`zone source ${this.kind}`, {
+      ...await this.opts.bucket.startFields(),
       syncSeconds: this.opts.syncMs / 1000,
       snapshot: this.snapshot?.dir,
     });
@@ -118,8 +119,8 @@ export class S3Source implements ZoneSource {
         return;
       } catch (e) {
         if (this.stopped) return;
-        await this.sleep(this.failed(e, 'cannot load zones from S3; not serving until it answers', {
-          todo: 'check the bucket name, AWS_REGION, credentials and AWS_ENDPOINT_URL; set ZONE_CACHE_DIR so that a restart can serve the last good zones while S3 is down',
+        await this.sleep(this.failed(e, `cannot load zones from ${this.kind}; not serving until it answers`, {
+          todo: `check the ${this.kind === 'S3' ? 'bucket' : 'table'} name, AWS_REGION, credentials and AWS_ENDPOINT_URL; set ZONE_CACHE_DIR so that a restart can serve the last good zones while ${this.kind} is down`,
         }));
       }
     }
@@ -136,7 +137,7 @@ export class S3Source implements ZoneSource {
       this.schedule(this.opts.syncMs);
       return;
     }
-    await this.serveSnapshot(saved, ok === undefined ? `S3 has not answered in ${SNAPSHOT_WAIT_MS / 1000} s` : 'S3 cannot be read');
+    await this.serveSnapshot(saved, ok === undefined ? `${this.kind} has not answered in ${SNAPSHOT_WAIT_MS / 1000} s` : `${this.kind} cannot be read`);
     this.follow(first); // a failure is logged there, and retried with backoff
   }
 
@@ -148,6 +149,11 @@ export class S3Source implements ZoneSource {
     this.wake?.();
     await this.running.catch(() => undefined);
     this.opts.bucket.destroy();
+  }
+
+  /** "S3", "DynamoDB": the store's name in log lines. */
+  private get kind(): string {
+    return this.opts.bucket.kind;
   }
 
   private get stopped(): boolean {
@@ -180,7 +186,7 @@ export class S3Source implements ZoneSource {
       // Unless the first sync fetched it from S3 meanwhile.
       if (!this.known.has(file)) this.known.set(file, { etag, text: accepted ? text : null });
     }));
-    this.log.warn('serving zones from the local snapshot until S3 answers', { why, zones: served, snapshot: this.snapshot!.dir });
+    this.log.warn(`serving zones from the local snapshot until ${this.kind} answers`, { why, zones: served, snapshot: this.snapshot!.dir });
   }
 
   private schedule(ms: number): void {
@@ -198,11 +204,11 @@ export class S3Source implements ZoneSource {
   /** After a sync: the next one in a period, or sooner with backoff if it failed. */
   private follow(sync: Promise<void>): void {
     sync.then(() => {
-      if (this.failures > 0) this.log.info('S3 answers again; zones are in sync', { afterFailures: this.failures });
+      if (this.failures > 0) this.log.info(`${this.kind} answers again; zones are in sync`, { afterFailures: this.failures });
       this.failures = 0;
       this.schedule(this.opts.syncMs);
     }, (e: unknown) => {
-      if (!this.stopped) this.schedule(this.failed(e, 'S3 sync failed; the loaded zones stay in service'));
+      if (!this.stopped) this.schedule(this.failed(e, `${this.kind} sync failed; the loaded zones stay in service`));
     });
   }
 
@@ -276,12 +282,12 @@ export class S3Source implements ZoneSource {
       });
     }
     const fields = { listed: listing.size, fetched: fetch.length - failed.length, changed, removed: remove.length, ms: Math.round(performance.now() - started) };
-    if (changed > 0 || remove.length > 0) this.log.info('S3 sync', fields);
-    else this.log.debug('S3 sync', fields);
+    if (changed > 0 || remove.length > 0) this.log.info(`${this.kind} sync`, fields);
+    else this.log.debug(`${this.kind} sync`, fields);
     if (failed.length > 0) {
       this.stats.errors += failed.length;
       const first = failed[0];
-      throw new Error(`${failed.length} of ${fetch.length} zone objects could not be fetched (first: ${this.opts.bucket.key(first.file)}: ${describeS3Error(first.error)}); their loaded versions stay in service`);
+      throw new Error(`${failed.length} of ${fetch.length} zones could not be fetched (first: ${this.origin(first.file)}: ${describeS3Error(first.error)}); their loaded versions stay in service`);
     }
   }
 
@@ -303,6 +309,7 @@ export class S3Source implements ZoneSource {
 
   /** The zone file an event is about, or null for another bucket, prefix or a key that is no zone file. */
   private fileOf(event: ObjectEvent): string | null {
+    if (!this.opts.location) return null;
     const { bucket, prefix } = this.opts.location;
     if (event.bucket !== bucket || !event.key.startsWith(prefix)) return null;
     const file = event.key.slice(prefix.length);
@@ -372,12 +379,12 @@ export class S3Source implements ZoneSource {
     try {
       await job();
     } catch (e) {
-      this.log.error(`cannot ${what} the zone snapshot; a restart while S3 is down may serve older zones`, { file, error: (e as Error).message });
+      this.log.error(`cannot ${what} the zone snapshot; a restart while ${this.kind} is down may serve older zones`, { file, error: (e as Error).message });
     }
   }
 
   private origin(file: string): string {
-    return `s3://${this.opts.location.bucket}/${this.opts.bucket.key(file)}`;
+    return this.opts.bucket.origin(file);
   }
 }
 

@@ -38,6 +38,8 @@ export interface Config {
   // Issue 16: change events (S3 notifications through SQS) and the DynamoDB engine.
   /** SQS queue URL of the bucket's event notifications (S3_EVENTS_QUEUE); undefined: poll only. */
   s3EventsQueue: string | undefined;
+  /** Tail the DynamoDB table's stream (DYNAMODB_STREAMS) for changes within a second. */
+  dynamodbStreams: boolean;
 }
 
 export class ConfigError extends Error {
@@ -83,6 +85,7 @@ const OPTIONS: Option[] = [
   { key: 'ixfrVersions', env: 'IXFR_VERSIONS', flag: '--ixfr-versions', kind: 'int', min: 0, max: 1000, help: 'differences kept per zone for IXFR; 0 = IXFR answered in full (default 20)' },
   // Issue 16: change events (S3 notifications through SQS) and the DynamoDB engine.
   { key: 's3EventsQueue', env: 'S3_EVENTS_QUEUE', flag: '--s3-events-queue', kind: 'string', help: 'SQS queue URL of the bucket\'s S3 event notifications: changes within a second (default none: poll only)' },
+  { key: 'dynamodbStreams', env: 'DYNAMODB_STREAMS', flag: '--dynamodb-streams', kind: 'bool', help: 'with ZONE_DIR=dynamodb://table: follow the table\'s stream for changes within a second' },
 ];
 
 export function defaults(): Config {
@@ -111,6 +114,7 @@ export function defaults(): Config {
     tsigKeyFile: undefined,
     ixfrVersions: 20,
     s3EventsQueue: undefined,
+    dynamodbStreams: false,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { parseDynamoUrl } from './dynamodb-items.js';
+import { DynamoStreamFeed } from './dynamodb-streams.js';
 import { DynamoTable } from './dynamodb-table.js';
 import { S3Source } from './s3.js';
 import { ZoneSnapshot } from './snapshot.js';
@@ -9,10 +10,12 @@ import type { ZoneStore } from './zone-store.js';
 /**
  * ZONE_DIR=dynamodb://<table>: zones kept in a DynamoDB table (key schema: dynamodb-items.ts),
  * synced as the S3 engine syncs a bucket (same period, backoff, snapshot folder), each zone's
- * version being its zone item's revision. A bad table name is a ConfigError.
+ * version being its zone item's revision; with DYNAMODB_STREAMS, the table's stream brings each
+ * change within a second, and the sync repairs what it missed. A bad table name is a ConfigError.
  */
 export async function createDynamoSource(config: Config, env: NodeJS.ProcessEnv, log: Logger): Promise<S3Source> {
-  const table = await DynamoTable.open(parseDynamoUrl(config.zoneDir), env);
+  const name = parseDynamoUrl(config.zoneDir);
+  const table = await DynamoTable.open(name, env);
   if (config.s3EventsQueue) log.warn('S3_EVENTS_QUEUE is ignored: the zones come from DynamoDB, not S3', { zoneDir: config.zoneDir });
   return new S3Source({
     description: table.description,
@@ -21,6 +24,7 @@ export async function createDynamoSource(config: Config, env: NodeJS.ProcessEnv,
     bucket: table,
     snapshot: config.zoneCacheDir ? new ZoneSnapshot(config.zoneCacheDir) : null,
     eventsQueue: null,
+    changes: config.dynamodbStreams ? await DynamoStreamFeed.open(name, env, log) : null,
   }, log, env);
 }
 

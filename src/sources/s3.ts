@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Fields, Logger } from '../log.js';
 import { backoffMs } from './backoff.js';
+import type { ChangeFeed } from './dynamodb-streams.js';
 import { EventQueue, parseQueueUrl } from './event-queue.js';
 import { clientConfig, describeS3Error, isMissingObject, S3Bucket, type FetchedObject, type Listing, type RemoteZones } from './s3-bucket.js';
 import { compareSequencers, parseS3EventMessage, type ObjectEvent } from './s3-events.js';
@@ -36,6 +37,8 @@ export interface S3SourceOptions {
   snapshot: ZoneSnapshot | null;
   /** S3_EVENTS_QUEUE: an SQS queue of this bucket's event notifications, or null to poll only. */
   eventsQueue: URL | null;
+  /** Changes the store pushes (DynamoDB Streams), or null. */
+  changes?: ChangeFeed | null;
 }
 
 /** Builds the S3 source from ZONE_DIR=s3://… and the AWS_* variables; a bad value is a ConfigError. */
@@ -77,6 +80,8 @@ export class S3Source implements ZoneSource {
   /** Syncs and events run one at a time: two fetches of one object must not land out of order. */
   private exclusive: Promise<unknown> = Promise.resolve();
   private events: EventQueue | null = null;
+  /** A change feed lost track while a sync ran: sync again as soon as it ends. */
+  private resyncWanted = false;
 
   constructor(
     private readonly opts: S3SourceOptions,
@@ -94,7 +99,13 @@ export class S3Source implements ZoneSource {
    * Events are consumed from then on (they wait in the queue meanwhile).
    */
   async start(sink: ZoneSink): Promise<void> {
+    const changes = this.opts.changes;
+    // Joined before the first load: a change made during the load is seen either way.
+    await changes?.prepare().catch((e: unknown) => {
+      this.log.error('cannot join the change stream; it is retried, and changes wait for the periodic sync meanwhile', { source: changes.description, error: describeS3Error(e) });
+    });
     await this.load(sink);
+    if (changes && !this.stopped) changes.start((files) => this.onTouched(files), (why) => this.resyncNow(why));
     if (this.opts.eventsQueue && !this.stopped) {
       this.events = await EventQueue.open(this.opts.eventsQueue, this.env, this.log);
       this.log.info('following S3 event notifications', { queue: this.events.description });
@@ -143,6 +154,7 @@ export class S3Source implements ZoneSource {
 
   async stop(): Promise<void> {
     await this.events?.stop();
+    await this.opts.changes?.stop();
     this.abort.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -206,7 +218,8 @@ export class S3Source implements ZoneSource {
     sync.then(() => {
       if (this.failures > 0) this.log.info(`${this.kind} answers again; zones are in sync`, { afterFailures: this.failures });
       this.failures = 0;
-      this.schedule(this.opts.syncMs);
+      this.schedule(this.resyncWanted ? 0 : this.opts.syncMs);
+      this.resyncWanted = false;
     }, (e: unknown) => {
       if (!this.stopped) this.schedule(this.failed(e, `${this.kind} sync failed; the loaded zones stay in service`));
     });
@@ -291,6 +304,26 @@ export class S3Source implements ZoneSource {
     }
   }
 
+  /** A change feed lost records: a full sync now (or right after the one running). */
+  private resyncNow(why: string): void {
+    this.log.warn(`full ${this.kind} sync now: the change stream may have missed changes`, { why });
+    if (!this.timer) {
+      this.resyncWanted = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.tick();
+  }
+
+  /** Zones a change feed says were touched: each is read again (or dropped if gone). */
+  private async onTouched(files: string[]): Promise<void> {
+    for (const file of files.filter(isZoneFileName).sort()) {
+      const result = await this.serially(() => this.refetch(file));
+      this.log.info(`${this.kind} change applied`, { file: this.origin(file), result });
+    }
+  }
+
   /**
    * One SQS message: each zone object it names is fetched again (or dropped if gone). A message
    * that is not an S3 event, or whose object cannot be read now, throws: it stays in the queue.
@@ -329,23 +362,27 @@ export class S3Source implements ZoneSource {
       this.log.info('S3 event skipped: a newer one was applied', fields);
       return;
     }
-    let result: 'changed' | 'unchanged' | 'removed' | 'absent' = 'unchanged';
-    if (!(event.kind === 'created' && event.etag !== '' && this.known.get(file)?.etag === event.etag)) {
-      const obj = await this.opts.bucket.get(file, this.abort.signal).catch((e: unknown) => {
-        if (isMissingObject(e)) return null;
-        this.stats.errors++;
-        throw e;
-      });
-      if (obj) result = await this.apply(file, obj) ? 'changed' : 'unchanged';
-      else if (this.known.delete(file)) {
-        await this.sink!.remove(this.origin(file), file);
-        await this.snapshotDo('remove', file, () => this.snapshot?.remove(file));
-        result = 'removed';
-      } else result = 'absent';
-      if (this.snapshot && result !== 'unchanged') await this.snapshotDo('update', 'manifest', () => this.snapshot!.saveManifest());
-    }
+    const result = event.kind === 'created' && event.etag !== '' && this.known.get(file)?.etag === event.etag ? 'unchanged' : await this.refetch(file);
     if (event.sequencer) this.sequencers.set(file, event.sequencer);
     this.log.info('S3 event applied', { ...fields, result });
+  }
+
+  /** Reads one zone as the store has it now, and installs it, or drops it if it is gone. */
+  private async refetch(file: string): Promise<'changed' | 'unchanged' | 'removed' | 'absent'> {
+    const obj = await this.opts.bucket.get(file, this.abort.signal).catch((e: unknown) => {
+      if (isMissingObject(e)) return null;
+      this.stats.errors++;
+      throw e;
+    });
+    let result: 'changed' | 'unchanged' | 'removed' | 'absent';
+    if (obj) result = await this.apply(file, obj) ? 'changed' : 'unchanged';
+    else if (this.known.delete(file)) {
+      await this.sink!.remove(this.origin(file), file);
+      await this.snapshotDo('remove', file, () => this.snapshot?.remove(file));
+      result = 'removed';
+    } else result = 'absent';
+    if (this.snapshot && result !== 'unchanged') await this.snapshotDo('update', 'manifest', () => this.snapshot!.saveManifest());
+    return result;
   }
 
   /** Hands a fetched object to the reload path; returns true if a zone was (re)built. */

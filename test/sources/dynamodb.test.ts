@@ -23,7 +23,10 @@ async function answer(port: number, name: string, type = 'A'): Promise<string> {
 
 async function answers(port: number, name: string, want: string, type = 'A'): Promise<void> {
   let got = '';
-  await pollUntil(async () => (got = await answer(port, name, type)) === want, `${name} ${type} to answer ${want} (last: ${got})`);
+  // The message is made when the wait fails, so that it says what was answered last.
+  await pollUntil(async () => (got = await answer(port, name, type)) === want, `${name} ${type} to answer ${want}`).catch((e: Error) => {
+    throw new Error(`${e.message}; the last answer was ${got}`);
+  });
 }
 
 describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {

@@ -22,7 +22,10 @@ async function www(port: number, domain: string): Promise<string> {
 
 async function answers(port: number, domain: string, want: string): Promise<void> {
   let got = '';
-  await pollUntil(async () => (got = await www(port, domain)) === want, `www.${domain} A to answer ${want} (last: ${got})`);
+  // The message is made when the wait fails, so that it says what was answered last.
+  await pollUntil(async () => (got = await www(port, domain)) === want, `www.${domain} A to answer ${want}`).catch((e: Error) => {
+    throw new Error(`${e.message}; the last answer was ${got}`);
+  });
 }
 
 /** S3's own notification record (event structure 2.1). */

@@ -2,7 +2,7 @@ import type { DynamoDBStreamsClient, Shard } from '@aws-sdk/client-dynamodb-stre
 import type { Logger } from '../log.js';
 import { backoffMs } from './backoff.js';
 import { PARTITION_KEY } from './dynamodb-items.js';
-import { describeS3Error, seedCredentials } from './s3-bucket.js';
+import { describeS3Error, seedCredentials } from './remote-zones.js';
 
 /** An idle shard is asked for records this often: changes within a second, well under the 5 reads a second a shard allows. */
 const POLL_MS = 500;

@@ -6,7 +6,7 @@ import {
   itemsToZoneText, PARTITION_KEY, recordPrefix, SORT_KEY, ZONE_ITEM, zoneToItems, type Item,
 } from './dynamodb-items.js';
 import { RequestSignals } from './request-signals.js';
-import { seedCredentials, type FetchedObject, type Listing, type RemoteZones } from './s3-bucket.js';
+import { seedCredentials, type FetchedObject, type Listing, type RemoteZones } from './remote-zones.js';
 import { StoreConflict, type StoredZone, type WriteCondition } from './zone-store.js';
 
 /** Region used when neither AWS_REGION nor a profile names one. */

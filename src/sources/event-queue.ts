@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError } from '../config.js';
 import type { Logger } from '../log.js';
 import { backoffMs } from './backoff.js';
-import { describeS3Error, seedCredentials } from './s3-bucket.js';
+import { describeS3Error, seedCredentials } from './remote-zones.js';
 
 /**
  * Long polls: a receive waits up to this many seconds for a message (SQS's maximum), so that a

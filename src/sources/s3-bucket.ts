@@ -1,8 +1,8 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { ConfigError } from '../config.js';
-import { isZoneFileName } from '../zone/parse.js';
-import { RequestSignals } from './request-signals.js';
 import type { Fields } from '../log.js';
+import { isZoneFileName } from '../zone/parse.js';
+import { seedCredentials, type FetchedObject, type Listing, type RemoteZones } from './remote-zones.js';
+import { RequestSignals } from './request-signals.js';
 import type { S3Location } from './s3-location.js';
 
 /** Region used when neither AWS_REGION nor a profile names one (S3-compatible stores ignore it). */
@@ -11,34 +11,6 @@ const FALLBACK_REGION = 'us-east-1';
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A request that sends nothing for this long is abandoned: a slow S3 must not stall the sync. */
 const REQUEST_TIMEOUT_MS = 10_000;
-
-/**
- * What a syncing source reads (src/sources/s3.ts): zone files in a remote store, listed with a
- * version token each (an ETag) and fetched one by one: an S3 bucket, a DynamoDB table.
- */
-export interface RemoteZones {
-  /** For log lines: "S3", "DynamoDB". */
-  readonly kind: string;
-  /** Fields logged when the source starts (after making sure the client has a region). */
-  startFields(): Promise<Fields>;
-  /** Every zone file with its version; throws rather than return a partial listing. */
-  list(signal: AbortSignal): Promise<Listing>;
-  /** One zone file; a file that is gone throws an error named NoSuchKey. */
-  get(file: string, signal: AbortSignal): Promise<FetchedObject>;
-  /** Where a file is, for logs and the zone's origin: s3://bucket/key, dynamodb://table/domain. */
-  origin(file: string): string;
-  destroy(): void;
-}
-
-/** One listed zone object: file name (the key less the prefix) and its ETag. */
-export type Listing = Map<string, string>;
-
-export interface FetchedObject {
-  bytes: Uint8Array;
-  etag: string;
-  /** LastModified, Unix seconds (undefined when the store sends none). */
-  modified?: number;
-}
 
 /**
  * Client settings from the environment. The SDK's default chain finds credentials
@@ -61,25 +33,6 @@ export function clientConfig(env: NodeJS.ProcessEnv, forcePathStyle: boolean): S
   return config;
 }
 
-/**
- * The seed's AWS_ACCESS_KEY (with AWS_SECRET_ACCESS_KEY), for every AWS client we make; undefined
- * leaves the SDK's default chain to find credentials.
- */
-export function seedCredentials(env: NodeJS.ProcessEnv): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
-  if (env.AWS_ACCESS_KEY_ID || !env.AWS_ACCESS_KEY) return undefined;
-  if (!env.AWS_SECRET_ACCESS_KEY) throw new ConfigError('AWS_ACCESS_KEY is set but AWS_SECRET_ACCESS_KEY is not; set both, or neither to use the default credential chain');
-  return {
-    accessKeyId: env.AWS_ACCESS_KEY,
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-  };
-}
-
-/** Whether a GET failed because the object is not there (deleted since it was named). */
-export function isMissingObject(e: unknown): boolean {
-  // NoSuchKey only: a 404 for a bucket that is gone (NoSuchBucket) must not read as deleted zones.
-  return (e as { name?: string }).name === 'NoSuchKey';
-}
 
 /** The zone objects of one bucket and prefix: list them with ETags, fetch one. */
 export class S3Bucket implements RemoteZones {
@@ -159,11 +112,4 @@ export class S3Bucket implements RemoteZones {
   destroy(): void {
     this.client.destroy();
   }
-}
-
-/** A one-line reason from an SDK error: its name, HTTP status and message. */
-export function describeS3Error(e: unknown): string {
-  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = err.$metadata?.httpStatusCode;
-  return [err.name, status ? `HTTP ${status}` : undefined, err.message].filter(Boolean).join(': ');
 }

@@ -4,7 +4,7 @@ import type { Fields, Logger } from '../log.js';
 import { backoffMs } from './backoff.js';
 import type { ChangeFeed } from './dynamodb-streams.js';
 import { EventQueue, parseQueueUrl } from './event-queue.js';
-import { clientConfig, describeS3Error, isMissingObject, S3Bucket, type FetchedObject, type Listing, type RemoteZones } from './s3-bucket.js';
+import { describeS3Error, isMissingObject, type FetchedObject, type Listing, type RemoteZones } from './remote-zones.js';
 import { compareSequencers, parseS3EventMessage, type ObjectEvent } from './s3-events.js';
 import { formatS3Url, parseS3Url, type S3Location } from './s3-location.js';
 import { ZoneSnapshot, type SnapshotEntry } from './snapshot.js';
@@ -41,9 +41,13 @@ export interface S3SourceOptions {
   changes?: ChangeFeed | null;
 }
 
-/** Builds the S3 source from ZONE_DIR=s3://… and the AWS_* variables; a bad value is a ConfigError. */
-export function createS3Source(config: Config, env: NodeJS.ProcessEnv, log: Logger): S3Source {
+/**
+ * Builds the S3 source from ZONE_DIR=s3://… and the AWS_* variables; a bad value is a ConfigError.
+ * The S3 client is loaded here only: the DynamoDB engine runs this file's sync without it.
+ */
+export async function createS3Source(config: Config, env: NodeJS.ProcessEnv, log: Logger): Promise<S3Source> {
   const location = parseS3Url(config.zoneDir);
+  const { clientConfig, S3Bucket } = await import('./s3-bucket.js');
   return new S3Source({
     description: formatS3Url(location),
     location,

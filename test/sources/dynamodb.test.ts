@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { createDynamoZoneStore } from '../../src/sources/dynamodb.js';
 import { StoreConflict, type ZoneStore } from '../../src/sources/zone-store.js';
@@ -67,6 +68,11 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
 
     await store.delete('beta.test', 'any');
     await answers(server.port, 'www.beta.test', 'REFUSED');
+
+    // The repository's fuller example (empty names, maps, every record type) goes through too.
+    await store.put('example.com', readFileSync(new URL('../../../zones/example.com.toml', import.meta.url), 'utf8'), 'absent');
+    await answers(server.port, 'example.com', '192.0.2.1');
+    await store.delete('example.com', 'any');
   });
 
   it('writes through the ZoneStore are conditional (ConditionExpression on the zone item\'s revision)', async () => {

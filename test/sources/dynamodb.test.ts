@@ -1,6 +1,8 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDynamoZoneStore } from '../../src/sources/dynamodb.js';
 import { StoreConflict, type ZoneStore } from '../../src/sources/zone-store.js';
@@ -32,8 +34,10 @@ async function answers(port: number, name: string, want: string, type = 'A'): Pr
 
 describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
   const db = new Dynalite();
+  const cache = mkdtempSync(join(tmpdir(), 'eclipso-dynamo-cache-'));
   let store: ZoneStore;
   let server: ServerProcess;
+  let restarted: ServerProcess | undefined;
 
   before(async () => {
     await db.start();
@@ -42,13 +46,15 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
   });
   after(async () => {
     await server?.stop();
+    await restarted?.stop();
     await db.cleanup();
+    rmSync(cache, { recursive: true, force: true });
   });
 
   it('loads every zone at start, then follows added, changed and deleted zones', async () => {
     const alpha = await store.put('alpha.test', zone('alpha.test', '192.0.2.1'), 'absent');
     await store.put('beta.test', zone('beta.test', '192.0.2.2'), 'absent');
-    server = await startServer(`dynamodb://${TABLE}`, { env: { ...db.env(), S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0' } });
+    server = await startServer(`dynamodb://${TABLE}`, { env: { ...db.env(), S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0', ZONE_CACHE_DIR: cache } });
     assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.1');
     assert.equal(await answer(server.port, 'www.beta.test'), '192.0.2.2');
 
@@ -106,6 +112,17 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     await server.waitFor((l) => l.msg === 'DynamoDB sync failed; the loaded zones stay in service');
     assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.12', 'a failed sync drops nothing');
     assert.equal(server.exitCode, null);
+
+    // A server that starts meanwhile serves the last good zones from its snapshot (a copy of the first one's).
+    const copy = `${cache}-copy`;
+    cpSync(cache, copy, { recursive: true });
+    restarted = await startServer(`dynamodb://${TABLE}`, { env: { ...db.env(), S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0', ZONE_CACHE_DIR: copy } });
+    await restarted.waitFor((l) => l.msg === 'serving zones from the local snapshot until DynamoDB answers');
+    assert.equal(await answer(restarted.port, 'www.alpha.test'), '192.0.2.12');
+    assert.equal(await answer(restarted.port, 'www.beta.test'), 'REFUSED');
+    await restarted.stop();
+    rmSync(copy, { recursive: true, force: true });
+
     await db.start();
     await store.put('delta.test', zone('delta.test', '192.0.2.4'), 'absent');
     await answers(server.port, 'www.delta.test', '192.0.2.4');

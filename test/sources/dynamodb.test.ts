@@ -9,6 +9,7 @@ import { StoreConflict, type ZoneStore } from '../../src/sources/zone-store.js';
 import { query } from '../helpers/dns.js';
 import { Dynalite } from '../helpers/dynalite.js';
 import { pollUntil, startServer, type ServerProcess } from '../helpers/server.js';
+import { ThrottleProxy } from '../helpers/throttle-proxy.js';
 
 const TABLE = 'eclipso-zones';
 
@@ -35,18 +36,22 @@ async function answers(port: number, name: string, want: string, type = 'A'): Pr
 describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
   const db = new Dynalite();
   const cache = mkdtempSync(join(tmpdir(), 'eclipso-dynamo-cache-'));
+  /** The server under test reaches dynalite through it, so that a test can throttle it. */
+  const proxy = new ThrottleProxy(() => db.port);
   let store: ZoneStore;
   let server: ServerProcess;
   let restarted: ServerProcess | undefined;
 
   before(async () => {
     await db.start();
+    await proxy.start();
     await db.createZoneTable(TABLE);
     store = await createDynamoZoneStore(`dynamodb://${TABLE}`, db.env());
   });
   after(async () => {
     await server?.stop();
     await restarted?.stop();
+    await proxy.stop();
     await db.cleanup();
     rmSync(cache, { recursive: true, force: true });
   });
@@ -54,7 +59,7 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
   it('loads every zone at start, then follows added, changed and deleted zones', async () => {
     const alpha = await store.put('alpha.test', zone('alpha.test', '192.0.2.1'), 'absent');
     await store.put('beta.test', zone('beta.test', '192.0.2.2'), 'absent');
-    server = await startServer(`dynamodb://${TABLE}`, { env: { ...db.env(), S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0', ZONE_CACHE_DIR: cache } });
+    server = await startServer(`dynamodb://${TABLE}`, { env: { ...db.env(), AWS_ENDPOINT_URL: proxy.endpoint, S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0', ZONE_CACHE_DIR: cache } });
     assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.1');
     assert.equal(await answer(server.port, 'www.beta.test'), '192.0.2.2');
 
@@ -105,6 +110,20 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     assert.ok(first.LastEvaluatedKey && (first.Items?.length ?? 0) < 5001, 'the zone takes more than one Query page');
     await answers(server.port, 't4999.big.test', `4999 ${pad}`, 'TXT');
     assert.equal(await answer(server.port, 't0.big.test', 'TXT'), `0 ${pad}`);
+  });
+
+  it('keeps answering while DynamoDB throttles, backing off, and catches up after', async () => {
+    const from = server.logs.length;
+    proxy.throttling = true;
+    await store.put('alpha.test', zone('alpha.test', '192.0.2.13'), { version: (await store.get('alpha.test'))!.version });
+    await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'DynamoDB sync failed; the loaded zones stay in service'
+      && String(l.error).includes('ProvisionedThroughputExceededException'));
+    assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.12', 'a throttled sync drops nothing and changes nothing');
+    proxy.throttling = false;
+    await answers(server.port, 'www.alpha.test', '192.0.2.13');
+    await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'DynamoDB answers again; zones are in sync');
+    await store.put('alpha.test', zone('alpha.test', '192.0.2.12'), { version: (await store.get('alpha.test'))!.version });
+    await answers(server.port, 'www.alpha.test', '192.0.2.12');
   });
 
   it('keeps answering while DynamoDB is down, and catches up when it is back', async () => {

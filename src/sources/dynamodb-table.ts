@@ -132,8 +132,11 @@ export class DynamoTable implements RemoteZones {
       await this.deleteItems(domain, (sk) => sk.startsWith(recordPrefix(generation))).catch(() => undefined);
       throw e;
     }
-    await this.deleteItems(domain, (sk) => sk !== ZONE_ITEM && !sk.startsWith(recordPrefix(generation)));
-    return { text, version: `${revision}:${generation}` };
+    // The write is done: an old generation left behind (the clean-up failed) is never read, and
+    // goes with the zone's next write.
+    await this.deleteItems(domain, (sk) => sk !== ZONE_ITEM && !sk.startsWith(recordPrefix(generation))).catch(() => undefined);
+    // The text as `get` will give it back (TOML as the table holds it: comments and layout are not kept).
+    return { text: itemsToZoneText(top, records), version: `${revision}:${generation}` };
   }
 
   async delete(domain: string, condition: WriteCondition): Promise<void> {

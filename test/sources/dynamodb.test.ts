@@ -92,6 +92,7 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     assert.match(now.text, /192\.0\.2\.3/);
     await assert.rejects(store.put('gamma.test', zone('gamma.test', '192.0.2.9'), 'absent'), StoreConflict);
     const next = await store.put('gamma.test', zone('gamma.test', '192.0.2.33'), { version: now.version });
+    assert.equal(next.text, (await store.get('gamma.test'))?.text, 'a write gives back the text a read will');
     await assert.rejects(store.put('gamma.test', zone('gamma.test', '192.0.2.99'), { version: now.version }), StoreConflict, 'a stale version is refused');
     await assert.rejects(store.delete('gamma.test', { version: now.version }), StoreConflict);
     assert.equal((await store.get('gamma.test'))?.version, next.version);

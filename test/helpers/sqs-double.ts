@@ -65,9 +65,10 @@ export class SqsDouble {
     this.opts.reorder = on;
   }
 
+  /** Starts, or starts again on the same port after stop() (the queue's messages are kept), as after an outage. */
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
 

@@ -138,6 +138,19 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
     assert.ok(sqs.deliveries.filter((b) => b === body).length >= 2, 'processed on a later delivery');
   });
 
+  it('waits out an SQS outage with backoff, then takes the messages queued meanwhile', async () => {
+    const server = servers[0];
+    const from = server.logs.length;
+    await sqs.stop();
+    await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg.startsWith('cannot receive from the S3 event queue'));
+    await s3.put(BUCKET, `${PREFIX}zeta.test.toml`, zone('zeta.test', '192.0.2.6'));
+    sqs.send(direct(record(`${PREFIX}zeta.test.toml`, 'ObjectCreated:Put', '0090')));
+    await sqs.start();
+    await answers(server.port, 'zeta.test', '192.0.2.6');
+    await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'the S3 event queue answers again');
+    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.11', 'the outage dropped nothing');
+  });
+
   it('with events lost, the periodic sync still brings the change', async () => {
     const server = await start({ S3_SYNC_RETRY: '1' });
     await s3.put(BUCKET, `${PREFIX}epsilon.test.toml`, zone('epsilon.test', '192.0.2.5'));

@@ -62,6 +62,11 @@ export interface Config {
   rrlIpv6Prefix: number;
   /** Addresses and CIDRs never rate limited, comma-separated. */
   rrlAllow: string | undefined;
+  // Issue 16: change events (S3 notifications through SQS) and the DynamoDB engine.
+  /** SQS queue URL of the bucket's event notifications (S3_EVENTS_QUEUE); undefined: poll only. */
+  s3EventsQueue: string | undefined;
+  /** Tail the DynamoDB table's stream (DYNAMODB_STREAMS) for changes within a second. */
+  dynamodbStreams: boolean;
 }
 
 export class ConfigError extends Error {
@@ -81,7 +86,7 @@ interface Option {
 }
 
 const OPTIONS: Option[] = [
-  { key: 'zoneDir', env: 'ZONE_DIR', flag: '--zone-dir', kind: 'string', help: 'zone folder, or s3://bucket[/prefix/] (default zones)' },
+  { key: 'zoneDir', env: 'ZONE_DIR', flag: '--zone-dir', kind: 'string', help: 'zone folder, s3://bucket[/prefix/] or dynamodb://table (default zones)' },
   { key: 'port', env: 'PORT', flag: '--port', kind: 'port', help: 'UDP and TCP port; 0 picks a free one (default 53)' },
   { key: 'host', env: 'HOST', flag: '--host', kind: 'string', help: 'address to listen on; :: for IPv6 and IPv4 (default 0.0.0.0)' },
   { key: 'logIgnore', env: 'ECLIPSO_LOG_IGNORE', flag: '--log-ignore', kind: 'bool', help: 'no per-query logs' },
@@ -124,6 +129,9 @@ const OPTIONS: Option[] = [
   { key: 'rrlIpv4Prefix', env: 'RRL_IPV4_PREFIX', flag: '--rrl-ipv4-prefix', kind: 'int', min: 8, max: 32, help: 'IPv4 clients are rate limited per prefix of this length (default 24)' },
   { key: 'rrlIpv6Prefix', env: 'RRL_IPV6_PREFIX', flag: '--rrl-ipv6-prefix', kind: 'int', min: 16, max: 128, help: 'IPv6 clients are rate limited per prefix of this length (default 56)' },
   { key: 'rrlAllow', env: 'RRL_ALLOW', flag: '--rrl-allow', kind: 'string', help: 'addresses and CIDRs never rate limited, comma-separated (default none)' },
+  // Issue 16: change events (S3 notifications through SQS) and the DynamoDB engine.
+  { key: 's3EventsQueue', env: 'S3_EVENTS_QUEUE', flag: '--s3-events-queue', kind: 'string', help: 'SQS queue URL of the bucket\'s S3 event notifications: changes within a second (default none: poll only)' },
+  { key: 'dynamodbStreams', env: 'DYNAMODB_STREAMS', flag: '--dynamodb-streams', kind: 'bool', help: 'with ZONE_DIR=dynamodb://table: follow the table\'s stream for changes within a second' },
 ];
 
 export function defaults(): Config {
@@ -168,6 +176,8 @@ export function defaults(): Config {
     rrlIpv4Prefix: 24,
     rrlIpv6Prefix: 56,
     rrlAllow: undefined,
+    s3EventsQueue: undefined,
+    dynamodbStreams: false,
   };
 }
 

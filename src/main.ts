@@ -10,6 +10,7 @@ import { compiledCache, LocalServing } from './serving/local.js';
 import type { Serving } from './serving/serving.js';
 import { dnsThreadsWork, ThreadServing } from './serving/threads.js';
 import { FolderSource } from './sources/folder.js';
+import { isDynamoUrl } from './sources/dynamodb-items.js';
 import { isS3Url } from './sources/s3-location.js';
 import type { ZoneSource } from './sources/source.js';
 import { transfersOn } from './transfer/access.js';
@@ -23,10 +24,11 @@ import { BANNER, VERSION } from './version.js';
 const EXIT_CONFIG = 2;
 const EXIT_START = 1;
 
-/** The zone source ZONE_DIR names. The AWS SDK is loaded only for S3 (it costs start-up time and memory). */
+/** The zone source ZONE_DIR names. The AWS SDK is loaded only for S3 or DynamoDB (it costs start-up time and memory). */
 async function source(config: Config, log: Logger): Promise<ZoneSource> {
   // A bad s3:// URL or half-set credentials throw ConfigError: exit 2 like any bad setting.
   if (isS3Url(config.zoneDir)) return (await import('./sources/s3.js')).createS3Source(config, process.env, log);
+  if (isDynamoUrl(config.zoneDir)) return (await import('./sources/dynamodb.js')).createDynamoSource(config, process.env, log);
   return new FolderSource(config.zoneDir, log, config.zoneFileMaxBytes);
 }
 

@@ -1,6 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { ConfigError } from '../config.js';
+import type { Fields } from '../log.js';
 import { isZoneFileName } from '../zone/parse.js';
+import { seedCredentials, type FetchedObject, type Listing, type RemoteZones } from './remote-zones.js';
 import { RequestSignals } from './request-signals.js';
 import type { S3Location } from './s3-location.js';
 
@@ -10,16 +11,6 @@ const FALLBACK_REGION = 'us-east-1';
 const CONNECT_TIMEOUT_MS = 5_000;
 /** A request that sends nothing for this long is abandoned: a slow S3 must not stall the sync. */
 const REQUEST_TIMEOUT_MS = 10_000;
-
-/** One listed zone object: file name (the key less the prefix) and its ETag. */
-export type Listing = Map<string, string>;
-
-export interface FetchedObject {
-  bytes: Uint8Array;
-  etag: string;
-  /** LastModified, Unix seconds (undefined when the store sends none). */
-  modified?: number;
-}
 
 /**
  * Client settings from the environment. The SDK's default chain finds credentials
@@ -37,19 +28,15 @@ export function clientConfig(env: NodeJS.ProcessEnv, forcePathStyle: boolean): S
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
   };
-  if (!env.AWS_ACCESS_KEY_ID && env.AWS_ACCESS_KEY) {
-    if (!env.AWS_SECRET_ACCESS_KEY) throw new ConfigError('AWS_ACCESS_KEY is set but AWS_SECRET_ACCESS_KEY is not; set both, or neither to use the default credential chain');
-    config.credentials = {
-      accessKeyId: env.AWS_ACCESS_KEY,
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-    };
-  }
+  const credentials = seedCredentials(env);
+  if (credentials) config.credentials = credentials;
   return config;
 }
 
+
 /** The zone objects of one bucket and prefix: list them with ETags, fetch one. */
-export class S3Bucket {
+export class S3Bucket implements RemoteZones {
+  readonly kind = 'S3';
   private client: S3Client;
   /** A signal of its own for every request: the caller's one stop signal would collect a listener per request. */
   private readonly signals = new RequestSignals();
@@ -57,6 +44,8 @@ export class S3Bucket {
   constructor(
     private readonly loc: S3Location,
     private readonly config: S3ClientConfig,
+    /** AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, for the start log line. */
+    private readonly endpoint?: string,
   ) {
     this.client = new S3Client(config);
   }
@@ -112,14 +101,15 @@ export class S3Bucket {
     return this.loc.prefix + file;
   }
 
+  origin(file: string): string {
+    return `s3://${this.loc.bucket}/${this.key(file)}`;
+  }
+
+  async startFields(): Promise<Fields> {
+    return { bucket: this.loc.bucket, prefix: this.loc.prefix, region: await this.resolveRegion(), endpoint: this.endpoint };
+  }
+
   destroy(): void {
     this.client.destroy();
   }
-}
-
-/** A one-line reason from an SDK error: its name, HTTP status and message. */
-export function describeS3Error(e: unknown): string {
-  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = err.$metadata?.httpStatusCode;
-  return [err.name, status ? `HTTP ${status}` : undefined, err.message].filter(Boolean).join(': ');
 }

@@ -2,11 +2,15 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Fields, Logger } from '../log.js';
 import { backoffMs } from './backoff.js';
-import { clientConfig, describeS3Error, S3Bucket, type FetchedObject, type Listing } from './s3-bucket.js';
+import type { ChangeFeed } from './dynamodb-streams.js';
+import { EventQueue, parseQueueUrl } from './event-queue.js';
+import { describeS3Error, isMissingObject, type FetchedObject, type Listing, type RemoteZones } from './remote-zones.js';
+import { compareSequencers, parseS3EventMessage, type ObjectEvent } from './s3-events.js';
 import { formatS3Url, parseS3Url, type S3Location } from './s3-location.js';
 import { ZoneSnapshot, type SnapshotEntry } from './snapshot.js';
 import type { SourceStats } from '../counters/snapshot.js';
 import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
+import { isZoneFileName } from '../zone/parse.js';
 
 /** Zone objects fetched at once: enough to load thousands of zones quickly, few enough not to be throttled. */
 const FETCH_CONCURRENCY = 16;
@@ -24,28 +28,44 @@ interface Known {
 }
 
 export interface S3SourceOptions {
-  location: S3Location;
+  /** For logs: s3://bucket/prefix/, dynamodb://table. */
+  description: string;
   syncMs: number;
-  bucket: S3Bucket;
+  bucket: RemoteZones;
+  /** The bucket and prefix S3 events name; null for a store other than S3. */
+  location: S3Location | null;
   snapshot: ZoneSnapshot | null;
+  /** S3_EVENTS_QUEUE: an SQS queue of this bucket's event notifications, or null to poll only. */
+  eventsQueue: URL | null;
+  /** Changes the store pushes (DynamoDB Streams), or null. */
+  changes?: ChangeFeed | null;
 }
 
-/** Builds the S3 source from ZONE_DIR=s3://… and the AWS_* variables; a bad value is a ConfigError. */
-export function createS3Source(config: Config, env: NodeJS.ProcessEnv, log: Logger): S3Source {
+/**
+ * Builds the S3 source from ZONE_DIR=s3://… and the AWS_* variables; a bad value is a ConfigError.
+ * The S3 client is loaded here only: the DynamoDB engine runs this file's sync without it.
+ */
+export async function createS3Source(config: Config, env: NodeJS.ProcessEnv, log: Logger): Promise<S3Source> {
   const location = parseS3Url(config.zoneDir);
+  const { clientConfig, S3Bucket } = await import('./s3-bucket.js');
   return new S3Source({
+    description: formatS3Url(location),
     location,
     syncMs: config.s3SyncSeconds * 1000,
-    bucket: new S3Bucket(location, clientConfig(env, config.s3PathStyle)),
+    bucket: new S3Bucket(location, clientConfig(env, config.s3PathStyle), env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined),
     snapshot: config.zoneCacheDir ? new ZoneSnapshot(config.zoneCacheDir) : null,
+    eventsQueue: config.s3EventsQueue ? parseQueueUrl(config.s3EventsQueue, 'S3_EVENTS_QUEUE') : null,
   }, log, env);
 }
 
 /**
- * Zones from `<domain>.toml` objects in an S3 bucket (the seed's second engine). A scheduler lists
+ * Zones from `<domain>.toml` objects in an S3 bucket (the seed's second engine), or zones in a
+ * DynamoDB table read as such files (dynamodb-table.ts): any RemoteZones. A scheduler lists
  * the bucket every period and compares ETags: only new or changed objects are fetched and
  * recompiled, and zones whose objects are gone are dropped. A failed list or fetch changes
- * nothing that is served; it is retried with backoff and jitter.
+ * nothing that is served; it is retried with backoff and jitter. With S3_EVENTS_QUEUE, the bucket's
+ * event notifications (through SQS) fetch or drop a changed object within a second, and the
+ * periodic sync stays as the repair of whatever an event stream lost.
  */
 export class S3Source implements ZoneSource {
   readonly description: string;
@@ -59,13 +79,20 @@ export class S3Source implements ZoneSource {
   private wake: (() => void) | null = null;
   /** Null when ZONE_CACHE_DIR is not set, or turned off because the folder cannot be used. */
   private snapshot: ZoneSnapshot | null;
+  /** The sequencer of the last event applied per file: an event not newer is a duplicate or late. */
+  private readonly sequencers = new Map<string, string>();
+  /** Syncs and events run one at a time: two fetches of one object must not land out of order. */
+  private exclusive: Promise<unknown> = Promise.resolve();
+  private events: EventQueue | null = null;
+  /** A change feed lost track while a sync ran: sync again as soon as it ends. */
+  private resyncWanted = false;
 
   constructor(
     private readonly opts: S3SourceOptions,
     private readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.description = formatS3Url(opts.location);
+    this.description = opts.description;
     this.snapshot = opts.snapshot;
   }
 
@@ -73,15 +100,27 @@ export class S3Source implements ZoneSource {
    * Resolves once every zone object has been loaded. With a non-empty snapshot, it resolves as
    * soon as S3 fails, or after SNAPSHOT_WAIT_MS if S3 is merely slow, serving the snapshot until
    * the sync completes. Without one it keeps retrying, and the server does not listen until then.
+   * Events are consumed from then on (they wait in the queue meanwhile).
    */
   async start(sink: ZoneSink): Promise<void> {
+    const changes = this.opts.changes;
+    // Joined before the first load: a change made during the load is seen either way.
+    await changes?.prepare().catch((e: unknown) => {
+      this.log.error('cannot join the change stream; it is retried, and changes wait for the periodic sync meanwhile', { source: changes.description, error: describeS3Error(e) });
+    });
+    await this.load(sink);
+    if (changes && !this.stopped) changes.start((files) => this.onTouched(files), (why) => this.resyncNow(why));
+    if (this.opts.eventsQueue && !this.stopped) {
+      this.events = await EventQueue.open(this.opts.eventsQueue, this.env, this.log);
+      this.log.info('following S3 event notifications', { queue: this.events.description });
+      this.events.start((body) => this.onMessage(body));
+    }
+  }
+
+  private async load(sink: ZoneSink): Promise<void> {
     this.sink = sink;
-    const region = await this.opts.bucket.resolveRegion();
-    this.log.info('zone source S3', {
-      bucket: this.opts.location.bucket,
-      prefix: this.opts.location.prefix,
-      region,
-      endpoint: this.env.AWS_ENDPOINT_URL_S3 || this.env.AWS_ENDPOINT_URL || undefined,
+    this.log.info(`zone source ${this.kind}`, {
+      ...await this.opts.bucket.startFields(),
       syncSeconds: this.opts.syncMs / 1000,
       snapshot: this.snapshot?.dir,
     });
@@ -95,8 +134,8 @@ export class S3Source implements ZoneSource {
         return;
       } catch (e) {
         if (this.stopped) return;
-        await this.sleep(this.failed(e, 'cannot load zones from S3; not serving until it answers', {
-          todo: 'check the bucket name, AWS_REGION, credentials and AWS_ENDPOINT_URL; set ZONE_CACHE_DIR so that a restart can serve the last good zones while S3 is down',
+        await this.sleep(this.failed(e, `cannot load zones from ${this.kind}; not serving until it answers`, {
+          todo: `check the ${this.kind === 'S3' ? 'bucket' : 'table'} name, AWS_REGION, credentials and AWS_ENDPOINT_URL; set ZONE_CACHE_DIR so that a restart can serve the last good zones while ${this.kind} is down`,
         }));
       }
     }
@@ -113,17 +152,24 @@ export class S3Source implements ZoneSource {
       this.schedule(this.opts.syncMs);
       return;
     }
-    await this.serveSnapshot(saved, ok === undefined ? `S3 has not answered in ${SNAPSHOT_WAIT_MS / 1000} s` : 'S3 cannot be read');
+    await this.serveSnapshot(saved, ok === undefined ? `${this.kind} has not answered in ${SNAPSHOT_WAIT_MS / 1000} s` : `${this.kind} cannot be read`);
     this.follow(first); // a failure is logged there, and retried with backoff
   }
 
   async stop(): Promise<void> {
+    await this.events?.stop();
+    await this.opts.changes?.stop();
     this.abort.abort();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.wake?.();
     await this.running.catch(() => undefined);
     this.opts.bucket.destroy();
+  }
+
+  /** "S3", "DynamoDB": the store's name in log lines. */
+  private get kind(): string {
+    return this.opts.bucket.kind;
   }
 
   private get stopped(): boolean {
@@ -156,7 +202,7 @@ export class S3Source implements ZoneSource {
       // Unless the first sync fetched it from S3 meanwhile.
       if (!this.known.has(file)) this.known.set(file, { etag, text: accepted ? text : null });
     }));
-    this.log.warn('serving zones from the local snapshot until S3 answers', { why, zones: served, snapshot: this.snapshot!.dir });
+    this.log.warn(`serving zones from the local snapshot until ${this.kind} answers`, { why, zones: served, snapshot: this.snapshot!.dir });
   }
 
   private schedule(ms: number): void {
@@ -174,11 +220,12 @@ export class S3Source implements ZoneSource {
   /** After a sync: the next one in a period, or sooner with backoff if it failed. */
   private follow(sync: Promise<void>): void {
     sync.then(() => {
-      if (this.failures > 0) this.log.info('S3 answers again; zones are in sync', { afterFailures: this.failures });
+      if (this.failures > 0) this.log.info(`${this.kind} answers again; zones are in sync`, { afterFailures: this.failures });
       this.failures = 0;
-      this.schedule(this.opts.syncMs);
+      this.schedule(this.resyncWanted ? 0 : this.opts.syncMs);
+      this.resyncWanted = false;
     }, (e: unknown) => {
-      if (!this.stopped) this.schedule(this.failed(e, 'S3 sync failed; the loaded zones stay in service'));
+      if (!this.stopped) this.schedule(this.failed(e, `${this.kind} sync failed; the loaded zones stay in service`));
     });
   }
 
@@ -201,8 +248,15 @@ export class S3Source implements ZoneSource {
     });
   }
 
+  /** Runs `job` after every sync or event already begun. */
+  private serially<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.exclusive.then(job, job);
+    this.exclusive = run.catch(() => undefined);
+    return run;
+  }
+
   private runSync(): Promise<void> {
-    this.running = this.sync().then(() => {
+    this.running = this.serially(() => this.sync()).then(() => {
       this.stats.lastSuccessUnixSeconds = Date.now() / 1000;
     });
     return this.running;
@@ -245,13 +299,94 @@ export class S3Source implements ZoneSource {
       });
     }
     const fields = { listed: listing.size, fetched: fetch.length - failed.length, changed, removed: remove.length, ms: Math.round(performance.now() - started) };
-    if (changed > 0 || remove.length > 0) this.log.info('S3 sync', fields);
-    else this.log.debug('S3 sync', fields);
+    if (changed > 0 || remove.length > 0) this.log.info(`${this.kind} sync`, fields);
+    else this.log.debug(`${this.kind} sync`, fields);
     if (failed.length > 0) {
       this.stats.errors += failed.length;
       const first = failed[0];
-      throw new Error(`${failed.length} of ${fetch.length} zone objects could not be fetched (first: ${this.opts.bucket.key(first.file)}: ${describeS3Error(first.error)}); their loaded versions stay in service`);
+      throw new Error(`${failed.length} of ${fetch.length} zones could not be fetched (first: ${this.origin(first.file)}: ${describeS3Error(first.error)}); their loaded versions stay in service`);
     }
+  }
+
+  /** A change feed lost records: a full sync now (or right after the one running). */
+  private resyncNow(why: string): void {
+    this.log.warn(`full ${this.kind} sync now: the change stream may have missed changes`, { why });
+    if (!this.timer) {
+      this.resyncWanted = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.tick();
+  }
+
+  /** Zones a change feed says were touched: each is read again (or dropped if gone). */
+  private async onTouched(files: string[]): Promise<void> {
+    for (const file of files.filter(isZoneFileName).sort()) {
+      const result = await this.serially(() => this.refetch(file));
+      this.log.info(`${this.kind} change applied`, { file: this.origin(file), result });
+    }
+  }
+
+  /**
+   * One SQS message: each zone object it names is fetched again (or dropped if gone). A message
+   * that is not an S3 event, or whose object cannot be read now, throws: it stays in the queue.
+   */
+  private async onMessage(body: string): Promise<void> {
+    const parsed = parseS3EventMessage(body);
+    if (parsed.kind === 'test') {
+      this.log.info('S3 test event received: notifications reach this server', { source: this.description });
+      return;
+    }
+    for (const event of parsed.events) {
+      const file = this.fileOf(event);
+      if (file) await this.serially(() => this.applyEvent(file, event));
+    }
+  }
+
+  /** The zone file an event is about, or null for another bucket, prefix or a key that is no zone file. */
+  private fileOf(event: ObjectEvent): string | null {
+    if (!this.opts.location) return null;
+    const { bucket, prefix } = this.opts.location;
+    if (event.bucket !== bucket || !event.key.startsWith(prefix)) return null;
+    const file = event.key.slice(prefix.length);
+    return !file.includes('/') && isZoneFileName(file) ? file : null;
+  }
+
+  /**
+   * Applies one event by reading the object as it is now: whatever order events arrive in, what
+   * is installed is S3's current version, never an older one. An event whose sequencer is not
+   * newer than one already applied to the key (a duplicate, or one overtaken) is skipped, as is
+   * a creation whose ETag is the one loaded.
+   */
+  private async applyEvent(file: string, event: ObjectEvent): Promise<void> {
+    const last = this.sequencers.get(file);
+    const fields = { file: this.origin(file), event: event.kind, sequencer: event.sequencer };
+    if (event.sequencer && last && compareSequencers(event.sequencer, last) <= 0) {
+      this.log.info('S3 event skipped: a newer one was applied', fields);
+      return;
+    }
+    const result = event.kind === 'created' && event.etag !== '' && this.known.get(file)?.etag === event.etag ? 'unchanged' : await this.refetch(file);
+    if (event.sequencer) this.sequencers.set(file, event.sequencer);
+    this.log.info('S3 event applied', { ...fields, result });
+  }
+
+  /** Reads one zone as the store has it now, and installs it, or drops it if it is gone. */
+  private async refetch(file: string): Promise<'changed' | 'unchanged' | 'removed' | 'absent'> {
+    const obj = await this.opts.bucket.get(file, this.abort.signal).catch((e: unknown) => {
+      if (isMissingObject(e)) return null;
+      this.stats.errors++;
+      throw e;
+    });
+    let result: 'changed' | 'unchanged' | 'removed' | 'absent';
+    if (obj) result = await this.apply(file, obj) ? 'changed' : 'unchanged';
+    else if (this.known.delete(file)) {
+      await this.sink!.remove(this.origin(file), file);
+      await this.snapshotDo('remove', file, () => this.snapshot?.remove(file));
+      result = 'removed';
+    } else result = 'absent';
+    if (this.snapshot && result !== 'unchanged') await this.snapshotDo('update', 'manifest', () => this.snapshot!.saveManifest());
+    return result;
   }
 
   /** Hands a fetched object to the reload path; returns true if a zone was (re)built. */
@@ -285,12 +420,12 @@ export class S3Source implements ZoneSource {
     try {
       await job();
     } catch (e) {
-      this.log.error(`cannot ${what} the zone snapshot; a restart while S3 is down may serve older zones`, { file, error: (e as Error).message });
+      this.log.error(`cannot ${what} the zone snapshot; a restart while ${this.kind} is down may serve older zones`, { file, error: (e as Error).message });
     }
   }
 
   private origin(file: string): string {
-    return `s3://${this.opts.location.bucket}/${this.opts.bucket.key(file)}`;
+    return this.opts.bucket.origin(file);
   }
 }
 

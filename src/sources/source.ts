@@ -1,6 +1,7 @@
 import type { SourceStats } from '../counters/snapshot.js';
 import { ZoneFileError } from '../zone/problem.js';
 import { decodeZoneText } from '../zone/text.js';
+import { isDynamoUrl } from './dynamodb-items.js';
 import { isS3Url } from './s3-location.js';
 
 /**
@@ -46,5 +47,5 @@ export interface ZoneSource {
 
 /** The `source` label of the reload metrics: which storage engine ZONE_DIR names. */
 export function sourceLabel(zoneDir: string): string {
-  return isS3Url(zoneDir) ? 's3' : 'folder';
+  return isS3Url(zoneDir) ? 's3' : isDynamoUrl(zoneDir) ? 'dynamodb' : 'folder';
 }

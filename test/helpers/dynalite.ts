@@ -1,0 +1,80 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { WAIT_MS } from './server.js';
+
+const CHILD = new URL('./dynalite-child.js', import.meta.url).pathname;
+
+/**
+ * A real DynamoDB-protocol server (dynalite) on 127.0.0.1, in a child process so that it can be
+ * stopped and started again on the same port and data, as a DynamoDB outage looks to Eclipso.
+ */
+export class Dynalite {
+  readonly dir = mkdtempSync(join(tmpdir(), 'eclipso-dynalite-'));
+  port = 0;
+  private child: ChildProcess | null = null;
+  private ddb: DynamoDBClient | null = null;
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The variables that point Eclipso at this server. */
+  env(): Record<string, string> {
+    return { AWS_ENDPOINT_URL: this.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [CHILD, String(this.port), join(this.dir, 'db')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`dynalite did not say it listens in ${WAIT_MS / 1000} s: ${stderr}`)), WAIT_MS);
+      createInterface({ input: child.stdout! }).once('line', (l) => {
+        clearTimeout(timer);
+        resolve(l);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`dynalite exited with ${code}: ${stderr}`));
+      });
+    });
+    this.port = (JSON.parse(line) as { port: number }).port;
+  }
+
+  /** Kills it outright, as a crash or a network cut looks to clients. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** A client of this server, as the tests' own writer. */
+  client(): DynamoDBClient {
+    this.ddb ??= new DynamoDBClient({ endpoint: this.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    return this.ddb;
+  }
+
+  /** Creates a zone table with the README's key schema. */
+  async createZoneTable(name: string): Promise<void> {
+    await this.client().send(new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: [{ AttributeName: 'zone', AttributeType: 'S' }, { AttributeName: 'item', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'zone', KeyType: 'HASH' }, { AttributeName: 'item', KeyType: 'RANGE' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }));
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stop();
+    this.ddb?.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

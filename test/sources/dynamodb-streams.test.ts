@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createDynamoZoneStore } from '../../src/sources/dynamodb.js';
+import type { ZoneStore } from '../../src/sources/zone-store.js';
+import { query } from '../helpers/dns.js';
+import { Dynalite } from '../helpers/dynalite.js';
+import { pollUntil, startServer, type ServerProcess } from '../helpers/server.js';
+import { StreamsDouble } from '../helpers/streams-double.js';
+
+const TABLE = 'streamed-zones';
+
+function zone(domain: string, address: string): string {
+  return `version = 1.0\n\n[domain]\ndomain = "${domain}"\n\n[[records]]\ndomain = "www"\ntype = "A"\naddress = "${address}"\n`;
+}
+
+async function www(port: number, domain: string): Promise<string> {
+  const r = await query(port, `www.${domain}`, 'A');
+  const a = (r.answers ?? []).find((x) => x.type === 'A');
+  return a ? String((a as { data: unknown }).data) : (r.rcode ?? 'no answer');
+}
+
+async function answers(port: number, domain: string, want: string): Promise<void> {
+  let got = '';
+  // The message is made when the wait fails, so that it says what was answered last.
+  await pollUntil(async () => (got = await www(port, domain)) === want, `www.${domain} A to answer ${want}`).catch((e: Error) => {
+    throw new Error(`${e.message}; the last answer was ${got}`);
+  });
+}
+
+function loaded(server: ServerProcess, domain: string): number {
+  return server.logs.filter((l) => l.msg === 'zone loaded' && l.zone === `${domain}.`).length;
+}
+
+describe('DynamoDB Streams (DYNAMODB_STREAMS=1), dynalite and a Streams test double', () => {
+  const db = new Dynalite();
+  const stream = new StreamsDouble(TABLE);
+  let store: ZoneStore;
+  let server: ServerProcess;
+  /** A write as an application makes it, and the stream records DynamoDB would make of it. */
+  const write = async (domain: string, address: string): Promise<void> => {
+    const now = await store.get(domain);
+    await store.put(domain, zone(domain, address), now ? { version: now.version } : 'absent');
+    stream.write(domain, 'r#new#000000000', 'INSERT');
+    stream.write(domain, '#zone', now ? 'MODIFY' : 'INSERT');
+  };
+
+  before(async () => {
+    await db.start();
+    await stream.start();
+    await db.createZoneTable(TABLE);
+    store = await createDynamoZoneStore(`dynamodb://${TABLE}`, db.env());
+    await store.put('alpha.test', zone('alpha.test', '192.0.2.1'), 'absent');
+    await store.put('beta.test', zone('beta.test', '192.0.2.2'), 'absent');
+    // No periodic sync within the test: only the stream can bring a change, unless it says it lost some.
+    server = await startServer(`dynamodb://${TABLE}`, {
+      env: { ...db.env(), AWS_ENDPOINT_URL_DYNAMODB_STREAMS: stream.endpoint, DYNAMODB_STREAMS: '1', S3_SYNC_RETRY: '86400', SHUTDOWN_GRACE: '0' },
+    });
+    await server.waitFor((l) => l.msg === 'following the DynamoDB stream');
+  });
+  after(async () => {
+    await server?.stop();
+    await stream.stop();
+    await db.cleanup();
+  });
+
+  it('recompiles only the zones a change touched', async () => {
+    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.1');
+    await write('alpha.test', '192.0.2.11');
+    await answers(server.port, 'alpha.test', '192.0.2.11');
+    await write('gamma.test', '192.0.2.3');
+    await answers(server.port, 'gamma.test', '192.0.2.3');
+    assert.equal(loaded(server, 'beta.test'), 1, 'an untouched zone is not rebuilt');
+
+    await store.delete('gamma.test', 'any');
+    stream.write('gamma.test', '#zone', 'REMOVE');
+    await answers(server.port, 'gamma.test', 'REFUSED');
+  });
+
+  it('reads a shard\'s children only after the shard itself, across DescribeStream pages', async () => {
+    const parent = stream.shardIds[0];
+    await write('alpha.test', '192.0.2.12'); // recorded in the parent, before it closes
+    const children = stream.split();
+    await write('alpha.test', '192.0.2.13'); // in a child
+    await write('beta.test', '192.0.2.22');
+    await answers(server.port, 'alpha.test', '192.0.2.13');
+    await answers(server.port, 'beta.test', '192.0.2.22');
+    const p = stream.shard(parent);
+    assert.ok(p.endedRead !== undefined, 'the parent was read to its end');
+    for (const c of children) {
+      const first = stream.shard(c).firstRead;
+      assert.ok(first !== undefined && first > p.endedRead!, `child ${c} was read only after its parent ended`);
+    }
+  });
+
+  it('renews an expired iterator after the last record read, losing nothing', async () => {
+    const renewed = server.logs.filter((l) => l.msg === 'DynamoDB stream iterator renewed').length;
+    stream.expireIterators();
+    await write('alpha.test', '192.0.2.14');
+    await answers(server.port, 'alpha.test', '192.0.2.14');
+    assert.ok(server.logs.filter((l) => l.msg === 'DynamoDB stream iterator renewed').length > renewed);
+    assert.ok(stream.iteratorRequests.includes('AFTER_SEQUENCE_NUMBER'));
+  });
+
+  it('answers trimmed records with a full sync that brings what the stream lost', async () => {
+    // A change the stream never shows: its records were trimmed before they were read.
+    await store.put('delta.test', zone('delta.test', '192.0.2.4'), 'absent');
+    stream.trim();
+    await server.waitFor((l) => l.msg === 'full DynamoDB sync now: the change stream may have missed changes' && String(l.why).includes('TrimmedDataAccessException'));
+    await answers(server.port, 'delta.test', '192.0.2.4');
+    // And the stream goes on from the shards that remain.
+    await write('beta.test', '192.0.2.23');
+    await answers(server.port, 'beta.test', '192.0.2.23');
+  });
+});

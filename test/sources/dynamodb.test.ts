@@ -1,0 +1,152 @@
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createDynamoZoneStore } from '../../src/sources/dynamodb.js';
+import { StoreConflict, type ZoneStore } from '../../src/sources/zone-store.js';
+import { query } from '../helpers/dns.js';
+import { Dynalite } from '../helpers/dynalite.js';
+import { pollUntil, startServer, type ServerProcess } from '../helpers/server.js';
+import { ThrottleProxy } from '../helpers/throttle-proxy.js';
+
+const TABLE = 'eclipso-zones';
+
+function zone(domain: string, address: string, extra = ''): string {
+  return `version = 1.0\n\n[domain]\ndomain = "${domain}"\n\n[defaults]\nttl = 300\n\n[[records]]\ndomain = "www"\ntype = "A"\naddress = "${address}"\n${extra}`;
+}
+
+async function answer(port: number, name: string, type = 'A'): Promise<string> {
+  const r = await query(port, name, type);
+  const a = (r.answers ?? []).find((x) => x.type === type);
+  if (!a) return r.rcode ?? 'no answer';
+  const data = (a as { data: unknown }).data;
+  return Array.isArray(data) ? data.map((d) => String(d)).join('') : String(data);
+}
+
+async function answers(port: number, name: string, want: string, type = 'A'): Promise<void> {
+  let got = '';
+  // The message is made when the wait fails, so that it says what was answered last.
+  await pollUntil(async () => (got = await answer(port, name, type)) === want, `${name} ${type} to answer ${want}`).catch((e: Error) => {
+    throw new Error(`${e.message}; the last answer was ${got}`);
+  });
+}
+
+describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
+  const db = new Dynalite();
+  const cache = mkdtempSync(join(tmpdir(), 'eclipso-dynamo-cache-'));
+  /** The server under test reaches dynalite through it, so that a test can throttle it. */
+  const proxy = new ThrottleProxy(() => db.port);
+  let store: ZoneStore;
+  let server: ServerProcess;
+  let restarted: ServerProcess | undefined;
+
+  before(async () => {
+    await db.start();
+    await proxy.start();
+    await db.createZoneTable(TABLE);
+    store = await createDynamoZoneStore(`dynamodb://${TABLE}`, db.env());
+  });
+  after(async () => {
+    await server?.stop();
+    await restarted?.stop();
+    await proxy.stop();
+    await db.cleanup();
+    rmSync(cache, { recursive: true, force: true });
+  });
+
+  it('loads every zone at start, then follows added, changed and deleted zones', async () => {
+    const alpha = await store.put('alpha.test', zone('alpha.test', '192.0.2.1'), 'absent');
+    await store.put('beta.test', zone('beta.test', '192.0.2.2'), 'absent');
+    server = await startServer(`dynamodb://${TABLE}`, { env: { ...db.env(), AWS_ENDPOINT_URL: proxy.endpoint, S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0', ZONE_CACHE_DIR: cache } });
+    assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.1');
+    assert.equal(await answer(server.port, 'www.beta.test'), '192.0.2.2');
+
+    await store.put('gamma.test', zone('gamma.test', '192.0.2.3'), 'absent');
+    await answers(server.port, 'www.gamma.test', '192.0.2.3');
+
+    const changed = await store.put('alpha.test', zone('alpha.test', '192.0.2.11', '\n[[records]]\ndomain = "mail"\naddress = "192.0.2.25"\n'), alpha);
+    await answers(server.port, 'www.alpha.test', '192.0.2.11');
+    assert.equal(await answer(server.port, 'mail.alpha.test'), '192.0.2.25');
+    assert.equal(await answer(server.port, 'www.beta.test'), '192.0.2.2');
+    assert.equal(server.logs.filter((l) => l.msg === 'zone loaded' && l.zone === 'beta.test.').length, 1, 'an unchanged zone is not rebuilt');
+
+    // Fewer records than before: the old generation's items do not come back.
+    await store.put('alpha.test', zone('alpha.test', '192.0.2.12'), changed);
+    await answers(server.port, 'www.alpha.test', '192.0.2.12');
+    assert.equal(await answer(server.port, 'mail.alpha.test'), 'NXDOMAIN');
+
+    await store.delete('beta.test', 'any');
+    await answers(server.port, 'www.beta.test', 'REFUSED');
+
+    // The repository's fuller example (empty names, maps, every record type) goes through too.
+    await store.put('example.com', readFileSync(new URL('../../../zones/example.com.toml', import.meta.url), 'utf8'), 'absent');
+    await answers(server.port, 'example.com', '192.0.2.1');
+    await store.delete('example.com', 'any');
+  });
+
+  it('writes through the ZoneStore are conditional (ConditionExpression on the zone item\'s revision)', async () => {
+    const now = await store.get('gamma.test');
+    assert.ok(now);
+    assert.match(now.text, /192\.0\.2\.3/);
+    await assert.rejects(store.put('gamma.test', zone('gamma.test', '192.0.2.9'), 'absent'), StoreConflict);
+    const next = await store.put('gamma.test', zone('gamma.test', '192.0.2.33'), { version: now.version });
+    assert.equal(next.text, (await store.get('gamma.test'))?.text, 'a write gives back the text a read will');
+    await assert.rejects(store.put('gamma.test', zone('gamma.test', '192.0.2.99'), { version: now.version }), StoreConflict, 'a stale version is refused');
+    await assert.rejects(store.delete('gamma.test', { version: now.version }), StoreConflict);
+    assert.equal((await store.get('gamma.test'))?.version, next.version);
+    assert.deepEqual(await store.list(), ['alpha.test', 'gamma.test']);
+    await answers(server.port, 'www.gamma.test', '192.0.2.33');
+  });
+
+  it('reads a zone larger than one 1 MB Query page and than a 400 KB item', async () => {
+    const pad = 'x'.repeat(240);
+    let extra = '';
+    for (let i = 0; i < 5000; i++) extra += `\n[[records]]\ndomain = "t${i}"\ntype = "TXT"\naddress = "${i} ${pad}"\n`;
+    await store.put('big.test', zone('big.test', '192.0.2.50', extra), 'absent');
+    const first = await db.client().send(new QueryCommand({
+      TableName: TABLE, KeyConditionExpression: '#z = :z', ExpressionAttributeNames: { '#z': 'zone' }, ExpressionAttributeValues: { ':z': { S: 'big.test' } },
+    }));
+    assert.ok(first.LastEvaluatedKey && (first.Items?.length ?? 0) < 5001, 'the zone takes more than one Query page');
+    await answers(server.port, 't4999.big.test', `4999 ${pad}`, 'TXT');
+    assert.equal(await answer(server.port, 't0.big.test', 'TXT'), `0 ${pad}`);
+  });
+
+  it('keeps answering while DynamoDB throttles, backing off, and catches up after', async () => {
+    const from = server.logs.length;
+    proxy.throttling = true;
+    await store.put('alpha.test', zone('alpha.test', '192.0.2.13'), { version: (await store.get('alpha.test'))!.version });
+    await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'DynamoDB sync failed; the loaded zones stay in service'
+      && String(l.error).includes('ProvisionedThroughputExceededException'));
+    assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.12', 'a throttled sync drops nothing and changes nothing');
+    proxy.throttling = false;
+    await answers(server.port, 'www.alpha.test', '192.0.2.13');
+    await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'DynamoDB answers again; zones are in sync');
+    await store.put('alpha.test', zone('alpha.test', '192.0.2.12'), { version: (await store.get('alpha.test'))!.version });
+    await answers(server.port, 'www.alpha.test', '192.0.2.12');
+  });
+
+  it('keeps answering while DynamoDB is down, and catches up when it is back', async () => {
+    await db.stop();
+    await server.waitFor((l) => l.msg === 'DynamoDB sync failed; the loaded zones stay in service');
+    assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.12', 'a failed sync drops nothing');
+    assert.equal(server.exitCode, null);
+
+    // A server that starts meanwhile serves the last good zones from its snapshot (a copy of the first one's).
+    const copy = `${cache}-copy`;
+    cpSync(cache, copy, { recursive: true });
+    restarted = await startServer(`dynamodb://${TABLE}`, { env: { ...db.env(), S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0', ZONE_CACHE_DIR: copy } });
+    await restarted.waitFor((l) => l.msg === 'serving zones from the local snapshot until DynamoDB answers');
+    assert.equal(await answer(restarted.port, 'www.alpha.test'), '192.0.2.12');
+    assert.equal(await answer(restarted.port, 'www.beta.test'), 'REFUSED');
+    await restarted.stop();
+    rmSync(copy, { recursive: true, force: true });
+
+    await db.start();
+    await store.put('delta.test', zone('delta.test', '192.0.2.4'), 'absent');
+    await answers(server.port, 'www.delta.test', '192.0.2.4');
+    await server.waitFor((l) => l.msg === 'DynamoDB answers again; zones are in sync');
+    assert.equal(await answer(server.port, 'www.gamma.test'), '192.0.2.33');
+  });
+});

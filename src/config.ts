@@ -35,6 +35,23 @@ export interface Config {
   tsigKeyFile: string | undefined;
   /** Differences kept per zone for IXFR (src/transfer/journal.ts); 0: every IXFR is answered in full. */
   ixfrVersions: number;
+  // The HTTP zone API (src/api/): off unless API_PORT is set, and then only with a token.
+  /** HTTP(S) port of the zone API; 0: off. */
+  apiPort: number;
+  apiHost: string;
+  /** PEM files: with both, the API speaks HTTPS. */
+  apiTlsCert: string | undefined;
+  apiTlsKey: string | undefined;
+  /** One token with every right (an environment variable, or better a file: API_TOKENS_FILE). */
+  apiToken: string | undefined;
+  /** Tokens by name, SHA-256 and scope, one a line (src/api/auth.ts). */
+  apiTokensFile: string | undefined;
+  /** Largest request body, in bytes; larger ones get 413. */
+  apiMaxBody: number;
+  /** Open API connections at most: more are refused (node:http maxConnections). */
+  apiMaxConnections: number;
+  /** Time for a request's headers and body to arrive whole (slowloris). */
+  apiRequestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +95,16 @@ const OPTIONS: Option[] = [
   { key: 'tsigKey', env: 'TSIG_KEY', flag: '--tsig-key', kind: 'string', help: 'name:algorithm:base64secret; transfers must be signed with it (default none)' },
   { key: 'tsigKeyFile', env: 'TSIG_KEY_FILE', flag: '--tsig-key-file', kind: 'string', help: 'file of TSIG keys, one name:algorithm:base64secret a line' },
   { key: 'ixfrVersions', env: 'IXFR_VERSIONS', flag: '--ixfr-versions', kind: 'int', min: 0, max: 1000, help: 'differences kept per zone for IXFR; 0 = IXFR answered in full (default 20)' },
+  // The HTTP zone API (src/api/).
+  { key: 'apiPort', env: 'API_PORT', flag: '--api-port', kind: 'port', help: 'HTTP port of the zone API; 0 = off (default 0)' },
+  { key: 'apiHost', env: 'API_HOST', flag: '--api-host', kind: 'string', help: 'address of the zone API (default 127.0.0.1)' },
+  { key: 'apiTlsCert', env: 'API_TLS_CERT', flag: '--api-tls-cert', kind: 'string', help: 'PEM certificate (chain): the API speaks HTTPS (with --api-tls-key)' },
+  { key: 'apiTlsKey', env: 'API_TLS_KEY', flag: '--api-tls-key', kind: 'string', help: 'PEM private key of --api-tls-cert' },
+  { key: 'apiToken', env: 'API_TOKEN', flag: '--api-token', kind: 'string', help: 'one API token with every right (prefer API_TOKENS_FILE)' },
+  { key: 'apiTokensFile', env: 'API_TOKENS_FILE', flag: '--api-tokens-file', kind: 'string', help: 'API tokens, one "name sha256hex scope" a line' },
+  { key: 'apiMaxBody', env: 'API_MAX_BODY', flag: '--api-max-body', kind: 'int', min: 1, max: buffer.MAX_STRING_LENGTH, help: 'largest API request body in bytes (default 1048576: 1 MiB)' },
+  { key: 'apiMaxConnections', env: 'API_MAX_CONNECTIONS', flag: '--api-max-connections', kind: 'int', min: 1, max: 1_000_000, help: 'open API connections at most (default 64)' },
+  { key: 'apiRequestTimeoutMs', env: 'API_REQUEST_TIMEOUT', flag: '--api-request-timeout', kind: 'seconds', min: 1, help: 'seconds for an API request to arrive whole, headers and body (default 10)' },
 ];
 
 export function defaults(): Config {
@@ -105,6 +132,15 @@ export function defaults(): Config {
     tsigKey: undefined,
     tsigKeyFile: undefined,
     ixfrVersions: 20,
+    apiPort: 0,
+    apiHost: '127.0.0.1',
+    apiTlsCert: undefined,
+    apiTlsKey: undefined,
+    apiToken: undefined,
+    apiTokensFile: undefined,
+    apiMaxBody: 2 ** 20,
+    apiMaxConnections: 64,
+    apiRequestTimeoutMs: 10_000,
   };
 }
 

@@ -12,7 +12,7 @@ import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
 import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
-import { ZoneCatalog } from './catalog.js';
+import { ZoneCatalog, type ServedVersion } from './catalog.js';
 import { TableTarget } from './table-target.js';
 import type { Serving } from './serving.js';
 import { VERSION } from '../version.js';
@@ -66,6 +66,10 @@ export class LocalServing implements Serving {
 
   get zoneCount(): number {
     return this.catalog.zoneCount;
+  }
+
+  version(fileName: string): ServedVersion | undefined {
+    return this.catalog.version(fileName);
   }
 
   upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {

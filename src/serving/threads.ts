@@ -29,7 +29,7 @@ import { sourceLabel } from '../sources/source.js';
 import { transfersOn } from '../transfer/access.js';
 import type { TransferSettings } from '../transfer/settings.js';
 import type { ZoneFileError } from '../zone/problem.js';
-import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
+import { ZoneCatalog, type ServedVersion, type ZoneTarget, type ZoneText } from './catalog.js';
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
 import type { DnsThreadData, DnsThreadSnapshot, FromDnsThread, SharedZone, ToDnsThread } from './thread-messages.js';
@@ -142,6 +142,10 @@ export class ThreadServing implements Serving {
 
   get zoneCount(): number {
     return this.catalog.zoneCount;
+  }
+
+  version(fileName: string): ServedVersion | undefined {
+    return this.catalog.version(fileName);
   }
 
   upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {

@@ -12,6 +12,11 @@ import type { Reply, ZonesApi } from './zones.js';
 
 /** Idle time of a keep-alive connection between requests. */
 const KEEP_ALIVE_MS = 5_000;
+/**
+ * How often requests are checked against API_REQUEST_TIMEOUT: node:http checks every 30 s by
+ * default, which would let a slow client keep a connection half a minute past its time.
+ */
+const TIMEOUT_CHECK_MS = 1_000;
 
 type Handler = (req: IncomingMessage, params: string[]) => Promise<Reply> | Reply;
 
@@ -60,7 +65,8 @@ export class ApiServer {
 
   listen(): Promise<number> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
-    const server = this.settings.tls ? createHttps({ cert: this.settings.tls.cert, key: this.settings.tls.key }, handler) : createHttp(handler);
+    const options = { connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, this.config.apiRequestTimeoutMs) };
+    const server = this.settings.tls ? createHttps({ ...options, cert: this.settings.tls.cert, key: this.settings.tls.key, handshakeTimeout: this.config.apiRequestTimeoutMs }, handler) : createHttp(options, handler);
     server.maxConnections = this.config.apiMaxConnections;
     server.headersTimeout = this.config.apiRequestTimeoutMs;
     server.requestTimeout = this.config.apiRequestTimeoutMs;

@@ -21,7 +21,7 @@ export function tokensFile(): string {
 /** A server with the API on a free port: resolves with the server and the API's port once it listens. */
 export async function startApiServer(zoneDir: string, opts: StartOptions = {}): Promise<{ server: ServerProcess; api: number }> {
   const port = await freePort();
-  const server = await startServer(zoneDir, { ...opts, args: ['--api-port', String(port), ...(opts.args ?? [])] });
+  const server = await startServer(zoneDir, { ...opts, env: { SHUTDOWN_GRACE: '0', ...opts.env }, args: ['--api-port', String(port), ...(opts.args ?? [])] });
   const line = await server.waitFor((l) => l.msg === 'api listening', undefined, 'the API to listen ("api listening")');
   return { server, api: Number(line.port) };
 }

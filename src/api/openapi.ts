@@ -36,7 +36,7 @@ export const OPENAPI = {
             description: 'the zone', headers: { ETag: { schema: { type: 'string' } } },
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Zone' } }, 'application/toml': { schema: { type: 'string' } } },
           },
-          ...errors(400, 401, 403, 404),
+          ...errors(400, 401, 403, 404, 422),
         },
       },
       put: {

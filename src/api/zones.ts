@@ -79,6 +79,15 @@ function withNextSerial(doc: ZoneDoc): ZoneDoc {
   return { ...doc, domain: { ...domain, serial: serialAdd(domain.serial, 1) } };
 }
 
+/** The stored zone as JSON, or 422 when its file is not TOML (edited by hand): it cannot be patched. */
+function storedDoc(zone: string, text: string): ZoneDoc {
+  try {
+    return zoneDoc(text);
+  } catch (e) {
+    throw new ApiError(422, `the file of ${zone} is not TOML (${(e as Error).message.split('\n')[0]}); fix the file, or PUT the whole zone`);
+  }
+}
+
 /** What a write replies and logs. */
 interface Written {
   zone: string;
@@ -123,10 +132,10 @@ export class ZonesApi {
     const headers = { etag: etagOf(stored.text) };
     if (pdns) {
       const serial = this.served(zone, stored.text)?.serial ?? 0;
-      return { status: 200, headers, body: { id: `${zone}.`, name: `${zone}.`, kind: 'Native', serial, rrsets: zoneRRsets(zoneDoc(stored.text), zone) } };
+      return { status: 200, headers, body: { id: `${zone}.`, name: `${zone}.`, kind: 'Native', serial, rrsets: zoneRRsets(storedDoc(zone, stored.text), zone) } };
     }
     if ((req.headers.accept ?? '').includes(TOML_TYPE)) return { status: 200, headers, text: { type: `${TOML_TYPE}; charset=utf-8`, data: stored.text } };
-    return { status: 200, headers, body: zoneDoc(stored.text) };
+    return { status: 200, headers, body: storedDoc(zone, stored.text) };
   }
 
   /** PUT: the whole zone, as JSON (written as canonical TOML) or as a TOML file (written as sent). */
@@ -153,7 +162,7 @@ export class ZonesApi {
     const reply = await this.write(token, zone, req, (current) => {
       if (!current) throw notFound(`zone ${zone} does not exist; create it with PUT /api/v1/zones/${zone}`);
       return {
-        text: zoneText(withNextSerial(applyChanges(zoneDoc(current.text), zone, changes))),
+        text: zoneText(withNextSerial(applyChanges(storedDoc(zone, current.text), zone, changes))),
         change: `PATCH ${changes.map((c) => `${c.changetype} ${c.name}/${c.type}`).join(', ')}`,
       };
     });

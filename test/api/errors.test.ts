@@ -146,4 +146,17 @@ describe('HTTP zone API: every error is JSON that says what to do, and matches t
     assert.equal(renamed.status, 422, 'the zone in the body must be the zone of the path');
     assert.equal(readFileSync(join(dir.path, 'shop.test.toml'), 'utf8'), before);
   });
+
+  it('a file broken by hand: GET as TOML shows it, as JSON and PATCH answer 422 saying to fix it or PUT the zone', async () => {
+    dir.write('broken.test.toml', '[domain\n');
+    const toml = await api.call('GET', '/zones/broken.test', { token: admin, headers: { accept: 'application/toml' } });
+    assert.equal(toml.body, '[domain\n');
+    const json = await api.call('GET', '/zones/broken.test', { token: admin });
+    assert.equal(json.status, 422);
+    assert.match(json.body.error, /is not TOML .*; fix the file, or PUT the whole zone/);
+    const patch = await api.call('PATCH', '/zones/broken.test', { token: admin, json: { rrsets: [] } });
+    assert.equal(patch.status, 422);
+    const put = await api.call('PUT', '/zones/broken.test', { token: admin, toml: zone('broken.test', '192.0.2.8') });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+  });
 });

@@ -188,7 +188,7 @@ export class ZonesApi {
     const v = this.deps.serving.version(zone + ZONE_FILE_SUFFIX);
     const insync = m[2] === 'deleted'
       ? v === undefined || !v.digest.startsWith(m[3])
-      : v !== undefined && (v.digest.startsWith(m[3]) || (v.serial !== undefined && Number(m[2]) > 0 && serialGreater(v.serial, Number(m[2]))));
+      : v !== undefined && v.answering !== false && (v.digest.startsWith(m[3]) || (v.serial !== undefined && Number(m[2]) > 0 && serialGreater(v.serial, Number(m[2]))));
     return { status: 200, body: { id, zone, status: insync ? 'INSYNC' : 'PENDING' } };
   }
 

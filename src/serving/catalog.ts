@@ -37,6 +37,8 @@ export interface ServedVersion {
   active: boolean;
   serial?: number;
   records: number;
+  /** False while DNS threads have yet to swap this version in (src/serving/threads.ts); absent: answering. */
+  answering?: boolean;
 }
 
 /** What became of one zone file, for callers that report on files (the `check` command). */

@@ -144,8 +144,10 @@ export class ThreadServing implements Serving {
     return this.catalog.zoneCount;
   }
 
+  /** With `answering` false while a DNS thread has yet to say it serves the new serial. */
   version(fileName: string): ServedVersion | undefined {
-    return this.catalog.version(fileName);
+    const v = this.catalog.version(fileName);
+    return v && this.unserved.get(fileName)?.serial === v.serial ? { ...v, answering: false } : v;
   }
 
   upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {

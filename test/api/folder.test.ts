@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient, dig, digStatus, startApiServer, TOKENS, tokensFile } from '../helpers/api.js';
-import { pollUntil, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { NEEDS_DNS_THREADS, pollUntil, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
 const admin = TOKENS.admin.token;
 
@@ -157,5 +157,34 @@ describe('HTTP zone API on a zone folder: create, read, patch, delete, each seen
     assert.equal(existsSync(join(dir.path, 'shop.test.toml')), false);
     assert.equal(digStatus(dns, 'www.shop.test', 'A'), 'REFUSED');
     assert.equal((await api.call('GET', '/zones/shop.test', { token: admin })).status, 404);
+  });
+});
+
+describe('HTTP zone API with DNS threads (WORKERS=2): a change is INSYNC once every thread answers with it', { skip: NEEDS_DNS_THREADS }, () => {
+  const dir = new ZoneDir();
+  let server: ServerProcess;
+  let api: ApiClient;
+
+  before(async () => {
+    const started = await startApiServer(dir.path, { env: { API_TOKEN: admin, WORKERS: '2' } });
+    server = started.server;
+    await server.waitFor((l) => l.msg === 'workers ready', undefined, 'the DNS threads to be ready');
+    api = new ApiClient(`http://127.0.0.1:${started.api}/api/v1`);
+  });
+  after(async () => {
+    await server?.stop();
+    dir.cleanup();
+  });
+
+  it('PUT, then PATCH: once GET /changes says INSYNC, dig gets the new answer from every thread', async () => {
+    assert.equal((await api.call('PUT', '/zones/shop.test', { token: admin, json: shopZone() })).status, 201);
+    for (const address of ['192.0.2.61', '192.0.2.62']) {
+      const r = await api.call('PATCH', '/zones/shop.test', { token: admin, json: { rrsets: [{ name: 'www.shop.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [{ content: address }] }] } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const id = encodeURIComponent(r.body.change.id);
+      await pollUntil(async () => (await api.call('GET', `/changes/${id}`, { token: admin })).body.status === 'INSYNC', `change ${r.body.change.id} to be INSYNC`);
+      // Queries from many source ports spread over both threads (SO_REUSEPORT): each answers the change.
+      for (let i = 0; i < 8; i++) assert.deepEqual(dig(server.port, 'www.shop.test', 'A'), [`www.shop.test. 60 IN A ${address}`]);
+    }
   });
 });

@@ -119,7 +119,7 @@ export class ZonesApi {
         serial: served?.serial ?? (typeof domain.serial === 'number' ? domain.serial : null),
         records: served?.records ?? null,
         active: domain.active !== false,
-        insync: served !== undefined,
+        insync: served !== undefined && served.answering !== false,
       });
     }
     return { status: 200, body: { zones } };

@@ -67,6 +67,23 @@ export interface Config {
   s3EventsQueue: string | undefined;
   /** Tail the DynamoDB table's stream (DYNAMODB_STREAMS) for changes within a second. */
   dynamodbStreams: boolean;
+  // The HTTP zone API (src/api/): off unless API_PORT is set, and then only with a token.
+  /** HTTP(S) port of the zone API; 0: off. */
+  apiPort: number;
+  apiHost: string;
+  /** PEM files: with both, the API speaks HTTPS. */
+  apiTlsCert: string | undefined;
+  apiTlsKey: string | undefined;
+  /** One token with every right (an environment variable, or better a file: API_TOKENS_FILE). */
+  apiToken: string | undefined;
+  /** Tokens by name, SHA-256 and scope, one a line (src/api/auth.ts). */
+  apiTokensFile: string | undefined;
+  /** Largest request body, in bytes; larger ones get 413. */
+  apiMaxBody: number;
+  /** Open API connections at most: more are refused (node:http maxConnections). */
+  apiMaxConnections: number;
+  /** Time for a request's headers and body to arrive whole (slowloris). */
+  apiRequestTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +149,16 @@ const OPTIONS: Option[] = [
   // Issue 16: change events (S3 notifications through SQS) and the DynamoDB engine.
   { key: 's3EventsQueue', env: 'S3_EVENTS_QUEUE', flag: '--s3-events-queue', kind: 'string', help: 'SQS queue URL of the bucket\'s S3 event notifications: changes within a second (default none: poll only)' },
   { key: 'dynamodbStreams', env: 'DYNAMODB_STREAMS', flag: '--dynamodb-streams', kind: 'bool', help: 'with ZONE_DIR=dynamodb://table: follow the table\'s stream for changes within a second' },
+  // The HTTP zone API (src/api/).
+  { key: 'apiPort', env: 'API_PORT', flag: '--api-port', kind: 'port', help: 'HTTP port of the zone API; 0 = off (default 0)' },
+  { key: 'apiHost', env: 'API_HOST', flag: '--api-host', kind: 'string', help: 'address of the zone API (default 127.0.0.1)' },
+  { key: 'apiTlsCert', env: 'API_TLS_CERT', flag: '--api-tls-cert', kind: 'string', help: 'PEM certificate (chain): the API speaks HTTPS (with --api-tls-key)' },
+  { key: 'apiTlsKey', env: 'API_TLS_KEY', flag: '--api-tls-key', kind: 'string', help: 'PEM private key of --api-tls-cert' },
+  { key: 'apiToken', env: 'API_TOKEN', flag: '--api-token', kind: 'string', help: 'one API token with every right (prefer API_TOKENS_FILE)' },
+  { key: 'apiTokensFile', env: 'API_TOKENS_FILE', flag: '--api-tokens-file', kind: 'string', help: 'API tokens, one "name sha256hex scope" a line' },
+  { key: 'apiMaxBody', env: 'API_MAX_BODY', flag: '--api-max-body', kind: 'int', min: 1, max: buffer.MAX_STRING_LENGTH, help: 'largest API request body in bytes (default 1048576: 1 MiB)' },
+  { key: 'apiMaxConnections', env: 'API_MAX_CONNECTIONS', flag: '--api-max-connections', kind: 'int', min: 1, max: 1_000_000, help: 'open API connections at most (default 64)' },
+  { key: 'apiRequestTimeoutMs', env: 'API_REQUEST_TIMEOUT', flag: '--api-request-timeout', kind: 'seconds', min: 1, help: 'seconds for an API request to arrive whole, headers and body (default 10)' },
 ];
 
 export function defaults(): Config {
@@ -178,6 +205,15 @@ export function defaults(): Config {
     rrlAllow: undefined,
     s3EventsQueue: undefined,
     dynamodbStreams: false,
+    apiPort: 0,
+    apiHost: '127.0.0.1',
+    apiTlsCert: undefined,
+    apiTlsKey: undefined,
+    apiToken: undefined,
+    apiTokensFile: undefined,
+    apiMaxBody: 2 ** 20,
+    apiMaxConnections: 64,
+    apiRequestTimeoutMs: 10_000,
   };
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { lookup } from 'node:dns/promises';
+import { apiSettings, type ApiSettings } from './api/settings.js';
 import { runCheck } from './cli/check.js';
 import { ConfigError, logFormatOf, parseConfig, USAGE, type Config } from './config.js';
 import { Logger } from './log.js';
@@ -11,8 +12,10 @@ import type { Serving } from './serving/serving.js';
 import { dnsThreadsWork, ThreadServing } from './serving/threads.js';
 import { FolderSource } from './sources/folder.js';
 import { isDynamoUrl } from './sources/dynamodb-items.js';
+import { FolderStore } from './sources/folder-store.js';
 import { isS3Url } from './sources/s3-location.js';
 import type { ZoneSource } from './sources/source.js';
+import type { ZoneStore } from './sources/zone-store.js';
 import { transfersOn } from './transfer/access.js';
 import { formatName } from './wire/name.js';
 import { transferSettings } from './transfer/settings.js';
@@ -32,6 +35,27 @@ async function source(config: Config, log: Logger): Promise<ZoneSource> {
   return new FolderSource(config.zoneDir, log, config.zoneFileMaxBytes);
 }
 
+/** Where the HTTP zone API writes: the folder, bucket or table ZONE_DIR names, and the origin the source gives each file there. */
+async function store(config: Config): Promise<{ store: ZoneStore; origin(fileName: string): string }> {
+  if (isDynamoUrl(config.zoneDir)) {
+    const table = await (await import('./sources/dynamodb.js')).createDynamoZoneStore(config.zoneDir, process.env);
+    return { store: table, origin: (f) => table.origin(f) };
+  }
+  if (isS3Url(config.zoneDir)) {
+    const [{ S3Store }, { clientConfig }, { parseS3Url }] = await Promise.all([import('./sources/s3-store.js'), import('./sources/s3-bucket.js'), import('./sources/s3-location.js')]);
+    const s3 = new S3Store(parseS3Url(config.zoneDir), clientConfig(process.env, config.s3PathStyle));
+    return { store: s3, origin: (f) => s3.origin(f) };
+  }
+  const folder = new FolderStore(config.zoneDir, config.zoneFileMaxBytes);
+  return { store: folder, origin: (f) => folder.origin(f) };
+}
+
+/** Starts the HTTP zone API once the zones are served; a port it cannot bind stops the start like the DNS port. */
+async function startZoneApi(config: Config, settings: ApiSettings, log: Logger, serving: Serving): Promise<{ close(): Promise<void> }> {
+  const { startApi } = await import('./api/api.js');
+  return startApi(config, settings, log, { ...await store(config), serving }).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, config.apiHost, config.apiPort));
+}
+
 async function run(config: Config): Promise<void> {
   const log = new Logger(config.logFormat, config.logDebug);
   // A bad XFR_ALLOW, XFR_NOTIFY or TSIG_KEY is a ConfigError: exit 2 before anything starts.
@@ -40,6 +64,8 @@ async function run(config: Config): Promise<void> {
   const forward = forwardSettings(config);
   // So is a bad NSID, COOKIE_SECRET or RRL_ALLOW (src/guard/settings.ts).
   const guard = guardSettings(config);
+  // With API_PORT set, no token (or an unreadable tokens or TLS file) is a ConfigError too.
+  const api = config.apiPort > 0 ? apiSettings(config) : null;
   if (config.logFormat === 'text') process.stdout.write(BANNER + '\n');
   log.info('starting eclipso', { version: VERSION, zoneDir: config.zoneDir, port: config.port, host: config.host });
   for (const w of transfers.warnings) log.warn(w);
@@ -81,6 +107,7 @@ async function run(config: Config): Promise<void> {
     answering: () => serving.answering,
     snapshot: async () => ({ ...await serving.snapshot(), sourceStats: zones.stats ? { ...zones.stats } : undefined }),
   });
+  let zoneApi: { close(): Promise<void> } | null = null;
   // Installed before the first load: a stop during a long S3 sync still exits cleanly, with 0.
   new Shutdown({
     graceMs: config.shutdownGraceMs,
@@ -88,6 +115,7 @@ async function run(config: Config): Promise<void> {
     beginDrain: () => ops.health.beginDrain(),
     activity: () => serving.received(),
     close: async () => {
+      await zoneApi?.close();
       await serving.close();
       await zones.stop();
       await ops.close();
@@ -101,6 +129,7 @@ async function run(config: Config): Promise<void> {
   log.info('zones ready', { zones: serving.zoneCount, source: zones.description });
 
   await serving.listen(host, config.port).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, host, config.port));
+  if (api) zoneApi = await startZoneApi(config, api, log, serving);
   ops.health.markReady();
 }
 

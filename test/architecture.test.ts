@@ -11,7 +11,7 @@ const SRC = new URL('../../src/', import.meta.url).pathname;
  * (log, version, config) sit just above wire/: every floor may use them.
  */
 const FLOOR: Record<string, number> = {
-  wire: 0, '.': 1, zone: 2, transfer: 2.5, guard: 2.75, answer: 3, counters: 3, forward: 3.5, server: 4, sources: 4, health: 4, serving: 5, ops: 6, cli: 7, main: 8,
+  wire: 0, '.': 1, zone: 2, transfer: 2.5, guard: 2.75, answer: 3, counters: 3, forward: 3.5, server: 4, sources: 4, health: 4, serving: 5, ops: 6, api: 6, cli: 7, main: 8,
 };
 
 function folderOf(file: string): string {

@@ -7,6 +7,7 @@ import type { ZoneFacts } from '../answer/zone.js';
 import type { HealthChecks } from '../health/checks.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
+import { textDigest } from '../zone/text.js';
 
 /** One zone file as a source handed it over. */
 export interface ZoneText {
@@ -25,6 +26,20 @@ export interface ZoneTarget {
   put(file: ZoneText, zone: Extract<CompiledFile, { kind: 'zone' }>): void;
   /** Stops serving the zone with this apex key, which `file` served. */
   drop(file: Omit<ZoneText, 'text'>, apexKey: string): void;
+}
+
+/**
+ * What this server serves from one zone file now: the digest of the text it was compiled from
+ * (src/zone/text.ts textDigest), and, for an active zone, its serial and record count. The HTTP
+ * API (src/api/) reads it to say whether a change is live (`INSYNC`).
+ */
+export interface ServedVersion {
+  digest: string;
+  active: boolean;
+  serial?: number;
+  records: number;
+  /** False while DNS threads have yet to swap this version in (src/serving/threads.ts); absent: answering. */
+  answering?: boolean;
 }
 
 /** What became of one zone file, for callers that report on files (the `check` command). */
@@ -60,6 +75,14 @@ export class ZoneCatalog implements ZoneSink {
   /** File name → its compile under way, which the file's next version waits for. */
   private readonly compiling = new Map<string, Promise<void>>();
   readonly stats: ReloadStats = emptyReloadStats();
+  /** File name → what is served from it (an accepted file's digest, an active zone's serial). */
+  private readonly versions = new Map<string, ServedVersion>();
+  /**
+   * File name → the digest of the last text handed over and not rejected: the same text handed
+   * again (the folder watcher or the S3 sync reading back what the HTTP API has just served) is
+   * not compiled again, so its serial does not move.
+   */
+  private readonly handed = new Map<string, string>();
 
   /** The last step handed over (steps run one after another, in order). */
   private applied: Promise<void> = Promise.resolve();
@@ -95,6 +118,9 @@ export class ZoneCatalog implements ZoneSink {
    */
   upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
     const started = performance.now();
+    const digest = textDigest(text);
+    if (this.handed.get(fileName) === digest) return this.inOrder(async () => this.versions.get(fileName)?.digest === digest);
+    this.handed.set(fileName, digest);
     // A file's versions are compiled one after another: each one's serial builds on the one before.
     const prior = this.compiling.get(fileName) ?? Promise.resolve();
     const compiled = prior.then(() => {
@@ -109,16 +135,27 @@ export class ZoneCatalog implements ZoneSink {
     void noted.then(() => {
       if (this.compiling.get(fileName) === noted) this.compiling.delete(fileName);
     });
-    return this.inOrder(async () => this.apply({ origin, fileName, text }, await compiled, started));
+    return this.inOrder(async () => {
+      const accepted = this.apply({ origin, fileName, text }, await compiled, started, digest);
+      if (!accepted && this.handed.get(fileName) === digest) this.handed.delete(fileName);
+      return accepted;
+    });
+  }
+
+  /** What is served from this file now, if anything. */
+  version(fileName: string): ServedVersion | undefined {
+    return this.versions.get(fileName);
   }
 
   /** A file whose bytes are not text (not UTF-8): rejected like a file that does not parse. */
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
+    this.handed.delete(fileName);
     return this.inOrder(async () => void this.reject({ origin, fileName, text: '' }, error.problems));
   }
 
   /** Stops serving the zone this file served, if it served one (a rejected file served none). */
   remove(origin: string, fileName: string): Promise<void> {
+    this.handed.delete(fileName);
     return this.inOrder(async () => this.drop(origin, fileName, 'file removed'));
   }
 
@@ -134,7 +171,7 @@ export class ZoneCatalog implements ZoneSink {
     return done;
   }
 
-  private apply(file: ZoneText, compiled: CompiledFile, started: number): boolean {
+  private apply(file: ZoneText, compiled: CompiledFile, started: number, digest: string): boolean {
     const { origin, fileName } = file;
     switch (compiled.kind) {
       case 'rejected':
@@ -147,6 +184,7 @@ export class ZoneCatalog implements ZoneSink {
         if (other !== undefined && other !== fileName) return this.duplicate(file, compiled.apex, other);
         if (this.files.has(fileName)) this.drop(origin, fileName, 'active = false');
         else this.log.info('zone not served', { zone: formatName(compiled.apex), file: origin, why: 'active = false' });
+        this.versions.set(fileName, { digest, active: false, records: 0 });
         this.onOutcome({ origin, accepted: true, zone: formatName(compiled.apex), records: 0, problems: [], warnings: [] });
         return true;
       }
@@ -167,6 +205,7 @@ export class ZoneCatalog implements ZoneSink {
     const before = this.files.get(fileName)?.serial;
     this.files.set(fileName, { apex, serial });
     this.owners.set(apexKey, fileName);
+    this.versions.set(fileName, { digest, active: true, serial, records });
     if (before !== serial) this.onNewSerial(compiled.facts, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
@@ -186,6 +225,7 @@ export class ZoneCatalog implements ZoneSink {
   }
 
   private drop(origin: string, fileName: string, why: string): void {
+    this.versions.delete(fileName);
     const apex = this.files.get(fileName)?.apex;
     if (apex === undefined) return;
     const apexKey = nameKey(apex);

@@ -13,7 +13,7 @@ import { QueryObserver } from '../server/observer.js';
 import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { HealthChecks } from '../health/checks.js';
-import { ZoneCatalog } from './catalog.js';
+import { ZoneCatalog, type ServedVersion } from './catalog.js';
 import { TableTarget } from './table-target.js';
 import type { Serving } from './serving.js';
 import { VERSION } from '../version.js';
@@ -69,6 +69,10 @@ export class LocalServing implements Serving {
 
   get zoneCount(): number {
     return this.catalog.zoneCount;
+  }
+
+  version(fileName: string): ServedVersion | undefined {
+    return this.catalog.version(fileName);
   }
 
   upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { ServerSnapshot } from '../counters/snapshot.js';
 import type { ZoneSink } from '../sources/source.js';
+import type { ServedVersion } from './catalog.js';
 
 /**
  * What answers queries: the one shape of one thread (local.ts) and of several DNS threads
@@ -10,6 +11,8 @@ import type { ZoneSink } from '../sources/source.js';
 export interface Serving extends ZoneSink {
   /** Zones being served. */
   readonly zoneCount: number;
+  /** What is served from this zone file now (for the HTTP API's change status), if anything. */
+  version(fileName: string): ServedVersion | undefined;
   /** Starts answering on host:port; resolves with the bound port once every answering thread listens. */
   listen(host: string, port: number): Promise<number>;
   /** Whether queries are answered now: listening, and (with DNS threads) at least one of them alive. */

@@ -32,7 +32,7 @@ import { transfersOn } from '../transfer/access.js';
 import type { TransferSettings } from '../transfer/settings.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { HealthChecks } from '../health/checks.js';
-import { ZoneCatalog, type ZoneTarget, type ZoneText } from './catalog.js';
+import { ZoneCatalog, type ServedVersion, type ZoneTarget, type ZoneText } from './catalog.js';
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
 import type { DnsThreadData, DnsThreadSnapshot, FromDnsThread, SharedZone, ToDnsThread } from './thread-messages.js';
@@ -155,6 +155,12 @@ export class ThreadServing implements Serving {
 
   get zoneCount(): number {
     return this.catalog.zoneCount;
+  }
+
+  /** With `answering` false while a DNS thread has yet to say it serves the new serial. */
+  version(fileName: string): ServedVersion | undefined {
+    const v = this.catalog.version(fileName);
+    return v && this.unserved.get(fileName)?.serial === v.serial ? { ...v, answering: false } : v;
   }
 
   upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {

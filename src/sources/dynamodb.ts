@@ -32,7 +32,7 @@ export async function createDynamoSource(config: Config, env: NodeJS.ProcessEnv,
  * The same table as a ZoneStore, for the HTTP API: conditional writes on the zone item's revision
  * (ConditionExpression), so that two writers never overwrite each other unseen.
  */
-export async function createDynamoZoneStore(zoneDir: string, env: NodeJS.ProcessEnv): Promise<ZoneStore> {
+export async function createDynamoZoneStore(zoneDir: string, env: NodeJS.ProcessEnv): Promise<ZoneStore & { origin(fileName: string): string }> {
   const table = await DynamoTable.open(parseDynamoUrl(zoneDir), env);
   await table.resolveRegion();
   return {
@@ -41,5 +41,6 @@ export async function createDynamoZoneStore(zoneDir: string, env: NodeJS.Process
     get: (domain) => table.getZone(domain),
     put: (domain, text, condition) => table.put(domain, text, condition),
     delete: (domain, condition) => table.delete(domain, condition),
+    origin: (fileName) => table.origin(fileName),
   };
 }

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 
 /** TOML v1.0.0: "A TOML file must be a valid UTF-8 encoded Unicode document." */
@@ -36,4 +37,13 @@ function badLine(bytes: Uint8Array, origin: string): ZoneProblem {
     }
     start = end + 1;
   }
+}
+
+/**
+ * The SHA-256 of a zone file's text (its UTF-8 octets), in hex: the version of a zone file
+ * wherever it lies, so that a file edited directly and one written through the HTTP API compare
+ * alike (the API's ETag, src/api/).
+ */
+export function textDigest(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Logger } from '../../src/log.js';
 import { ZoneCatalog, type ZoneTarget, type ZoneText } from '../../src/serving/catalog.js';
@@ -21,6 +22,21 @@ class FaultyTarget implements ZoneTarget {
 }
 
 describe('zone catalog: the path every zone file takes', () => {
+  it('the same text handed again (a watcher reading back an API write) is not compiled again: one load, the serial kept', async () => {
+    const puts: number[] = [];
+    const target: ZoneTarget = { put: (_file, z) => puts.push(z.facts.serial), drop: () => {} };
+    const catalog = new ZoneCatalog(target, new InlineCompiler(), new Logger('json', false, () => {}));
+    const text = zone('again.test');
+    assert.equal(await catalog.upsert('api/again.test.toml', 'again.test.toml', text, 1_800_000_000), true);
+    assert.equal(await catalog.upsert('watcher/again.test.toml', 'again.test.toml', text, 1_800_000_000), true);
+    assert.deepEqual(puts, [1_800_000_000]);
+    assert.deepEqual(catalog.version('again.test.toml'), { digest: createHash('sha256').update(text).digest('hex'), active: true, serial: 1_800_000_000, records: 2 });
+    // A new text is compiled; the old one handed again after it is too (a file reverted), with a serial that grows.
+    assert.equal(await catalog.upsert('x', 'again.test.toml', zone('again.test', '192.0.2.9'), 1_800_000_000), true);
+    assert.equal(await catalog.upsert('x', 'again.test.toml', text, 1_800_000_000), true);
+    assert.deepEqual(puts, [1_800_000_000, 1_800_000_001, 1_800_000_002]);
+  });
+
   it('serves each zone from one file: a second file for the same zone is rejected, the first keeps it', async () => {
     const s = await InProcessServer.start({ 'a.test.toml': zone('a.test', '192.0.2.1'), 'A.test.toml': zone('A.test', '192.0.2.2') });
     assert.equal(s.catalog.zoneCount, 1);

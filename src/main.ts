@@ -36,9 +36,9 @@ async function source(config: Config, log: Logger): Promise<ZoneSource> {
 }
 
 /** Where the HTTP zone API writes: the folder, bucket or table ZONE_DIR names, and the origin the source gives each file there. */
-async function store(config: Config): Promise<{ store: ZoneStore; origin(fileName: string): string }> {
+async function store(config: Config, log: Logger): Promise<{ store: ZoneStore; origin(fileName: string): string }> {
   if (isDynamoUrl(config.zoneDir)) {
-    const table = await (await import('./sources/dynamodb.js')).createDynamoZoneStore(config.zoneDir, process.env);
+    const table = await (await import('./sources/dynamodb.js')).createDynamoZoneStore(config.zoneDir, process.env, log);
     return { store: table, origin: (f) => table.origin(f) };
   }
   if (isS3Url(config.zoneDir)) {
@@ -53,7 +53,7 @@ async function store(config: Config): Promise<{ store: ZoneStore; origin(fileNam
 /** Starts the HTTP zone API once the zones are served; a port it cannot bind stops the start like the DNS port. */
 async function startZoneApi(config: Config, settings: ApiSettings, log: Logger, serving: Serving): Promise<{ close(): Promise<void> }> {
   const { startApi } = await import('./api/api.js');
-  return startApi(config, settings, log, { ...await store(config), serving }).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, config.apiHost, config.apiPort));
+  return startApi(config, settings, log, { ...await store(config, log), serving }).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, config.apiHost, config.apiPort));
 }
 
 async function run(config: Config): Promise<void> {

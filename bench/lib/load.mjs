@@ -38,6 +38,8 @@ export async function runLoad({ port, file, seconds, rate = 0, core, clients = 1
   if (tool === 'dnsperf') {
     const args = ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-t', '2', '-q', String(SATURATION_OUTSTANDING), '-c', String(clients)];
     if (rate > 0) args.push('-Q', String(rate));
+    // An EDNS option on every query, e.g. BENCH_EDNS_OPTION=10:0102030405060708 (a client cookie, RFC 7873).
+    if (process.env.BENCH_EDNS_OPTION) args.push('-E', process.env.BENCH_EDNS_OPTION);
     const out = await run(...pinned(core, 'dnsperf', args));
     return {
       tool,

@@ -10,7 +10,9 @@ import { ConfigError } from '../config.js';
  * - `item = "#zone"`: the zone item. The file's top-level fields (`version`, `domain`, `defaults`,
  *   as maps with the TOML files' own field names), and our bookkeeping: `revision` (a number,
  *   raised by every write: the version conditional writes check), `generation` (which record items
- *   are current), `recordCount` and `modified` (Unix seconds).
+ *   are current), `recordCount` and `modified` (Unix seconds), and `zoneIndex` (the domain again:
+ *   the key of the sparse global secondary index ZONE_INDEX, which holds zone items only, so that
+ *   the periodic sync reads every zone's version without reading a single record item).
  * - `item = "r#<generation>#<index>"`: one `[[records]]` entry, its fields as attributes with the
  *   TOML field names (`domain`, `type`, `address`, `ttl`, ...), in file order by index.
  * A write puts a new generation of record items first, then switches the zone item to it with one
@@ -21,9 +23,15 @@ import { ConfigError } from '../config.js';
 export const PARTITION_KEY = 'zone';
 export const SORT_KEY = 'item';
 export const ZONE_ITEM = '#zone';
+/**
+ * The sparse global secondary index of zone items: its partition key ZONE_INDEX_KEY is set on zone
+ * items only (one index partition per zone, so writes spread), projecting `revision` and `generation`.
+ */
+export const ZONE_INDEX = 'zone-index';
+export const ZONE_INDEX_KEY = 'zoneIndex';
 const RECORD_PREFIX = 'r#';
 /** Our attributes on the zone item; a TOML top-level field of the same name is refused. */
-const BOOKKEEPING = ['revision', 'generation', 'recordCount', 'modified'];
+const BOOKKEEPING = ['revision', 'generation', 'recordCount', 'modified', ZONE_INDEX_KEY];
 /** Wide enough for any zone's record count, so that items sort in file order. */
 const INDEX_DIGITS = 9;
 

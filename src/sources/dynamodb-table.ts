@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Fields } from '../log.js';
+import type { Fields, Logger } from '../log.js';
 import { isZoneFileName } from '../zone/parse.js';
 import {
-  itemsToZoneText, PARTITION_KEY, recordPrefix, SORT_KEY, ZONE_ITEM, zoneToItems, type Item,
+  itemsToZoneText, PARTITION_KEY, recordPrefix, SORT_KEY, ZONE_INDEX, ZONE_INDEX_KEY, ZONE_ITEM, zoneToItems, type Item,
 } from './dynamodb-items.js';
 import { RequestSignals } from './request-signals.js';
 import { seedCredentials, type FetchedObject, type Listing, type RemoteZones } from './remote-zones.js';
@@ -20,6 +20,8 @@ const READ_ATTEMPTS = 5;
 /** Unprocessed batch items (throttling) are retried this many times, with backoff. */
 const BATCH_ATTEMPTS = 8;
 const ZONE_SUFFIX = '.toml';
+/** The error name of a zone index that lists zones without their revision and generation. */
+const INDEX_WITHOUT_VERSIONS = 'ZoneIndexWithoutVersions';
 
 type Dynamo = typeof import('@aws-sdk/client-dynamodb');
 
@@ -33,20 +35,30 @@ export class DynamoTable implements RemoteZones {
   readonly description: string;
   private readonly signals = new RequestSignals();
   private readonly idle = new AbortController();
+  /** Whether the last listing could read the zone index (null: not tried yet); logged when it changes. */
+  private indexUsable: boolean | null = null;
+  /**
+   * Zones this table has listed or read. The index lags writes (a GSI is eventually consistent):
+   * one of these that the index does not list is looked up in the table before it counts as gone.
+   */
+  private readonly handedOut = new Set<string>();
+  /** Zones found with a zone item the index cannot list (no ZONE_INDEX_KEY), each said once. */
+  private readonly unindexed = new Set<string>();
 
   private constructor(
     readonly table: string,
     private client: DynamoDBClient,
     private readonly ddb: Dynamo,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly log: Logger | undefined,
   ) {
     this.description = `dynamodb://${table}`;
   }
 
   /** Loads the SDK (only now: a folder-only server never loads it) and makes the client. */
-  static async open(table: string, env: NodeJS.ProcessEnv): Promise<DynamoTable> {
+  static async open(table: string, env: NodeJS.ProcessEnv, log?: Logger): Promise<DynamoTable> {
     const ddb = await import('@aws-sdk/client-dynamodb');
-    return new DynamoTable(table, new ddb.DynamoDBClient(clientConfig(env)), ddb, env);
+    return new DynamoTable(table, new ddb.DynamoDBClient(clientConfig(env)), ddb, env, log);
   }
 
   /** Makes sure a region is set: the SDK refuses to sign without one, even for a local DynamoDB. */
@@ -81,14 +93,36 @@ export class DynamoTable implements RemoteZones {
   // --- the source's view: files and their versions ---
 
   /**
-   * Every zone item with its version (revision and generation), from a Scan of zone items only
-   * (pages followed to the end; a failed page throws, never a partial listing).
+   * Every zone item with its version (revision and generation), from a Scan of the zone index
+   * (pages followed to the end; a failed page throws, never a partial listing). A zone handed out
+   * before that the index does not list is read from the table (consistently) before it is
+   * reported gone: it may be a zone written a moment ago that the index does not show yet.
    */
   async list(signal: AbortSignal): Promise<Listing> {
     const listing: Listing = new Map();
-    for (const item of await this.scanZoneItems(signal)) {
-      const file = `${item[PARTITION_KEY].S}${ZONE_SUFFIX}`;
-      if (isZoneFileName(file)) listing.set(file, versionOf(item));
+    const { items, fromIndex } = await this.scanZoneItems(signal);
+    for (const item of items) listing.set(`${item[PARTITION_KEY].S}${ZONE_SUFFIX}`, versionOf(item));
+    if (fromIndex) {
+      for (const domain of this.handedOut) {
+        if (listing.has(`${domain}${ZONE_SUFFIX}`)) continue;
+        const item = await this.zoneItem(domain, signal);
+        if (!item) {
+          this.handedOut.delete(domain);
+          continue;
+        }
+        listing.set(`${domain}${ZONE_SUFFIX}`, versionOf(item));
+        if (item[ZONE_INDEX_KEY]?.S !== domain && !this.unindexed.has(domain)) {
+          this.unindexed.add(domain);
+          this.log?.warn('a zone item has no zoneIndex attribute, so the zone index does not list it: a server started now would not load the zone', {
+            zone: this.origin(`${domain}${ZONE_SUFFIX}`),
+            todo: `set ${ZONE_INDEX_KEY} = "${domain}" on its zone item (${SORT_KEY} = "${ZONE_ITEM}"), or write the zone again through Eclipso`,
+          });
+        }
+      }
+    }
+    for (const file of listing.keys()) {
+      if (isZoneFileName(file)) this.handedOut.add(this.key(file));
+      else listing.delete(file);
     }
     return listing;
   }
@@ -97,6 +131,7 @@ export class DynamoTable implements RemoteZones {
   async get(file: string, signal: AbortSignal): Promise<FetchedObject> {
     const zone = await this.read(this.key(file), signal);
     if (!zone) throw Object.assign(new Error(`${this.origin(file)}: no such zone`), { name: 'NoSuchKey' });
+    this.handedOut.add(this.key(file));
     return { bytes: new TextEncoder().encode(zone.text), etag: zone.version, modified: zone.modified };
   }
 
@@ -104,7 +139,7 @@ export class DynamoTable implements RemoteZones {
 
   /** Every zone's domain. */
   async zones(): Promise<string[]> {
-    return (await this.scanZoneItems(this.idle.signal)).map((i) => i[PARTITION_KEY].S!).sort();
+    return (await this.scanZoneItems(this.idle.signal)).items.map((i) => i[PARTITION_KEY].S!).sort();
   }
 
   async getZone(domain: string): Promise<StoredZone | undefined> {
@@ -122,6 +157,7 @@ export class DynamoTable implements RemoteZones {
         ...top,
         [PARTITION_KEY]: { S: domain },
         [SORT_KEY]: { S: ZONE_ITEM },
+        [ZONE_INDEX_KEY]: { S: domain },
         revision: { N: String(rev) },
         generation: { S: generation },
         recordCount: { N: String(records.length) },
@@ -235,17 +271,57 @@ export class DynamoTable implements RemoteZones {
     return items;
   }
 
-  private async scanZoneItems(signal: AbortSignal): Promise<Item[]> {
+  /**
+   * Every zone item's keys, revision and generation: a Scan of the zone index, which holds zone
+   * items only (eventually consistent: a GSI has no consistent reads). If the table has no such
+   * index (or it is still being built), says so once, and scans the whole table instead, which
+   * DynamoDB charges for every record item read before the filter drops it; the index is tried
+   * again on every listing, so that it is used as soon as it exists.
+   */
+  private async scanZoneItems(signal: AbortSignal): Promise<{ items: Item[]; fromIndex: boolean }> {
+    try {
+      const items = await this.scanPages(signal, {
+        IndexName: ZONE_INDEX,
+        ProjectionExpression: '#pk, revision, generation',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+      });
+      // An index made without the projection lists zones without their versions: no change would show.
+      if (items.length > 0 && items.every((i) => !i.revision && !i.generation)) {
+        throw Object.assign(new Error(`the index ${ZONE_INDEX} does not project revision and generation; delete it (update-table --global-secondary-index-updates '[{"Delete":{"IndexName":"${ZONE_INDEX}"}}]') and create it again with ProjectionType INCLUDE`), { name: INDEX_WITHOUT_VERSIONS });
+      }
+      if (this.indexUsable === false) this.log?.info('the DynamoDB zone index is in use; each sync reads the zone items only', { table: this.table, index: ZONE_INDEX });
+      this.indexUsable = true;
+      return { items, fromIndex: true };
+    } catch (e) {
+      if (!isIndexUnusable(e)) throw e;
+      if (this.indexUsable !== false) {
+        this.log?.error('the DynamoDB table has no usable zone index; each sync scans the whole table instead, and is charged for every record item of every zone, every period, on every replica', {
+          table: this.table,
+          index: ZONE_INDEX,
+          error: `${(e as Error).name}: ${(e as Error).message}`,
+          todo: `create the index (an index being built is used once it is ACTIVE): ${createIndexCommand(this.table)}`,
+        });
+      }
+      this.indexUsable = false;
+    }
+    const items = await this.scanPages(signal, {
+      FilterExpression: '#sk = :zone',
+      ProjectionExpression: '#pk, #sk, revision, generation',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
+      ExpressionAttributeValues: { ':zone': { S: ZONE_ITEM } },
+      ConsistentRead: true,
+    });
+    return { items, fromIndex: false };
+  }
+
+  /** A Scan followed page by page to its end. */
+  private async scanPages(signal: AbortSignal, input: Omit<import('@aws-sdk/client-dynamodb').ScanCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
       const page = await this.signals.run(signal, (abortSignal) => this.client.send(new this.ddb.ScanCommand({
+        ...input,
         TableName: this.table,
-        FilterExpression: '#sk = :zone',
-        ProjectionExpression: '#pk, #sk, revision, generation',
-        ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
-        ExpressionAttributeValues: { ':zone': { S: ZONE_ITEM } },
-        ConsistentRead: true,
         ExclusiveStartKey: start,
       }), { abortSignal }));
       items.push(...(page.Items ?? []));
@@ -281,6 +357,23 @@ function zoneKey(domain: string): Item {
 /** A zone's version token: its revision and generation (both change on every write). */
 function versionOf(zoneItem: Item): string {
   return `${zoneItem.revision?.N ?? '0'}:${zoneItem.generation?.S ?? ''}`;
+}
+
+/**
+ * Whether a Scan of the zone index failed because the index is not there or not readable yet:
+ * DynamoDB answers ValidationException ("The table does not have the specified index",
+ * "Cannot read from backfilling global secondary index"); or because it lacks the projection.
+ */
+function isIndexUnusable(e: unknown): boolean {
+  const err = e as { name?: string; message?: string };
+  return (err.name === 'ValidationException' && /index/i.test(err.message ?? '')) || err.name === INDEX_WITHOUT_VERSIONS;
+}
+
+/** The command that adds the zone index to an existing table (README: DynamoDB table). */
+function createIndexCommand(table: string): string {
+  const update = [{ Create: { IndexName: ZONE_INDEX, KeySchema: [{ AttributeName: ZONE_INDEX_KEY, KeyType: 'HASH' }], Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['revision', 'generation'] } } }];
+  return `aws dynamodb update-table --table-name ${table} --attribute-definitions AttributeName=${ZONE_INDEX_KEY},AttributeType=S `
+    + `--global-secondary-index-updates '${JSON.stringify(update)}' (a provisioned table also needs "ProvisionedThroughput" in "Create")`;
 }
 
 function conflictOr(e: unknown, domain: string): unknown {

@@ -15,7 +15,7 @@ import type { ZoneStore } from './zone-store.js';
  */
 export async function createDynamoSource(config: Config, env: NodeJS.ProcessEnv, log: Logger): Promise<S3Source> {
   const name = parseDynamoUrl(config.zoneDir);
-  const table = await DynamoTable.open(name, env);
+  const table = await DynamoTable.open(name, env, log);
   if (config.s3EventsQueue) log.warn('S3_EVENTS_QUEUE is ignored: the zones come from DynamoDB, not S3', { zoneDir: config.zoneDir });
   return new S3Source({
     description: table.description,
@@ -32,8 +32,8 @@ export async function createDynamoSource(config: Config, env: NodeJS.ProcessEnv,
  * The same table as a ZoneStore, for the HTTP API: conditional writes on the zone item's revision
  * (ConditionExpression), so that two writers never overwrite each other unseen.
  */
-export async function createDynamoZoneStore(zoneDir: string, env: NodeJS.ProcessEnv): Promise<ZoneStore & { origin(fileName: string): string }> {
-  const table = await DynamoTable.open(parseDynamoUrl(zoneDir), env);
+export async function createDynamoZoneStore(zoneDir: string, env: NodeJS.ProcessEnv, log?: Logger): Promise<ZoneStore & { origin(fileName: string): string }> {
+  const table = await DynamoTable.open(parseDynamoUrl(zoneDir), env, log);
   await table.resolveRegion();
   return {
     description: table.description,

@@ -1,10 +1,10 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { WAIT_MS } from './server.js';
+import { pollUntil, WAIT_MS } from './server.js';
 
 const CHILD = new URL('./dynalite-child.js', import.meta.url).pathname;
 
@@ -62,14 +62,35 @@ export class Dynalite {
     return this.ddb;
   }
 
-  /** Creates a zone table with the README's key schema. */
-  async createZoneTable(name: string): Promise<void> {
+  /**
+   * Creates a zone table with the README's key schema and its sparse zone index (unless `zoneIndex`
+   * is false; `keysOnly` makes the index without the README's projection of revision and generation).
+   */
+  async createZoneTable(name: string, { zoneIndex = true, keysOnly = false } = {}): Promise<void> {
     await this.client().send(new CreateTableCommand({
       TableName: name,
-      AttributeDefinitions: [{ AttributeName: 'zone', AttributeType: 'S' }, { AttributeName: 'item', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'zone', AttributeType: 'S' }, { AttributeName: 'item', AttributeType: 'S' },
+        ...(zoneIndex ? [{ AttributeName: 'zoneIndex', AttributeType: 'S' as const }] : []),
+      ],
       KeySchema: [{ AttributeName: 'zone', KeyType: 'HASH' }, { AttributeName: 'item', KeyType: 'RANGE' }],
+      ...(zoneIndex ? {
+        GlobalSecondaryIndexes: [{
+          IndexName: 'zone-index',
+          KeySchema: [{ AttributeName: 'zoneIndex', KeyType: 'HASH' }],
+          Projection: keysOnly ? { ProjectionType: 'KEYS_ONLY' } : { ProjectionType: 'INCLUDE', NonKeyAttributes: ['revision', 'generation'] },
+        }],
+      } : {}),
       BillingMode: 'PAY_PER_REQUEST',
     }));
+    // As with DynamoDB, a table takes writes once it is ACTIVE (dynalite: a tick after CreateTable).
+    await pollUntil(async () => (await this.client().send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus === 'ACTIVE', `table ${name} to be ACTIVE`);
+  }
+
+  /** Deletes a table, and waits until it is gone (so that a table of the same name can be made). */
+  async deleteTable(name: string): Promise<void> {
+    await this.client().send(new DeleteTableCommand({ TableName: name }));
+    await pollUntil(() => this.client().send(new DescribeTableCommand({ TableName: name })).then(() => false, (e: Error) => e.name === 'ResourceNotFoundException'), `table ${name} to be deleted`);
   }
 
   async cleanup(): Promise<void> {

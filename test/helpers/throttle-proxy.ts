@@ -2,7 +2,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * An HTTP proxy in front of a real AWS-protocol server (dynalite) that passes requests through,
+ * An HTTP proxy in front of a real AWS-protocol server (dynalite) that passes requests through
+ * (and records them, with their answers, so that a test can see what a client asked for),
  * or, while `throttling`, answers every DynamoDB call as DynamoDB does when a table is throttled:
  * HTTP 400 with ProvisionedThroughputExceededException (AWS JSON 1.0). A fault injector for tests,
  * not a model of DynamoDB's capacity.
@@ -12,6 +13,8 @@ export class ThrottleProxy {
   port = 0;
   throttling = false;
   throttled = 0;
+  /** Every request passed through: its X-Amz-Target, its JSON body and the JSON answered. */
+  readonly calls: { target: string; request: Record<string, unknown>; answer?: Record<string, unknown> }[] = [];
 
   constructor(private readonly target: () => number) {}
 
@@ -31,8 +34,18 @@ export class ThrottleProxy {
         }));
         return;
       }
+      const call: (typeof this.calls)[number] = { target: String(req.headers['x-amz-target'] ?? ''), request: {} };
+      const sent: Buffer[] = [];
+      req.on('data', (d: Buffer) => sent.push(d));
+      req.on('end', () => (call.request = parseJson(sent)));
       const upstream = request({ host: '127.0.0.1', port: this.target(), method: req.method, path: req.url, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        const got: Buffer[] = [];
+        up.on('data', (d: Buffer) => got.push(d));
+        up.on('end', () => {
+          call.answer = up.headers['content-encoding'] ? undefined : parseJson(got);
+          this.calls.push(call);
+        });
         up.pipe(res);
       });
       upstream.on('error', () => res.destroy());
@@ -45,5 +58,13 @@ export class ThrottleProxy {
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+function parseJson(chunks: Buffer[]): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
   }
 }

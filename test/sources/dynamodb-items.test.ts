@@ -20,7 +20,7 @@ describe('a zone file as DynamoDB items', () => {
 
   it('gives back the same zone (fields, values, record order); comments are not kept', () => {
     const { top, records } = zoneToItems('example.com', EXAMPLE, 'g1');
-    const text = itemsToZoneText({ zone: { S: 'example.com' }, item: { S: '#zone' }, revision: { N: '3' }, generation: { S: 'g1' }, ...top }, records);
+    const text = itemsToZoneText({ zone: { S: 'example.com' }, item: { S: '#zone' }, zoneIndex: { S: 'example.com' }, revision: { N: '3' }, generation: { S: 'g1' }, ...top }, records);
     assert.deepEqual(parse(text), parse(EXAMPLE));
     assert.match(text, /^version = 1\n/);
   });
@@ -28,6 +28,7 @@ describe('a zone file as DynamoDB items', () => {
   it('refuses text that is not TOML, and fields that collide with the table\'s own names', () => {
     assert.throws(() => zoneToItems('a.test', 'version = ', 'g'), /not TOML/);
     assert.throws(() => zoneToItems('a.test', 'revision = 2\n', 'g'), /top-level field "revision"/);
+    assert.throws(() => zoneToItems('a.test', 'zoneIndex = "b.test"\n', 'g'), /top-level field "zoneIndex"/);
     assert.throws(() => zoneToItems('a.test', '[[records]]\nzone = "x"\n', 'g'), /record 1: the field "zone"/);
   });
 });

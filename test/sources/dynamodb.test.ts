@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,6 +113,18 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     assert.equal(await answer(server.port, 't0.big.test', 'TXT'), `0 ${pad}`);
   });
 
+  it('each sync scans the zone index (one entry per zone), never the record items', async () => {
+    const from = proxy.calls.length;
+    const scans = (): typeof proxy.calls => proxy.calls.slice(from).filter((c) => c.target === 'DynamoDB_20120810.Scan');
+    await pollUntil(() => scans().length >= 2, 'two periodic syncs (Scan requests) through the proxy');
+    const zones = (await store.list()).length;
+    for (const scan of scans()) {
+      assert.equal(scan.request.IndexName, 'zone-index', 'the sync scans the zone index, not the table');
+      // big.test alone holds 5,000 record items: a Scan of the table would read them all.
+      assert.equal(scan.answer?.ScannedCount, zones, `a sync reads the ${zones} zone items only`);
+    }
+  });
+
   it('keeps answering while DynamoDB throttles, backing off, and catches up after', async () => {
     const from = server.logs.length;
     proxy.throttling = true;
@@ -148,5 +160,72 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     await answers(server.port, 'www.delta.test', '192.0.2.4');
     await server.waitFor((l) => l.msg === 'DynamoDB answers again; zones are in sync');
     assert.equal(await answer(server.port, 'www.gamma.test'), '192.0.2.33');
+  });
+
+  it('without the zone index, says what to create and scans the whole table meanwhile; then uses the index', async () => {
+    const name = 'unindexed-zones';
+    await db.createZoneTable(name, { zoneIndex: false });
+    const plain = await createDynamoZoneStore(`dynamodb://${name}`, db.env());
+    await plain.put('one.test', zone('one.test', '192.0.2.61'), 'absent');
+    const unindexed = await startServer(`dynamodb://${name}`, { env: { ...db.env(), AWS_ENDPOINT_URL: proxy.endpoint, S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0' } });
+    try {
+      const missing = await unindexed.waitFor((l) => l.msg.startsWith('the DynamoDB table has no usable zone index'));
+      assert.match(String(missing.todo), /aws dynamodb update-table --table-name unindexed-zones --attribute-definitions AttributeName=zoneIndex,AttributeType=S --global-secondary-index-updates '.*"IndexName":"zone-index".*"NonKeyAttributes":\["revision","generation"\]/);
+      assert.match(missing.msg, /scans the whole table instead, and is charged for every record item/);
+      assert.equal(await answer(unindexed.port, 'www.one.test'), '192.0.2.61', 'the zones are served all the same');
+      await plain.put('two.test', zone('two.test', '192.0.2.62'), 'absent');
+      await answers(unindexed.port, 'www.two.test', '192.0.2.62');
+      assert.equal(unindexed.logs.filter((l) => l.msg === missing.msg).length, 1, 'said once, not every period');
+
+      // The index comes: here the table is made again with it (dynalite cannot add an index to a
+      // table), while the server's requests are refused, so that no sync sees the empty table.
+      proxy.throttling = true;
+      await db.deleteTable(name);
+      await db.createZoneTable(name);
+      await plain.put('two.test', zone('two.test', '192.0.2.62'), 'absent');
+      // one.test written by hand without the zoneIndex attribute: the index never lists it, as a
+      // zone just written looks to a lagging index.
+      const client = db.client();
+      await client.send(new PutItemCommand({ TableName: name, Item: { zone: { S: 'one.test' }, item: { S: 'r#g1#000000000' }, domain: { S: 'www' }, type: { S: 'A' }, address: { S: '192.0.2.61' } } }));
+      await client.send(new PutItemCommand({
+        TableName: name,
+        Item: {
+          zone: { S: 'one.test' }, item: { S: '#zone' }, revision: { N: '1' }, generation: { S: 'g1' }, recordCount: { N: '1' },
+          version: { N: '1' }, domain: { M: { domain: { S: 'one.test' } } }, defaults: { M: { ttl: { N: '300' } } },
+        },
+      }));
+      const from = unindexed.logs.length;
+      proxy.throttling = false;
+      await unindexed.waitFor((l) => unindexed.logs.indexOf(l) >= from && l.msg.startsWith('the DynamoDB zone index is in use'));
+      const warned = await unindexed.waitFor((l) => l.msg.startsWith('a zone item has no zoneIndex attribute'));
+      assert.equal(warned.zone, `dynamodb://${name}/one.test`);
+      assert.match(String(warned.todo), /set zoneIndex = "one.test"/);
+      // A zone the index does not list is read from the table before it is dropped.
+      assert.equal(await answer(unindexed.port, 'www.one.test'), '192.0.2.61', 'a zone loaded before is not dropped while the index does not list it');
+      assert.equal(await answer(unindexed.port, 'www.two.test'), '192.0.2.62');
+      await plain.delete('one.test', 'any');
+      await answers(unindexed.port, 'www.one.test', 'REFUSED');
+    } finally {
+      proxy.throttling = false;
+      await unindexed.stop();
+    }
+  });
+
+  it('does not trust an index made without revision and generation: says so, and scans the table', async () => {
+    const name = 'keys-only-zones';
+    await db.createZoneTable(name, { keysOnly: true });
+    const keysOnly = await createDynamoZoneStore(`dynamodb://${name}`, db.env());
+    await keysOnly.put('three.test', zone('three.test', '192.0.2.63'), 'absent');
+    const misindexed = await startServer(`dynamodb://${name}`, { env: { ...db.env(), S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0' } });
+    try {
+      const said = await misindexed.waitFor((l) => l.msg.startsWith('the DynamoDB table has no usable zone index'));
+      assert.match(String(said.error), /does not project revision and generation; delete it/);
+      assert.equal(await answer(misindexed.port, 'www.three.test'), '192.0.2.63');
+      // A change shows in the zone item's revision, which only the table scan sees here.
+      await keysOnly.put('three.test', zone('three.test', '192.0.2.64'), { version: (await keysOnly.get('three.test'))!.version });
+      await answers(misindexed.port, 'www.three.test', '192.0.2.64');
+    } finally {
+      await misindexed.stop();
+    }
   });
 });

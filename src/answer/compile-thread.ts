@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { differenceBuffers } from '../transfer/difference.js';
+import { textDigest } from '../zone/text.js';
 import { compileFile, differenceOf, type CompiledFile } from './compile-file.js';
 import { cacheKey, readCached, writeCached } from './compiled-cache.js';
 import type { CompileReply, CompileThreadData, ToThread } from './compiler.js';
@@ -18,7 +19,7 @@ function fromCache(m: ToThread, cached: CompiledFile): CompiledFile {
   return { ...cached, cached: true, ...(difference && { difference }) };
 }
 
-function compile(m: ToThread): Omit<CompileReply, 'id'> {
+function compile(m: ToThread): Omit<CompileReply, 'id' | 'result'> & { result: CompiledFile } {
   const outputs = { previous: m.previous, transfers };
   if (cacheDir === null) return { result: compileFile(m.text, m.origin, m.fileName, m.serial, outputs), key: null };
   const key = cacheKey(version, m.text, m.origin, m.fileName, m.serial);
@@ -60,6 +61,6 @@ function buffersOf(result: CompiledFile): ArrayBuffer[] {
 
 parentPort!.on('message', (m: ToThread) => {
   const { result, ...rest } = compile(m);
-  const reply: CompileReply = { id: m.id, result: handedOver(result), ...rest };
+  const reply: CompileReply = { id: m.id, result: { ...handedOver(result), digest: textDigest(m.text) }, ...rest };
   parentPort!.postMessage(reply, buffersOf(reply.result));
 });

@@ -1,8 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
+import { textDigest } from '../zone/text.js';
 import { compileFile, type CompiledFile, type PreviousVersion, type SerialInput } from './compile-file.js';
 import { dropCached } from './compiled-cache.js';
+
+/**
+ * What a file compiled to, and the digest of its text (src/zone/text.ts textDigest): hashing a
+ * large zone's text takes milliseconds, so it is done where the file is compiled, not on the
+ * thread that answers.
+ */
+export type DigestedFile = CompiledFile & { digest: string };
 
 /** Compiles zone files somewhere: on threads of their own (serving), or here (tools and tests). */
 export interface ZoneCompiler {
@@ -10,7 +18,7 @@ export interface ZoneCompiler {
    * `serial`: how the served serial is decided (the file's own when empty); `previous`: the version
    * compiled before, which the result's difference (for IXFR) starts from.
    */
-  compile(text: string, origin: string, fileName: string, serial?: SerialInput, previous?: PreviousVersion): Promise<CompiledFile>;
+  compile(text: string, origin: string, fileName: string, serial?: SerialInput, previous?: PreviousVersion): Promise<DigestedFile>;
   /** The file no longer serves a zone: what was kept of its compiled form may go. */
   forget(origin: string): void;
   close(): Promise<void>;
@@ -46,7 +54,7 @@ export interface ToThread {
 
 export interface CompileReply {
   id: number;
-  result: CompiledFile;
+  result: DigestedFile;
   /** The cache entry the result is kept in (null: none). */
   key: string | null;
   /** Why it could not be kept. */
@@ -58,8 +66,8 @@ export class InlineCompiler implements ZoneCompiler {
   /** `transfers`: each zone's transfer messages made with it (zone transfers on). */
   constructor(private readonly transfers = false) {}
 
-  async compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<CompiledFile> {
-    return compileFile(text, origin, fileName, serial, { previous, transfers: this.transfers });
+  async compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<DigestedFile> {
+    return { ...compileFile(text, origin, fileName, serial, { previous, transfers: this.transfers }), digest: textDigest(text) };
   }
 
   forget(): void {}
@@ -87,7 +95,7 @@ interface CompileThread {
  */
 export class ThreadCompiler implements ZoneCompiler {
   private readonly threads: CompileThread[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: CompiledFile) => void; thread: Worker; origin: string }>();
+  private readonly waiting = new Map<number, { resolve: (r: DigestedFile) => void; thread: Worker; origin: string }>();
   private nextId = 1;
   /** The cache entry each file's served version is kept in, and how many files share one. */
   private readonly keys = new Map<string, string>();
@@ -105,7 +113,7 @@ export class ThreadCompiler implements ZoneCompiler {
     private readonly outputs: CompileOutputs = { transfers: false, shared: false },
   ) {}
 
-  compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<CompiledFile> {
+  compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<DigestedFile> {
     const thread = this.leastBusy();
     const id = this.nextId++;
     this.claim(thread);
@@ -212,7 +220,7 @@ export class ThreadCompiler implements ZoneCompiler {
       for (const [id, w] of this.waiting) {
         if (w.thread !== worker) continue;
         this.waiting.delete(id);
-        w.resolve({ kind: 'failed', message: `the compile thread ${why}` });
+        w.resolve({ kind: 'failed', message: `the compile thread ${why}`, digest: '' });
       }
     };
     worker.on('error', (e) => fail(`failed: ${e.message}`));

@@ -2,12 +2,11 @@ import { emptyReloadStats, type ReloadStats } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ZoneSink } from '../sources/source.js';
 import type { CompiledFile, PreviousVersion } from '../answer/compile-file.js';
-import type { ZoneCompiler } from '../answer/compiler.js';
+import type { DigestedFile, ZoneCompiler } from '../answer/compiler.js';
 import type { ZoneFacts } from '../answer/zone.js';
 import type { HealthChecks } from '../health/checks.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
-import { textDigest } from '../zone/text.js';
 
 /** One zone file as a source handed it over. */
 export interface ZoneText {
@@ -83,6 +82,8 @@ export class ZoneCatalog implements ZoneSink {
    * not compiled again, so its serial does not move.
    */
   private readonly handed = new Map<string, string>();
+  /** File name → how many times it was removed (or unreadable): a compile that began before one is not its last text. */
+  private readonly removals = new Map<string, number>();
 
   /** The last step handed over (steps run one after another, in order). */
   private applied: Promise<void> = Promise.resolve();
@@ -118,9 +119,11 @@ export class ZoneCatalog implements ZoneSink {
    */
   upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
     const started = performance.now();
-    const digest = textDigest(text);
-    if (this.handed.get(fileName) === digest) return this.inOrder(async () => this.versions.get(fileName)?.digest === digest);
-    this.handed.set(fileName, digest);
+    const removals = this.removals.get(fileName) ?? 0;
+    // The same text as the one handed over last (the folder watcher or the S3 sync reading back
+    // what the HTTP API has just served) is not applied again, so its serial does not move. Known
+    // once compiled: the digest is made on the compile thread (a large zone's takes milliseconds).
+    let again = false;
     // A file's versions are compiled one after another: each one's serial builds on the one before.
     const prior = this.compiling.get(fileName) ?? Promise.resolve();
     const compiled = prior.then(() => {
@@ -128,6 +131,10 @@ export class ZoneCatalog implements ZoneSink {
       return this.compiler.compile(text, origin, fileName, { previous: latest?.serial, modified: modified ?? Date.now() / 1000 }, latest?.text ? latest : undefined);
     });
     const noted = compiled.then((c) => {
+      again = c.digest === this.handed.get(fileName);
+      // Removed since it was handed over: it is no longer the file's last text.
+      if (again || removals !== (this.removals.get(fileName) ?? 0)) return;
+      this.handed.set(fileName, c.digest);
       // A zone compiled with its transfer messages is transferable: its text is kept for the next difference.
       if (c.kind === 'zone') this.latest.set(fileName, { serial: c.facts.serial, text: this.differences && c.axfr ? text : '' });
     }, () => {});
@@ -136,10 +143,19 @@ export class ZoneCatalog implements ZoneSink {
       if (this.compiling.get(fileName) === noted) this.compiling.delete(fileName);
     });
     return this.inOrder(async () => {
-      const accepted = this.apply({ origin, fileName, text }, await compiled, started, digest);
-      if (!accepted && this.handed.get(fileName) === digest) this.handed.delete(fileName);
+      const c = await compiled;
+      await noted;
+      if (again) return this.versions.get(fileName)?.digest === c.digest;
+      const accepted = this.apply({ origin, fileName, text }, c, started);
+      if (!accepted && this.handed.get(fileName) === c.digest) this.handed.delete(fileName);
       return accepted;
     });
+  }
+
+  /** The file's last text is gone: the next one is new whatever it holds. */
+  private forgetHanded(fileName: string): void {
+    this.handed.delete(fileName);
+    this.removals.set(fileName, (this.removals.get(fileName) ?? 0) + 1);
   }
 
   /** What is served from this file now, if anything. */
@@ -149,13 +165,13 @@ export class ZoneCatalog implements ZoneSink {
 
   /** A file whose bytes are not text (not UTF-8): rejected like a file that does not parse. */
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
-    this.handed.delete(fileName);
+    this.forgetHanded(fileName);
     return this.inOrder(async () => void this.reject({ origin, fileName, text: '' }, error.problems));
   }
 
   /** Stops serving the zone this file served, if it served one (a rejected file served none). */
   remove(origin: string, fileName: string): Promise<void> {
-    this.handed.delete(fileName);
+    this.forgetHanded(fileName);
     return this.inOrder(async () => this.drop(origin, fileName, 'file removed'));
   }
 
@@ -171,7 +187,7 @@ export class ZoneCatalog implements ZoneSink {
     return done;
   }
 
-  private apply(file: ZoneText, compiled: CompiledFile, started: number, digest: string): boolean {
+  private apply(file: ZoneText, compiled: DigestedFile, started: number): boolean {
     const { origin, fileName } = file;
     switch (compiled.kind) {
       case 'rejected':
@@ -184,7 +200,7 @@ export class ZoneCatalog implements ZoneSink {
         if (other !== undefined && other !== fileName) return this.duplicate(file, compiled.apex, other);
         if (this.files.has(fileName)) this.drop(origin, fileName, 'active = false');
         else this.log.info('zone not served', { zone: formatName(compiled.apex), file: origin, why: 'active = false' });
-        this.versions.set(fileName, { digest, active: false, records: 0 });
+        this.versions.set(fileName, { digest: compiled.digest, active: false, records: 0 });
         this.onOutcome({ origin, accepted: true, zone: formatName(compiled.apex), records: 0, problems: [], warnings: [] });
         return true;
       }
@@ -205,7 +221,7 @@ export class ZoneCatalog implements ZoneSink {
     const before = this.files.get(fileName)?.serial;
     this.files.set(fileName, { apex, serial });
     this.owners.set(apexKey, fileName);
-    this.versions.set(fileName, { digest, active: true, serial, records });
+    this.versions.set(fileName, { digest: compiled.digest, active: true, serial, records });
     if (before !== serial) this.onNewSerial(compiled.facts, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;

@@ -144,7 +144,6 @@ export class ThreadServing implements Serving {
     this.compiler = new ThreadCompiler(availableParallelism(), cache, { transfers: transfersOn(transfers.access), shared: true });
     this.notifier = new Notifier(transfers, log);
     this.target = new SharedTarget((m) => this.broadcast(m));
-    this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName), transfers.ixfrVersions > 0);
     this.forwardGate = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * config.workers);
     this.health = new HealthChecks(log);
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName), transfers.ixfrVersions > 0, this.health);

@@ -252,23 +252,16 @@ export class DynamoTable implements RemoteZones {
     }
   }
 
-  private async queryPartition(domain: string, signal: AbortSignal, keysOnly = false): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.signals.run(signal, (abortSignal) => this.client.send(new this.ddb.QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: '#pk = :z',
-        ExpressionAttributeNames: { '#pk': PARTITION_KEY, ...(keysOnly ? { '#sk': SORT_KEY } : {}) },
-        ExpressionAttributeValues: { ':z': { S: domain } },
-        ...(keysOnly ? { ProjectionExpression: '#pk, #sk' } : {}),
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }), { abortSignal }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryPartition(domain: string, signal: AbortSignal, keysOnly = false): Promise<Item[]> {
+    return this.allPages(signal, (ExclusiveStartKey, abortSignal) => this.client.send(new this.ddb.QueryCommand({
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :z',
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY, ...(keysOnly ? { '#sk': SORT_KEY } : {}) },
+      ExpressionAttributeValues: { ':z': { S: domain } },
+      ...(keysOnly ? { ProjectionExpression: '#pk, #sk' } : {}),
+      ConsistentRead: true,
+      ExclusiveStartKey,
+    }), { abortSignal }));
   }
 
   /**
@@ -315,15 +308,19 @@ export class DynamoTable implements RemoteZones {
   }
 
   /** A Scan followed page by page to its end. */
-  private async scanPages(signal: AbortSignal, input: Omit<import('@aws-sdk/client-dynamodb').ScanCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+  private scanPages(signal: AbortSignal, input: Omit<import('@aws-sdk/client-dynamodb').ScanCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+    return this.allPages(signal, (ExclusiveStartKey, abortSignal) => this.client.send(new this.ddb.ScanCommand({ ...input, TableName: this.table, ExclusiveStartKey }), { abortSignal }));
+  }
+
+  /** The items of every page of a Query or Scan, each page asked from where the last one ended. */
+  private async allPages(
+    signal: AbortSignal,
+    read: (start: Item | undefined, abortSignal: AbortSignal) => Promise<{ Items?: Item[]; LastEvaluatedKey?: Item }>,
+  ): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const page = await this.signals.run(signal, (abortSignal) => this.client.send(new this.ddb.ScanCommand({
-        ...input,
-        TableName: this.table,
-        ExclusiveStartKey: start,
-      }), { abortSignal }));
+      const page = await this.signals.run(signal, (abortSignal) => read(start, abortSignal));
       items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);

@@ -4,8 +4,11 @@
  * notification (`{"Type": "Notification", "Message": "<the S3 message as a string>"}`), and
  * EventBridge's (`{"source": "aws.s3", "detail-type": "Object Created", "detail": {...}}`).
  * See https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
- * and https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html. Pure functions.
+ * and https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html. Pure functions, and
+ * the order of the events applied per file.
  */
+import { isZoneFileName } from '../zone/parse.js';
+import type { S3Location } from './s3-location.js';
 
 /** One object changed: created (or overwritten) or removed. */
 export interface ObjectEvent {
@@ -101,4 +104,28 @@ export function compareSequencers(a: string, b: string): number {
   const pa = a.toUpperCase().padEnd(width, '0');
   const pb = b.toUpperCase().padEnd(width, '0');
   return pa < pb ? -1 : pa > pb ? 1 : 0;
+}
+
+/** The zone file an event is about (a `<domain>.toml` right under the prefix), or null for another bucket, prefix or key. */
+export function zoneFileOf(event: ObjectEvent, location: S3Location): string | null {
+  if (event.bucket !== location.bucket || !event.key.startsWith(location.prefix)) return null;
+  const file = event.key.slice(location.prefix.length);
+  return !file.includes('/') && isZoneFileName(file) ? file : null;
+}
+
+/**
+ * The sequencer of the last event applied per file: an event whose sequencer is not newer than
+ * that one is a duplicate, or was overtaken (S3 delivers at least once, in any order).
+ */
+export class EventOrder {
+  private readonly last = new Map<string, string>();
+
+  stale(file: string, event: ObjectEvent): boolean {
+    const last = this.last.get(file);
+    return event.sequencer !== '' && last !== undefined && compareSequencers(event.sequencer, last) <= 0;
+  }
+
+  applied(file: string, event: ObjectEvent): void {
+    if (event.sequencer) this.last.set(file, event.sequencer);
+  }
 }

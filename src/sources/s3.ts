@@ -5,7 +5,7 @@ import { backoffMs } from './backoff.js';
 import type { ChangeFeed } from './dynamodb-streams.js';
 import { EventQueue, parseQueueUrl } from './event-queue.js';
 import { describeS3Error, isMissingObject, type FetchedObject, type Listing, type RemoteZones } from './remote-zones.js';
-import { compareSequencers, parseS3EventMessage, type ObjectEvent } from './s3-events.js';
+import { EventOrder, parseS3EventMessage, zoneFileOf, type ObjectEvent } from './s3-events.js';
 import { formatS3Url, parseS3Url, type S3Location } from './s3-location.js';
 import { ZoneSnapshot, type SnapshotEntry } from './snapshot.js';
 import type { SourceStats } from '../counters/snapshot.js';
@@ -79,8 +79,8 @@ export class S3Source implements ZoneSource {
   private wake: (() => void) | null = null;
   /** Null when ZONE_CACHE_DIR is not set, or turned off because the folder cannot be used. */
   private snapshot: ZoneSnapshot | null;
-  /** The sequencer of the last event applied per file: an event not newer is a duplicate or late. */
-  private readonly sequencers = new Map<string, string>();
+  /** Which events are older than one already applied to their file. */
+  private readonly order = new EventOrder();
   /** Syncs and events run one at a time: two fetches of one object must not land out of order. */
   private exclusive: Promise<unknown> = Promise.resolve();
   private events: EventQueue | null = null;
@@ -339,18 +339,9 @@ export class S3Source implements ZoneSource {
       return;
     }
     for (const event of parsed.events) {
-      const file = this.fileOf(event);
+      const file = this.opts.location && zoneFileOf(event, this.opts.location);
       if (file) await this.serially(() => this.applyEvent(file, event));
     }
-  }
-
-  /** The zone file an event is about, or null for another bucket, prefix or a key that is no zone file. */
-  private fileOf(event: ObjectEvent): string | null {
-    if (!this.opts.location) return null;
-    const { bucket, prefix } = this.opts.location;
-    if (event.bucket !== bucket || !event.key.startsWith(prefix)) return null;
-    const file = event.key.slice(prefix.length);
-    return !file.includes('/') && isZoneFileName(file) ? file : null;
   }
 
   /**
@@ -360,14 +351,13 @@ export class S3Source implements ZoneSource {
    * a creation whose ETag is the one loaded.
    */
   private async applyEvent(file: string, event: ObjectEvent): Promise<void> {
-    const last = this.sequencers.get(file);
     const fields = { file: this.origin(file), event: event.kind, sequencer: event.sequencer };
-    if (event.sequencer && last && compareSequencers(event.sequencer, last) <= 0) {
+    if (this.order.stale(file, event)) {
       this.log.info('S3 event skipped: a newer one was applied', fields);
       return;
     }
     const result = event.kind === 'created' && event.etag !== '' && this.known.get(file)?.etag === event.etag ? 'unchanged' : await this.refetch(file);
-    if (event.sequencer) this.sequencers.set(file, event.sequencer);
+    this.order.applied(file, event);
     this.log.info('S3 event applied', { ...fields, result });
   }
 

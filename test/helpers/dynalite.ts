@@ -1,10 +1,9 @@
 import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { pollUntil, WAIT_MS } from './server.js';
+import { ChildServer } from './child-server.js';
+import { pollUntil } from './server.js';
 
 const CHILD = new URL('./dynalite-child.js', import.meta.url).pathname;
 
@@ -14,9 +13,12 @@ const CHILD = new URL('./dynalite-child.js', import.meta.url).pathname;
  */
 export class Dynalite {
   readonly dir = mkdtempSync(join(tmpdir(), 'eclipso-dynalite-'));
-  port = 0;
-  private child: ChildProcess | null = null;
+  private readonly server = new ChildServer('dynalite');
   private ddb: DynamoDBClient | null = null;
+
+  get port(): number {
+    return this.server.port;
+  }
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -27,33 +29,14 @@ export class Dynalite {
     return { AWS_ENDPOINT_URL: this.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
   }
 
+  /** Starts (or restarts, on the same port and data) and resolves once it listens. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [CHILD, String(this.port), join(this.dir, 'db')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`dynalite did not say it listens in ${WAIT_MS / 1000} s: ${stderr}`)), WAIT_MS);
-      createInterface({ input: child.stdout! }).once('line', (l) => {
-        clearTimeout(timer);
-        resolve(l);
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`dynalite exited with ${code}: ${stderr}`));
-      });
-    });
-    this.port = (JSON.parse(line) as { port: number }).port;
+    await this.server.start([CHILD, String(this.port), join(this.dir, 'db')]);
   }
 
   /** Kills it outright, as a crash or a network cut looks to clients. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   /** A client of this server, as the tests' own writer. */

@@ -1,10 +1,8 @@
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { WAIT_MS } from './server.js';
+import { ChildServer } from './child-server.js';
 
 const CHILD = new URL('./s3rver-child.js', import.meta.url).pathname;
 
@@ -17,11 +15,14 @@ export const S3RVER_KEY = 'S3RVER';
  */
 export class S3Server {
   readonly dir = mkdtempSync(join(tmpdir(), 'eclipso-s3rver-'));
-  port = 0;
-  private child: ChildProcess | null = null;
+  private readonly server = new ChildServer('s3rver');
   private s3: S3Client | null = null;
 
   constructor(private readonly buckets: string[]) {}
+
+  get port(): number {
+    return this.server.port;
+  }
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -40,34 +41,12 @@ export class S3Server {
 
   /** Starts (or restarts, on the same port and data) and resolves once it listens. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--openssl-legacy-provider', CHILD, String(this.port), this.dir, ...this.buckets], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`s3rver did not say it listens in ${WAIT_MS / 1000} s: ${stderr}`)), WAIT_MS);
-      createInterface({ input: child.stdout! }).once('line', (l) => {
-        clearTimeout(timer);
-        resolve(l);
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`s3rver exited with ${code}: ${stderr}`));
-      });
-    });
-    this.port = (JSON.parse(line) as { port: number }).port;
+    await this.server.start(['--openssl-legacy-provider', CHILD, String(this.port), this.dir, ...this.buckets]);
   }
 
   /** Kills it outright, as a crash or a network cut looks to clients. */
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   async put(bucket: string, key: string, body: string): Promise<void> {

@@ -2,29 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createDynamoZoneStore } from '../../src/sources/dynamodb.js';
 import type { ZoneStore } from '../../src/sources/zone-store.js';
-import { query } from '../helpers/dns.js';
+import { answerData, untilAnswer } from '../helpers/answers.js';
 import { Dynalite } from '../helpers/dynalite.js';
-import { pollUntil, startServer, type ServerProcess } from '../helpers/server.js';
+import { startServer, type ServerProcess } from '../helpers/server.js';
 import { StreamsDouble } from '../helpers/streams-double.js';
 
 const TABLE = 'streamed-zones';
 
 function zone(domain: string, address: string): string {
   return `version = 1.0\n\n[domain]\ndomain = "${domain}"\n\n[[records]]\ndomain = "www"\ntype = "A"\naddress = "${address}"\n`;
-}
-
-async function www(port: number, domain: string): Promise<string> {
-  const r = await query(port, `www.${domain}`, 'A');
-  const a = (r.answers ?? []).find((x) => x.type === 'A');
-  return a ? String((a as { data: unknown }).data) : (r.rcode ?? 'no answer');
-}
-
-async function answers(port: number, domain: string, want: string): Promise<void> {
-  let got = '';
-  // The message is made when the wait fails, so that it says what was answered last.
-  await pollUntil(async () => (got = await www(port, domain)) === want, `www.${domain} A to answer ${want}`).catch((e: Error) => {
-    throw new Error(`${e.message}; the last answer was ${got}`);
-  });
 }
 
 function loaded(server: ServerProcess, domain: string): number {
@@ -64,16 +50,16 @@ describe('DynamoDB Streams (DYNAMODB_STREAMS=1), dynalite and a Streams test dou
   });
 
   it('recompiles only the zones a change touched', async () => {
-    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.1');
+    assert.equal(await answerData(server.port, 'www.alpha.test'), '192.0.2.1');
     await write('alpha.test', '192.0.2.11');
-    await answers(server.port, 'alpha.test', '192.0.2.11');
+    await untilAnswer(server.port, 'www.alpha.test', '192.0.2.11');
     await write('gamma.test', '192.0.2.3');
-    await answers(server.port, 'gamma.test', '192.0.2.3');
+    await untilAnswer(server.port, 'www.gamma.test', '192.0.2.3');
     assert.equal(loaded(server, 'beta.test'), 1, 'an untouched zone is not rebuilt');
 
     await store.delete('gamma.test', 'any');
     stream.write('gamma.test', '#zone', 'REMOVE');
-    await answers(server.port, 'gamma.test', 'REFUSED');
+    await untilAnswer(server.port, 'www.gamma.test', 'REFUSED');
   });
 
   it('reads a shard\'s children only after the shard itself, across DescribeStream pages', async () => {
@@ -82,8 +68,8 @@ describe('DynamoDB Streams (DYNAMODB_STREAMS=1), dynalite and a Streams test dou
     const children = stream.split();
     await write('alpha.test', '192.0.2.13'); // in a child
     await write('beta.test', '192.0.2.22');
-    await answers(server.port, 'alpha.test', '192.0.2.13');
-    await answers(server.port, 'beta.test', '192.0.2.22');
+    await untilAnswer(server.port, 'www.alpha.test', '192.0.2.13');
+    await untilAnswer(server.port, 'www.beta.test', '192.0.2.22');
     const p = stream.shard(parent);
     assert.ok(p.endedRead !== undefined, 'the parent was read to its end');
     for (const c of children) {
@@ -96,7 +82,7 @@ describe('DynamoDB Streams (DYNAMODB_STREAMS=1), dynalite and a Streams test dou
     const renewed = server.logs.filter((l) => l.msg === 'DynamoDB stream iterator renewed').length;
     stream.expireIterators();
     await write('alpha.test', '192.0.2.14');
-    await answers(server.port, 'alpha.test', '192.0.2.14');
+    await untilAnswer(server.port, 'www.alpha.test', '192.0.2.14');
     assert.ok(server.logs.filter((l) => l.msg === 'DynamoDB stream iterator renewed').length > renewed);
     assert.ok(stream.iteratorRequests.includes('AFTER_SEQUENCE_NUMBER'));
   });
@@ -106,9 +92,9 @@ describe('DynamoDB Streams (DYNAMODB_STREAMS=1), dynalite and a Streams test dou
     await store.put('delta.test', zone('delta.test', '192.0.2.4'), 'absent');
     stream.trim();
     await server.waitFor((l) => l.msg === 'full DynamoDB sync now: the change stream may have missed changes' && String(l.why).includes('TrimmedDataAccessException'));
-    await answers(server.port, 'delta.test', '192.0.2.4');
+    await untilAnswer(server.port, 'www.delta.test', '192.0.2.4');
     // And the stream goes on from the shards that remain.
     await write('beta.test', '192.0.2.23');
-    await answers(server.port, 'beta.test', '192.0.2.23');
+    await untilAnswer(server.port, 'www.beta.test', '192.0.2.23');
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDynamoZoneStore } from '../../src/sources/dynamodb.js';
 import { StoreConflict, type ZoneStore } from '../../src/sources/zone-store.js';
-import { query } from '../helpers/dns.js';
+import { answerData, untilAnswer } from '../helpers/answers.js';
 import { Dynalite } from '../helpers/dynalite.js';
 import { pollUntil, startServer, type ServerProcess } from '../helpers/server.js';
 import { ThrottleProxy } from '../helpers/throttle-proxy.js';
@@ -15,22 +15,6 @@ const TABLE = 'eclipso-zones';
 
 function zone(domain: string, address: string, extra = ''): string {
   return `version = 1.0\n\n[domain]\ndomain = "${domain}"\n\n[defaults]\nttl = 300\n\n[[records]]\ndomain = "www"\ntype = "A"\naddress = "${address}"\n${extra}`;
-}
-
-async function answer(port: number, name: string, type = 'A'): Promise<string> {
-  const r = await query(port, name, type);
-  const a = (r.answers ?? []).find((x) => x.type === type);
-  if (!a) return r.rcode ?? 'no answer';
-  const data = (a as { data: unknown }).data;
-  return Array.isArray(data) ? data.map((d) => String(d)).join('') : String(data);
-}
-
-async function answers(port: number, name: string, want: string, type = 'A'): Promise<void> {
-  let got = '';
-  // The message is made when the wait fails, so that it says what was answered last.
-  await pollUntil(async () => (got = await answer(port, name, type)) === want, `${name} ${type} to answer ${want}`).catch((e: Error) => {
-    throw new Error(`${e.message}; the last answer was ${got}`);
-  });
 }
 
 describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
@@ -60,29 +44,29 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     const alpha = await store.put('alpha.test', zone('alpha.test', '192.0.2.1'), 'absent');
     await store.put('beta.test', zone('beta.test', '192.0.2.2'), 'absent');
     server = await startServer(`dynamodb://${TABLE}`, { env: { ...db.env(), AWS_ENDPOINT_URL: proxy.endpoint, S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0', ZONE_CACHE_DIR: cache } });
-    assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.1');
-    assert.equal(await answer(server.port, 'www.beta.test'), '192.0.2.2');
+    assert.equal(await answerData(server.port, 'www.alpha.test'), '192.0.2.1');
+    assert.equal(await answerData(server.port, 'www.beta.test'), '192.0.2.2');
 
     await store.put('gamma.test', zone('gamma.test', '192.0.2.3'), 'absent');
-    await answers(server.port, 'www.gamma.test', '192.0.2.3');
+    await untilAnswer(server.port, 'www.gamma.test', '192.0.2.3');
 
     const changed = await store.put('alpha.test', zone('alpha.test', '192.0.2.11', '\n[[records]]\ndomain = "mail"\naddress = "192.0.2.25"\n'), alpha);
-    await answers(server.port, 'www.alpha.test', '192.0.2.11');
-    assert.equal(await answer(server.port, 'mail.alpha.test'), '192.0.2.25');
-    assert.equal(await answer(server.port, 'www.beta.test'), '192.0.2.2');
+    await untilAnswer(server.port, 'www.alpha.test', '192.0.2.11');
+    assert.equal(await answerData(server.port, 'mail.alpha.test'), '192.0.2.25');
+    assert.equal(await answerData(server.port, 'www.beta.test'), '192.0.2.2');
     assert.equal(server.logs.filter((l) => l.msg === 'zone loaded' && l.zone === 'beta.test.').length, 1, 'an unchanged zone is not rebuilt');
 
     // Fewer records than before: the old generation's items do not come back.
     await store.put('alpha.test', zone('alpha.test', '192.0.2.12'), changed);
-    await answers(server.port, 'www.alpha.test', '192.0.2.12');
-    assert.equal(await answer(server.port, 'mail.alpha.test'), 'NXDOMAIN');
+    await untilAnswer(server.port, 'www.alpha.test', '192.0.2.12');
+    assert.equal(await answerData(server.port, 'mail.alpha.test'), 'NXDOMAIN');
 
     await store.delete('beta.test', 'any');
-    await answers(server.port, 'www.beta.test', 'REFUSED');
+    await untilAnswer(server.port, 'www.beta.test', 'REFUSED');
 
     // The repository's fuller example (empty names, maps, every record type) goes through too.
     await store.put('example.com', readFileSync(new URL('../../../zones/example.com.toml', import.meta.url), 'utf8'), 'absent');
-    await answers(server.port, 'example.com', '192.0.2.1');
+    await untilAnswer(server.port, 'example.com', '192.0.2.1');
     await store.delete('example.com', 'any');
   });
 
@@ -97,7 +81,7 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     await assert.rejects(store.delete('gamma.test', { version: now.version }), StoreConflict);
     assert.equal((await store.get('gamma.test'))?.version, next.version);
     assert.deepEqual(await store.list(), ['alpha.test', 'gamma.test']);
-    await answers(server.port, 'www.gamma.test', '192.0.2.33');
+    await untilAnswer(server.port, 'www.gamma.test', '192.0.2.33');
   });
 
   it('reads a zone larger than one 1 MB Query page and than a 400 KB item', async () => {
@@ -109,8 +93,8 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
       TableName: TABLE, KeyConditionExpression: '#z = :z', ExpressionAttributeNames: { '#z': 'zone' }, ExpressionAttributeValues: { ':z': { S: 'big.test' } },
     }));
     assert.ok(first.LastEvaluatedKey && (first.Items?.length ?? 0) < 5001, 'the zone takes more than one Query page');
-    await answers(server.port, 't4999.big.test', `4999 ${pad}`, 'TXT');
-    assert.equal(await answer(server.port, 't0.big.test', 'TXT'), `0 ${pad}`);
+    await untilAnswer(server.port, 't4999.big.test', `4999 ${pad}`, 'TXT');
+    assert.equal(await answerData(server.port, 't0.big.test', 'TXT'), `0 ${pad}`);
   });
 
   it('each sync scans the zone index (one entry per zone), never the record items', async () => {
@@ -131,18 +115,18 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     await store.put('alpha.test', zone('alpha.test', '192.0.2.13'), { version: (await store.get('alpha.test'))!.version });
     await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'DynamoDB sync failed; the loaded zones stay in service'
       && String(l.error).includes('ProvisionedThroughputExceededException'));
-    assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.12', 'a throttled sync drops nothing and changes nothing');
+    assert.equal(await answerData(server.port, 'www.alpha.test'), '192.0.2.12', 'a throttled sync drops nothing and changes nothing');
     proxy.throttling = false;
-    await answers(server.port, 'www.alpha.test', '192.0.2.13');
+    await untilAnswer(server.port, 'www.alpha.test', '192.0.2.13');
     await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'DynamoDB answers again; zones are in sync');
     await store.put('alpha.test', zone('alpha.test', '192.0.2.12'), { version: (await store.get('alpha.test'))!.version });
-    await answers(server.port, 'www.alpha.test', '192.0.2.12');
+    await untilAnswer(server.port, 'www.alpha.test', '192.0.2.12');
   });
 
   it('keeps answering while DynamoDB is down, and catches up when it is back', async () => {
     await db.stop();
     await server.waitFor((l) => l.msg === 'DynamoDB sync failed; the loaded zones stay in service');
-    assert.equal(await answer(server.port, 'www.alpha.test'), '192.0.2.12', 'a failed sync drops nothing');
+    assert.equal(await answerData(server.port, 'www.alpha.test'), '192.0.2.12', 'a failed sync drops nothing');
     assert.equal(server.exitCode, null);
 
     // A server that starts meanwhile serves the last good zones from its snapshot (a copy of the first one's).
@@ -150,16 +134,16 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     cpSync(cache, copy, { recursive: true });
     restarted = await startServer(`dynamodb://${TABLE}`, { env: { ...db.env(), S3_SYNC_RETRY: '1', SHUTDOWN_GRACE: '0', ZONE_CACHE_DIR: copy } });
     await restarted.waitFor((l) => l.msg === 'serving zones from the local snapshot until DynamoDB answers');
-    assert.equal(await answer(restarted.port, 'www.alpha.test'), '192.0.2.12');
-    assert.equal(await answer(restarted.port, 'www.beta.test'), 'REFUSED');
+    assert.equal(await answerData(restarted.port, 'www.alpha.test'), '192.0.2.12');
+    assert.equal(await answerData(restarted.port, 'www.beta.test'), 'REFUSED');
     await restarted.stop();
     rmSync(copy, { recursive: true, force: true });
 
     await db.start();
     await store.put('delta.test', zone('delta.test', '192.0.2.4'), 'absent');
-    await answers(server.port, 'www.delta.test', '192.0.2.4');
+    await untilAnswer(server.port, 'www.delta.test', '192.0.2.4');
     await server.waitFor((l) => l.msg === 'DynamoDB answers again; zones are in sync');
-    assert.equal(await answer(server.port, 'www.gamma.test'), '192.0.2.33');
+    assert.equal(await answerData(server.port, 'www.gamma.test'), '192.0.2.33');
   });
 
   it('without the zone index, says what to create and scans the whole table meanwhile; then uses the index', async () => {
@@ -172,9 +156,9 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
       const missing = await unindexed.waitFor((l) => l.msg.startsWith('the DynamoDB table has no usable zone index'));
       assert.match(String(missing.todo), /aws dynamodb update-table --table-name unindexed-zones --attribute-definitions AttributeName=zoneIndex,AttributeType=S --global-secondary-index-updates '.*"IndexName":"zone-index".*"NonKeyAttributes":\["revision","generation"\]/);
       assert.match(missing.msg, /scans the whole table instead, and is charged for every record item/);
-      assert.equal(await answer(unindexed.port, 'www.one.test'), '192.0.2.61', 'the zones are served all the same');
+      assert.equal(await answerData(unindexed.port, 'www.one.test'), '192.0.2.61', 'the zones are served all the same');
       await plain.put('two.test', zone('two.test', '192.0.2.62'), 'absent');
-      await answers(unindexed.port, 'www.two.test', '192.0.2.62');
+      await untilAnswer(unindexed.port, 'www.two.test', '192.0.2.62');
       assert.equal(unindexed.logs.filter((l) => l.msg === missing.msg).length, 1, 'said once, not every period');
 
       // The index comes: here the table is made again with it (dynalite cannot add an index to a
@@ -201,10 +185,10 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
       assert.equal(warned.zone, `dynamodb://${name}/one.test`);
       assert.match(String(warned.todo), /set zoneIndex = "one.test"/);
       // A zone the index does not list is read from the table before it is dropped.
-      assert.equal(await answer(unindexed.port, 'www.one.test'), '192.0.2.61', 'a zone loaded before is not dropped while the index does not list it');
-      assert.equal(await answer(unindexed.port, 'www.two.test'), '192.0.2.62');
+      assert.equal(await answerData(unindexed.port, 'www.one.test'), '192.0.2.61', 'a zone loaded before is not dropped while the index does not list it');
+      assert.equal(await answerData(unindexed.port, 'www.two.test'), '192.0.2.62');
       await plain.delete('one.test', 'any');
-      await answers(unindexed.port, 'www.one.test', 'REFUSED');
+      await untilAnswer(unindexed.port, 'www.one.test', 'REFUSED');
     } finally {
       proxy.throttling = false;
       await unindexed.stop();
@@ -220,10 +204,10 @@ describe('DynamoDB engine (ZONE_DIR=dynamodb://table) against dynalite', () => {
     try {
       const said = await misindexed.waitFor((l) => l.msg.startsWith('the DynamoDB table has no usable zone index'));
       assert.match(String(said.error), /does not project revision and generation; delete it/);
-      assert.equal(await answer(misindexed.port, 'www.three.test'), '192.0.2.63');
+      assert.equal(await answerData(misindexed.port, 'www.three.test'), '192.0.2.63');
       // A change shows in the zone item's revision, which only the table scan sees here.
       await keysOnly.put('three.test', zone('three.test', '192.0.2.64'), { version: (await keysOnly.get('three.test'))!.version });
-      await answers(misindexed.port, 'www.three.test', '192.0.2.64');
+      await untilAnswer(misindexed.port, 'www.three.test', '192.0.2.64');
     } finally {
       await misindexed.stop();
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { query } from '../helpers/dns.js';
+import { answerData, untilAnswer } from '../helpers/answers.js';
 import { S3Server } from '../helpers/s3rver.js';
 import { pollUntil, startServer, type ServerProcess } from '../helpers/server.js';
 import { SqsDouble } from '../helpers/sqs-double.js';
@@ -12,20 +12,6 @@ const NO_SYNC = '86400';
 
 function zone(domain: string, address: string): string {
   return `version = 1.0\n\n[domain]\ndomain = "${domain}"\n\n[[records]]\ndomain = "www"\ntype = "A"\naddress = "${address}"\n`;
-}
-
-async function www(port: number, domain: string): Promise<string> {
-  const r = await query(port, `www.${domain}`, 'A');
-  const a = (r.answers ?? []).find((x) => x.type === 'A');
-  return a ? String((a as { data: unknown }).data) : (r.rcode ?? 'no answer');
-}
-
-async function answers(port: number, domain: string, want: string): Promise<void> {
-  let got = '';
-  // The message is made when the wait fails, so that it says what was answered last.
-  await pollUntil(async () => (got = await www(port, domain)) === want, `www.${domain} A to answer ${want}`).catch((e: Error) => {
-    throw new Error(`${e.message}; the last answer was ${got}`);
-  });
 }
 
 /** S3's own notification record (event structure 2.1). */
@@ -66,22 +52,22 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
   it('applies created and removed objects from direct, SNS and EventBridge messages, and deletes the messages', async () => {
     await s3.put(BUCKET, `${PREFIX}alpha.test.toml`, zone('alpha.test', '192.0.2.1'));
     const server = await start({ S3_SYNC_RETRY: NO_SYNC });
-    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.1');
+    assert.equal(await answerData(server.port, 'www.alpha.test'), '192.0.2.1');
 
     sqs.send(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: BUCKET }));
     await server.waitFor((l) => l.msg === 'S3 test event received: notifications reach this server');
 
     await s3.put(BUCKET, `${PREFIX}beta.test.toml`, zone('beta.test', '192.0.2.2'));
     sqs.send(direct(record(`${PREFIX}beta.test.toml`, 'ObjectCreated:Put', '0055AED6DCD90281E5')));
-    await answers(server.port, 'beta.test', '192.0.2.2');
+    await untilAnswer(server.port, 'www.beta.test', '192.0.2.2');
 
     await s3.put(BUCKET, `${PREFIX}alpha.test.toml`, zone('alpha.test', '192.0.2.11'));
     sqs.send(viaSns(record(`${PREFIX}alpha.test.toml`, 'ObjectCreated:Put', '0055AED6DCD9028200')));
-    await answers(server.port, 'alpha.test', '192.0.2.11');
+    await untilAnswer(server.port, 'www.alpha.test', '192.0.2.11');
 
     await s3.delete(BUCKET, `${PREFIX}beta.test.toml`);
     sqs.send(eventBridge(`${PREFIX}beta.test.toml`, 'Object Deleted', '0055AED6DCD9028300'));
-    await answers(server.port, 'beta.test', 'REFUSED');
+    await untilAnswer(server.port, 'www.beta.test', 'REFUSED');
 
     // Keys that are no zone file, outside the prefix, or in another bucket change nothing, and go.
     sqs.send(direct(
@@ -90,7 +76,7 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
       record(`${PREFIX}alpha.test.toml`, 'ObjectRemoved:Delete', 'FF', undefined, 'another-bucket'),
     ));
     await drained('ignored keys');
-    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.11');
+    assert.equal(await answerData(server.port, 'www.alpha.test'), '192.0.2.11');
     assert.equal(loaded(server, 'alpha.test'), 2);
   });
 
@@ -103,7 +89,7 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
     sqs.send(direct(record(`${PREFIX}gamma.test.toml`, 'ObjectCreated:Put', '0060')));
     sqs.send(direct(record(`${PREFIX}gamma.test.toml`, 'ObjectCreated:Put', '0061')));
     await drained('two events, each delivered twice');
-    await answers(server.port, 'gamma.test', '192.0.2.33');
+    await untilAnswer(server.port, 'www.gamma.test', '192.0.2.33');
     // One fetch and one build: the duplicate and the late event were skipped by their sequencers.
     assert.equal(loaded(server, 'gamma.test'), 1);
     assert.equal(server.logs.filter((l) => l.msg === 'S3 event skipped: a newer one was applied' && String(l.file).endsWith('gamma.test.toml')).length, 3);
@@ -111,10 +97,10 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
     // Deleted, then a late creation event of the old object: the zone stays removed.
     await s3.delete(BUCKET, `${PREFIX}gamma.test.toml`);
     sqs.send(direct(record(`${PREFIX}gamma.test.toml`, 'ObjectRemoved:Delete', '0070')));
-    await answers(server.port, 'gamma.test', 'REFUSED');
+    await untilAnswer(server.port, 'www.gamma.test', 'REFUSED');
     sqs.send(direct(record(`${PREFIX}gamma.test.toml`, 'ObjectCreated:Put', '0062')));
     await drained('the late creation');
-    assert.equal(await www(server.port, 'gamma.test'), 'REFUSED');
+    assert.equal(await answerData(server.port, 'www.gamma.test'), 'REFUSED');
     sqs.duplicate = false;
     sqs.reorder = false;
   });
@@ -133,7 +119,7 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
     await server.waitFor((l) => l.msg.startsWith('an S3 event message could not be processed') && !String(l.error).includes('not JSON'));
     assert.equal(sqs.remaining, 1, 'the message stays in the queue');
     await s3.start();
-    await answers(server.port, 'delta.test', '192.0.2.4');
+    await untilAnswer(server.port, 'www.delta.test', '192.0.2.4');
     await drained('the redelivered message');
     assert.ok(sqs.deliveries.filter((b) => b === body).length >= 2, 'processed on a later delivery');
   });
@@ -146,15 +132,15 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
     await s3.put(BUCKET, `${PREFIX}zeta.test.toml`, zone('zeta.test', '192.0.2.6'));
     sqs.send(direct(record(`${PREFIX}zeta.test.toml`, 'ObjectCreated:Put', '0090')));
     await sqs.start();
-    await answers(server.port, 'zeta.test', '192.0.2.6');
+    await untilAnswer(server.port, 'www.zeta.test', '192.0.2.6');
     await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'the S3 event queue answers again');
-    assert.equal(await www(server.port, 'alpha.test'), '192.0.2.11', 'the outage dropped nothing');
+    assert.equal(await answerData(server.port, 'www.alpha.test'), '192.0.2.11', 'the outage dropped nothing');
   });
 
   it('with events lost, the periodic sync still brings the change', async () => {
     const server = await start({ S3_SYNC_RETRY: '1' });
     await s3.put(BUCKET, `${PREFIX}epsilon.test.toml`, zone('epsilon.test', '192.0.2.5'));
-    await answers(server.port, 'epsilon.test', '192.0.2.5');
+    await untilAnswer(server.port, 'www.epsilon.test', '192.0.2.5');
     await server.stop();
   });
 });

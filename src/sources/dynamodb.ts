@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import { parseDynamoUrl } from './dynamodb-items.js';
 import { DynamoStreamFeed } from './dynamodb-streams.js';
 import { DynamoTable } from './dynamodb-table.js';
-import { S3Source } from './s3.js';
+import { RemoteSource } from './remote-source.js';
 import { ZoneSnapshot } from './snapshot.js';
 import type { ZoneStore } from './zone-store.js';
 
@@ -13,11 +13,11 @@ import type { ZoneStore } from './zone-store.js';
  * version being its zone item's revision; with DYNAMODB_STREAMS, the table's stream brings each
  * change within a second, and the sync repairs what it missed. A bad table name is a ConfigError.
  */
-export async function createDynamoSource(config: Config, env: NodeJS.ProcessEnv, log: Logger): Promise<S3Source> {
+export async function createDynamoSource(config: Config, env: NodeJS.ProcessEnv, log: Logger): Promise<RemoteSource> {
   const name = parseDynamoUrl(config.zoneDir);
   const table = await DynamoTable.open(name, env, log);
   if (config.s3EventsQueue) log.warn('S3_EVENTS_QUEUE is ignored: the zones come from DynamoDB, not S3', { zoneDir: config.zoneDir });
-  return new S3Source({
+  return new RemoteSource({
     description: table.description,
     location: null,
     syncMs: config.s3SyncSeconds * 1000,

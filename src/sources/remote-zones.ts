@@ -1,11 +1,11 @@
 import { ConfigError } from '../config.js';
 import type { Fields } from '../log.js';
 
-// What the syncing source (s3.ts) knows of a remote store, without loading any AWS SDK: a
+// What the syncing source (remote-source.ts) knows of a remote store, without loading any AWS SDK: a
 // DynamoDB-only server must not load the S3 client, nor a folder-only one any.
 
 /**
- * What a syncing source reads (src/sources/s3.ts): zone files in a remote store, listed with a
+ * What a syncing source reads (src/sources/remote-source.ts): zone files in a remote store, listed with a
  * version token each (an ETag) and fetched one by one: an S3 bucket, a DynamoDB table.
  */
 export interface RemoteZones {

@@ -6,7 +6,7 @@ import { backoffMs } from '../../src/sources/backoff.js';
 import { RequestSignals } from '../../src/sources/request-signals.js';
 import { clientConfig } from '../../src/sources/s3-bucket.js';
 import { parseS3Url } from '../../src/sources/s3-location.js';
-import { planSync } from '../../src/sources/s3.js';
+import { planSync } from '../../src/sources/remote-source.js';
 
 describe('ZONE_DIR=s3://…', () => {
   for (const [url, bucket, prefix] of [

@@ -1,7 +1,11 @@
 /**
  * Logs: one JSON object per line (level, time, msg, fields) or plain text, to stdout. Per-query
  * lines are batched and written off the hot path; when the batch is full, lines are dropped and
- * counted rather than letting a slow log reader slow down answers.
+ * counted rather than letting a slow log reader slow down answers. The server's own logger
+ * (`batched`) also gathers the other lines of one turn of the event loop into one write: stdout
+ * is written synchronously when it is a file or a pipe (Node.js's rule on Linux), and a start that
+ * loads 20,000 zones logs a line or more per zone (bench/RESULTS.md: a tenth of a warm start went
+ * to those writes).
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type Fields = Record<string, string | number | boolean | undefined>;
@@ -11,10 +15,15 @@ const MAX_PENDING_QUERY_LINES = 10_000;
 const FLUSH_INTERVAL_MS = 200;
 /** Beyond this much unread output, query lines are dropped instead of queued in memory. */
 const MAX_UNWRITTEN_BYTES = 4 * 2 ** 20;
+/** A batched logger writes at once past this many characters gathered, without waiting for the turn to end. */
+const MAX_BATCH_CHARS = 64 * 1024;
 
 export class Logger {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** A batched logger's lines of this turn, written when it ends (or by flush()). */
+  private gathered = '';
+  private turnEnd: NodeJS.Immediate | null = null;
   droppedQueryLines = 0;
 
   constructor(
@@ -23,7 +32,16 @@ export class Logger {
     private readonly write: (s: string) => void = (s) => process.stdout.write(s),
     /** Bytes written but not yet taken by the reader of stdout (a pipe may not keep up). */
     private readonly backlog: () => number = () => process.stdout.writableLength,
-  ) {}
+    /** Lines of one turn written together; the process writes what is left when it exits. */
+    private readonly batched = false,
+  ) {
+    if (batched) process.once('exit', () => this.flush());
+  }
+
+  /** The logger of a server process or thread: to stdout, batched. */
+  static forServer(format: 'json' | 'text', debugOn: boolean): Logger {
+    return new Logger(format, debugOn, undefined, undefined, true);
+  }
 
   line(level: Level, msg: string, fields: Fields = {}): string {
     if (this.format === 'json') return JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields });
@@ -36,8 +54,17 @@ export class Logger {
 
   log(level: Level, msg: string, fields?: Fields): void {
     if (level === 'debug' && !this.debugOn) return;
-    this.flush();
-    this.write(this.line(level, msg, fields) + '\n');
+    const line = this.line(level, msg, fields) + '\n';
+    if (!this.batched) {
+      this.flush();
+      this.write(line);
+      return;
+    }
+    // Query lines queued before this line go out before it.
+    if (this.pending.length > 0) this.gathered += this.takeQueryLines();
+    this.gathered += line;
+    if (this.gathered.length >= MAX_BATCH_CHARS) this.flush();
+    else this.turnEnd ??= setImmediate(() => this.flush());
   }
 
   debug(msg: string, fields?: Fields): void {
@@ -65,13 +92,22 @@ export class Logger {
   }
 
   flush(): void {
+    if (this.turnEnd) {
+      clearImmediate(this.turnEnd);
+      this.turnEnd = null;
+    }
+    const batch = this.gathered + (this.pending.length > 0 ? this.takeQueryLines() : '');
+    this.gathered = '';
+    if (batch !== '') this.write(batch);
+  }
+
+  private takeQueryLines(): string {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.pending.length === 0) return;
-    const batch = this.pending.join('\n') + '\n';
+    const lines = this.pending.join('\n') + '\n';
     this.pending = [];
-    this.write(batch);
+    return lines;
   }
 }

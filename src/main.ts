@@ -57,7 +57,7 @@ async function startZoneApi(config: Config, settings: ApiSettings, log: Logger, 
 }
 
 async function run(config: Config): Promise<void> {
-  const log = new Logger(config.logFormat, config.logDebug);
+  const log = Logger.forServer(config.logFormat, config.logDebug);
   // A bad XFR_ALLOW, XFR_NOTIFY or TSIG_KEY is a ConfigError: exit 2 before anything starts.
   const transfers = transferSettings(config);
   // Likewise a bad FORWARD_* setting (each DNS listener reads them again, as they are).

@@ -8,6 +8,7 @@ import { differenceBuffers } from '../transfer/difference.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, differenceOf, type CompiledFile } from './compile-file.js';
 import { cacheKey, readCached, writeCached } from './compiled-cache.js';
+import type { ZoneImage } from './image.js';
 import type { CompileReply, CompileThreadData, ToThread } from './compiler.js';
 
 const { cacheDir, version, transfers, shared } = workerData as CompileThreadData;
@@ -19,11 +20,12 @@ function fromCache(m: ToThread, cached: CompiledFile): CompiledFile {
   return { ...cached, cached: true, ...(difference && { difference }) };
 }
 
-function compile(m: ToThread): Omit<CompileReply, 'id' | 'result'> & { result: CompiledFile } {
+function compile(m: ToThread, digest: string): Omit<CompileReply, 'id' | 'result'> & { result: CompiledFile } {
   const outputs = { previous: m.previous, transfers };
   if (cacheDir === null) return { result: compileFile(m.text, m.origin, m.fileName, m.serial, outputs), key: null };
-  const key = cacheKey(version, m.text, m.origin, m.fileName, m.serial);
-  const cached = readCached(cacheDir, key);
+  const key = cacheKey(version, digest, m.origin, m.fileName, m.serial);
+  // Read back where it is handed over from: shared, the image is not copied again.
+  const cached = readCached(cacheDir, key, shared ? sharedImage : undefined);
   // An entry written while transfers were off has no transfer messages: compiled again, and rewritten.
   if (cached && (!transfers || cached.kind !== 'zone' || cached.axfr)) return { result: fromCache(m, cached), key };
   const result = compileFile(m.text, m.origin, m.fileName, m.serial, outputs);
@@ -44,23 +46,48 @@ function toShared<T extends Uint8Array | Int32Array>(a: T, make: (b: SharedArray
   return copy;
 }
 
+/**
+ * An image's arrays in one SharedArrayBuffer: its ints after its bytes. One buffer a zone, not
+ * two: each costs its own bookkeeping in every thread that holds it, and posting it to a thread
+ * costs about as much as the rest of the zone's message.
+ */
+function sharedImage(bytes: number, ints: number): ZoneImage {
+  const intsAt = (bytes + Int32Array.BYTES_PER_ELEMENT - 1) & -Int32Array.BYTES_PER_ELEMENT;
+  const buffer = new SharedArrayBuffer(intsAt + ints * Int32Array.BYTES_PER_ELEMENT);
+  return { bytes: new Uint8Array(buffer, 0, bytes), ints: new Int32Array(buffer, intsAt, ints) };
+}
+
+function isShared(image: ZoneImage): boolean {
+  return image.bytes.buffer instanceof SharedArrayBuffer;
+}
+
 /** With `shared`, the zone's image and transfer messages moved into shared memory (the private copies die with this thread's heap). */
 function handedOver(result: CompiledFile): CompiledFile {
   if (!shared || result.kind !== 'zone') return result;
-  const image = { bytes: toShared(result.image.bytes, (b) => new Uint8Array(b)), ints: toShared(result.image.ints, (b) => new Int32Array(b)) };
+  let image = result.image;
+  if (!isShared(image)) {
+    image = sharedImage(image.bytes.length, image.ints.length);
+    image.bytes.set(result.image.bytes);
+    image.ints.set(result.image.ints);
+  }
   return { ...result, image, ...(result.axfr && { axfr: toShared(result.axfr, (b) => new Uint8Array(b)) }) };
 }
 
 /** The private buffers of a compiled zone, handed to the serving thread without copying. */
 function buffersOf(result: CompiledFile): ArrayBuffer[] {
   if (result.kind !== 'zone') return [];
-  const out = [result.image.bytes.buffer, result.image.ints.buffer, result.axfr?.buffer].filter((b) => b instanceof ArrayBuffer);
+  // One buffer may hold both of an image's arrays: each is listed once.
+  const out = [...new Set([result.image.bytes.buffer, result.image.ints.buffer, result.axfr?.buffer])].filter((b) => b instanceof ArrayBuffer);
   if (result.difference) out.push(...differenceBuffers(result.difference));
   return out;
 }
 
-parentPort!.on('message', (m: ToThread) => {
-  const { result, ...rest } = compile(m);
-  const reply: CompileReply = { id: m.id, result: { ...handedOver(result), digest: textDigest(m.text) }, ...rest };
-  parentPort!.postMessage(reply, buffersOf(reply.result));
+// The files of one message are answered in one message (src/outbox.ts).
+parentPort!.on('message', (files: ToThread[]) => {
+  const replies = files.map((m): CompileReply => {
+    const digest = textDigest(m.text);
+    const { result, ...rest } = compile(m, digest);
+    return { id: m.id, result: { ...handedOver(result), digest }, ...rest };
+  });
+  parentPort!.postMessage(replies, replies.flatMap((r) => buffersOf(r.result)));
 });

@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, write
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { CompiledFile, SerialInput } from './compile-file.js';
+import type { ZoneImage } from './image.js';
 
 /**
  * Compiled zones kept on disk, so that a restart reads them back instead of parsing and compiling
@@ -21,10 +22,18 @@ const HEADER = MAGIC.length + 5 * 4;
 
 type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
 
-/** The key of a file's compiled form, by the Eclipso `version` that compiles it and what its serial is made of. */
-export function cacheKey(version: string, text: string, origin: string, fileName: string, serial: SerialInput = {}): string {
-  return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0${serial.previous ?? ''}/${serial.modified ?? ''}\0`).update(text).digest('hex');
+/**
+ * The key of a file's compiled form, from its text's digest (src/zone/text.ts textDigest: the text
+ * is hashed once), by the Eclipso `version` that compiles it and what its serial is made of.
+ */
+export function cacheKey(version: string, textDigest: string, origin: string, fileName: string, serial: SerialInput = {}): string {
+  return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0${serial.previous ?? ''}/${serial.modified ?? ''}\0${textDigest}`).digest('hex');
 }
+
+/** Where a read entry's image goes: private buffers, or one SharedArrayBuffer (src/answer/compile-thread.ts). */
+export type ImageAllocator = (bytes: number, ints: number) => ZoneImage;
+
+const privateImage: ImageAllocator = (bytes, ints) => ({ bytes: new Uint8Array(bytes), ints: new Int32Array(ints) });
 
 export function cachePath(dir: string, key: string): string {
   return join(dir, `${key}.zone`);
@@ -77,8 +86,25 @@ function readAll(fd: number, into: Uint8Array, at: number): boolean {
   return true;
 }
 
-/** Reads an entry back, straight into the image's own buffers; null when there is none or it does not check out. */
-export function readCached(dir: string, key: string): Cacheable | null {
+/**
+ * Octets read from the start of an entry in one call: all of a small zone's (a few KiB), so a
+ * start reading 20,000 entries makes one read each, not one per part; a large zone's parts past
+ * them are read straight into their buffers.
+ */
+const FIRST_READ = 64 * 1024;
+
+/** Fills `into` with the entry's octets from `at`: what `first` holds of them copied, the rest read. */
+function fill(fd: number, first: Uint8Array, into: Uint8Array, at: number): boolean {
+  const held = Math.max(0, Math.min(into.length, first.length - at));
+  if (held > 0) into.set(first.subarray(at, at + held));
+  return readAll(fd, into.subarray(held), at + held);
+}
+
+/**
+ * Reads an entry back into an image from `alloc` (private buffers unless told otherwise); null
+ * when there is none or it does not check out.
+ */
+export function readCached(dir: string, key: string, alloc: ImageAllocator = privateImage): Cacheable | null {
   let fd: number;
   try {
     fd = openSync(cachePath(dir, key), 'r');
@@ -87,21 +113,22 @@ export function readCached(dir: string, key: string): Cacheable | null {
   }
   try {
     const size = fstatSync(fd).size;
-    const header = Buffer.alloc(HEADER);
-    if (!readAll(fd, header, 0) || !header.subarray(0, MAGIC.length).equals(MAGIC)) return null;
-    const jsonLength = header.readUInt32LE(MAGIC.length);
-    const bytesLength = header.readUInt32LE(MAGIC.length + 4);
-    const intsLength = header.readUInt32LE(MAGIC.length + 8);
-    const axfrLength = header.readUInt32LE(MAGIC.length + 12);
-    const crc = header.readUInt32LE(MAGIC.length + 16);
+    if (size < HEADER) return null;
+    const first = Buffer.allocUnsafe(Math.min(size, FIRST_READ));
+    if (!readAll(fd, first, 0) || !first.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+    const jsonLength = first.readUInt32LE(MAGIC.length);
+    const bytesLength = first.readUInt32LE(MAGIC.length + 4);
+    const intsLength = first.readUInt32LE(MAGIC.length + 8);
+    const axfrLength = first.readUInt32LE(MAGIC.length + 12);
+    const crc = first.readUInt32LE(MAGIC.length + 16);
     const bytesAt = HEADER + pad4(jsonLength);
     if (bytesAt + bytesLength + intsLength + axfrLength !== size || intsLength % 4 !== 0) return null;
-    const json = Buffer.alloc(pad4(jsonLength));
-    const bytes = new Uint8Array(new ArrayBuffer(bytesLength));
-    const ints = new Int32Array(new ArrayBuffer(intsLength));
-    const intOctets = new Uint8Array(ints.buffer);
+    const json = Buffer.allocUnsafe(pad4(jsonLength));
+    const { bytes, ints } = alloc(bytesLength, intsLength / 4);
+    const intOctets = new Uint8Array(ints.buffer, ints.byteOffset, ints.byteLength);
     const axfr = new Uint8Array(new ArrayBuffer(axfrLength));
-    if (!readAll(fd, json, HEADER) || !readAll(fd, bytes, bytesAt) || !readAll(fd, intOctets, bytesAt + bytesLength) || !readAll(fd, axfr, bytesAt + bytesLength + intsLength)) return null;
+    const intsAt = bytesAt + bytesLength;
+    if (!fill(fd, first, json, HEADER) || !fill(fd, first, bytes, bytesAt) || !fill(fd, first, intOctets, intsAt) || !fill(fd, first, axfr, intsAt + intsLength)) return null;
     if (checksum([json, bytes, intOctets, axfr]) !== crc) return null;
     const head = JSON.parse(json.toString('utf8', 0, jsonLength)) as Cacheable;
     return head.kind === 'zone' ? { ...head, image: { bytes, ints }, ...(axfrLength > 0 && { axfr }) } : head;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
+import { Outbox } from '../outbox.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, type CompiledFile, type PreviousVersion, type SerialInput } from './compile-file.js';
 import { dropCached } from './compiled-cache.js';
@@ -42,7 +43,7 @@ export interface CompileThreadData {
 /** How a ThreadCompiler's output is made and handed over (CompileThreadData). */
 export type CompileOutputs = Pick<CompileThreadData, 'transfers' | 'shared'>;
 
-/** What the serving thread asks a compile thread: compile a file. */
+/** What the serving thread asks a compile thread: compile a file (several go in one message). */
 export interface ToThread {
   id: number;
   text: string;
@@ -83,6 +84,8 @@ interface CompileThread {
   worker: Worker;
   /** Files sent and not compiled yet. */
   busy: number;
+  /** Files handed over together (a source's batch) go in one message, and come back in one. */
+  outbox: Outbox<ToThread>;
   /** Ends the thread once it has been idle IDLE_THREAD_MS. */
   idle: NodeJS.Timeout | null;
 }
@@ -126,7 +129,7 @@ export class ThreadCompiler implements ZoneCompiler {
         thread: thread.worker,
         origin,
       });
-      thread.worker.postMessage({ id, text, origin, fileName, serial, previous } satisfies ToThread);
+      thread.outbox.send({ id, text, origin, fileName, serial, previous });
     });
   }
 
@@ -206,13 +209,15 @@ export class ThreadCompiler implements ZoneCompiler {
       }
     }
     const worker = new Worker(THREAD_MAIN, { workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '', ...this.outputs } satisfies CompileThreadData });
-    const thread: CompileThread = { worker, busy: 0, idle: null };
-    worker.on('message', (m: CompileReply) => {
-      const w = this.waiting.get(m.id);
-      this.waiting.delete(m.id);
-      if (m.cacheError !== undefined) this.cacheUnusable(m.cacheError);
-      if (w && m.result.kind !== 'rejected' && m.result.kind !== 'failed') this.use(w.origin, m.key);
-      w?.resolve(m.result);
+    const thread: CompileThread = { worker, busy: 0, idle: null, outbox: new Outbox(worker) };
+    worker.on('message', (replies: CompileReply[]) => {
+      for (const m of replies) {
+        const w = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        if (m.cacheError !== undefined) this.cacheUnusable(m.cacheError);
+        if (w && m.result.kind !== 'rejected' && m.result.kind !== 'failed') this.use(w.origin, m.key);
+        w?.resolve(m.result);
+      }
     });
     const fail = (why: string): void => {
       const i = this.threads.indexOf(thread);

@@ -9,6 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { snapshotQueries } from '../counters/snapshot.js';
 import { Logger } from '../log.js';
+import { Outbox } from '../outbox.js';
 import { DnsServer } from '../server/dns.js';
 import { QueryObserver } from '../server/observer.js';
 import { Transfers } from '../server/transfer.js';
@@ -17,10 +18,12 @@ import { transferSettings } from '../transfer/settings.js';
 import { TableTarget } from './table-target.js';
 import type { DnsThreadData, FromDnsThread, ToDnsThread } from './thread-messages.js';
 
-const { config, index, host, port, forwardGate } = workerData as DnsThreadData;
+const { config, index, forwardGate } = workerData as DnsThreadData;
 const parent = parentPort!;
-const send = (m: FromDnsThread): void => parent.postMessage(m);
-const log = new Logger(config.logFormat, config.logDebug);
+// Messages both ways go in batches (src/outbox.ts): a thread started with 20,000 zones says it serves each.
+const outbox = new Outbox<FromDnsThread>(parent);
+const send = (m: FromDnsThread): void => outbox.send(m);
+const log = Logger.forServer(config.logFormat, config.logDebug);
 // Read again here (settings hold keys, which do not cross threads as they are); the main thread checked them.
 const transfers = transferSettings(config);
 const target = new TableTarget(transfers.ixfrVersions, () => transfersNeeded());
@@ -40,17 +43,22 @@ function transfersNeeded(): void {
 const dns = new DnsServer(target.table, observer, config, log, null, { shared: forwardGate, index });
 if (transfersOn(transfers.access)) transfersNeeded();
 
-async function listen(): Promise<void> {
+async function listen(host: string, port: number): Promise<void> {
   try {
     send({ kind: 'ready', port: await dns.listen(host, port, 'reusePort') });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     send({ kind: 'failed', code: err.code, message: err.message });
+    outbox.flush();
     process.exit(1);
   }
 }
 
-parent.on('message', (m: ToDnsThread) => {
+parent.on('message', (batch: ToDnsThread[]) => {
+  for (const m of batch) take(m);
+});
+
+function take(m: ToDnsThread): void {
   switch (m.kind) {
     case 'put':
       try {
@@ -67,7 +75,7 @@ parent.on('message', (m: ToDnsThread) => {
       target.drop(m.file, m.apexKey);
       return;
     case 'listen':
-      void listen();
+      void listen(m.host, m.port);
       return;
     case 'snapshot':
       send({
@@ -82,4 +90,4 @@ parent.on('message', (m: ToDnsThread) => {
         process.exit(0);
       });
   }
-});
+}

@@ -3,7 +3,7 @@ import { AnswerTable } from '../answer/table.js';
 import { ServedZone } from '../answer/zone.js';
 import type { TransferSource } from '../server/transfer.js';
 import { ZoneJournal } from '../transfer/journal.js';
-import type { ZoneTarget, ZoneText } from './catalog.js';
+import type { ZoneTarget } from './catalog.js';
 
 /** Zones compiled into this process's answer table. */
 export class TableTarget implements ZoneTarget {
@@ -19,7 +19,7 @@ export class TableTarget implements ZoneTarget {
   /** `onTransferable`: told each time a zone with its own non-empty `allow_transfer` is served. */
   constructor(private readonly ixfrVersions = 0, private readonly onTransferable: () => void = () => {}) {}
 
-  put(_file: ZoneText, zone: Extract<CompiledFile, { kind: 'zone' }>): void {
+  put(_file: unknown, zone: Pick<Extract<CompiledFile, { kind: 'zone' }>, 'facts' | 'image' | 'axfr' | 'difference'>): void {
     const { apexKey } = zone.facts;
     this.table.install(new ServedZone(zone.facts, zone.image));
     if ((zone.facts.allowTransfer?.length ?? 0) > 0) this.onTransferable();

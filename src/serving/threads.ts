@@ -27,6 +27,7 @@ import type { Config } from '../config.js';
 import { sumForwardSnapshots } from '../counters/forward.js';
 import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
+import { Outbox } from '../outbox.js';
 import { sourceLabel } from '../sources/source.js';
 import { transfersOn } from '../transfer/access.js';
 import type { TransferSettings } from '../transfer/settings.js';
@@ -35,7 +36,7 @@ import { HealthChecks } from '../health/checks.js';
 import { ZoneCatalog, type ServedVersion, type ZoneTarget, type ZoneText } from './catalog.js';
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
-import type { DnsThreadData, DnsThreadSnapshot, FromDnsThread, SharedZone, ToDnsThread } from './thread-messages.js';
+import type { DnsThreadData, DnsThreadSnapshot, FromDnsThread, ServableZone, ToDnsThread } from './thread-messages.js';
 
 const THREAD_MAIN = new URL('./dns-thread.js', import.meta.url);
 /** How long a DNS thread may take to close its sockets when stopping before it is ended. */
@@ -68,6 +69,10 @@ export async function dnsThreadsWork(config: Config, log: Logger, host: string):
 interface Slot {
   index: number;
   worker: Worker | null;
+  /** Messages to the worker, posted together (src/outbox.ts). */
+  outbox: Outbox<ToDnsThread> | null;
+  /** Told to listen (DNS threads start with the first zone, and listen once all are loaded). */
+  listening: boolean;
   ready: boolean;
   everReady: boolean;
   startedAt: number;
@@ -88,13 +93,13 @@ class SharedTarget implements ZoneTarget {
 
   constructor(private readonly broadcast: (m: ToDnsThread) => void) {}
 
-  put(file: ZoneText, zone: SharedZone): void {
+  put(file: ZoneText, zone: ServableZone): void {
     const m = {
       kind: 'put' as const,
-      file: { origin: file.origin, fileName: file.fileName, text: '' },
+      file: { origin: file.origin, fileName: file.fileName },
       // The image and transfer messages lie in SharedArrayBuffers (the compile threads put them
       // there): posting shares them; the difference, a few records, is copied to each thread.
-      zone: { ...zone, warnings: [] },
+      zone: { facts: zone.facts, image: zone.image, axfr: zone.axfr, difference: zone.difference },
     };
     this.zones.set(file.fileName, m);
     this.broadcast(m);
@@ -127,6 +132,8 @@ export class ThreadServing implements Serving {
   private host = '';
   private port = 0;
   private stopping = false;
+  /** DNS threads were started (with the first zone, or by `listen`). */
+  private started = false;
   private onSettled: ((e?: Error) => void) | null = null;
   private onFirstReady: (() => void) | null = null;
   private nextId = 1;
@@ -148,7 +155,7 @@ export class ThreadServing implements Serving {
     this.health = new HealthChecks(log);
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone, fileName) => this.notifyWhenServed(zone, fileName), transfers.ixfrVersions > 0, this.health);
     this.slots = Array.from({ length: config.workers }, (_, index) => ({
-      index, worker: null, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null, crash: undefined,
+      index, worker: null, outbox: null, listening: false, ready: false, everReady: false, startedAt: 0, quickDeaths: 0, failure: null, crash: undefined,
     }));
   }
 
@@ -187,15 +194,23 @@ export class ThreadServing implements Serving {
   /**
    * A DNS thread serves `fileName` with `serial`, or will not (it could not, serial null), or serves
    * nothing any more (it exited, both null): the NOTIFYs it held back go once no other thread does.
+   * Looked up by file: at start every zone waits so, and every thread says so of each.
    */
   private served(slot: number, fileName: string | null, serial: number | null): void {
-    for (const [file, u] of this.unserved) {
-      if (fileName !== null && (file !== fileName || (serial !== null && u.serial !== serial))) continue;
-      u.waiting.delete(slot);
-      if (u.waiting.size > 0) continue;
-      this.unserved.delete(file);
-      u.send();
+    if (fileName === null) {
+      for (const file of [...this.unserved.keys()]) this.servedBy(slot, file, null);
+      return;
     }
+    this.servedBy(slot, fileName, serial);
+  }
+
+  private servedBy(slot: number, fileName: string, serial: number | null): void {
+    const u = this.unserved.get(fileName);
+    if (u === undefined || (serial !== null && u.serial !== serial)) return;
+    u.waiting.delete(slot);
+    if (u.waiting.size > 0) return;
+    this.unserved.delete(fileName);
+    u.send();
   }
 
   /** Live DNS threads listening: when all died (and are being replaced), nothing answers. */
@@ -203,8 +218,19 @@ export class ThreadServing implements Serving {
     return this.slots.some((s) => s.ready && s.worker !== null);
   }
 
+  /**
+   * The DNS threads start with the first zone, not once all are loaded: each takes in the zones
+   * while the rest load (20,000 zones posted to a thread take it most of a second,
+   * bench/RESULTS.md), and listens when `listen` says so.
+   */
   private broadcast(m: ToDnsThread): void {
-    for (const s of this.slots) s.worker?.postMessage(m);
+    if (!this.started) this.startThreads();
+    for (const s of this.slots) s.outbox?.send(m);
+  }
+
+  private startThreads(): void {
+    this.started = true;
+    for (const s of this.slots) this.spawn(s);
   }
 
   /** Starts the DNS threads; resolves with the port once all listen, rejects if one cannot. */
@@ -215,28 +241,41 @@ export class ThreadServing implements Serving {
     const settled = new Promise<void>((resolve, reject) => {
       this.onSettled = (e) => (e ? reject(e) : resolve());
     });
+    if (!this.started) this.startThreads();
     // Port 0 is resolved by the first thread before the others bind the port it got.
     const [first, ...rest] = this.slots;
-    this.spawn(first);
+    this.listenOn(first);
     if (port === 0) await Promise.race([new Promise<void>((resolve) => (this.onFirstReady = resolve)), settled]);
-    for (const s of rest) this.spawn(s);
+    for (const s of rest) this.listenOn(s);
     await settled;
     this.notifier.start();
     this.log.info('workers ready', { workers: this.slots.length, port: this.port, sockets: 'reusePort', threads: true });
     return this.port;
   }
 
-  /** Starts a DNS thread in `slot`: the zones served now are posted first, then it listens. */
+  /**
+   * Starts a DNS thread in `slot`: the zones served now are posted first; it listens when told to
+   * (a thread replacing one that listened, at once).
+   */
   private spawn(slot: Slot): void {
     const worker = new Worker(THREAD_MAIN, {
-      workerData: { config: this.config, index: slot.index, host: this.host, port: this.port, forwardGate: this.forwardGate } satisfies DnsThreadData,
+      workerData: { config: this.config, index: slot.index, forwardGate: this.forwardGate } satisfies DnsThreadData,
     });
-    Object.assign(slot, { worker, ready: false, failure: null, crash: undefined, startedAt: Date.now() });
-    for (const m of this.target.zones.values()) worker.postMessage(m);
-    worker.postMessage({ kind: 'listen' } satisfies ToDnsThread);
-    worker.on('message', (m: FromDnsThread) => this.onMessage(slot, worker, m));
+    const outbox = new Outbox<ToDnsThread>(worker);
+    Object.assign(slot, { worker, outbox, ready: false, failure: null, crash: undefined, startedAt: Date.now() });
+    for (const m of this.target.zones.values()) outbox.send(m);
+    if (slot.listening) this.listenOn(slot);
+    worker.on('message', (batch: FromDnsThread[]) => {
+      for (const m of batch) this.onMessage(slot, worker, m);
+    });
     worker.on('error', (e) => (slot.crash = e.message));
     worker.on('exit', (code) => this.onExit(slot, worker, code));
+  }
+
+  /** Tells the DNS thread of `slot` to listen on the port (once this.port is known, when it was 0). */
+  private listenOn(slot: Slot): void {
+    slot.listening = true;
+    slot.outbox?.send({ kind: 'listen', host: this.host, port: this.port });
   }
 
   private onMessage(slot: Slot, worker: Worker, m: FromDnsThread): void {
@@ -268,10 +307,10 @@ export class ThreadServing implements Serving {
 
   private onExit(slot: Slot, worker: Worker, code: number): void {
     if (slot.worker !== worker) return;
-    Object.assign(slot, { worker: null, ready: false });
+    Object.assign(slot, { worker: null, outbox: null, ready: false });
     this.served(slot.index, null, null);
     if (this.stopping) return;
-    if (!slot.everReady) {
+    if (slot.listening && !slot.everReady) {
       // Start-up failure (port in use, no permission): report it as a single thread would.
       this.stopping = true;
       for (const s of this.slots) void s.worker?.terminate();
@@ -286,13 +325,13 @@ export class ThreadServing implements Serving {
 
   /** Every listening thread's numbers, summed; zones and records from one thread; reloads counted here. */
   async snapshot(): Promise<Omit<ServerSnapshot, 'sourceStats'>> {
-    const ask = (worker: Worker): Promise<DnsThreadSnapshot | null> => new Promise((resolve) => {
+    const ask = (outbox: Outbox<ToDnsThread>): Promise<DnsThreadSnapshot | null> => new Promise((resolve) => {
       const id = this.nextId++;
       const timer = setTimeout(() => (this.waiting.delete(id), resolve(null)), SNAPSHOT_TIMEOUT_MS);
       this.waiting.set(id, (snap) => (clearTimeout(timer), resolve(snap)));
-      worker.postMessage({ kind: 'snapshot', id } satisfies ToDnsThread);
+      outbox.send({ kind: 'snapshot', id });
     });
-    const live = this.slots.filter((s) => s.ready).map((s) => s.worker).filter((w): w is Worker => w !== null);
+    const live = this.slots.filter((s) => s.ready).map((s) => s.outbox).filter((o): o is Outbox<ToDnsThread> => o !== null);
     const parts = (await Promise.all(live.map(ask))).filter((p): p is DnsThreadSnapshot => p !== null);
     const queries = sumQuerySnapshots(parts.map((p) => p.queries));
     this.lastReceived = receivedIn(queries);
@@ -321,10 +360,10 @@ export class ThreadServing implements Serving {
     this.stopping = true;
     this.notifier.close();
     this.health.close();
-    await Promise.all(this.slots.map((s) => s.worker).filter((w): w is Worker => w !== null).map((w) => new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void w.terminate(), STOP_TIMEOUT_MS);
-      w.once('exit', () => (clearTimeout(timer), resolve()));
-      w.postMessage({ kind: 'stop' } satisfies ToDnsThread);
+    await Promise.all(this.slots.filter((s) => s.worker !== null).map(({ worker: w, outbox }) => new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void w!.terminate(), STOP_TIMEOUT_MS);
+      w!.once('exit', () => (clearTimeout(timer), resolve()));
+      outbox!.send({ kind: 'stop' });
     })));
     await this.compiler.close();
   }

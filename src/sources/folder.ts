@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -141,12 +141,15 @@ export class FolderSource implements ZoneSource {
     // A file with a read pending is being written: that read takes it once it has settled.
     const files = [...[...this.digests.keys()].filter((f) => !present.has(f)), ...names.sort().filter((f) => !this.timers.has(f))];
     // Files are read READ_CONCURRENCY at a time and handed over in name order; they compile
-    // meanwhile, many at once, and are applied in that order.
+    // meanwhile, many at once, and are applied in that order. The first load, reading with
+    // synchronous calls, lets the compiled results in between batches: they are applied while
+    // the rest is read, not all after it.
     const applied: Promise<unknown>[] = [];
     for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
       const batch = files.slice(i, i + READ_CONCURRENCY);
       const reads = this.serving ? await Promise.all(batch.map((f) => this.read(f))) : batch.map((f) => this.readNow(f));
       batch.forEach((f, j) => applied.push(this.handOver(f, reads[j])));
+      if (!this.serving) await new Promise(setImmediate);
     }
     await Promise.all(applied);
   }
@@ -202,7 +205,7 @@ export class FolderSource implements ZoneSource {
         });
         return none;
     }
-    const digest = createHash('sha256').update(read.bytes).digest('base64');
+    const digest = hash('sha256', read.bytes, 'base64');
     if (this.digests.get(file) === digest) return none;
     this.digests.set(file, digest);
     const text = zoneText(this.sink!, path, file, read.bytes);

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 
 /** TOML v1.0.0: "A TOML file must be a valid UTF-8 encoded Unicode document." */
@@ -45,5 +45,5 @@ function badLine(bytes: Uint8Array, origin: string): ZoneProblem {
  * alike (the API's ETag, src/api/).
  */
 export function textDigest(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compileFile } from '../../src/answer/compile-file.js';
 import { cacheKey, cachePath, readCached, writeCached } from '../../src/answer/compiled-cache.js';
+import { textDigest } from '../../src/zone/text.js';
 import { query } from '../helpers/dns.js';
 import { startServer, ZoneDir } from '../helpers/server.js';
 
@@ -17,7 +18,7 @@ describe('compiled cache: zones kept on disk across restarts', () => {
   it('reads back exactly what was written', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
     try {
-      const key = cacheKey('1', ZONE, 'zones/cache.test.toml', 'cache.test.toml');
+      const key = cacheKey('1', textDigest(ZONE), 'zones/cache.test.toml', 'cache.test.toml');
       writeCached(dir, key, compiled);
       const back = readCached(dir, key);
       assert.ok(back?.kind === 'zone');
@@ -30,11 +31,34 @@ describe('compiled cache: zones kept on disk across restarts', () => {
     }
   });
 
+  it('reads back an entry larger than its first read, into private or shared buffers', () => {
+    const records = Array.from({ length: 3000 }, (_, i) => `[[records]]\ndomain = "h${i}"\naddress = "192.0.2.${i % 250}"\n`).join('');
+    const big = compileFile(`[domain]\ndomain = "big.test"\n${records}`, 'zones/big.test.toml', 'big.test.toml');
+    assert.ok(big.kind === 'zone');
+    assert.ok(big.image.bytes.length + big.image.ints.byteLength > 64 * 1024, 'the entry is larger than one first read');
+    const dir = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
+    try {
+      writeCached(dir, 'big', big);
+      const shared = (bytes: number, ints: number) => {
+        const buffer = new SharedArrayBuffer(((bytes + 3) & ~3) + ints * 4);
+        return { bytes: new Uint8Array(buffer, 0, bytes), ints: new Int32Array(buffer, (bytes + 3) & ~3, ints) };
+      };
+      for (const back of [readCached(dir, 'big'), readCached(dir, 'big', shared)]) {
+        assert.ok(back?.kind === 'zone');
+        assert.deepEqual(back.facts, big.facts);
+        assert.deepEqual(Buffer.from(back.image.bytes), Buffer.from(big.image.bytes));
+        assert.deepEqual([...back.image.ints], [...big.image.ints]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keys on the text, the file and the origin', () => {
-    const key = cacheKey('1', ZONE, 'zones/cache.test.toml', 'cache.test.toml');
-    assert.notEqual(cacheKey('1', ZONE + '\n', 'zones/cache.test.toml', 'cache.test.toml'), key);
-    assert.notEqual(cacheKey('1', ZONE, 'other/cache.test.toml', 'cache.test.toml'), key);
-    assert.notEqual(cacheKey('2', ZONE, 'zones/cache.test.toml', 'cache.test.toml'), key, 'another Eclipso compiles again');
+    const key = cacheKey('1', textDigest(ZONE), 'zones/cache.test.toml', 'cache.test.toml');
+    assert.notEqual(cacheKey('1', textDigest(ZONE + '\n'), 'zones/cache.test.toml', 'cache.test.toml'), key);
+    assert.notEqual(cacheKey('1', textDigest(ZONE), 'other/cache.test.toml', 'cache.test.toml'), key);
+    assert.notEqual(cacheKey('2', textDigest(ZONE), 'zones/cache.test.toml', 'cache.test.toml'), key, 'another Eclipso compiles again');
   });
 
   const damaged: [string, (path: string) => void][] = [

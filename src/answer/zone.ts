@@ -1,10 +1,9 @@
 import type { Name } from '../wire/name.js';
 import type { SoaData } from '../zone/model.js';
 import {
-  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, ENTRY_KEY_AT, HEADER_INTS, IMAGE, keyEnd, NONE, SLOT,
-  SLOT_INTS, type ZoneImage,
+  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, EMPTY_SLOT, ENTRY_KEY_AT, entryBits, HEADER_INTS, IMAGE, keyEnd, NONE,
+  type ZoneImage,
 } from './image.js';
-import { EMPTY_HASH } from './hash.js';
 
 /** What a served zone is besides its image: its name, serial and size. */
 export interface ZoneFacts {
@@ -46,6 +45,8 @@ export class ServedZone implements ZoneFacts {
   private readonly relocAt: number;
   private readonly slotAt: number;
   private readonly mask: number;
+  /** The bits of an index slot that hold hash bits (the rest: the entry plus one). */
+  private readonly hashBits: number;
   private readonly views: (Buffer | undefined)[];
 
   constructor(facts: ZoneFacts, image: ZoneImage) {
@@ -68,6 +69,7 @@ export class ServedZone implements ZoneFacts {
     this.relocAt = this.pairAt + ints[IMAGE.PAIR_INTS];
     this.slotAt = this.relocAt + ints[IMAGE.RELOCS];
     this.mask = ints[IMAGE.SLOTS] - 1;
+    this.hashBits = -1 << entryBits(entries);
     this.views = new Array<Buffer | undefined>(ints[IMAGE.ANSWERS]);
   }
 
@@ -81,12 +83,12 @@ export class ServedZone implements ZoneFacts {
     const bytes = this.bytes;
     const slotAt = this.slotAt;
     const mask = this.mask;
+    const hashBits = this.hashBits;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const s = slotAt + i * SLOT_INTS;
-      const h = ints[s + SLOT.HASH];
-      if (h === EMPTY_HASH) return -1;
-      if (h !== hash) continue;
-      const entry = ints[s + SLOT.ENTRY];
+      const s = ints[slotAt + i];
+      if (s === EMPTY_SLOT) return -1;
+      if (((s ^ hash) & hashBits) !== 0) continue;
+      const entry = (s & ~hashBits) - 1;
       const o = ints[this.entryOffsetAt + entry];
       const from = o + ENTRY_KEY_AT;
       if (keyEnd(bytes, o) - from !== end - start) continue;

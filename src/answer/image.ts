@@ -1,4 +1,4 @@
-import { MAX_NAME_LENGTH } from '../wire/constants.js';
+import { HEADER_SIZE, MAX_NAME_LENGTH } from '../wire/constants.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
 import { hashBytes } from './hash.js';
@@ -78,9 +78,9 @@ export function keyEnd(bytes: Uint8Array, o: number): number {
  * Every Answer reachable from `a`: its smaller forms, what it gives names below, and its other
  * health states (`variants`).
  */
-function collect(a: Answer, answers: Map<Answer, number>, belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants>): void {
+function collect(a: Answer, answers: Set<Answer>, belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants>): void {
   for (let f: Answer | null = a; f !== null && !answers.has(f); f = f.trimmed) {
-    answers.set(f, answers.size);
+    answers.add(f);
     for (const v of variants.get(f)?.answers ?? []) collect(v, answers, belows, variants);
     const below = f.below;
     if (below === null || belows.has(below)) continue;
@@ -88,6 +88,20 @@ function collect(a: Answer, answers: Map<Answer, number>, belows: Map<Below, num
     for (const b of below.byType.values()) collect(b, answers, belows, variants);
     collect(below.other, answers, belows, variants);
   }
+}
+
+/**
+ * What answer `a` sends, as a string: its header, where its question ends, its body, the pointers
+ * moved for another question, and the records of its smaller form and of its below. A packet's
+ * question is never sent (respond.ts writes the query's own, 0x20 case and QTYPE included), so
+ * answers with one key send the same octets to every query and share one packet and one record:
+ * the A and ANY answers of a name with only A records (their packets differ in QTYPE alone), or
+ * the answers of two names as long as each other with the same records. A packet with no
+ * relocations still compresses into the question at fixed offsets: an equal body points at the
+ * same places of the query's question, which is what each name's own packet does.
+ */
+function responseKey(a: Answer, trimmed: number, below: number): string {
+  return `${a.qEnd} ${trimmed} ${below} ${a.relocs?.join(',') ?? ''} ${a.packet.toString('latin1', 0, HEADER_SIZE)}${a.packet.toString('latin1', a.qEnd)}`;
 }
 
 /**
@@ -115,18 +129,36 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     const v = variants.get(a);
     if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => answers.get(x)!) });
   };
-  const answers = new Map<Answer, number>();
+  const found = new Set<Answer>();
   const belows = new Map<Below, number>();
   let size = 0;
   for (const [key, a] of zone.entries) {
     // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
     if (key.length - KEY_TYPE_OCTETS > MAX_NAME_LENGTH) throw new RangeError(`name of ${key.length - KEY_TYPE_OCTETS} octets in ${zone.apexKey}`);
     size += ENTRY_KEY_AT + key.length + INLINE_LENGTH_OCTETS;
-    collect(a, answers, belows, variants);
+    collect(a, found, belows, variants);
   }
+  // Each answer's record, shared by the answers that send the same octets (responseKey), and the
+  // answer first given each record: its packet is the record's.
+  const answers = new Map<Answer, number>();
+  const records: Answer[] = [];
+  const byResponse = new Map<string, number>();
+  const record = (a: Answer): number => {
+    let r = answers.get(a);
+    if (r !== undefined) return r;
+    const key = responseKey(a, a.trimmed === null ? NONE : record(a.trimmed), a.below === null ? NONE : belows.get(a.below)!);
+    r = byResponse.get(key);
+    if (r === undefined) {
+      r = records.push(a) - 1;
+      byResponse.set(key, r);
+    }
+    answers.set(a, r);
+    return r;
+  };
+  for (const a of found) record(a);
   let relocCount = 0;
   let pairInts = 0;
-  for (const a of answers.keys()) {
+  for (const a of records) {
     size += a.packet.length;
     relocCount += a.relocs?.length ?? 0;
   }
@@ -135,22 +167,23 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   const entries = zone.entries.size;
   const slots = slotCount(entries);
   const bytes = new Uint8Array(new ArrayBuffer(size));
-  const ints = new Int32Array(new ArrayBuffer(4 * (HEADER_INTS + 2 * entries + answers.size * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots)));
-  ints.set([entries, answers.size, belows.size, pairInts, relocCount, slots], 0);
+  const ints = new Int32Array(new ArrayBuffer(4 * (HEADER_INTS + 2 * entries + records.length * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots)));
+  ints.set([entries, records.length, belows.size, pairInts, relocCount, slots], 0);
   const entryOffsetAt = HEADER_INTS;
   const entryAnswerAt = entryOffsetAt + entries;
   const answerAt = entryAnswerAt + entries;
-  const belowAt = answerAt + answers.size * ANSWER_INTS;
+  const belowAt = answerAt + records.length * ANSWER_INTS;
   const pairAt = belowAt + belows.size * BELOW_INTS;
   const relocAt = pairAt + pairInts;
   const slotAt = relocAt + relocCount;
 
-  // Where each answer's packet is placed in `bytes`.
-  const placed = new Map<Answer, number>();
-  const place = (a: Answer, at: number): number => {
-    bytes.set(a.packet, at);
-    placed.set(a, at);
-    return at + a.packet.length;
+  // Where each record's packet is placed in `bytes`.
+  const placed = new Map<number, number>();
+  const place = (r: number, at: number): number => {
+    const packet = records[r].packet;
+    bytes.set(packet, at);
+    placed.set(r, at);
+    return at + packet.length;
   };
   let at = 0;
   let e = 0;
@@ -158,39 +191,41 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   const hashBitsOf = -1 << entryBits(entries);
   for (const [key, a] of zone.entries) {
     ints[entryOffsetAt + e] = at;
-    ints[entryAnswerAt + e] = answers.get(a)!;
+    const r = answers.get(a)!;
+    ints[entryAnswerAt + e] = r;
     const o = at;
     bytes[at] = key.length - KEY_TYPE_OCTETS;
     for (let i = 0; i < key.length; i++) bytes[at + ENTRY_KEY_AT + i] = key.charCodeAt(i);
     at += ENTRY_KEY_AT + key.length;
-    // A packet for this name alone follows its key, inline or not: its record points there.
-    const own = a.relocs === null && !placed.has(a);
+    // A packet for this name alone (or for names as long with the same answer: responseKey) follows
+    // the first such key, inline or not: its record points there.
+    const own = a.relocs === null && !placed.has(r);
     // An answer with health states is reached through its entry's answer word, which a state change swaps.
     const inline = own && a.packet.length <= INLINE_MAX && !variants.has(a) ? a.packet.length : 0;
     site(entryAnswerAt + e, a);
     bytes[at] = inline >> 8;
     bytes[at + 1] = inline & 0xff;
-    at = own ? place(a, at + INLINE_LENGTH_OCTETS) : at + INLINE_LENGTH_OCTETS;
+    at = own ? place(r, at + INLINE_LENGTH_OCTETS) : at + INLINE_LENGTH_OCTETS;
     const hash = hashBytes(bytes, o + ENTRY_KEY_AT, keyEnd(bytes, o));
     let s = hash & mask;
     while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
     ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
     e++;
   }
-  for (const a of answers.keys()) if (!placed.has(a)) at = place(a, at);
+  for (let r = 0; r < records.length; r++) if (!placed.has(r)) at = place(r, at);
 
-  let r = 0;
-  for (const [a, i] of answers) {
+  let reloc = 0;
+  records.forEach((a, i) => {
     const rec = answerAt + i * ANSWER_INTS;
-    ints[rec + ANSWER.PACKET_AT] = placed.get(a)!;
+    ints[rec + ANSWER.PACKET_AT] = placed.get(i)!;
     ints[rec + ANSWER.PACKET_LENGTH] = a.packet.length;
     ints[rec + ANSWER.QEND] = a.qEnd;
-    ints[rec + ANSWER.RELOC_AT] = r;
+    ints[rec + ANSWER.RELOC_AT] = reloc;
     ints[rec + ANSWER.RELOC_COUNT] = a.relocs?.length ?? 0;
-    if (a.relocs) for (const p of a.relocs) ints[relocAt + r++] = p;
+    if (a.relocs) for (const p of a.relocs) ints[relocAt + reloc++] = p;
     ints[rec + ANSWER.TRIMMED] = a.trimmed === null ? NONE : answers.get(a.trimmed)!;
     ints[rec + ANSWER.BELOW] = a.below === null ? NONE : belows.get(a.below)!;
-  }
+  });
   let p = 0;
   for (const [b, i] of belows) {
     const rec = belowAt + i * BELOW_INTS;

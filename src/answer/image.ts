@@ -16,7 +16,10 @@ import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
  *   packet              the answer, when it is only ever sent for this name (no relocations) and
  *                       no other entry placed it first: inline when at most INLINE_MAX octets (L is
  *                       its length), else still here but reached through its answer record (L is 0)
- * then every other packet of the zone (smaller forms, answers that serve many names).
+ * then every other packet of the zone (smaller forms, answers that serve many names). A packet is
+ * kept without its question (header, then body): the query's own question is always sent in its
+ * place (src/answer/respond.ts), so the key's name and type, or the name a wildcard or NXDOMAIN
+ * answer was compiled for, would be a second copy never read.
  *
  * `ints`: a header (HEADER_INTS), then in order: the entries' offsets, the entries' answers, the
  * answer records, the below records, the (type, answer) pairs of the belows, the relocations, and
@@ -48,7 +51,10 @@ export const INLINE_LENGTH_OCTETS = 2;
 /** Header of `ints`: the counts of each section. */
 export const IMAGE = { ENTRIES: 0, ANSWERS: 1, BELOWS: 2, PAIR_INTS: 3, RELOCS: 4, SLOTS: 5 } as const;
 export const HEADER_INTS = 6;
-/** An answer record: its packet, the question's end in it, its relocations, smaller form, below. */
+/**
+ * An answer record: its packet (header and body), where the question ended in the packet as
+ * compiled (its relocations are offsets in that), its relocations, smaller form, below.
+ */
 export const ANSWER = { PACKET_AT: 0, PACKET_LENGTH: 1, QEND: 2, RELOC_AT: 3, RELOC_COUNT: 4, TRIMMED: 5, BELOW: 6 } as const;
 export const ANSWER_INTS = 7;
 /** A below record: the answer for other types, and where its (type, answer) pairs are. */
@@ -88,6 +94,11 @@ function collect(a: Answer, answers: Set<Answer>, belows: Map<Below, number>, va
     for (const b of below.byType.values()) collect(b, answers, belows, variants);
     collect(below.other, answers, belows, variants);
   }
+}
+
+/** Octets of `a`'s packet as the image keeps it: header and body, no question. */
+function storedLength(a: Answer): number {
+  return a.packet.length - a.qEnd + HEADER_SIZE;
 }
 
 /**
@@ -159,7 +170,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   let relocCount = 0;
   let pairInts = 0;
   for (const a of records) {
-    size += a.packet.length;
+    size += storedLength(a);
     relocCount += a.relocs?.length ?? 0;
   }
   for (const b of belows.keys()) pairInts += b.byType.size * 2;
@@ -180,10 +191,11 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   // Where each record's packet is placed in `bytes`.
   const placed = new Map<number, number>();
   const place = (r: number, at: number): number => {
-    const packet = records[r].packet;
-    bytes.set(packet, at);
+    const a = records[r];
+    bytes.set(a.packet.subarray(0, HEADER_SIZE), at);
+    bytes.set(a.packet.subarray(a.qEnd), at + HEADER_SIZE);
     placed.set(r, at);
-    return at + packet.length;
+    return at + storedLength(a);
   };
   let at = 0;
   let e = 0;
@@ -201,7 +213,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     // the first such key, inline or not: its record points there.
     const own = a.relocs === null && !placed.has(r);
     // An answer with health states is reached through its entry's answer word, which a state change swaps.
-    const inline = own && a.packet.length <= INLINE_MAX && !variants.has(a) ? a.packet.length : 0;
+    const inline = own && a.packet.length <= INLINE_MAX && !variants.has(a) ? storedLength(a) : 0;
     site(entryAnswerAt + e, a);
     bytes[at] = inline >> 8;
     bytes[at + 1] = inline & 0xff;
@@ -218,7 +230,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   records.forEach((a, i) => {
     const rec = answerAt + i * ANSWER_INTS;
     ints[rec + ANSWER.PACKET_AT] = placed.get(i)!;
-    ints[rec + ANSWER.PACKET_LENGTH] = a.packet.length;
+    ints[rec + ANSWER.PACKET_LENGTH] = storedLength(a);
     ints[rec + ANSWER.QEND] = a.qEnd;
     ints[rec + ANSWER.RELOC_AT] = reloc;
     ints[rec + ANSWER.RELOC_COUNT] = a.relocs?.length ?? 0;

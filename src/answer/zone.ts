@@ -119,7 +119,7 @@ export class ServedZone implements ZoneFacts {
     return this.ints[this.entryAnswerAt + e];
   }
 
-  /** The packet of answer `a`: a view of `bytes`, made once. */
+  /** The packet of answer `a` (header and body, no question: image.ts): a view of `bytes`, made once. */
   packet(a: number): Buffer {
     const views = this.views ?? (this.views = new Array<Buffer | undefined>(this.ints[IMAGE.ANSWERS]));
     let v = views[a];
@@ -132,11 +132,12 @@ export class ServedZone implements ZoneFacts {
     return v;
   }
 
+  /** Octets of answer `a`'s packet as stored: header and body. */
   packetLength(a: number): number {
     return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.PACKET_LENGTH];
   }
 
-  /** Offset just past the question in answer `a`'s packet. */
+  /** Offset just past the question in answer `a`'s packet as compiled: its relocations' offsets count from there. */
   qEnd(a: number): number {
     return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.QEND];
   }

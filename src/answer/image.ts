@@ -9,9 +9,9 @@ import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
  * thread and handed to the serving thread without copying (their buffers are transferred), and
  * installed there in one step, however large the zone.
  *
- * `bytes`: entry i at entryOffset(i):
- *   N (1 octet)         length of the name's wire form (RFC 1035 §3.1: at most 255)
+ * `bytes`: entry i, its offset (entryOffset(i)) at N:
  *   key (N + 2 octets)  the lower-cased wire name and the query type (0: the name's fallback)
+ *   N (1 octet)         length of the name's wire form (RFC 1035 §3.1: 1 to 255)
  *   L (2 octets)        length of the inline packet; 0 when the answer must be taken from its record
  *   packet              the answer, when it is only ever sent for this name (no relocations) and
  *                       no other entry placed it first: inline when at most INLINE_MAX octets (L is
@@ -20,6 +20,12 @@ import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
  * kept without its question (header, then body): the query's own question is always sent in its
  * place (src/answer/respond.ts), so the key's name and type, or the name a wildcard or NXDOMAIN
  * answer was compiled for, would be a second copy never read.
+ *
+ * A name's later entries (its other types, its fallback) do not repeat it: their key is
+ *   D (2 octets)        how far back the name's first entry's N is (when within 65,535 octets)
+ *   type (2 octets)     the query type
+ *   0 (1 octet)         SAME_NAME in place of N
+ * then L and the packet as above: 5 octets for the key, not N + 3 (19 for a name of 16).
  *
  * `ints`: a header (HEADER_INTS), then in order: the entries' offsets, the entries' answers, the
  * answer records, the below records, the (type, answer) pairs of the belows, the relocations, and
@@ -41,10 +47,15 @@ export interface ZoneImage {
  * (512), so an inline packet never needs a smaller form.
  */
 const INLINE_MAX = 128;
-/** Octets before an entry's key: the name length. */
-export const ENTRY_KEY_AT = 1;
 /** Octets of the query type after the name in a key. */
 export const KEY_TYPE_OCTETS = 2;
+/** Octets of an entry's N, between its key and L. */
+export const NAME_LENGTH_OCTETS = 1;
+/** N of an entry whose name is its name's first entry's (no name is 0 octets long). */
+export const SAME_NAME = 0;
+/** Octets of D, the distance back to a name's first entry. */
+export const DISTANCE_OCTETS = 2;
+const MAX_DISTANCE = 0xffff;
 /** Octets of the inline packet length field (L). */
 export const INLINE_LENGTH_OCTETS = 2;
 
@@ -75,10 +86,6 @@ export const EMPTY_SLOT = 0;
 /** No smaller form, no below. */
 export const NONE = -1;
 
-/** The end of the key of the entry at `o`: where its inline length field (L) starts. */
-export function keyEnd(bytes: Uint8Array, o: number): number {
-  return o + ENTRY_KEY_AT + bytes[o] + KEY_TYPE_OCTETS;
-}
 
 /**
  * Every Answer reachable from `a`: its smaller forms, what it gives names below, and its other
@@ -146,7 +153,8 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   for (const [key, a] of zone.entries) {
     // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
     if (key.length - KEY_TYPE_OCTETS > MAX_NAME_LENGTH) throw new RangeError(`name of ${key.length - KEY_TYPE_OCTETS} octets in ${zone.apexKey}`);
-    size += ENTRY_KEY_AT + key.length + INLINE_LENGTH_OCTETS;
+    // At most: later entries of a name take less (then the bytes are cut to what was used).
+    size += key.length + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS;
     collect(a, found, belows, variants);
   }
   // Each answer's record, shared by the answers that send the same octets (responseKey), and the
@@ -177,7 +185,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
 
   const entries = zone.entries.size;
   const slots = slotCount(entries);
-  const bytes = new Uint8Array(new ArrayBuffer(size));
+  let bytes = new Uint8Array(new ArrayBuffer(size));
   const ints = new Int32Array(new ArrayBuffer(4 * (HEADER_INTS + 2 * entries + records.length * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots)));
   ints.set([entries, records.length, belows.size, pairInts, relocCount, slots], 0);
   const entryOffsetAt = HEADER_INTS;
@@ -201,14 +209,30 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   let e = 0;
   const mask = slots - 1;
   const hashBitsOf = -1 << entryBits(entries);
+  const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
+  // The last name given in full, and where its N is.
+  let lastName = '';
+  let lastAt = 0;
   for (const [key, a] of zone.entries) {
+    const name = key.slice(0, -KEY_TYPE_OCTETS);
+    const back = name === lastName && at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt <= MAX_DISTANCE;
+    if (back) {
+      const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
+      bytes[at++] = distance >> 8;
+      bytes[at++] = distance & 0xff;
+      bytes[at++] = key.charCodeAt(name.length);
+      bytes[at++] = key.charCodeAt(name.length + 1);
+      bytes[at] = SAME_NAME;
+    } else {
+      for (let i = 0; i < key.length; i++) bytes[at++] = key.charCodeAt(i);
+      bytes[at] = name.length;
+      lastName = name;
+      lastAt = at;
+    }
     ints[entryOffsetAt + e] = at;
+    at += NAME_LENGTH_OCTETS;
     const r = answers.get(a)!;
     ints[entryAnswerAt + e] = r;
-    const o = at;
-    bytes[at] = key.length - KEY_TYPE_OCTETS;
-    for (let i = 0; i < key.length; i++) bytes[at + ENTRY_KEY_AT + i] = key.charCodeAt(i);
-    at += ENTRY_KEY_AT + key.length;
     // A packet for this name alone (or for names as long with the same answer: responseKey) follows
     // the first such key, inline or not: its record points there.
     const own = a.relocs === null && !placed.has(r);
@@ -218,13 +242,15 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     bytes[at] = inline >> 8;
     bytes[at + 1] = inline & 0xff;
     at = own ? place(r, at + INLINE_LENGTH_OCTETS) : at + INLINE_LENGTH_OCTETS;
-    const hash = hashBytes(bytes, o + ENTRY_KEY_AT, keyEnd(bytes, o));
+    for (let i = 0; i < key.length; i++) keyOctets[i] = key.charCodeAt(i);
+    const hash = hashBytes(keyOctets, 0, key.length);
     let s = hash & mask;
     while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
     ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
     e++;
   }
   for (let r = 0; r < records.length; r++) if (!placed.has(r)) at = place(r, at);
+  if (at < size) bytes = bytes.slice(0, at);
 
   let reloc = 0;
   records.forEach((a, i) => {

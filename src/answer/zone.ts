@@ -1,8 +1,8 @@
 import type { Name } from '../wire/name.js';
 import type { SoaData } from '../zone/model.js';
 import {
-  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, EMPTY_SLOT, ENTRY_KEY_AT, entryBits, HEADER_INTS, IMAGE, keyEnd, NONE,
-  type ZoneImage,
+  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, DISTANCE_OCTETS, EMPTY_SLOT, entryBits, HEADER_INTS, IMAGE, KEY_TYPE_OCTETS,
+  NAME_LENGTH_OCTETS, NONE, SAME_NAME, type ZoneImage,
 } from './image.js';
 
 /** What a served zone is besides its image: its name, serial and size. */
@@ -90,28 +90,18 @@ export class ServedZone implements ZoneFacts {
       if (s === EMPTY_SLOT) return -1;
       if (((s ^ hash) & hashBits) !== 0) continue;
       const entry = (s & ~hashBits) - 1;
-      const o = ints[this.entryOffsetAt + entry];
-      const from = o + ENTRY_KEY_AT;
-      if (keyEnd(bytes, o) - from !== end - start) continue;
-      let same = true;
-      for (let k = start, j = from; k < end; k++, j++) {
-        if (bytes[j] !== key[k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return entry;
+      if (sameKey(bytes, ints[this.entryOffsetAt + entry], key, start, end)) return entry;
     }
   }
 
-  /** Where entry `e` starts in `bytes`. */
+  /** Where entry `e`'s N is in `bytes` (image.ts): its key ends there, its L follows. */
   entryOffset(e: number): number {
     return this.ints[this.entryOffsetAt + e];
   }
 
   /** The offset of the inline length field (L) of entry `e`. */
   inlineAt(e: number): number {
-    return keyEnd(this.bytes, this.ints[this.entryOffsetAt + e]);
+    return this.ints[this.entryOffsetAt + e] + NAME_LENGTH_OCTETS;
   }
 
   /** The answer (record number) of entry `e`. */
@@ -170,4 +160,24 @@ export class ServedZone implements ZoneFacts {
     for (let p = from; p < to; p += 2) if (ints[p] === qtype) return ints[p + 1];
     return ints[rec + BELOW.OTHER];
   }
+}
+
+/**
+ * Whether the key of the entry whose N is at `o` (image.ts) is octets [start, end) of `key`. A
+ * name's first entry holds the whole key before N; a later one, N = SAME_NAME, its type, and how
+ * far back the first entry is.
+ */
+function sameKey(bytes: Uint8Array, o: number, key: Uint8Array, start: number, end: number): boolean {
+  const n = bytes[o];
+  if (n !== SAME_NAME) {
+    if (n + KEY_TYPE_OCTETS !== end - start) return false;
+    for (let k = start, j = o - n - KEY_TYPE_OCTETS; k < end; k++, j++) if (bytes[j] !== key[k]) return false;
+    return true;
+  }
+  if (bytes[o - 2] !== key[end - 2] || bytes[o - 1] !== key[end - 1]) return false;
+  const first = o - ((bytes[o - KEY_TYPE_OCTETS - DISTANCE_OCTETS] << 8) | bytes[o - KEY_TYPE_OCTETS - DISTANCE_OCTETS + 1]);
+  const m = bytes[first];
+  if (m + KEY_TYPE_OCTETS !== end - start) return false;
+  for (let k = start, j = first - m - KEY_TYPE_OCTETS; k < end - KEY_TYPE_OCTETS; k++, j++) if (bytes[j] !== key[k]) return false;
+  return true;
 }

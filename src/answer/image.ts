@@ -86,7 +86,6 @@ export const EMPTY_SLOT = 0;
 /** No smaller form, no below. */
 export const NONE = -1;
 
-
 /**
  * Every Answer reachable from `a`: its smaller forms, what it gives names below, and its other
  * health states (`variants`).
@@ -113,8 +112,9 @@ function storedLength(a: Answer): number {
  * moved for another question, and the records of its smaller form and of its below. A packet's
  * question is never sent (respond.ts writes the query's own, 0x20 case and QTYPE included), so
  * answers with one key send the same octets to every query and share one packet and one record:
- * the A and ANY answers of a name with only A records (their packets differ in QTYPE alone), or
- * the answers of two names as long as each other with the same records. A packet with no
+ * a name's ANY answer and the answer for the type of the one RRset it holds (RFC 8482 §4.1, as NSD)
+ * when their authority sections agree (their packets differ in QTYPE alone), or the answers of two
+ * names as long as each other with the same records. A packet with no
  * relocations still compresses into the question at fixed offsets: an equal body points at the
  * same places of the query's question, which is what each name's own packet does.
  */
@@ -125,10 +125,11 @@ function responseKey(a: Answer, trimmed: number, below: number): string {
 /**
  * Index slots for `n` keys: a power of two (the slot is the hash's low bits), at most 3/4 full.
  * Linear probing reads about (1 + 1/(1-a)^2)/2 slots for a key that is not there at load a
- * (Knuth, TAOCP vol. 3 §6.4): 2.5 at 1/2, 8.5 at 3/4; a query for a type its name lacks, and each
- * suffix of a name that does not exist, is such a miss. With one int a slot, 8.5 slots are 34
- * octets, one or two cache lines read in order, and a power of two is on average 3/4 of its
- * bound full (between 3/8 and 3/4): about 3.3 slots a miss, for half the index of a bound of 1/2.
+ * (Knuth, TAOCP vol. 3 §6.4): 2.5 at 1/2, 8.5 at 3/4. Misses are common: a query for a type its
+ * name lacks, and each suffix of a name that does not exist. Bounded at 3/4, an index is between
+ * 3/8 and 3/4 full (about 3 slots a miss half way, 8.5 at worst), and with one int a slot 8.5
+ * slots are 34 octets read in order: one or two cache lines. Bounded at 1/2, it would be twice
+ * the size to spare about one slot read a miss.
  */
 function slotCount(n: number): number {
   let s = 16;
@@ -210,7 +211,8 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   const mask = slots - 1;
   const hashBitsOf = -1 << entryBits(entries);
   const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
-  // The last name given in full, and where its N is.
+  // The last name given in full, and where its N is: a name's entries come one after another
+  // (compile.ts), so its later ones point back to it.
   let lastName = '';
   let lastAt = 0;
   for (const [key, a] of zone.entries) {

@@ -63,11 +63,19 @@ export const INLINE_LENGTH_OCTETS = 2;
 export const IMAGE = { ENTRIES: 0, ANSWERS: 1, BELOWS: 2, PAIR_INTS: 3, RELOCS: 4, SLOTS: 5 } as const;
 export const HEADER_INTS = 6;
 /**
- * An answer record: its packet (header and body), where the question ended in the packet as
- * compiled (its relocations are offsets in that), its relocations, smaller form, below.
+ * An answer record: its packet (header and body), its relocations (NONE when it has no pointer
+ * to move), smaller form, below.
  */
-export const ANSWER = { PACKET_AT: 0, PACKET_LENGTH: 1, QEND: 2, RELOC_AT: 3, RELOC_COUNT: 4, TRIMMED: 5, BELOW: 6 } as const;
-export const ANSWER_INTS = 7;
+export const ANSWER = { PACKET_AT: 0, PACKET_LENGTH: 1, RELOCS: 2, TRIMMED: 3, BELOW: 4 } as const;
+export const ANSWER_INTS = 5;
+/**
+ * An answer's relocations: how many, where the question ended in its packet as compiled (the
+ * offsets count from there), then the offsets. Only answers for many names have them, so the
+ * question's end lives here, not in every record: a packet without relocations is sent behind
+ * the query's question whatever its length.
+ */
+export const RELOC = { COUNT: 0, QEND: 1 } as const;
+export const RELOC_HEADER_INTS = 2;
 /** A below record: the answer for other types, and where its (type, answer) pairs are. */
 export const BELOW = { OTHER: 0, PAIR_AT: 1, PAIR_COUNT: 2 } as const;
 export const BELOW_INTS = 3;
@@ -180,7 +188,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   let pairInts = 0;
   for (const a of records) {
     size += storedLength(a);
-    relocCount += a.relocs?.length ?? 0;
+    if (a.relocs !== null && a.relocs.length > 0) relocCount += RELOC_HEADER_INTS + a.relocs.length;
   }
   for (const b of belows.keys()) pairInts += b.byType.size * 2;
 
@@ -259,10 +267,15 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     const rec = answerAt + i * ANSWER_INTS;
     ints[rec + ANSWER.PACKET_AT] = placed.get(i)!;
     ints[rec + ANSWER.PACKET_LENGTH] = storedLength(a);
-    ints[rec + ANSWER.QEND] = a.qEnd;
-    ints[rec + ANSWER.RELOC_AT] = reloc;
-    ints[rec + ANSWER.RELOC_COUNT] = a.relocs?.length ?? 0;
-    if (a.relocs) for (const p of a.relocs) ints[relocAt + reloc++] = p;
+    if (a.relocs !== null && a.relocs.length > 0) {
+      ints[rec + ANSWER.RELOCS] = reloc;
+      ints[relocAt + reloc + RELOC.COUNT] = a.relocs.length;
+      ints[relocAt + reloc + RELOC.QEND] = a.qEnd;
+      reloc += RELOC_HEADER_INTS;
+      for (const p of a.relocs) ints[relocAt + reloc++] = p;
+    } else {
+      ints[rec + ANSWER.RELOCS] = NONE;
+    }
     ints[rec + ANSWER.TRIMMED] = a.trimmed === null ? NONE : answers.get(a.trimmed)!;
     ints[rec + ANSWER.BELOW] = a.below === null ? NONE : belows.get(a.below)!;
   });

@@ -301,9 +301,9 @@ function copyBytes(from: Uint8Array, start: number, end: number, to: Uint8Array,
  */
 function place(zone: ServedZone, a: number, q: Buffer, qEnd: number, out: Buffer): number {
   const packet = zone.packet(a);
-  const relocs = zone.relocCount(a);
+  const relocs = zone.relocs(a);
   const len = packet.length - HEADER_SIZE + qEnd;
-  if (relocs === 0) {
+  if (relocs === NONE) {
     out.set(packet, qEnd - HEADER_SIZE);
     copyBytes(packet, 0, HEADER_SIZE, out, 0);
     copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
@@ -312,9 +312,9 @@ function place(zone: ServedZone, a: number, q: Buffer, qEnd: number, out: Buffer
   copyBytes(packet, 0, HEADER_SIZE, out, 0);
   copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
   copyBytes(packet, HEADER_SIZE, packet.length, out, qEnd);
-  const delta = qEnd - zone.qEnd(a);
-  for (let i = 0; i < relocs; i++) {
-    const at = zone.reloc(a, i) + delta;
+  const delta = qEnd - zone.relocQEnd(relocs);
+  for (let i = 0, n = zone.relocCount(relocs); i < n; i++) {
+    const at = zone.reloc(relocs, i) + delta;
     const ptr = ((out[at] << 8) | out[at + 1]) + delta;
     out[at] = ptr >> 8;
     out[at + 1] = ptr & 0xff;

@@ -2,7 +2,7 @@ import type { Name } from '../wire/name.js';
 import type { SoaData } from '../zone/model.js';
 import {
   ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, DISTANCE_OCTETS, EMPTY_SLOT, entryBits, HEADER_INTS, IMAGE, KEY_TYPE_OCTETS,
-  NAME_LENGTH_OCTETS, NONE, SAME_NAME, type ZoneImage,
+  NAME_LENGTH_OCTETS, NONE, RELOC, RELOC_HEADER_INTS, SAME_NAME, type ZoneImage,
 } from './image.js';
 
 /** What a served zone is besides its image: its name, serial and size. */
@@ -127,23 +127,29 @@ export class ServedZone implements ZoneFacts {
     return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.PACKET_LENGTH];
   }
 
-  /** Offset just past the question in answer `a`'s packet as compiled: its relocations' offsets count from there. */
-  qEnd(a: number): number {
-    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.QEND];
-  }
 
   /** Answer `a`'s smaller form, or NONE. */
   trimmed(a: number): number {
     return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.TRIMMED];
   }
 
-  relocCount(a: number): number {
-    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.RELOC_COUNT];
+  /** Where answer `a`'s relocations are (read with relocCount, relocQEnd and reloc), or NONE: it has none. */
+  relocs(a: number): number {
+    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.RELOCS];
   }
 
-  /** Relocation `i` of answer `a`: the absolute offset of a compression pointer into the body. */
-  reloc(a: number, i: number): number {
-    return this.ints[this.relocAt + this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.RELOC_AT] + i];
+  relocCount(r: number): number {
+    return this.ints[this.relocAt + r + RELOC.COUNT];
+  }
+
+  /** Offset just past the question in the packet of relocations `r` as compiled: the offsets count from there. */
+  relocQEnd(r: number): number {
+    return this.ints[this.relocAt + r + RELOC.QEND];
+  }
+
+  /** Relocation `i` of `r`: the absolute offset of a compression pointer into the body. */
+  reloc(r: number, i: number): number {
+    return this.ints[this.relocAt + r + RELOC_HEADER_INTS + i];
   }
 
   /**

@@ -127,7 +127,6 @@ export class ServedZone implements ZoneFacts {
     return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.PACKET_LENGTH];
   }
 
-
   /** Answer `a`'s smaller form, or NONE. */
   trimmed(a: number): number {
     return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.TRIMMED];
@@ -138,6 +137,7 @@ export class ServedZone implements ZoneFacts {
     return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.RELOCS];
   }
 
+  /** How many pointers relocations `r` move. */
   relocCount(r: number): number {
     return this.ints[this.relocAt + r + RELOC.COUNT];
   }
@@ -180,6 +180,7 @@ function sameKey(bytes: Uint8Array, o: number, key: Uint8Array, start: number, e
     for (let k = start, j = o - n - KEY_TYPE_OCTETS; k < end; k++, j++) if (bytes[j] !== key[k]) return false;
     return true;
   }
+  // The type, just before N; then the name, at the first entry.
   if (bytes[o - 2] !== key[end - 2] || bytes[o - 1] !== key[end - 1]) return false;
   const first = o - ((bytes[o - KEY_TYPE_OCTETS - DISTANCE_OCTETS] << 8) | bytes[o - KEY_TYPE_OCTETS - DISTANCE_OCTETS + 1]);
   const m = bytes[first];

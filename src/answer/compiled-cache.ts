@@ -14,10 +14,11 @@ import type { ZoneImage } from './image.js';
  * messages (u32 each), the CRC-32 of all that follows, the JSON part (everything else), padding to
  * 4 octets, the bytes, the ints and the transfer messages (none when transfers were off). Format 2
  * added the SOA to the facts, format 3 the transfer messages (the facts' optional transfer lists,
- * allow_transfer and notify, are in the JSON part, and so is a health-checked zone's plan). A file that does not check out (torn,
- * corrupt, another format) is a miss, and is compiled and written again.
+ * allow_transfer and notify, are in the JSON part, and so is a health-checked zone's plan), format 4
+ * the denser image (src/answer/image.ts: one-int index slots, shared answers, packets without
+ * their question, a name written once, 5-int answer records). A file that does not check out (torn, corrupt, another format) is a miss, and is compiled and written again.
  */
-const MAGIC = Buffer.from('ECLIPSO-ZONE-3\n\0', 'latin1');
+const MAGIC = Buffer.from('ECLIPSO-ZONE-4\n\0', 'latin1');
 const HEADER = MAGIC.length + 5 * 4;
 
 type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;

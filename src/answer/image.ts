@@ -1,4 +1,4 @@
-import { MAX_NAME_LENGTH } from '../wire/constants.js';
+import { HEADER_SIZE, MAX_NAME_LENGTH } from '../wire/constants.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
 import { hashBytes } from './hash.js';
@@ -9,14 +9,23 @@ import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
  * thread and handed to the serving thread without copying (their buffers are transferred), and
  * installed there in one step, however large the zone.
  *
- * `bytes`: entry i at entryOffset(i):
- *   N (1 octet)         length of the name's wire form (RFC 1035 §3.1: at most 255)
+ * `bytes`: entry i, its offset (entryOffset(i)) at N:
  *   key (N + 2 octets)  the lower-cased wire name and the query type (0: the name's fallback)
+ *   N (1 octet)         length of the name's wire form (RFC 1035 §3.1: 1 to 255)
  *   L (2 octets)        length of the inline packet; 0 when the answer must be taken from its record
  *   packet              the answer, when it is only ever sent for this name (no relocations) and
  *                       no other entry placed it first: inline when at most INLINE_MAX octets (L is
  *                       its length), else still here but reached through its answer record (L is 0)
- * then every other packet of the zone (smaller forms, answers that serve many names).
+ * then every other packet of the zone (smaller forms, answers that serve many names). A packet is
+ * kept without its question (header, then body): the query's own question is always sent in its
+ * place (src/answer/respond.ts), so the key's name and type, or the name a wildcard or NXDOMAIN
+ * answer was compiled for, would be a second copy never read.
+ *
+ * A name's later entries (its other types, its fallback) do not repeat it: their key is
+ *   D (2 octets)        how far back the name's first entry's N is (when within 65,535 octets)
+ *   type (2 octets)     the query type
+ *   0 (1 octet)         SAME_NAME in place of N
+ * then L and the packet as above: 5 octets for the key, not N + 3 (19 for a name of 16).
  *
  * `ints`: a header (HEADER_INTS), then in order: the entries' offsets, the entries' answers, the
  * answer records, the below records, the (type, answer) pairs of the belows, the relocations, and
@@ -38,40 +47,60 @@ export interface ZoneImage {
  * (512), so an inline packet never needs a smaller form.
  */
 const INLINE_MAX = 128;
-/** Octets before an entry's key: the name length. */
-export const ENTRY_KEY_AT = 1;
 /** Octets of the query type after the name in a key. */
 export const KEY_TYPE_OCTETS = 2;
+/** Octets of an entry's N, between its key and L. */
+export const NAME_LENGTH_OCTETS = 1;
+/** N of an entry whose name is its name's first entry's (no name is 0 octets long). */
+export const SAME_NAME = 0;
+/** Octets of D, the distance back to a name's first entry. */
+export const DISTANCE_OCTETS = 2;
+const MAX_DISTANCE = 0xffff;
 /** Octets of the inline packet length field (L). */
 export const INLINE_LENGTH_OCTETS = 2;
 
 /** Header of `ints`: the counts of each section. */
 export const IMAGE = { ENTRIES: 0, ANSWERS: 1, BELOWS: 2, PAIR_INTS: 3, RELOCS: 4, SLOTS: 5 } as const;
 export const HEADER_INTS = 6;
-/** An answer record: its packet, the question's end in it, its relocations, smaller form, below. */
-export const ANSWER = { PACKET_AT: 0, PACKET_LENGTH: 1, QEND: 2, RELOC_AT: 3, RELOC_COUNT: 4, TRIMMED: 5, BELOW: 6 } as const;
-export const ANSWER_INTS = 7;
+/**
+ * An answer record: its packet (header and body), its relocations (NONE when it has no pointer
+ * to move), smaller form, below.
+ */
+export const ANSWER = { PACKET_AT: 0, PACKET_LENGTH: 1, RELOCS: 2, TRIMMED: 3, BELOW: 4 } as const;
+export const ANSWER_INTS = 5;
+/**
+ * An answer's relocations: how many, where the question ended in its packet as compiled (the
+ * offsets count from there), then the offsets. Only answers for many names have them, so the
+ * question's end lives here, not in every record: a packet without relocations is sent behind
+ * the query's question whatever its length.
+ */
+export const RELOC = { COUNT: 0, QEND: 1 } as const;
+export const RELOC_HEADER_INTS = 2;
 /** A below record: the answer for other types, and where its (type, answer) pairs are. */
 export const BELOW = { OTHER: 0, PAIR_AT: 1, PAIR_COUNT: 2 } as const;
 export const BELOW_INTS = 3;
-/** A slot of the zone's hash index: the key's hash (0: empty) and the entry. */
-export const SLOT = { HASH: 0, ENTRY: 1 } as const;
-export const SLOT_INTS = 2;
+/**
+ * A slot of the zone's hash index is one int: 0 when empty, else the entry number plus one in its
+ * low `entryBits(entries)` bits and the key's hash in the bits above (the hash's own low bits are
+ * dropped: the slot's place already says most of them). A probe reads one word, and the index
+ * costs 4 octets a slot, not 8; the 10 hash bits left in a zone of three million entries still
+ * spare all but one key comparison in a thousand.
+ */
+export function entryBits(entries: number): number {
+  return 32 - Math.clz32(entries);
+}
+/** An empty slot of the index. */
+export const EMPTY_SLOT = 0;
 /** No smaller form, no below. */
 export const NONE = -1;
-
-/** The end of the key of the entry at `o`: where its inline length field (L) starts. */
-export function keyEnd(bytes: Uint8Array, o: number): number {
-  return o + ENTRY_KEY_AT + bytes[o] + KEY_TYPE_OCTETS;
-}
 
 /**
  * Every Answer reachable from `a`: its smaller forms, what it gives names below, and its other
  * health states (`variants`).
  */
-function collect(a: Answer, answers: Map<Answer, number>, belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants>): void {
+function collect(a: Answer, answers: Set<Answer>, belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants>): void {
   for (let f: Answer | null = a; f !== null && !answers.has(f); f = f.trimmed) {
-    answers.set(f, answers.size);
+    answers.add(f);
     for (const v of variants.get(f)?.answers ?? []) collect(v, answers, belows, variants);
     const below = f.below;
     if (below === null || belows.has(below)) continue;
@@ -81,10 +110,38 @@ function collect(a: Answer, answers: Map<Answer, number>, belows: Map<Below, num
   }
 }
 
-/** Index slots for `n` keys: a power of two, at most half full (short probes, fast misses). */
+/** Octets of `a`'s packet as the image keeps it: header and body, no question. */
+function storedLength(a: Answer): number {
+  return a.packet.length - a.qEnd + HEADER_SIZE;
+}
+
+/**
+ * What answer `a` sends, as a string: its header, where its question ends, its body, the pointers
+ * moved for another question, and the records of its smaller form and of its below. A packet's
+ * question is never sent (respond.ts writes the query's own, 0x20 case and QTYPE included), so
+ * answers with one key send the same octets to every query and share one packet and one record:
+ * a name's ANY answer and the answer for the type of the one RRset it holds (RFC 8482 §4.1, as NSD)
+ * when their authority sections agree (their packets differ in QTYPE alone), or the answers of two
+ * names as long as each other with the same records. A packet with no
+ * relocations still compresses into the question at fixed offsets: an equal body points at the
+ * same places of the query's question, which is what each name's own packet does.
+ */
+function responseKey(a: Answer, trimmed: number, below: number): string {
+  return `${a.qEnd} ${trimmed} ${below} ${a.relocs?.join(',') ?? ''} ${a.packet.toString('latin1', 0, HEADER_SIZE)}${a.packet.toString('latin1', a.qEnd)}`;
+}
+
+/**
+ * Index slots for `n` keys: a power of two (the slot is the hash's low bits), at most 3/4 full.
+ * Linear probing reads about (1 + 1/(1-a)^2)/2 slots for a key that is not there at load a
+ * (Knuth, TAOCP vol. 3 §6.4): 2.5 at 1/2, 8.5 at 3/4. Misses are common: a query for a type its
+ * name lacks, and each suffix of a name that does not exist. Bounded at 3/4, an index is between
+ * 3/8 and 3/4 full (about 3 slots a miss half way, 8.5 at worst), and with one int a slot 8.5
+ * slots are 34 octets read in order: one or two cache lines. Bounded at 1/2, it would be twice
+ * the size to spare about one slot read a miss.
+ */
 function slotCount(n: number): number {
   let s = 16;
-  while (s < n * 2) s *= 2;
+  while (4 * n > 3 * s) s *= 2;
   return s;
 }
 
@@ -99,82 +156,129 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     const v = variants.get(a);
     if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => answers.get(x)!) });
   };
-  const answers = new Map<Answer, number>();
+  const found = new Set<Answer>();
   const belows = new Map<Below, number>();
   let size = 0;
   for (const [key, a] of zone.entries) {
     // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
     if (key.length - KEY_TYPE_OCTETS > MAX_NAME_LENGTH) throw new RangeError(`name of ${key.length - KEY_TYPE_OCTETS} octets in ${zone.apexKey}`);
-    size += ENTRY_KEY_AT + key.length + INLINE_LENGTH_OCTETS;
-    collect(a, answers, belows, variants);
+    // At most: later entries of a name take less (then the bytes are cut to what was used).
+    size += key.length + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS;
+    collect(a, found, belows, variants);
   }
+  // Each answer's record, shared by the answers that send the same octets (responseKey), and the
+  // answer first given each record: its packet is the record's.
+  const answers = new Map<Answer, number>();
+  const records: Answer[] = [];
+  const byResponse = new Map<string, number>();
+  const record = (a: Answer): number => {
+    let r = answers.get(a);
+    if (r !== undefined) return r;
+    const key = responseKey(a, a.trimmed === null ? NONE : record(a.trimmed), a.below === null ? NONE : belows.get(a.below)!);
+    r = byResponse.get(key);
+    if (r === undefined) {
+      r = records.push(a) - 1;
+      byResponse.set(key, r);
+    }
+    answers.set(a, r);
+    return r;
+  };
+  for (const a of found) record(a);
   let relocCount = 0;
   let pairInts = 0;
-  for (const a of answers.keys()) {
-    size += a.packet.length;
-    relocCount += a.relocs?.length ?? 0;
+  for (const a of records) {
+    size += storedLength(a);
+    if (a.relocs !== null && a.relocs.length > 0) relocCount += RELOC_HEADER_INTS + a.relocs.length;
   }
   for (const b of belows.keys()) pairInts += b.byType.size * 2;
 
   const entries = zone.entries.size;
   const slots = slotCount(entries);
-  const bytes = new Uint8Array(new ArrayBuffer(size));
-  const ints = new Int32Array(new ArrayBuffer(4 * (HEADER_INTS + 2 * entries + answers.size * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots * SLOT_INTS)));
-  ints.set([entries, answers.size, belows.size, pairInts, relocCount, slots], 0);
+  let bytes = new Uint8Array(new ArrayBuffer(size));
+  const ints = new Int32Array(new ArrayBuffer(4 * (HEADER_INTS + 2 * entries + records.length * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots)));
+  ints.set([entries, records.length, belows.size, pairInts, relocCount, slots], 0);
   const entryOffsetAt = HEADER_INTS;
   const entryAnswerAt = entryOffsetAt + entries;
   const answerAt = entryAnswerAt + entries;
-  const belowAt = answerAt + answers.size * ANSWER_INTS;
+  const belowAt = answerAt + records.length * ANSWER_INTS;
   const pairAt = belowAt + belows.size * BELOW_INTS;
   const relocAt = pairAt + pairInts;
   const slotAt = relocAt + relocCount;
 
-  // Where each answer's packet is placed in `bytes`.
-  const placed = new Map<Answer, number>();
-  const place = (a: Answer, at: number): number => {
-    bytes.set(a.packet, at);
-    placed.set(a, at);
-    return at + a.packet.length;
+  // Where each record's packet is placed in `bytes`.
+  const placed = new Map<number, number>();
+  const place = (r: number, at: number): number => {
+    const a = records[r];
+    bytes.set(a.packet.subarray(0, HEADER_SIZE), at);
+    bytes.set(a.packet.subarray(a.qEnd), at + HEADER_SIZE);
+    placed.set(r, at);
+    return at + storedLength(a);
   };
   let at = 0;
   let e = 0;
   const mask = slots - 1;
+  const hashBitsOf = -1 << entryBits(entries);
+  const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
+  // The last name given in full, and where its N is: a name's entries come one after another
+  // (compile.ts), so its later ones point back to it.
+  let lastName = '';
+  let lastAt = 0;
   for (const [key, a] of zone.entries) {
+    const name = key.slice(0, -KEY_TYPE_OCTETS);
+    const back = name === lastName && at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt <= MAX_DISTANCE;
+    if (back) {
+      const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
+      bytes[at++] = distance >> 8;
+      bytes[at++] = distance & 0xff;
+      bytes[at++] = key.charCodeAt(name.length);
+      bytes[at++] = key.charCodeAt(name.length + 1);
+      bytes[at] = SAME_NAME;
+    } else {
+      for (let i = 0; i < key.length; i++) bytes[at++] = key.charCodeAt(i);
+      bytes[at] = name.length;
+      lastName = name;
+      lastAt = at;
+    }
     ints[entryOffsetAt + e] = at;
-    ints[entryAnswerAt + e] = answers.get(a)!;
-    const o = at;
-    bytes[at] = key.length - KEY_TYPE_OCTETS;
-    for (let i = 0; i < key.length; i++) bytes[at + ENTRY_KEY_AT + i] = key.charCodeAt(i);
-    at += ENTRY_KEY_AT + key.length;
-    // A packet for this name alone follows its key, inline or not: its record points there.
-    const own = a.relocs === null && !placed.has(a);
+    at += NAME_LENGTH_OCTETS;
+    const r = answers.get(a)!;
+    ints[entryAnswerAt + e] = r;
+    // A packet for this name alone (or for names as long with the same answer: responseKey) follows
+    // the first such key, inline or not: its record points there.
+    const own = a.relocs === null && !placed.has(r);
     // An answer with health states is reached through its entry's answer word, which a state change swaps.
-    const inline = own && a.packet.length <= INLINE_MAX && !variants.has(a) ? a.packet.length : 0;
+    const inline = own && a.packet.length <= INLINE_MAX && !variants.has(a) ? storedLength(a) : 0;
     site(entryAnswerAt + e, a);
     bytes[at] = inline >> 8;
     bytes[at + 1] = inline & 0xff;
-    at = own ? place(a, at + INLINE_LENGTH_OCTETS) : at + INLINE_LENGTH_OCTETS;
-    const hash = hashBytes(bytes, o + ENTRY_KEY_AT, keyEnd(bytes, o));
+    at = own ? place(r, at + INLINE_LENGTH_OCTETS) : at + INLINE_LENGTH_OCTETS;
+    for (let i = 0; i < key.length; i++) keyOctets[i] = key.charCodeAt(i);
+    const hash = hashBytes(keyOctets, 0, key.length);
     let s = hash & mask;
-    while (ints[slotAt + s * SLOT_INTS + SLOT.HASH] !== 0) s = (s + 1) & mask;
-    ints[slotAt + s * SLOT_INTS + SLOT.HASH] = hash;
-    ints[slotAt + s * SLOT_INTS + SLOT.ENTRY] = e;
+    while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
+    ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
     e++;
   }
-  for (const a of answers.keys()) if (!placed.has(a)) at = place(a, at);
+  for (let r = 0; r < records.length; r++) if (!placed.has(r)) at = place(r, at);
+  if (at < size) bytes = bytes.slice(0, at);
 
-  let r = 0;
-  for (const [a, i] of answers) {
+  let reloc = 0;
+  records.forEach((a, i) => {
     const rec = answerAt + i * ANSWER_INTS;
-    ints[rec + ANSWER.PACKET_AT] = placed.get(a)!;
-    ints[rec + ANSWER.PACKET_LENGTH] = a.packet.length;
-    ints[rec + ANSWER.QEND] = a.qEnd;
-    ints[rec + ANSWER.RELOC_AT] = r;
-    ints[rec + ANSWER.RELOC_COUNT] = a.relocs?.length ?? 0;
-    if (a.relocs) for (const p of a.relocs) ints[relocAt + r++] = p;
+    ints[rec + ANSWER.PACKET_AT] = placed.get(i)!;
+    ints[rec + ANSWER.PACKET_LENGTH] = storedLength(a);
+    if (a.relocs !== null && a.relocs.length > 0) {
+      ints[rec + ANSWER.RELOCS] = reloc;
+      ints[relocAt + reloc + RELOC.COUNT] = a.relocs.length;
+      ints[relocAt + reloc + RELOC.QEND] = a.qEnd;
+      reloc += RELOC_HEADER_INTS;
+      for (const p of a.relocs) ints[relocAt + reloc++] = p;
+    } else {
+      ints[rec + ANSWER.RELOCS] = NONE;
+    }
     ints[rec + ANSWER.TRIMMED] = a.trimmed === null ? NONE : answers.get(a.trimmed)!;
     ints[rec + ANSWER.BELOW] = a.below === null ? NONE : belows.get(a.below)!;
-  }
+  });
   let p = 0;
   for (const [b, i] of belows) {
     const rec = belowAt + i * BELOW_INTS;

@@ -271,7 +271,7 @@ export class Responder {
 /** The largest form of answer `a` (itself, or a smaller form) that fits `room` octets; NONE if none. */
 function fit(zone: ServedZone, a: number, qEnd: number, room: number): number {
   for (let f = a; f !== NONE; f = zone.trimmed(f)) {
-    if (zone.packetLength(f) - zone.qEnd(f) + qEnd <= room) return f;
+    if (zone.packetLength(f) - HEADER_SIZE + qEnd <= room) return f;
   }
   return NONE;
 }
@@ -294,44 +294,51 @@ function copyBytes(from: Uint8Array, start: number, end: number, to: Uint8Array,
   for (let i = start; i < end; i++) to[at++] = from[i];
 }
 
-/** Copies answer `a` behind the query's own question (echoed byte for byte: 0x20). */
+/**
+ * Copies answer `a` (header and body: src/answer/image.ts) around the query's own question (echoed
+ * byte for byte: 0x20). With no pointer to move, its body is set in one call: the header goes in
+ * just before the question's end, and is overwritten by the header and question copied after.
+ */
 function place(zone: ServedZone, a: number, q: Buffer, qEnd: number, out: Buffer): number {
   const packet = zone.packet(a);
-  const relocs = zone.relocCount(a);
-  if (relocs === 0 && zone.qEnd(a) === qEnd) {
-    out.set(packet, 0);
+  const relocs = zone.relocs(a);
+  const len = packet.length - HEADER_SIZE + qEnd;
+  if (relocs === NONE) {
+    out.set(packet, qEnd - HEADER_SIZE);
+    copyBytes(packet, 0, HEADER_SIZE, out, 0);
     copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
-    return packet.length;
+    return len;
   }
-  const aqEnd = zone.qEnd(a);
   copyBytes(packet, 0, HEADER_SIZE, out, 0);
   copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
-  copyBytes(packet, aqEnd, packet.length, out, qEnd);
-  const delta = qEnd - aqEnd;
-  for (let i = 0; i < relocs; i++) {
-    const at = zone.reloc(a, i) + delta;
+  copyBytes(packet, HEADER_SIZE, packet.length, out, qEnd);
+  const delta = qEnd - zone.relocQEnd(relocs);
+  for (let i = 0, n = zone.relocCount(relocs); i < n; i++) {
+    const at = zone.reloc(relocs, i) + delta;
     const ptr = ((out[at] << 8) | out[at + 1]) + delta;
     out[at] = ptr >> 8;
     out[at + 1] = ptr & 0xff;
   }
-  return packet.length + delta;
+  return len;
 }
 
 /**
- * Copies the inline packet of `entry` (src/answer/image.ts) behind the query's own question when
- * it fits in `room` octets; returns its length, or 0 when there is none or it does not fit (never,
- * while image.ts's INLINE_MAX stays below 512 octets less an OPT RR). An inline packet answers only
- * its own name: its question is as long as the query's.
+ * Copies the inline packet (header and body) of `entry` (src/answer/image.ts) around the query's
+ * own question when it fits in `room` octets; returns its length, or 0 when there is none or it
+ * does not fit (never, while image.ts's INLINE_MAX stays below 512 octets less an OPT RR). An
+ * inline packet answers only its own name (or names as long: image.ts responseKey), so its body's
+ * pointers into the question hold for the query's.
  */
 function placeInline(zone: ServedZone, entry: number, q: Buffer, qEnd: number, out: Buffer, room: number): number {
   const bytes = zone.bytes;
   const at = zone.inlineAt(entry);
-  const len = (bytes[at] << 8) | bytes[at + 1];
-  if (len === 0 || len > room) return 0;
+  const stored = (bytes[at] << 8) | bytes[at + 1];
+  const len = stored - HEADER_SIZE + qEnd;
+  if (stored === 0 || len > room) return 0;
   const p = at + INLINE_LENGTH_OCTETS;
   copyBytes(bytes, p, p + HEADER_SIZE, out, 0);
   copyBytes(q, HEADER_SIZE, qEnd, out, HEADER_SIZE);
-  copyBytes(bytes, p + qEnd, p + len, out, qEnd);
+  copyBytes(bytes, p + HEADER_SIZE, p + stored, out, qEnd);
   return len;
 }
 

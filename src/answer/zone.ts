@@ -1,10 +1,9 @@
 import type { Name } from '../wire/name.js';
 import type { SoaData } from '../zone/model.js';
 import {
-  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, ENTRY_KEY_AT, HEADER_INTS, IMAGE, keyEnd, NONE, SLOT,
-  SLOT_INTS, type ZoneImage,
+  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, DISTANCE_OCTETS, EMPTY_SLOT, entryBits, HEADER_INTS, IMAGE, KEY_TYPE_OCTETS,
+  NAME_LENGTH_OCTETS, NONE, RELOC, RELOC_HEADER_INTS, SAME_NAME, type ZoneImage,
 } from './image.js';
-import { EMPTY_HASH } from './hash.js';
 
 /** What a served zone is besides its image: its name, serial and size. */
 export interface ZoneFacts {
@@ -25,7 +24,9 @@ export interface ZoneFacts {
 /**
  * A zone as the serving thread reads it: its image (src/answer/image.ts) with the sections'
  * places worked out once, and the views of packets it has sent (made on first use, then reused:
- * TypedArray#set needs a view, and a view made per query would be an allocation per query).
+ * TypedArray#set needs a view, and a view made per query would be an allocation per query). The
+ * table of views is made on the first too: most answers are sent inline and need none, and a
+ * table of 100 answers is 800 octets for each zone on each DNS thread (16 MB for 20,000 zones).
  */
 export class ServedZone implements ZoneFacts {
   readonly apex: Name;
@@ -46,7 +47,9 @@ export class ServedZone implements ZoneFacts {
   private readonly relocAt: number;
   private readonly slotAt: number;
   private readonly mask: number;
-  private readonly views: (Buffer | undefined)[];
+  /** The bits of an index slot that hold hash bits (the rest: the entry plus one). */
+  private readonly hashBits: number;
+  private views: (Buffer | undefined)[] | null = null;
 
   constructor(facts: ZoneFacts, image: ZoneImage) {
     this.apex = facts.apex;
@@ -68,7 +71,7 @@ export class ServedZone implements ZoneFacts {
     this.relocAt = this.pairAt + ints[IMAGE.PAIR_INTS];
     this.slotAt = this.relocAt + ints[IMAGE.RELOCS];
     this.mask = ints[IMAGE.SLOTS] - 1;
-    this.views = new Array<Buffer | undefined>(ints[IMAGE.ANSWERS]);
+    this.hashBits = -1 << entryBits(entries);
   }
 
   get entries(): number {
@@ -81,34 +84,24 @@ export class ServedZone implements ZoneFacts {
     const bytes = this.bytes;
     const slotAt = this.slotAt;
     const mask = this.mask;
+    const hashBits = this.hashBits;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const s = slotAt + i * SLOT_INTS;
-      const h = ints[s + SLOT.HASH];
-      if (h === EMPTY_HASH) return -1;
-      if (h !== hash) continue;
-      const entry = ints[s + SLOT.ENTRY];
-      const o = ints[this.entryOffsetAt + entry];
-      const from = o + ENTRY_KEY_AT;
-      if (keyEnd(bytes, o) - from !== end - start) continue;
-      let same = true;
-      for (let k = start, j = from; k < end; k++, j++) {
-        if (bytes[j] !== key[k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return entry;
+      const s = ints[slotAt + i];
+      if (s === EMPTY_SLOT) return -1;
+      if (((s ^ hash) & hashBits) !== 0) continue;
+      const entry = (s & ~hashBits) - 1;
+      if (sameKey(bytes, ints[this.entryOffsetAt + entry], key, start, end)) return entry;
     }
   }
 
-  /** Where entry `e` starts in `bytes`. */
+  /** Where entry `e`'s N is in `bytes` (image.ts): its key ends there, its L follows. */
   entryOffset(e: number): number {
     return this.ints[this.entryOffsetAt + e];
   }
 
   /** The offset of the inline length field (L) of entry `e`. */
   inlineAt(e: number): number {
-    return keyEnd(this.bytes, this.ints[this.entryOffsetAt + e]);
+    return this.ints[this.entryOffsetAt + e] + NAME_LENGTH_OCTETS;
   }
 
   /** The answer (record number) of entry `e`. */
@@ -116,25 +109,22 @@ export class ServedZone implements ZoneFacts {
     return this.ints[this.entryAnswerAt + e];
   }
 
-  /** The packet of answer `a`: a view of `bytes`, made once. */
+  /** The packet of answer `a` (header and body, no question: image.ts): a view of `bytes`, made once. */
   packet(a: number): Buffer {
-    let v = this.views[a];
+    const views = this.views ?? (this.views = new Array<Buffer | undefined>(this.ints[IMAGE.ANSWERS]));
+    let v = views[a];
     if (v === undefined) {
       const rec = this.answerAt + a * ANSWER_INTS;
       const at = this.ints[rec + ANSWER.PACKET_AT];
       v = this.bytes.subarray(at, at + this.ints[rec + ANSWER.PACKET_LENGTH]);
-      this.views[a] = v;
+      views[a] = v;
     }
     return v;
   }
 
+  /** Octets of answer `a`'s packet as stored: header and body. */
   packetLength(a: number): number {
     return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.PACKET_LENGTH];
-  }
-
-  /** Offset just past the question in answer `a`'s packet. */
-  qEnd(a: number): number {
-    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.QEND];
   }
 
   /** Answer `a`'s smaller form, or NONE. */
@@ -142,13 +132,24 @@ export class ServedZone implements ZoneFacts {
     return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.TRIMMED];
   }
 
-  relocCount(a: number): number {
-    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.RELOC_COUNT];
+  /** Where answer `a`'s relocations are (read with relocCount, relocQEnd and reloc), or NONE: it has none. */
+  relocs(a: number): number {
+    return this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.RELOCS];
   }
 
-  /** Relocation `i` of answer `a`: the absolute offset of a compression pointer into the body. */
-  reloc(a: number, i: number): number {
-    return this.ints[this.relocAt + this.ints[this.answerAt + a * ANSWER_INTS + ANSWER.RELOC_AT] + i];
+  /** How many pointers relocations `r` move. */
+  relocCount(r: number): number {
+    return this.ints[this.relocAt + r + RELOC.COUNT];
+  }
+
+  /** Offset just past the question in the packet of relocations `r` as compiled: the offsets count from there. */
+  relocQEnd(r: number): number {
+    return this.ints[this.relocAt + r + RELOC.QEND];
+  }
+
+  /** Relocation `i` of `r`: the absolute offset of a compression pointer into the body. */
+  reloc(r: number, i: number): number {
+    return this.ints[this.relocAt + r + RELOC_HEADER_INTS + i];
   }
 
   /**
@@ -165,4 +166,25 @@ export class ServedZone implements ZoneFacts {
     for (let p = from; p < to; p += 2) if (ints[p] === qtype) return ints[p + 1];
     return ints[rec + BELOW.OTHER];
   }
+}
+
+/**
+ * Whether the key of the entry whose N is at `o` (image.ts) is octets [start, end) of `key`. A
+ * name's first entry holds the whole key before N; a later one, N = SAME_NAME, its type, and how
+ * far back the first entry is.
+ */
+function sameKey(bytes: Uint8Array, o: number, key: Uint8Array, start: number, end: number): boolean {
+  const n = bytes[o];
+  if (n !== SAME_NAME) {
+    if (n + KEY_TYPE_OCTETS !== end - start) return false;
+    for (let k = start, j = o - n - KEY_TYPE_OCTETS; k < end; k++, j++) if (bytes[j] !== key[k]) return false;
+    return true;
+  }
+  // The type, just before N; then the name, at the first entry.
+  if (bytes[o - 2] !== key[end - 2] || bytes[o - 1] !== key[end - 1]) return false;
+  const first = o - ((bytes[o - KEY_TYPE_OCTETS - DISTANCE_OCTETS] << 8) | bytes[o - KEY_TYPE_OCTETS - DISTANCE_OCTETS + 1]);
+  const m = bytes[first];
+  if (m + KEY_TYPE_OCTETS !== end - start) return false;
+  for (let k = start, j = first - m - KEY_TYPE_OCTETS; k < end - KEY_TYPE_OCTETS; k++, j++) if (bytes[j] !== key[k]) return false;
+  return true;
 }

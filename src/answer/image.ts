@@ -1,4 +1,4 @@
-import { HEADER_SIZE, MAX_NAME_LENGTH } from '../wire/constants.js';
+import { HEADER_SIZE, MAX_NAME_LENGTH, TYPE } from '../wire/constants.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
 import { hashBytes } from './hash.js';
@@ -110,6 +110,11 @@ function collect(a: Answer, answers: Set<Answer>, belows: Map<Below, number>, va
   }
 }
 
+/** The query type of an entry's key. */
+function entryType(key: string): number {
+  return (key.charCodeAt(key.length - 2) << 8) | key.charCodeAt(key.length - 1);
+}
+
 /** Octets of `a`'s packet as the image keeps it: header and body, no question. */
 function storedLength(a: Answer): number {
   return a.packet.length - a.qEnd + HEADER_SIZE;
@@ -162,8 +167,10 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   for (const [key, a] of zone.entries) {
     // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
     if (key.length - KEY_TYPE_OCTETS > MAX_NAME_LENGTH) throw new RangeError(`name of ${key.length - KEY_TYPE_OCTETS} octets in ${zone.apexKey}`);
-    // At most: later entries of a name take less (then the bytes are cut to what was used).
+    // At most: later entries of a name take less, and not all copy their packet inline (then the
+    // bytes are cut to what was used).
     size += key.length + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS;
+    if (a.relocs === null && a.packet.length <= INLINE_MAX) size += storedLength(a);
     collect(a, found, belows, variants);
   }
   // Each answer's record, shared by the answers that send the same octets (responseKey), and the
@@ -205,14 +212,16 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   const relocAt = pairAt + pairInts;
   const slotAt = relocAt + relocCount;
 
-  // Where each record's packet is placed in `bytes`.
+  // Where each record's packet is placed in `bytes` (its first copy, when inline copies repeat it).
   const placed = new Map<number, number>();
-  const place = (r: number, at: number): number => {
-    const a = records[r];
+  const write = (a: Answer, at: number): number => {
     bytes.set(a.packet.subarray(0, HEADER_SIZE), at);
     bytes.set(a.packet.subarray(a.qEnd), at + HEADER_SIZE);
-    placed.set(r, at);
     return at + storedLength(a);
+  };
+  const place = (r: number, at: number): number => {
+    placed.set(r, at);
+    return write(records[r], at);
   };
   let at = 0;
   let e = 0;
@@ -244,14 +253,20 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     const r = answers.get(a)!;
     ints[entryAnswerAt + e] = r;
     // A packet for this name alone (or for names as long with the same answer: responseKey) follows
-    // the first such key, inline or not: its record points there.
+    // the first such key, inline or not: its record points there. An answer with health states is
+    // reached through its entry's answer word, which a state change swaps: never inline.
     const own = a.relocs === null && !placed.has(r);
-    // An answer with health states is reached through its entry's answer word, which a state change swaps.
-    const inline = own && a.packet.length <= INLINE_MAX && !variants.has(a) ? storedLength(a) : 0;
+    const inlinable = a.relocs === null && a.packet.length <= INLINE_MAX && !variants.has(a);
+    // The usual answer is copied from beside its key: an entry keeps its own copy of a shared
+    // packet (two names' A answers, a CNAME's A and AAAA), except ANY, which reads the copy of the
+    // type its one RRset is (RFC 8482 §4.1): rarely asked, it spares a copy per name.
+    const inline = inlinable && (own || entryType(key) !== TYPE.ANY) ? storedLength(a) : 0;
     site(entryAnswerAt + e, a);
     bytes[at] = inline >> 8;
     bytes[at + 1] = inline & 0xff;
-    at = own ? place(r, at + INLINE_LENGTH_OCTETS) : at + INLINE_LENGTH_OCTETS;
+    at += INLINE_LENGTH_OCTETS;
+    if (own) at = place(r, at);
+    else if (inline > 0) at = write(a, at);
     for (let i = 0; i < key.length; i++) keyOctets[i] = key.charCodeAt(i);
     const hash = hashBytes(keyOctets, 0, key.length);
     let s = hash & mask;

@@ -46,12 +46,20 @@ function served(text: string, apex: string): ServedZone {
   return new ServedZone(file.facts, file.image);
 }
 
-/** The answer record of the entry for (name, type) in `zone`. */
-function answerOf(zone: ServedZone, name: string, type: number): number {
+/** The entry for (name, type) in `zone`. */
+function entryOf(zone: ServedZone, name: string, type: number): number {
   const key = Buffer.from(nameKey(parseName(name)) + String.fromCharCode(type >> 8, type & 0xff), 'latin1');
   const entry = zone.find(key, 0, key.length, hashBytes(key, 0, key.length));
   assert.ok(entry >= 0, `${name} type ${type} has an entry`);
-  return zone.answerOf(entry);
+  return entry;
+}
+
+const answerOf = (zone: ServedZone, name: string, type: number): number => zone.answerOf(entryOf(zone, name, type));
+
+/** Whether the entry's packet lies beside its key, where the hot path copies it from. */
+function inline(zone: ServedZone, name: string, type: number): boolean {
+  const at = zone.inlineAt(entryOf(zone, name, type));
+  return zone.bytes.readUInt16BE(at) !== 0;
 }
 
 /** The benchmark's zone shape (bench/lib/dataset.mjs scaleZone): apex A, MX and TXT, then h3 … h49 A. */
@@ -84,6 +92,14 @@ describe('zone image: answers that send the same octets share one record, the in
       assert.equal(answerOf(zoneOf(n1), n1, t1) === answerOf(zoneOf(n2), n2, t2), shared);
     });
   }
+
+  it('keeps every name\'s A answer beside its key, shared or not; an ANY answer is read through its shared record', () => {
+    const flat = zoneOf('flat.test');
+    for (const n of ['a1', 'a2', 'b1', 'abc1', 'both']) assert.ok(inline(flat, `${n}.flat.test`, TYPE.A), `${n} A inline`);
+    assert.ok(inline(flat, 'both.flat.test', TYPE.AAAA));
+    for (const n of ['a1', 'a2', 'both']) assert.ok(!inline(flat, `${n}.flat.test`, TYPE.ANY), `${n} ANY read through its record`);
+    assert.ok(!inline(flat, 'big.flat.test', TYPE.TXT), 'a TXT past the inline bound');
+  });
 
   it('keeps its index at most 3/4 full, in the fewest slots (a power of two, 16 at least)', () => {
     for (const hosts of [3, 4, 8, 20, 40, 50, 100, 300]) {

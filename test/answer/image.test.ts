@@ -6,7 +6,7 @@
  * questions that now share a packet.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as packet from 'dns-packet';
 import { compileFile } from '../../src/answer/compile-file.js';
 import { hashBytes } from '../../src/answer/hash.js';
@@ -16,11 +16,9 @@ import { QueryResult } from '../../src/answer/result.js';
 import { AnswerTable } from '../../src/answer/table.js';
 import { ServedZone } from '../../src/answer/zone.js';
 import { TYPE } from '../../src/wire/constants.js';
-import { formatName, nameKey, parseName } from '../../src/wire/name.js';
-import { parseZoneFile } from '../../src/zone/parse.js';
-import { type Decoded, makeQuery, tcpRaw, udpRaw } from '../helpers/dns.js';
-import { startNsd, type Nsd } from '../helpers/nsd.js';
-import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { nameKey, parseName } from '../../src/wire/name.js';
+import { type Decoded, makeQuery, udpRaw } from '../helpers/dns.js';
+import { besideNsd, sameAnswersAsNsd } from '../helpers/nsd.js';
 
 const record = (domain: string, address: string, type = 'A'): string => `[[records]]\ndomain = "${domain}"\ntype = "${type}"\naddress = "${address}"\n`;
 
@@ -143,26 +141,7 @@ describe('zone image: answers that send the same octets share one record, the in
 });
 
 describe('zone image: shared answers through a real socket, as NSD answers them', () => {
-  let nsd: Nsd;
-  let server: ServerProcess;
-  const dir = new ZoneDir();
-  before(async () => {
-    const zones = Object.entries(ZONES).map(([apex, text]) => {
-      dir.write(`${apex}.toml`, text);
-      const parsed = parseZoneFile(text, `${apex}.toml`, `${apex}.toml`);
-      assert.ok(parsed.active);
-      return parsed.zone;
-    });
-    server = await startServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1' } });
-    // NSD serves the serial Eclipso serves.
-    for (const z of zones) z.soa.data.serial = Number((await server.waitFor((l) => l.msg === 'zone loaded' && l.zone === formatName(z.apex))).serial);
-    nsd = await startNsd(zones);
-  });
-  after(async () => {
-    await server?.stop();
-    await nsd?.stop();
-    dir.cleanup();
-  });
+  const both = besideNsd(Object.entries(ZONES).map(([apex, text]) => [`${apex}.toml`, text]));
 
   /** Shared answers asked every way a client can: ANY and A, 0x20 case, names that do not exist. */
   const QUESTIONS: [string, string][] = [];
@@ -172,32 +151,12 @@ describe('zone image: shared answers through a real socket, as NSD answers them'
     }
   }
 
-  const seen = (reply: Buffer | null): unknown => {
-    assert.ok(reply, 'no reply');
-    const { id: _id, ...rest } = packet.decode(reply);
-    return rest;
-  };
-
-  for (const edns of [0, 1232]) {
-    it(`over UDP, ${edns ? `EDNS ${edns}` : 'without EDNS'}: ${QUESTIONS.length} questions`, async () => {
-      for (const [name, type] of QUESTIONS) {
-        const q = makeQuery(name, type, edns ? { edns } : {});
-        assert.deepEqual(seen(await udpRaw(server.port, q)), seen(await udpRaw(nsd.port, q)), `${name} ${type}`);
-      }
-    });
-  }
-
-  it('over TCP', async () => {
-    const qs = QUESTIONS.map(([name, type]) => makeQuery(name, type, { edns: 1232 }));
-    const ours = await tcpRaw(server.port, qs);
-    const theirs = await tcpRaw(nsd.port, qs);
-    QUESTIONS.forEach(([name, type], i) => assert.deepEqual(seen(ours[i]), seen(theirs[i]), `${name} ${type}`));
-  });
+  sameAnswersAsNsd(QUESTIONS, () => ({ ours: both.server.port, nsd: both.nsd.port }), [1232]);
 
   it('sends a shared packet for A (or TXT) and for ANY with the same octets but the question\'s QTYPE, in the query\'s case', async () => {
     for (const [name, type, code] of [['a1.flat.test', 'A', TYPE.A], ['A2.fLaT.TEST', 'A', TYPE.A], ['BiG.flat.test', 'TXT', TYPE.TXT]] as const) {
-      const one = await udpRaw(server.port, makeQuery(name, type, { id: 9 }));
-      const any = await udpRaw(server.port, makeQuery(name, 'ANY', { id: 9 }));
+      const one = await udpRaw(both.server.port, makeQuery(name, type, { id: 9 }));
+      const any = await udpRaw(both.server.port, makeQuery(name, 'ANY', { id: 9 }));
       assert.ok(one && any, `replies for ${name}`);
       const qtypeAt = 12 + parseName(name).reduce((n, l) => n + 1 + l.length, 1);
       assert.equal(any.readUInt16BE(qtypeAt), TYPE.ANY);

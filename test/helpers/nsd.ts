@@ -1,13 +1,84 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import * as packet from 'dns-packet';
 import { formatName } from '../../src/wire/name.js';
 import { formatRData, type RData } from '../../src/wire/rdata.js';
 import { typeName } from '../../src/wire/constants.js';
 import type { Zone } from '../../src/zone/model.js';
-import { makeQuery, udpRaw } from './dns.js';
+import { parseZoneFile } from '../../src/zone/parse.js';
+import { startServer, ZoneDir, type ServerProcess } from './server.js';
+import { makeQuery, tcpRaw, udpRaw } from './dns.js';
 import { freePort } from './ops.js';
+
+/** What a client sees of a reply: everything but the ID. */
+export function seen(reply: Buffer | null): unknown {
+  assert.ok(reply, 'no reply');
+  const { id: _id, ...rest } = packet.decode(reply);
+  return rest;
+}
+
+/**
+ * Our server and NSD serving the same zone files (`[file name, text]`; NSD with the serials ours
+ * serves), started before the tests of the suite this is called in and stopped after them.
+ */
+export function besideNsd(files: [string, string][]): { readonly server: ServerProcess; readonly nsd: Nsd } {
+  let server: ServerProcess | undefined;
+  let nsd: Nsd | undefined;
+  const dir = new ZoneDir();
+  before(async () => {
+    const zones = files.map(([fileName, text]) => {
+      dir.write(fileName, text);
+      const parsed = parseZoneFile(text, fileName, fileName);
+      assert.ok(parsed.active, `${fileName} serves a zone`);
+      return parsed.zone;
+    });
+    server = await startServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1' } });
+    // A file without a serial is served with one from its modification time: NSD gets the same.
+    for (const z of zones) z.soa.data.serial = Number((await server.waitFor((l) => l.msg === 'zone loaded' && l.zone === formatName(z.apex))).serial);
+    nsd = await startNsd(zones);
+  });
+  after(async () => {
+    await server?.stop();
+    await nsd?.stop();
+    dir.cleanup();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get nsd() {
+      return nsd!;
+    },
+  };
+}
+
+/**
+ * Tests that ask our server and NSD each question, over UDP without EDNS and with each of
+ * `ednsSizes`, and over TCP, and find the same replies (the ID aside). `ports` is read when the
+ * tests run (the servers start in `before`).
+ */
+export function sameAnswersAsNsd(questions: [string, string][], ports: () => { ours: number; nsd: number }, ednsSizes: number[]): void {
+  for (const edns of [0, ...ednsSizes]) {
+    it(`over UDP, ${edns ? `EDNS ${edns}` : 'without EDNS'}: ${questions.length} questions`, async () => {
+      const { ours, nsd } = ports();
+      for (const [name, type] of questions) {
+        const q = makeQuery(name, type, edns ? { edns } : {});
+        assert.deepEqual(seen(await udpRaw(ours, q)), seen(await udpRaw(nsd, q)), `${name} ${type}`);
+      }
+    });
+  }
+
+  it('over TCP', async () => {
+    const { ours, nsd } = ports();
+    const qs = questions.map(([name, type]) => makeQuery(name, type, { edns: 1232 }));
+    const [mine, theirs] = [await tcpRaw(ours, qs), await tcpRaw(nsd, qs)];
+    questions.forEach(([name, type], i) => assert.deepEqual(seen(mine[i]), seen(theirs[i]), `${name} ${type}`));
+  });
+}
 
 /** A character-string in master-file form: printable ASCII as is, the rest as \DDD (RFC 1035 §5.1). */
 function charString(b: Uint8Array): string {

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import * as packet from 'dns-packet';
-import { formatName } from '../../src/wire/name.js';
-import { parseZoneFile } from '../../src/zone/parse.js';
-import type { Zone } from '../../src/zone/model.js';
-import { makeQuery, tcpRaw, udpRaw } from '../helpers/dns.js';
-import { startNsd, type Nsd } from '../helpers/nsd.js';
-import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { describe, it } from 'node:test';
+import { makeQuery, udpRaw } from '../helpers/dns.js';
+import { besideNsd, sameAnswersAsNsd, seen } from '../helpers/nsd.js';
 
 const FILES = ['../../../zones/example.com.toml', '../../../zones/hello_a.net.toml', '../../../test/fixtures/edge.test.toml']
   .map((f) => new URL(f, import.meta.url).pathname);
@@ -32,51 +27,10 @@ const QUESTIONS: [string, string][] = [
   ['deleg.edge.test', 'DS'], ['ns1.edge.test', 'ANY'], ['wild.edge.test', 'TXT'],
 ];
 
-/** What a client sees of a reply: everything but the ID. */
-function seen(reply: Buffer | null): unknown {
-  assert.ok(reply, 'no reply');
-  const { id: _id, ...rest } = packet.decode(reply);
-  return rest;
-}
-
 describe('answers are the ones NSD gives for the same zones', () => {
-  let nsd: Nsd;
-  let server: ServerProcess;
-  const dir = new ZoneDir();
-  before(async () => {
-    const zones: Zone[] = FILES.map((f) => {
-      const text = readFileSync(f, 'utf8');
-      dir.write(basename(f), text);
-      const z = parseZoneFile(text, f, basename(f));
-      assert.ok(z.active);
-      return z.zone;
-    });
-    server = await startServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1' } });
-    // A file without a serial is served with one from its modification time: NSD gets the same.
-    for (const z of zones) z.soa.data.serial = Number((await server.waitFor((l) => l.msg === 'zone loaded' && l.zone === formatName(z.apex))).serial);
-    nsd = await startNsd(zones);
-  });
-  after(async () => {
-    await server?.stop();
-    await nsd?.stop();
-    dir.cleanup();
-  });
+  const both = besideNsd(FILES.map((f) => [basename(f), readFileSync(f, 'utf8')]));
 
-  for (const edns of [0, 1232, 512]) {
-    it(`over UDP, ${edns ? `EDNS ${edns}` : 'without EDNS'}: ${QUESTIONS.length} questions`, async () => {
-      for (const [name, type] of QUESTIONS) {
-        const q = makeQuery(name, type, edns ? { edns } : {});
-        assert.deepEqual(seen(await udpRaw(server.port, q)), seen(await udpRaw(nsd.port, q)), `${name} ${type}`);
-      }
-    });
-  }
-
-  it('over TCP', async () => {
-    const qs = QUESTIONS.map(([name, type]) => makeQuery(name, type, { edns: 1232 }));
-    const ours = await tcpRaw(server.port, qs);
-    const theirs = await tcpRaw(nsd.port, qs);
-    QUESTIONS.forEach(([name, type], i) => assert.deepEqual(seen(ours[i]), seen(theirs[i]), `${name} ${type}`));
-  });
+  sameAnswersAsNsd(QUESTIONS, () => ({ ours: both.server.port, nsd: both.nsd.port }), [1232, 512]);
 
   it('for malformed and unusual queries', async () => {
     const header = (flags: number, qd: number, ar = 0, ns = 0): Buffer => Buffer.from([0, 7, flags >> 8, flags & 0xff, 0, qd, 0, 0, 0, ns, 0, ar]);
@@ -109,7 +63,7 @@ describe('answers are the ones NSD gives for the same zones', () => {
     ];
     const differ: string[] = [];
     for (const [what, q] of cases) {
-      const [ours, theirs] = [seen(await udpRaw(server.port, q)), seen(await udpRaw(nsd.port, q))];
+      const [ours, theirs] = [seen(await udpRaw(both.server.port, q)), seen(await udpRaw(both.nsd.port, q))];
       if (JSON.stringify(ours) !== JSON.stringify(theirs)) differ.push(`${what}:\n ours   ${JSON.stringify(ours)}\n theirs ${JSON.stringify(theirs)}`);
     }
     assert.deepEqual(differ, []);

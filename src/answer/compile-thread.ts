@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { differenceBuffers } from '../transfer/difference.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, differenceOf, type CompiledFile } from './compile-file.js';
-import { cacheKey, readCached, writeCached } from './compiled-cache.js';
+import { cacheKey, readCached, sharedImage, writeCached } from './compiled-cache.js';
 import type { ZoneImage } from './image.js';
 import type { CompileReply, CompileThreadData, ToThread } from './compiler.js';
 
@@ -40,21 +40,10 @@ function compile(m: ToThread, digest: string): Omit<CompileReply, 'id' | 'result
 }
 
 /** A copy of `a` in a SharedArrayBuffer. */
-function toShared<T extends Uint8Array | Int32Array>(a: T, make: (b: SharedArrayBuffer) => T): T {
-  const copy = make(new SharedArrayBuffer(a.byteLength));
+function sharedCopy(a: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(new SharedArrayBuffer(a.byteLength));
   copy.set(a);
   return copy;
-}
-
-/**
- * An image's arrays in one SharedArrayBuffer: its ints after its bytes. One buffer a zone, not
- * two: each costs its own bookkeeping in every thread that holds it, and posting it to a thread
- * costs about as much as the rest of the zone's message.
- */
-function sharedImage(bytes: number, ints: number): ZoneImage {
-  const intsAt = (bytes + Int32Array.BYTES_PER_ELEMENT - 1) & -Int32Array.BYTES_PER_ELEMENT;
-  const buffer = new SharedArrayBuffer(intsAt + ints * Int32Array.BYTES_PER_ELEMENT);
-  return { bytes: new Uint8Array(buffer, 0, bytes), ints: new Int32Array(buffer, intsAt, ints) };
 }
 
 function isShared(image: ZoneImage): boolean {
@@ -70,7 +59,7 @@ function handedOver(result: CompiledFile): CompiledFile {
     image.bytes.set(result.image.bytes);
     image.ints.set(result.image.ints);
   }
-  return { ...result, image, ...(result.axfr && { axfr: toShared(result.axfr, (b) => new Uint8Array(b)) }) };
+  return { ...result, image, ...(result.axfr && { axfr: sharedCopy(result.axfr) }) };
 }
 
 /** The private buffers of a compiled zone, handed to the serving thread without copying. */

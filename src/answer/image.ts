@@ -234,9 +234,8 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   let lastAt = 0;
   for (const [key, a] of zone.entries) {
     const name = key.slice(0, -KEY_TYPE_OCTETS);
-    const back = name === lastName && at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt <= MAX_DISTANCE;
-    if (back) {
-      const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
+    const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
+    if (name === lastName && distance <= MAX_DISTANCE) {
       bytes[at++] = distance >> 8;
       bytes[at++] = distance & 0xff;
       bytes[at++] = key.charCodeAt(name.length);

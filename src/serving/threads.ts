@@ -224,11 +224,12 @@ export class ThreadServing implements Serving {
    * bench/RESULTS.md), and listens when `listen` says so.
    */
   private broadcast(m: ToDnsThread): void {
-    if (!this.started) this.startThreads();
+    this.startThreads();
     for (const s of this.slots) s.outbox?.send(m);
   }
 
   private startThreads(): void {
+    if (this.started) return;
     this.started = true;
     for (const s of this.slots) this.spawn(s);
   }
@@ -241,7 +242,7 @@ export class ThreadServing implements Serving {
     const settled = new Promise<void>((resolve, reject) => {
       this.onSettled = (e) => (e ? reject(e) : resolve());
     });
-    if (!this.started) this.startThreads();
+    this.startThreads();
     // Port 0 is resolved by the first thread before the others bind the port it got.
     const [first, ...rest] = this.slots;
     this.listenOn(first);

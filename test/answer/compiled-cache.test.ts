@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compileFile } from '../../src/answer/compile-file.js';
-import { cacheKey, cachePath, readCached, writeCached } from '../../src/answer/compiled-cache.js';
+import { cacheKey, cachePath, readCached, sharedImage, writeCached } from '../../src/answer/compiled-cache.js';
 import { textDigest } from '../../src/zone/text.js';
 import { query } from '../helpers/dns.js';
 import { startServer, ZoneDir } from '../helpers/server.js';
@@ -39,11 +39,7 @@ describe('compiled cache: zones kept on disk across restarts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
     try {
       writeCached(dir, 'big', big);
-      const shared = (bytes: number, ints: number) => {
-        const buffer = new SharedArrayBuffer(((bytes + 3) & ~3) + ints * 4);
-        return { bytes: new Uint8Array(buffer, 0, bytes), ints: new Int32Array(buffer, (bytes + 3) & ~3, ints) };
-      };
-      for (const back of [readCached(dir, 'big'), readCached(dir, 'big', shared)]) {
+      for (const back of [readCached(dir, 'big'), readCached(dir, 'big', sharedImage)]) {
         assert.ok(back?.kind === 'zone');
         assert.deepEqual(back.facts, big.facts);
         assert.deepEqual(Buffer.from(back.image.bytes), Buffer.from(big.image.bytes));

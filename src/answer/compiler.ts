@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import { Outbox } from '../outbox.js';
+import { YOUNG_GENERATION_MB, youngGeneration } from '../thread-heap.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, type CompiledFile, type PreviousVersion, type SerialInput } from './compile-file.js';
 import { dropCached } from './compiled-cache.js';
@@ -208,7 +209,10 @@ export class ThreadCompiler implements ZoneCompiler {
         this.cacheUnusable((e as Error).message);
       }
     }
-    const worker = new Worker(THREAD_MAIN, { workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '', ...this.outputs } satisfies CompileThreadData });
+    const worker = new Worker(THREAD_MAIN, {
+      workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '', ...this.outputs } satisfies CompileThreadData,
+      resourceLimits: youngGeneration(YOUNG_GENERATION_MB.compile),
+    });
     const thread: CompileThread = { worker, busy: 0, idle: null, outbox: new Outbox(worker) };
     worker.on('message', (replies: CompileReply[]) => {
       for (const m of replies) {

@@ -90,7 +90,7 @@ export class AnswerTable {
   }
 
   private countLabels(zone: ServedZone, by: 1 | -1): void {
-    this.byLabels[zone.apex.length] += by;
+    this.byLabels[zone.labels] += by;
     let max = this.byLabels.length - 1;
     while (max > 0 && this.byLabels[max] === 0) max--;
     this.maxLabels = max;

@@ -5,7 +5,7 @@ import {
   NAME_LENGTH_OCTETS, NONE, RELOC, RELOC_HEADER_INTS, SAME_NAME, type ZoneImage,
 } from './image.js';
 
-/** What a served zone is besides its image: its name, serial and size. */
+/** What a served zone is besides its image: its name, serial and size, and what its transfers and NOTIFYs carry. */
 export interface ZoneFacts {
   readonly apex: Name;
   /** Lower-cased wire form of the apex (latin1). */
@@ -22,21 +22,31 @@ export interface ZoneFacts {
 }
 
 /**
+ * What answering from a zone takes besides its image: each DNS thread holds these of every zone,
+ * so its name and SOA as data are left to the zones that may be transferred (serving/table-target.ts).
+ */
+export type ServedFacts = Pick<ZoneFacts, 'apexKey' | 'serial' | 'records'>;
+
+/** Only the facts answering takes (the rest would be held by every DNS thread for every zone). */
+export function servedFacts(facts: ServedFacts): ServedFacts {
+  return { apexKey: facts.apexKey, serial: facts.serial, records: facts.records };
+}
+
+/**
  * A zone as the serving thread reads it: its image (src/answer/image.ts) with the sections'
  * places worked out once, and the views of packets it has sent (made on first use, then reused:
  * TypedArray#set needs a view, and a view made per query would be an allocation per query). The
  * table of views is made on the first too: most answers are sent inline and need none, and a
  * table of 100 answers is 800 octets for each zone on each DNS thread (16 MB for 20,000 zones).
  */
-export class ServedZone implements ZoneFacts {
-  readonly apex: Name;
+export class ServedZone implements ServedFacts {
   readonly apexKey: string;
   readonly serial: number;
   readonly records: number;
-  readonly soa: { ttl: number; data: SoaData };
-  readonly allowTransfer: readonly string[] | undefined;
   /** The apex key's octets, compared with a query's name by the table. */
   readonly apexWire: Uint8Array;
+  /** Labels in the apex's name (the root: 0). */
+  readonly labels: number;
   readonly bytes: Buffer;
   private readonly ints: Int32Array;
   private readonly entryOffsetAt: number;
@@ -51,14 +61,12 @@ export class ServedZone implements ZoneFacts {
   private readonly hashBits: number;
   private views: (Buffer | undefined)[] | null = null;
 
-  constructor(facts: ZoneFacts, image: ZoneImage) {
-    this.apex = facts.apex;
+  constructor(facts: ServedFacts, image: ZoneImage) {
     this.apexKey = facts.apexKey;
     this.serial = facts.serial;
     this.records = facts.records;
-    this.soa = facts.soa;
-    this.allowTransfer = facts.allowTransfer;
     this.apexWire = Buffer.from(facts.apexKey, 'latin1');
+    this.labels = countLabels(this.apexWire);
     this.bytes = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength);
     const ints = image.ints;
     this.ints = ints;
@@ -187,4 +195,11 @@ function sameKey(bytes: Uint8Array, o: number, key: Uint8Array, start: number, e
   if (m + KEY_TYPE_OCTETS !== end - start) return false;
   for (let k = start, j = first - m - KEY_TYPE_OCTETS; k < end - KEY_TYPE_OCTETS; k++, j++) if (bytes[j] !== key[k]) return false;
   return true;
+}
+
+/** Labels in a name in wire form (RFC 1035 §3.1: each label's length, then the root's zero). */
+function countLabels(wire: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; wire[i] !== 0; i += wire[i] + 1) n++;
+  return n;
 }

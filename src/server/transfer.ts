@@ -1,4 +1,4 @@
-import type { ServedZone } from '../answer/zone.js';
+import type { ZoneFacts } from '../answer/zone.js';
 import { XFR_RESULTS, type XfrResult } from '../counters/queries.js';
 import type { Logger } from '../log.js';
 import { parseBlock, type AddressBlock } from '../transfer/access.js';
@@ -18,7 +18,7 @@ import { formatName, nameKey, skipName, type Name } from '../wire/name.js';
  * and the differences between its last versions (null: none kept): what a transfer is made of.
  */
 export interface TransferSource {
-  zone: ServedZone;
+  zone: ZoneFacts;
   axfr: Uint8Array;
   journal: DifferenceSource | null;
 }
@@ -170,7 +170,7 @@ export class Transfers {
     return message;
   }
 
-  private done(client: string, zone: ServedZone, kind: XfrResult, transport: string, messages: number, ms: number, what: string, records: number): void {
+  private done(client: string, zone: ZoneFacts, kind: XfrResult, transport: string, messages: number, ms: number, what: string, records: number): void {
     this.counts[XFR_RESULTS.indexOf(kind)]++;
     this.log.info('zone transfer', {
       client, zone: formatName(zone.apex), serial: zone.serial, kind: what, transport, messages, records, ms: Math.round(ms * 10) / 10,

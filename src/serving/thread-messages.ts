@@ -1,4 +1,5 @@
 import type { CompiledFile } from '../answer/compile-file.js';
+import { servedFacts, type ServedFacts } from '../answer/zone.js';
 import type { Config } from '../config.js';
 import type { ServerSnapshot } from '../counters/snapshot.js';
 import type { ZoneText } from './catalog.js';
@@ -7,10 +8,21 @@ import type { ZoneText } from './catalog.js';
 export type ServableZone = Extract<CompiledFile, { kind: 'zone' }>;
 
 /**
- * A compiled zone as the DNS threads get it: its image in a SharedArrayBuffer, read by every
- * thread, and what serving it takes, nothing more (a start posts every zone to every thread).
+ * A compiled zone as a serving thread holds it: its image (with DNS threads, in a SharedArrayBuffer
+ * every thread reads) and what serving it takes, nothing more (a start posts every zone to every
+ * thread): a zone that may be transferred has its transfer messages, the difference from its
+ * version before, and the facts a transfer and a NOTIFY carry; any other, the facts answering takes.
  */
-export type SharedZone = Pick<ServableZone, 'facts' | 'image' | 'axfr' | 'difference'>;
+export type SharedZone =
+  | { facts: ServedFacts; image: ServableZone['image']; axfr?: undefined; difference?: undefined }
+  | { facts: ServableZone['facts']; image: ServableZone['image']; axfr: Uint8Array; difference?: ServableZone['difference'] };
+
+/** What of a compiled zone is served (SharedZone). */
+export function sharedZone(zone: ServableZone | SharedZone): SharedZone {
+  return zone.axfr === undefined
+    ? { facts: servedFacts(zone.facts), image: zone.image }
+    : { facts: zone.facts, image: zone.image, axfr: zone.axfr, difference: zone.difference };
+}
 
 /** What a DNS thread starts with (src/serving/dns-thread.ts). */
 export interface DnsThreadData {

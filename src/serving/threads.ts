@@ -28,6 +28,7 @@ import { sumForwardSnapshots } from '../counters/forward.js';
 import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import { Outbox } from '../outbox.js';
+import { YOUNG_GENERATION_MB, youngGeneration } from '../thread-heap.js';
 import { sourceLabel } from '../sources/source.js';
 import { transfersOn } from '../transfer/access.js';
 import type { TransferSettings } from '../transfer/settings.js';
@@ -36,7 +37,7 @@ import { HealthChecks } from '../health/checks.js';
 import { ZoneCatalog, type ServedVersion, type ZoneTarget, type ZoneText } from './catalog.js';
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
-import type { DnsThreadData, DnsThreadSnapshot, FromDnsThread, ServableZone, ToDnsThread } from './thread-messages.js';
+import { sharedZone, type DnsThreadData, type DnsThreadSnapshot, type FromDnsThread, type ServableZone, type ToDnsThread } from './thread-messages.js';
 
 const THREAD_MAIN = new URL('./dns-thread.js', import.meta.url);
 /** How long a DNS thread may take to close its sockets when stopping before it is ended. */
@@ -99,7 +100,7 @@ class SharedTarget implements ZoneTarget {
       file: { origin: file.origin, fileName: file.fileName },
       // The image and transfer messages lie in SharedArrayBuffers (the compile threads put them
       // there): posting shares them; the difference, a few records, is copied to each thread.
-      zone: { facts: zone.facts, image: zone.image, axfr: zone.axfr, difference: zone.difference },
+      zone: sharedZone(zone),
     };
     this.zones.set(file.fileName, m);
     this.broadcast(m);
@@ -261,6 +262,7 @@ export class ThreadServing implements Serving {
   private spawn(slot: Slot): void {
     const worker = new Worker(THREAD_MAIN, {
       workerData: { config: this.config, index: slot.index, forwardGate: this.forwardGate } satisfies DnsThreadData,
+      resourceLimits: youngGeneration(YOUNG_GENERATION_MB.dns),
     });
     const outbox = new Outbox<ToDnsThread>(worker);
     Object.assign(slot, { worker, outbox, ready: false, failure: null, crash: undefined, startedAt: Date.now() });

@@ -1,0 +1,28 @@
+import { setFlagsFromString } from 'node:v8';
+import type { ResourceLimits } from 'node:worker_threads';
+
+/**
+ * The young generation of a thread's heap, sized for the thread's work: a compile thread allocates
+ * a zone's worth of short-lived objects per file and is faster with room for them; a DNS thread
+ * allocates little per query (node:dgram's message and address) and holds its zones, so a large
+ * young generation is memory it commits and hardly uses (bench/RESULTS.md: 32 MiB of a DNS
+ * thread's 61 were young generation, 4–13 MiB of it in use).
+ */
+export const YOUNG_GENERATION_MB = { compile: 48, dns: 8 } as const;
+
+let flagCleared = false;
+
+/**
+ * Resource limits for a Worker whose young generation is `mb` MiB. V8 lets the process's
+ * `--max-semi-space-size` override a Worker's own limit; the image starts Node.js with that flag
+ * for the main thread's heap (README: Memory), whose size it has by now, so the flag is cleared
+ * before the first Worker: from then on each thread's limit holds.
+ */
+export function youngGeneration(mb: number): ResourceLimits {
+  if (!flagCleared) {
+    // 0 is V8's "not set": the heap sizes the young generation from the limits it is given.
+    setFlagsFromString('--max-semi-space-size=0');
+    flagCleared = true;
+  }
+  return { maxYoungGenerationSizeMb: mb };
+}

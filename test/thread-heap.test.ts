@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { YOUNG_GENERATION_MB } from '../src/thread-heap.js';
+
+const THREAD_HEAP = new URL('../src/thread-heap.js', import.meta.url).href;
+
+/**
+ * Starts Node.js as the image does (`--max-semi-space-size=16`), starts a Worker with
+ * `youngGeneration(mb)` (or, with `mb` null, with no limits of its own) that allocates a few
+ * hundred MiB of short-lived objects, and says how large its young generation became (MiB committed).
+ */
+async function workerYoungGeneration(mb: number | null): Promise<number> {
+  const script = `
+    import { Worker } from 'node:worker_threads';
+    import { youngGeneration } from ${JSON.stringify(THREAD_HEAP)};
+    const code = \`
+      import { parentPort } from 'node:worker_threads';
+      import v8 from 'node:v8';
+      let kept = [];
+      for (let i = 0; i < 3e6; i++) { const o = { i, a: [i], s: 'x' + i }; if (i % 1000 === 0) kept.push(o); }
+      parentPort.postMessage(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size + kept.length * 0);
+    \`;
+    const w = new Worker(code, { eval: true, ${mb === null ? '' : `resourceLimits: youngGeneration(${mb})`} });
+    w.once('message', (size) => { console.log(size); w.terminate(); });
+  `;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--max-semi-space-size=16', '--input-type=module', '-e', script], { timeout: 60_000 });
+  return Number(stdout.trim()) / 2 ** 20;
+}
+
+describe("each thread's young generation", () => {
+  it('a Worker given a young generation keeps to it, though Node.js was started with --max-semi-space-size', async () => {
+    const dns = await workerYoungGeneration(YOUNG_GENERATION_MB.dns);
+    assert.ok(dns <= YOUNG_GENERATION_MB.dns, `a DNS thread's young generation is ${dns} MiB, above the ${YOUNG_GENERATION_MB.dns} MiB it was given`);
+    // Without the limits, the flag's 16 MiB semi-spaces: what a DNS thread committed before.
+    const flag = await workerYoungGeneration(null);
+    assert.ok(flag > YOUNG_GENERATION_MB.dns, `without its own limit the Worker's young generation is ${flag} MiB, no more than ${YOUNG_GENERATION_MB.dns}: the test shows nothing`);
+  });
+});

@@ -20,15 +20,22 @@ function fromCache(m: ToThread, cached: CompiledFile): CompiledFile {
   return { ...cached, cached: true, ...(difference && { difference }) };
 }
 
+/** Zones this thread has compiled (not read back from the cache): see warmUpLater. */
+let compiledZones = 0;
+
+function compiledFile(m: ToThread): CompiledFile {
+  compiledZones++;
+  return compileFile(m.text, m.origin, m.fileName, m.serial, { previous: m.previous, transfers });
+}
+
 function compile(m: ToThread, digest: string): Omit<CompileReply, 'id' | 'result'> & { result: CompiledFile } {
-  const outputs = { previous: m.previous, transfers };
-  if (cacheDir === null) return { result: compileFile(m.text, m.origin, m.fileName, m.serial, outputs), key: null };
+  if (cacheDir === null) return { result: compiledFile(m), key: null };
   const key = cacheKey(version, digest, m.origin, m.fileName, m.serial);
   // Read back where it is handed over from: shared, the image is not copied again.
   const cached = readCached(cacheDir, key, shared ? sharedImage : undefined);
   // An entry written while transfers were off has no transfer messages: compiled again, and rewritten.
   if (cached && (!transfers || cached.kind !== 'zone' || cached.axfr)) return { result: fromCache(m, cached), key };
-  const result = compileFile(m.text, m.origin, m.fileName, m.serial, outputs);
+  const result = compiledFile(m);
   if (result.kind !== 'zone' && result.kind !== 'inactive') return { result, key: null };
   try {
     writeCached(cacheDir, key, result);
@@ -72,25 +79,67 @@ function buffersOf(result: CompiledFile): ArrayBuffer[] {
 }
 
 /**
- * A zone compiled once when the thread starts, and thrown away: the first zone a fresh thread
- * compiles pays for compiling the compiler itself (its functions are parsed and compiled on first
- * call). compiler.ts replaces the last idle thread by a fresh one, so a change after a quiet spell
- * met that cost (bench/RESULTS.md: one-zone reload after idle). Paid here, before any file waits.
+ * A fresh thread compiles its first zones slowly: its functions run unoptimised until V8 has seen
+ * them run often (a 50-record zone: 7–15 ms the first, about 1 ms after some thirty,
+ * bench/RESULTS.md). compiler.ts replaces the last idle thread by a fresh one, and a server that
+ * loaded a few zones has compiled only those: a changed zone would pay for it. So a thread that has
+ * compiled fewer than WARM_UP_COMPILES zones compiles WARM_UP_ZONE while it has nothing else to do,
+ * one at a time, each in a turn of its own: a file that arrives waits for one of them at most.
  */
-const WARM_UP_ZONE = '[domain]\ndomain = "warm-up.invalid"\n[[records]]\ndomain = "www"\naddress = "192.0.2.1"\n[[records]]\ntype = "MX"\naddress = "mail.warm-up.invalid."\n';
-try {
-  handedOver(compileFile(WARM_UP_ZONE, 'warm-up.invalid.toml', 'warm-up.invalid.toml', {}, { transfers }));
-  textDigest(WARM_UP_ZONE);
-} catch {
-  // A warm-up that fails costs the next file its speed, nothing else: that file says what is wrong.
+const WARM_UP_COMPILES = 40;
+/** Idle this long first: a thread in the middle of a load, or reading the cache back, is left to it. */
+const WARM_UP_AFTER_MS = 100;
+/** A zone like most: names with addresses, mail, text, a delegation with glue, an alias, a wildcard. */
+const WARM_UP_ZONE = [
+  '[domain]\ndomain = "warm-up.invalid"\n\n[defaults]\nttl = 3600\n',
+  ...['192.0.2.1', '2001:db8::1'].map((a) => `[[records]]\ndomain = ""\naddress = "${a}"\n${a.includes(':') ? 'type = "AAAA"\n' : ''}`),
+  '[[records]]\ndomain = ""\ntype = "NS"\naddress = "ns1.warm-up.invalid."\n',
+  '[[records]]\ndomain = ""\ntype = "MX"\npreference = 10\naddress = "mail.warm-up.invalid."\n',
+  '[[records]]\ndomain = ""\ntype = "TXT"\naddress = "v=spf1 mx -all"\n',
+  '[[records]]\ndomain = ""\ntype = "CAA"\ntag = "issue"\naddress = "ca.example"\n',
+  '[[records]]\ndomain = "_sip._udp"\ntype = "SRV"\nport = 5060\naddress = "mail.warm-up.invalid."\n',
+  '[[records]]\ndomain = "sub"\ntype = "NS"\naddress = "ns.sub.warm-up.invalid."\n',
+  '[[records]]\ndomain = "ns.sub"\naddress = "192.0.2.2"\n',
+  '[[records]]\ndomain = "www"\ntype = "CNAME"\naddress = "warm-up.invalid."\n',
+  '[[records]]\ndomain = "*.apps"\naddress = "192.0.2.3"\n',
+  ...Array.from({ length: 40 }, (_, i) => `[[records]]\ndomain = "host-${i}"\naddress = "192.0.2.${10 + i}"\n`),
+].join('\n');
+
+let warmUp: NodeJS.Timeout | NodeJS.Immediate | null = null;
+
+function stopWarmUp(): void {
+  clearTimeout(warmUp as NodeJS.Timeout);
+  clearImmediate(warmUp as NodeJS.Immediate);
+  warmUp = null;
 }
+
+function warmUpLater(): void {
+  stopWarmUp();
+  if (compiledZones < WARM_UP_COMPILES) warmUp = setTimeout(warmUpStep, WARM_UP_AFTER_MS);
+}
+
+function warmUpStep(): void {
+  try {
+    compiledZones++;
+    handedOver(compileFile(WARM_UP_ZONE, 'warm-up.invalid.toml', 'warm-up.invalid.toml', {}, { transfers }));
+    textDigest(WARM_UP_ZONE);
+  } catch {
+    // A warm-up that fails costs the next files their speed, nothing else: a file says what is wrong.
+    compiledZones = WARM_UP_COMPILES;
+  }
+  warmUp = compiledZones < WARM_UP_COMPILES ? setImmediate(warmUpStep) : null;
+}
+
+warmUpLater();
 
 // The files of one message are answered in one message (src/outbox.ts).
 parentPort!.on('message', (files: ToThread[]) => {
+  stopWarmUp();
   const replies = files.map((m): CompileReply => {
     const digest = textDigest(m.text);
     const { result, ...rest } = compile(m, digest);
     return { id: m.id, result: { ...handedOver(result), digest }, ...rest };
   });
   parentPort!.postMessage(replies, replies.flatMap((r) => buffersOf(r.result)));
+  warmUpLater();
 });

@@ -37,10 +37,13 @@ export function readBool(raw: Record<string, unknown>, field: string, report: Re
   return v;
 }
 
-/** Reports keys outside `known`: a misspelt field would otherwise be silently ignored. */
-export function rejectUnknown(raw: Record<string, unknown>, known: readonly string[], report: Report): void {
+/**
+ * Reports keys outside `known` (listed in the message in its order): a misspelt field would
+ * otherwise be silently ignored. A set, as every record's keys are looked up in it.
+ */
+export function rejectUnknown(raw: Record<string, unknown>, known: ReadonlySet<string>, report: Report): void {
   for (const k of Object.keys(raw)) {
-    if (!known.includes(k)) report(k, `unknown field; the fields here are ${known.join(', ')}`);
+    if (!known.has(k)) report(k, `unknown field; the fields here are ${[...known].join(', ')}`);
   }
 }
 

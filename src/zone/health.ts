@@ -2,10 +2,10 @@ import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/address.js
 import { formatName, nameKey } from '../wire/name.js';
 import { TYPE } from '../wire/constants.js';
 import { readInt, readString, rejectUnknown, type Report } from './fields.js';
-import type { HealthCheck, RecordHealth, ZoneRecord } from './model.js';
+import type { HealthCheck, NumberedRecord, RecordHealth } from './model.js';
 
 /** The fields of a `[[health_checks]]` entry. */
-const CHECK_FIELDS = ['name', 'type', 'port', 'path', 'host', 'expect', 'interval', 'timeout', 'rise', 'fall', 'fail'];
+const CHECK_FIELDS = new Set(['name', 'type', 'port', 'path', 'host', 'expect', 'interval', 'timeout', 'rise', 'fall', 'fail']);
 const CHECK_TYPES = ['http', 'https', 'tcp'] as const;
 /** The record fields of health-checked answers. */
 export const HEALTH_RECORD_FIELDS = ['health_check', 'check_address', 'failover'] as const;
@@ -140,8 +140,9 @@ function problemsOf(report: Report): { report: Report; count: () => number } {
 export function readRecordHealth(
   raw: Record<string, unknown>, type: string, address: string | undefined, { checks, declared }: HealthChecks, report: Report,
 ): RecordHealth | undefined {
+  // Most records have none: no list is made for them.
+  if (!HEALTH_RECORD_FIELDS.some((f) => raw[f] !== undefined)) return undefined;
   const present = HEALTH_RECORD_FIELDS.filter((f) => raw[f] !== undefined);
-  if (present.length === 0) return undefined;
   if (type !== 'A' && type !== 'AAAA') {
     for (const f of present) report(f, `${/^[AEIOU]/.test(type) ? 'an' : 'a'} ${type} record has no ${f}; health checks and failover are for A and AAAA records`);
     return undefined;
@@ -192,12 +193,14 @@ function normalAddress(a: string): string | undefined {
  * failover record at `healthTtl` (resolvers must not keep an address long after it went down).
  */
 export function checkHealthRRsets(
-  records: { rec: ZoneRecord; n: number }[], healthTtl: number, report: (n: number, field: string, message: string) => void,
+  records: NumberedRecord[], healthTtl: number, report: (n: number, field: string, message: string) => void,
 ): void {
-  const sets = new Map<string, { rec: ZoneRecord; n: number }[]>();
+  // Without health fields, no RRset is health-checked: nothing to check or cap.
+  if (!records.some((x) => x.rec.health !== undefined)) return;
+  const sets = new Map<string, NumberedRecord[]>();
   for (const x of records) {
     if (x.rec.type !== TYPE.A && x.rec.type !== TYPE.AAAA) continue;
-    const key = `${nameKey(x.rec.owner)}/${x.rec.type}`;
+    const key = `${x.ownerKey}/${x.rec.type}`;
     const set = sets.get(key);
     if (set) set.push(x);
     else sets.set(key, [x]);

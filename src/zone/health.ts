@@ -140,9 +140,8 @@ function problemsOf(report: Report): { report: Report; count: () => number } {
 export function readRecordHealth(
   raw: Record<string, unknown>, type: string, address: string | undefined, { checks, declared }: HealthChecks, report: Report,
 ): RecordHealth | undefined {
-  // Most records have none: no list is made for them.
-  if (!HEALTH_RECORD_FIELDS.some((f) => raw[f] !== undefined)) return undefined;
   const present = HEALTH_RECORD_FIELDS.filter((f) => raw[f] !== undefined);
+  if (present.length === 0) return undefined;
   if (type !== 'A' && type !== 'AAAA') {
     for (const f of present) report(f, `${/^[AEIOU]/.test(type) ? 'an' : 'a'} ${type} record has no ${f}; health checks and failover are for A and AAAA records`);
     return undefined;

@@ -187,6 +187,8 @@ function zoneApex(domain: Table, fileName: string, report: Report): Name | undef
 
 function soaData(domain: Table, apex: Name, text: string, report: Report): SoaData | undefined {
   const name = (field: string, fallback: Name): Name | undefined => {
+    // The example is made only for a field that is there (it may be wrong).
+    if (domain[field] === undefined) return fallback;
     const v = readString(domain, field, report, `"ns1.${formatName(apex)}"`);
     if (v === undefined) return fallback;
     try {

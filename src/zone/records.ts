@@ -19,6 +19,11 @@ const RECORD_FIELDS: ReadonlySet<string> = new Set([
 
 /** The fields of some types only. */
 const TYPE_FIELDS = ['preference', 'priority', 'weight', 'port', 'flags', 'tag'];
+/**
+ * The fields of any record but health-checked ones. A record with no other field (most records)
+ * is not looked through for the type-only and health fields.
+ */
+const COMMON_FIELDS: ReadonlySet<string> = new Set(['domain', 'type', 'class', 'ttl', 'address']);
 
 /** Fields each type needs besides the common ones, for "unknown field" checks per type. */
 const EXTRA_FIELDS: Record<ServedType, readonly string[]> = {
@@ -175,11 +180,20 @@ function rdata(t: ServedType, raw: Record<string, unknown>, report: Report): RDa
   }
 }
 
+/** Reports the fields of other types than `t` (an A record's `preference`). */
+function rejectOtherTypesFields(raw: Record<string, unknown>, t: ServedType, report: Report): void {
+  for (const f of TYPE_FIELDS) {
+    if (raw[f] !== undefined && !EXTRA_FIELDS[t].includes(f)) {
+      report(f, `${article(t)} ${t} record has no ${f}; remove it${f === 'preference' ? ' or set type = "MX"' : ''}`);
+    }
+  }
+}
+
 /** Builds one record from its [[records]] table; problems go to `report`. `checks`: the file's health checks. */
 export function buildRecord(
   raw: Record<string, unknown>, apex: Name, defaults: RecordDefaults, report: Report, checks: HealthChecks = { checks: new Map(), declared: new Set() },
 ): ZoneRecord | undefined {
-  rejectUnknown(raw, RECORD_FIELDS, report);
+  const onlyCommon = rejectUnknown(raw, RECORD_FIELDS, report).every((k) => COMMON_FIELDS.has(k));
   const resolved = resolveType(raw.type ?? defaults.type);
   if (!isServed(resolved)) {
     const soa = resolved.includes('SOA');
@@ -188,11 +202,7 @@ export function buildRecord(
       : `${resolved} is not served; use one of ${SERVED_TYPES.join(', ')} (or its number)`);
     return undefined;
   }
-  for (const f of TYPE_FIELDS) {
-    if (raw[f] !== undefined && !EXTRA_FIELDS[resolved].includes(f)) {
-      report(f, `${article(resolved)} ${resolved} record has no ${f}; remove it${f === 'preference' ? ' or set type = "MX"' : ''}`);
-    }
-  }
+  if (!onlyCommon) rejectOtherTypesFields(raw, resolved, report);
   const klass = raw.class ?? defaults.class;
   if (klass !== CLASS.IN && klass !== BigInt(CLASS.IN) && String(klass).toUpperCase() !== 'IN') {
     report('class', `${JSON.stringify(String(klass))} is not served; only class 1 (IN) is`);
@@ -210,7 +220,7 @@ export function buildRecord(
     }
   }
   const data = rdata(resolved, raw, report);
-  const health = readRecordHealth(raw, resolved, typeof raw.address === 'string' ? raw.address : undefined, checks, report);
+  const health = onlyCommon ? undefined : readRecordHealth(raw, resolved, typeof raw.address === 'string' ? raw.address : undefined, checks, report);
   if (!owner || !data) return undefined;
   // Two literals rather than a spread of `health`: a spread copies through a slow path, per record.
   const type = TYPE[resolved];

@@ -1,5 +1,5 @@
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/address.js';
-import { formatName, nameKey } from '../wire/name.js';
+import { formatName } from '../wire/name.js';
 import { TYPE } from '../wire/constants.js';
 import { readInt, readString, rejectUnknown, type Report } from './fields.js';
 import type { HealthCheck, NumberedRecord, RecordHealth } from './model.js';

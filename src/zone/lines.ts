@@ -1,9 +1,11 @@
 const LF = '\n';
 const CR = '\r';
 /**
- * A bare key (TOML v1.0.0: letters, digits, `_` and `-`). Lines are matched against a table or
- * key of these through the patterns below, their name captured, rather than a pattern made for
- * each lookup: a bare name is the whole run of such characters it stands in, so the two agree.
+ * A bare key (TOML v1.0.0: letters, digits, `_` and `-`). A table or bare key is found with the
+ * fixed patterns below, which capture the name a line gives, rather than with a pattern made with
+ * the name in it at every lookup: the two match the same lines, as a bare name's characters are
+ * none of the spaces, quotes, brackets or `=` around it. Tables are named by the code (bare ones);
+ * a key that is not bare (quoted, of any characters) gets a pattern of its own.
  */
 const BARE = /^[A-Za-z0-9_-]+$/;
 const TABLE_HEADER = /^\s*\[\s*([A-Za-z0-9_-]+)\s*\]/;

@@ -49,6 +49,22 @@ function mayBeTooLarge(records: NumberedRecord[]): boolean {
   return octets > MAX_RRSET_OCTETS;
 }
 
+/** An RRset's records and octets so far, and whether it was reported over the bound. */
+interface RRsetSize {
+  records: number;
+  octets: number;
+  over: boolean;
+}
+
+/** The size so far of the RRset of `type` at `ownerKey`, made at its first record. */
+function rrsetSize(byType: Map<number, Map<string, RRsetSize>>, type: number, ownerKey: string): RRsetSize {
+  let owners = byType.get(type);
+  if (!owners) byType.set(type, (owners = new Map()));
+  let set = owners.get(ownerKey);
+  if (!set) owners.set(ownerKey, (set = { records: 0, octets: 0, over: false }));
+  return set;
+}
+
 /**
  * Rejects what the compiler could not encode or no message could carry: RDATA over 65,535 octets
  * (RFC 1035 §3.2.1), and an RRset over MAX_RRSET_OCTETS. Duplicate records count too (the tree
@@ -58,7 +74,8 @@ export function checkSizes(
   records: NumberedRecord[], report: (n: number, field: string, message: string) => void,
 ): void {
   if (!mayBeTooLarge(records)) return;
-  const sets = new Map<string, { records: number; octets: number; over: boolean }>();
+  // RRsets by type, then owner: no key is made of the two per record.
+  const byType = new Map<number, Map<string, RRsetSize>>();
   for (const { rec, n, ownerKey } of records) {
     const type = typeName(rec.type);
     const length = rdataLength(rec.data);
@@ -66,9 +83,7 @@ export function checkSizes(
       report(n, 'address', `the ${type} data is ${octets(length)} octets on the wire; a record holds at most ${octets(MAX_RDLENGTH)} (RFC 1035 §3.2.1)${type === 'TXT' ? ': split the text over several TXT records' : ': shorten it'}`);
       continue;
     }
-    const key = `${ownerKey}/${rec.type}`;
-    const set = sets.get(key) ?? { records: 0, octets: 0, over: false };
-    sets.set(key, set);
+    const set = rrsetSize(byType, rec.type, ownerKey);
     set.records++;
     set.octets += RR_FIXED_OCTETS + length;
     if (set.octets > MAX_RRSET_OCTETS && !set.over) {

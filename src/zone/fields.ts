@@ -37,11 +37,17 @@ export function readBool(raw: Record<string, unknown>, field: string, report: Re
   return v;
 }
 
-/** Reports keys outside `known`: a misspelt field would otherwise be silently ignored. */
-export function rejectUnknown(raw: Record<string, unknown>, known: readonly string[], report: Report): void {
-  for (const k of Object.keys(raw)) {
-    if (!known.includes(k)) report(k, `unknown field; the fields here are ${known.join(', ')}`);
+/**
+ * Reports keys outside `known` (listed in the message in its order): a misspelt field would
+ * otherwise be silently ignored. A set, as every record's keys are looked up in it. Returns the
+ * table's keys, for a caller that looks at them again.
+ */
+export function rejectUnknown(raw: Record<string, unknown>, known: ReadonlySet<string>, report: Report): string[] {
+  const keys = Object.keys(raw);
+  for (const k of keys) {
+    if (!known.has(k)) report(k, `unknown field; the fields here are ${[...known].join(', ')}`);
   }
+  return keys;
 }
 
 /** RFC 2181 §8: a TTL is an unsigned 31-bit value. */

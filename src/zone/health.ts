@@ -1,11 +1,11 @@
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/address.js';
-import { formatName, nameKey } from '../wire/name.js';
+import { formatName } from '../wire/name.js';
 import { TYPE } from '../wire/constants.js';
 import { readInt, readString, rejectUnknown, type Report } from './fields.js';
-import type { HealthCheck, RecordHealth, ZoneRecord } from './model.js';
+import type { HealthCheck, NumberedRecord, RecordHealth } from './model.js';
 
 /** The fields of a `[[health_checks]]` entry. */
-const CHECK_FIELDS = ['name', 'type', 'port', 'path', 'host', 'expect', 'interval', 'timeout', 'rise', 'fall', 'fail'];
+const CHECK_FIELDS = new Set(['name', 'type', 'port', 'path', 'host', 'expect', 'interval', 'timeout', 'rise', 'fall', 'fail']);
 const CHECK_TYPES = ['http', 'https', 'tcp'] as const;
 /** The record fields of health-checked answers. */
 export const HEALTH_RECORD_FIELDS = ['health_check', 'check_address', 'failover'] as const;
@@ -192,12 +192,14 @@ function normalAddress(a: string): string | undefined {
  * failover record at `healthTtl` (resolvers must not keep an address long after it went down).
  */
 export function checkHealthRRsets(
-  records: { rec: ZoneRecord; n: number }[], healthTtl: number, report: (n: number, field: string, message: string) => void,
+  records: NumberedRecord[], healthTtl: number, report: (n: number, field: string, message: string) => void,
 ): void {
-  const sets = new Map<string, { rec: ZoneRecord; n: number }[]>();
+  // Without health fields, no RRset is health-checked: nothing to check or cap.
+  if (!records.some((x) => x.rec.health !== undefined)) return;
+  const sets = new Map<string, NumberedRecord[]>();
   for (const x of records) {
     if (x.rec.type !== TYPE.A && x.rec.type !== TYPE.AAAA) continue;
-    const key = `${nameKey(x.rec.owner)}/${x.rec.type}`;
+    const key = `${x.ownerKey}/${x.rec.type}`;
     const set = sets.get(key);
     if (set) set.push(x);
     else sets.set(key, [x]);

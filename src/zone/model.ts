@@ -15,6 +15,16 @@ export interface ZoneRecord {
 }
 
 /**
+ * A record as the file's checks see it: its number in the file (1-based), for their messages, and
+ * its owner's nameKey, made once for all of them.
+ */
+export interface NumberedRecord {
+  rec: ZoneRecord;
+  n: number;
+  ownerKey: string;
+}
+
+/**
  * A `[[health_checks]]` entry: how to probe an address. `interval` and `timeout` in seconds
  * (fractions allowed); `fail`: what an RRset whose records are all down serves (open: all of them;
  * closed: none, NODATA).

@@ -16,7 +16,34 @@ const LDH = /^[A-Za-z0-9-]*$/;
  * (UTS #46 may refuse the underscore), and `\DDD` escapes still give raw octets.
  */
 export function zoneName(text: string): Name {
-  return parseName(NON_ASCII.test(text) ? toALabels(text) : text);
+  return plainName(text) ?? parseName(NON_ASCII.test(text) ? toALabels(text) : text);
+}
+
+const DOT = 0x2e;
+const BACKSLASH = 0x5c;
+const ASCII_MAX = 0x7f;
+
+/**
+ * The labels of a name as parseName reads it, when the name is the usual kind: ASCII without
+ * escapes, each label 1 to 63 octets, 255 in all (a dot may end it). Such a name is split at its
+ * dots without parseName's copying of each character; any other gives undefined, and is read by
+ * parseName and the IDNA conversion, which say what is wrong.
+ */
+function plainName(text: string): string[] | undefined {
+  const end = text.endsWith('.') ? text.length - 1 : text.length;
+  // The name's wire form: its characters but the dots, and a length octet per label and the root.
+  if (end + 2 > MAX_NAME_LENGTH) return undefined;
+  const labels: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= end; i++) {
+    const c = i < end ? text.charCodeAt(i) : DOT;
+    if (c === BACKSLASH || c > ASCII_MAX) return undefined;
+    if (c !== DOT) continue;
+    if (i === start || i - start > MAX_LABEL_LENGTH) return undefined;
+    labels.push(text.slice(start, i));
+    start = i + 1;
+  }
+  return labels;
 }
 
 /**

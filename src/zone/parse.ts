@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { TYPE } from '../wire/constants.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { DEFAULT_TTL, MAX_TTL, readBool, readInt, readString, rejectUnknown, type Report } from './fields.js';
 import { LineIndex } from './lines.js';
-import type { SoaData, ZoneFile, ZoneRecord, ZoneTransferLists } from './model.js';
+import type { HealthCheck, NumberedRecord, SoaData, ZoneFile, ZoneRecord, ZoneTransferLists } from './model.js';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 import { nameProblem, zoneName } from './names.js';
 import { buildRecord, type RecordDefaults } from './records.js';
@@ -14,12 +14,12 @@ import { zoneWarnings } from './warnings.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
 
-const TOP_FIELDS = ['version', 'domain', 'defaults', 'records', 'health_checks'];
-const DOMAIN_FIELDS = [
+const TOP_FIELDS = new Set(['version', 'domain', 'defaults', 'records', 'health_checks']);
+const DOMAIN_FIELDS = new Set([
   'domain', 'soa', 'rname', 'serial', 'refresh', 'retry', 'expire', 'minimum',
   'created', 'modified', 'verified', 'active', 'ownerid', 'allow_transfer', 'notify',
-];
-const DEFAULTS_FIELDS = ['ttl', 'type', 'class', 'health_ttl'];
+]);
+const DEFAULTS_FIELDS = new Set(['ttl', 'type', 'class', 'health_ttl']);
 
 /** The seed's SOA timers (refresh, retry, expire, minimum) when [domain] leaves them out. */
 const SOA_DEFAULTS = { refresh: 28800, retry: 7200, expire: 604800, minimum: 60 };
@@ -43,12 +43,16 @@ function isTable(v: unknown): v is Table {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
+/** Hex digits of the serial's 32 bits. */
+const SERIAL_HEX_DIGITS = 8;
+
 /**
  * A serial that changes whenever the file does and is the same on every replica reading the same
- * file: the first 32 bits of the file's SHA-256.
+ * file: the first 32 bits of the file's SHA-256, read from its hex digest (quicker to make than a
+ * Buffer's for a small file).
  */
 function contentSerial(text: string): number {
-  return createHash('sha256').update(text).digest().readUInt32BE(0);
+  return Number.parseInt(hash('sha256', text, 'hex').slice(0, SERIAL_HEX_DIGITS), 16);
 }
 
 /**
@@ -103,7 +107,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
   const soa = apex && soaData(domain, apex, text, at('domain'));
 
   const rawRecords = doc.records ?? [];
-  const numbered: { rec: ZoneRecord; n: number }[] = [];
+  const numbered: NumberedRecord[] = [];
   // With [domain] domain unusable, the records are still checked, relative to the file's name, so
   // that one edit fixes every problem of the file.
   const recordsApex = apex ?? fileApex(fileName);
@@ -115,7 +119,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
       const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
       if (!isTable(raw)) return report('record', 'must be a [[records]] table');
       const rec = buildRecord(raw, recordsApex, defaults, report, healthChecks);
-      if (rec) numbered.push({ rec, n });
+      if (rec) numbered.push({ rec, n, ownerKey: nameKey(rec.owner) });
     });
     const atRecord = (n: number, field: string, message: string): void => {
       problems.push({ origin, record: n, field, line: lines.record(n, field), message });
@@ -133,9 +137,16 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
     ? { origin, field, line: lines.table('domain', field.replace(/^\[domain\] /, '')), message }
     : { origin, record: n, field, line: lines.record(n, field), message }));
   const records = numbered.map((x) => x.rec);
-  const used = new Set(records.map((r) => r.health?.check?.name));
-  const zoneChecks = new Map([...healthChecks.checks].filter(([name]) => used.has(name)));
+  const zoneChecks = usedChecks(records, healthChecks.checks);
   return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records, ...(zoneChecks.size > 0 && { healthChecks: zoneChecks }) }, explicitSerial: domain?.serial !== undefined, transfer, warnings };
+}
+
+/** The checks that records use, in the file's order. */
+function usedChecks(records: ZoneRecord[], checks: Map<string, HealthCheck>): Map<string, HealthCheck> {
+  // Most files declare none: their records are not looked through.
+  if (checks.size === 0) return checks;
+  const used = new Set(records.map((r) => r.health?.check?.name));
+  return new Map([...checks].filter(([name]) => used.has(name)));
 }
 
 /**
@@ -160,7 +171,6 @@ function zoneApex(domain: Table, fileName: string, report: Report): Name | undef
     report('domain', 'the root zone is not served; write the zone name, e.g. domain = "example.com"');
     return undefined;
   }
-  const expected = formatName(apex).slice(0, -1) + ZONE_FILE_SUFFIX;
   let named: Name | undefined;
   try {
     named = zoneName(fileName.slice(0, -ZONE_FILE_SUFFIX.length));
@@ -168,6 +178,7 @@ function zoneApex(domain: Table, fileName: string, report: Report): Name | undef
     named = undefined;
   }
   if (named === undefined || nameKey(named) !== nameKey(apex)) {
+    const expected = formatName(apex).slice(0, -1) + ZONE_FILE_SUFFIX;
     report('domain', `"${text}" does not match the file name ${fileName}; rename the file to ${expected} or fix domain`);
     return undefined;
   }
@@ -176,6 +187,8 @@ function zoneApex(domain: Table, fileName: string, report: Report): Name | undef
 
 function soaData(domain: Table, apex: Name, text: string, report: Report): SoaData | undefined {
   const name = (field: string, fallback: Name): Name | undefined => {
+    // The example is made only for a field that is there (it may be wrong).
+    if (domain[field] === undefined) return fallback;
     const v = readString(domain, field, report, `"ns1.${formatName(apex)}"`);
     if (v === undefined) return fallback;
     try {
@@ -230,7 +243,7 @@ function transferLists(domain: Table, report: Report, lists: TransferListReaders
 
 /** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME owner has no other data; the apex has no CNAME. */
 function checkConsistency(
-  records: { rec: ZoneRecord; n: number }[], apex: Name, report: (n: number, field: string, message: string) => void,
+  records: NumberedRecord[], apex: Name, report: (n: number, field: string, message: string) => void,
   lineOf: (n: number) => number | undefined,
 ): void {
   // RFC 1034 §3.6.2, RFC 2181 §10.1: a name with a CNAME holds nothing else. Each conflict names
@@ -239,9 +252,13 @@ function checkConsistency(
     const line = lineOf(n);
     return line === undefined ? `record ${n}` : `record ${n}, line ${line}`;
   };
+  // Only names with a CNAME can conflict: the records of other names are passed over.
+  const cnameOwners = new Set<string>();
+  for (const { rec, ownerKey } of records) if (rec.type === TYPE.CNAME) cnameOwners.add(ownerKey);
+  if (cnameOwners.size === 0) return;
   const byOwner = new Map<string, { firstCname?: number; firstOther?: number }>();
-  for (const { rec: r, n } of records) {
-    const key = nameKey(r.owner);
+  for (const { rec: r, n, ownerKey: key } of records) {
+    if (!cnameOwners.has(key)) continue;
     const entry = byOwner.get(key) ?? {};
     byOwner.set(key, entry);
     if (r.type === TYPE.CNAME) {

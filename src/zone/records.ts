@@ -12,10 +12,18 @@ import { nameProblem, ownerName, zoneName } from './names.js';
 const SERVED_TYPES = ['A', 'AAAA', 'NS', 'CNAME', 'PTR', 'MX', 'TXT', 'SRV', 'CAA'] as const;
 type ServedType = (typeof SERVED_TYPES)[number];
 
-export const RECORD_FIELDS = [
+const RECORD_FIELDS: ReadonlySet<string> = new Set([
   'domain', 'type', 'class', 'ttl', 'address', 'preference', 'priority', 'weight', 'port', 'flags', 'tag',
   ...HEALTH_RECORD_FIELDS,
-] as const;
+]);
+
+/** The fields of some types only. */
+const TYPE_FIELDS = ['preference', 'priority', 'weight', 'port', 'flags', 'tag'];
+/**
+ * The fields of any record but health-checked ones. A record with no other field (most records)
+ * is not looked through for the type-only and health fields.
+ */
+const COMMON_FIELDS: ReadonlySet<string> = new Set(['domain', 'type', 'class', 'ttl', 'address']);
 
 /** Fields each type needs besides the common ones, for "unknown field" checks per type. */
 const EXTRA_FIELDS: Record<ServedType, readonly string[]> = {
@@ -55,6 +63,38 @@ function article(t: ServedType): string {
 
 function isServed(t: string): t is ServedType {
   return (SERVED_TYPES as readonly string[]).includes(t);
+}
+
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const MAX_OCTET = 255;
+
+/**
+ * An A record's address: four decimal numbers from 0 to 255 without leading zeros, the dotted
+ * quads parseIPv4 takes, read here without its regular expression, split and array, as most
+ * records of a zone are A records. Anything else goes to parseIPv4, which throws its error.
+ */
+function ipv4(text: string): Uint8Array {
+  const octets = new Uint8Array(4);
+  let n = 0;
+  let value = 0;
+  let digits = 0;
+  // The end of the text ends the last number as a dot does.
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : DOT;
+    if (c === DOT && digits > 0 && n < 4) {
+      octets[n++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= DIGIT_0 && c <= DIGIT_9 && (digits === 0 || value > 0) && value * 10 + c - DIGIT_0 <= MAX_OCTET) {
+      value = value * 10 + c - DIGIT_0;
+      digits++;
+    } else {
+      return parseIPv4(text);
+    }
+  }
+  return n === 4 ? octets : parseIPv4(text);
 }
 
 function target(addr: string, field: string, report: Report): Name | undefined {
@@ -99,7 +139,7 @@ function rdata(t: ServedType, raw: Record<string, unknown>, report: Report): RDa
   }
   try {
     switch (t) {
-      case 'A': return { t, address: parseIPv4(v) };
+      case 'A': return { t, address: ipv4(v) };
       case 'AAAA': return { t, address: parseIPv6(v) };
       case 'NS': case 'CNAME': case 'PTR': {
         const name = target(v, 'address', report);
@@ -140,11 +180,20 @@ function rdata(t: ServedType, raw: Record<string, unknown>, report: Report): RDa
   }
 }
 
+/** Reports the fields of other types than `t` (an A record's `preference`). */
+function rejectOtherTypesFields(raw: Record<string, unknown>, t: ServedType, report: Report): void {
+  for (const f of TYPE_FIELDS) {
+    if (raw[f] !== undefined && !EXTRA_FIELDS[t].includes(f)) {
+      report(f, `${article(t)} ${t} record has no ${f}; remove it${f === 'preference' ? ' or set type = "MX"' : ''}`);
+    }
+  }
+}
+
 /** Builds one record from its [[records]] table; problems go to `report`. `checks`: the file's health checks. */
 export function buildRecord(
   raw: Record<string, unknown>, apex: Name, defaults: RecordDefaults, report: Report, checks: HealthChecks = { checks: new Map(), declared: new Set() },
 ): ZoneRecord | undefined {
-  rejectUnknown(raw, RECORD_FIELDS, report);
+  const onlyCommon = rejectUnknown(raw, RECORD_FIELDS, report).every((k) => COMMON_FIELDS.has(k));
   const resolved = resolveType(raw.type ?? defaults.type);
   if (!isServed(resolved)) {
     const soa = resolved.includes('SOA');
@@ -153,11 +202,7 @@ export function buildRecord(
       : `${resolved} is not served; use one of ${SERVED_TYPES.join(', ')} (or its number)`);
     return undefined;
   }
-  for (const f of ['preference', 'priority', 'weight', 'port', 'flags', 'tag']) {
-    if (raw[f] !== undefined && !EXTRA_FIELDS[resolved].includes(f)) {
-      report(f, `${article(resolved)} ${resolved} record has no ${f}; remove it${f === 'preference' ? ' or set type = "MX"' : ''}`);
-    }
-  }
+  if (!onlyCommon) rejectOtherTypesFields(raw, resolved, report);
   const klass = raw.class ?? defaults.class;
   if (klass !== CLASS.IN && klass !== BigInt(CLASS.IN) && String(klass).toUpperCase() !== 'IN') {
     report('class', `${JSON.stringify(String(klass))} is not served; only class 1 (IN) is`);
@@ -175,7 +220,9 @@ export function buildRecord(
     }
   }
   const data = rdata(resolved, raw, report);
-  const health = readRecordHealth(raw, resolved, typeof raw.address === 'string' ? raw.address : undefined, checks, report);
+  const health = onlyCommon ? undefined : readRecordHealth(raw, resolved, typeof raw.address === 'string' ? raw.address : undefined, checks, report);
   if (!owner || !data) return undefined;
-  return { owner, type: TYPE[resolved], ttl, data, ...(health && { health }) };
+  // Two literals rather than a spread of `health`: a spread copies through a slow path, per record.
+  const type = TYPE[resolved];
+  return health ? { owner, type, ttl, data, health } : { owner, type, ttl, data };
 }

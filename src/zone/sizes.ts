@@ -1,7 +1,7 @@
 import { HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TCP_MAX_MESSAGE, typeName } from '../wire/constants.js';
-import { formatName, nameKey, wireLength } from '../wire/name.js';
+import { formatName, wireLength } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
-import type { ZoneRecord } from './model.js';
+import type { NumberedRecord } from './model.js';
 
 /** RFC 1035 §3.2.1: RDLENGTH is a 16-bit field. */
 export const MAX_RDLENGTH = 0xffff;
@@ -40,24 +40,50 @@ export function rdataLength(d: RData): number {
 const octets = (n: number): string => n.toLocaleString('en-US');
 
 /**
+ * Whether a record or an RRset may be over its bound: not when all the records of the zone together
+ * fit one RRset's (a record over RDLENGTH's bound is over that too), as in most zones.
+ */
+function mayBeTooLarge(records: NumberedRecord[]): boolean {
+  let octets = 0;
+  for (const { rec } of records) octets += RR_FIXED_OCTETS + rdataLength(rec.data);
+  return octets > MAX_RRSET_OCTETS;
+}
+
+/** An RRset's records and octets so far, and whether it was reported over the bound. */
+interface RRsetSize {
+  records: number;
+  octets: number;
+  over: boolean;
+}
+
+/** The size so far of the RRset of `type` at `ownerKey`, made at its first record. */
+function rrsetSize(byType: Map<number, Map<string, RRsetSize>>, type: number, ownerKey: string): RRsetSize {
+  let owners = byType.get(type);
+  if (!owners) byType.set(type, (owners = new Map()));
+  let set = owners.get(ownerKey);
+  if (!set) owners.set(ownerKey, (set = { records: 0, octets: 0, over: false }));
+  return set;
+}
+
+/**
  * Rejects what the compiler could not encode or no message could carry: RDATA over 65,535 octets
  * (RFC 1035 §3.2.1), and an RRset over MAX_RRSET_OCTETS. Duplicate records count too (the tree
  * drops them later), which errs on the safe side.
  */
 export function checkSizes(
-  records: { rec: ZoneRecord; n: number }[], report: (n: number, field: string, message: string) => void,
+  records: NumberedRecord[], report: (n: number, field: string, message: string) => void,
 ): void {
-  const sets = new Map<string, { records: number; octets: number; over: boolean }>();
-  for (const { rec, n } of records) {
+  if (!mayBeTooLarge(records)) return;
+  // RRsets by type, then owner: no key is made of the two per record.
+  const byType = new Map<number, Map<string, RRsetSize>>();
+  for (const { rec, n, ownerKey } of records) {
     const type = typeName(rec.type);
     const length = rdataLength(rec.data);
     if (length > MAX_RDLENGTH) {
       report(n, 'address', `the ${type} data is ${octets(length)} octets on the wire; a record holds at most ${octets(MAX_RDLENGTH)} (RFC 1035 §3.2.1)${type === 'TXT' ? ': split the text over several TXT records' : ': shorten it'}`);
       continue;
     }
-    const key = `${nameKey(rec.owner)}/${rec.type}`;
-    const set = sets.get(key) ?? { records: 0, octets: 0, over: false };
-    sets.set(key, set);
+    const set = rrsetSize(byType, rec.type, ownerKey);
     set.records++;
     set.octets += RR_FIXED_OCTETS + length;
     if (set.octets > MAX_RRSET_OCTETS && !set.over) {

@@ -65,38 +65,6 @@ function isServed(t: string): t is ServedType {
   return (SERVED_TYPES as readonly string[]).includes(t);
 }
 
-const DOT = 0x2e;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
-const MAX_OCTET = 255;
-
-/**
- * An A record's address: four decimal numbers from 0 to 255 without leading zeros, the dotted
- * quads parseIPv4 takes, read here without its regular expression, split and array, as most
- * records of a zone are A records. Anything else goes to parseIPv4, which throws its error.
- */
-function ipv4(text: string): Uint8Array {
-  const octets = new Uint8Array(4);
-  let n = 0;
-  let value = 0;
-  let digits = 0;
-  // The end of the text ends the last number as a dot does.
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : DOT;
-    if (c === DOT && digits > 0 && n < 4) {
-      octets[n++] = value;
-      value = 0;
-      digits = 0;
-    } else if (c >= DIGIT_0 && c <= DIGIT_9 && (digits === 0 || value > 0) && value * 10 + c - DIGIT_0 <= MAX_OCTET) {
-      value = value * 10 + c - DIGIT_0;
-      digits++;
-    } else {
-      return parseIPv4(text);
-    }
-  }
-  return n === 4 ? octets : parseIPv4(text);
-}
-
 function target(addr: string, field: string, report: Report): Name | undefined {
   try {
     return zoneName(addr);
@@ -139,7 +107,7 @@ function rdata(t: ServedType, raw: Record<string, unknown>, report: Report): RDa
   }
   try {
     switch (t) {
-      case 'A': return { t, address: ipv4(v) };
+      case 'A': return { t, address: parseIPv4(v) };
       case 'AAAA': return { t, address: parseIPv6(v) };
       case 'NS': case 'CNAME': case 'PTR': {
         const name = target(v, 'address', report);

@@ -120,6 +120,13 @@ describe('wire codec', () => {
     assert.throws(() => parseIPv6('2001:db8::g'), WireError);
     assert.throws(() => parseIPv4('256.1.1.1'), WireError);
   });
+
+  it('reads a dotted quad, and rejects every other IPv4 text', () => {
+    const good: [string, number[]][] = [['0.0.0.0', [0, 0, 0, 0]], ['192.0.2.1', [192, 0, 2, 1]], ['255.255.255.255', [255, 255, 255, 255]], ['10.0.100.9', [10, 0, 100, 9]]];
+    for (const [text, octets] of good) assert.deepEqual([...parseIPv4(text)], octets, text);
+    const bad = ['', '1.2.3', '1.2.3.4.', '.1.2.3', '1..2.3', '1.2.3.4.5', '256.0.0.1', '1.2.3.256', '01.2.3.4', '1.2.3.04', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.a', '1.2.3.-1', '1000.1.1.1', '::1'];
+    for (const text of bad) assert.throws(() => parseIPv4(text), WireError, JSON.stringify(text));
+  });
 });
 
 describe('name decoding rejects malformed names with a typed error', () => {

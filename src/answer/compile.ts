@@ -52,7 +52,7 @@ export function compileZone(zone: Zone): CompiledZone {
   const soaNames = soaNameKeys(tree);
   const below = (name: Name): Below => new Below(new Map(), variable([ABSENT_LABEL, ...name], FALLBACK_TYPE));
   for (const [key, node] of tree.nodes) {
-    if (tree.occluded(node.name)) continue;
+    if (tree.occluded(node.name, key)) continue;
     const cut = tree.cuts.get(key);
     if (cut) {
       // A delegation point: a referral for any type and any name below, except DS (parent side).
@@ -66,7 +66,7 @@ export function compileZone(zone: Zone): CompiledZone {
     // A CNAME's answer depends on what the chain ends in, for every type the zone has.
     const types = hasCname ? askTypes : node.rrsets.size > 0 ? [...node.rrsets.keys(), TYPE.ANY] : [];
     for (const type of types) entries.set(entryKey(key, type), exact(node.name, type));
-    const wildcard = tree.get(['*', ...node.name]);
+    const wildcard = tree.wildcard(key);
     // The shared negative answers compress the SOA's names against the apex only: a name at or above
     // the SOA's MNAME or RNAME gets its own (those names then take the query's case, as in NSD).
     const under = wildcard ? wildcardBelow(wildcard, askTypes, variable) : soaNames.has(key) ? below(node.name) : nxdomain;
@@ -77,7 +77,7 @@ export function compileZone(zone: Zone): CompiledZone {
   // (compressed into the question, as NSD does). In a referral, those are the NS targets below the
   // cut: the names on the way down to them get their own referral (the same for every name there).
   for (const cut of tree.cuts.values()) {
-    if (tree.occluded(cut.name)) continue;
+    if (tree.occluded(cut.name, cut.key)) continue;
     for (const d of cut.rrsets.get(TYPE.NS)!.data) {
       if (d.t !== 'NS') continue;
       for (let n = d.target; n.length > cut.name.length && isSubdomain(n, cut.name); n = n.slice(1)) {

@@ -63,6 +63,13 @@ export class WireWriter {
     if (offset <= MAX_POINTER_OFFSET && !this.names.has(suffixKey)) this.names.set(suffixKey, offset);
   }
 
+  /** Empties the writer for the next message, keeping its buffer (a packet compiler writes thousands). */
+  reset(): void {
+    this.pos = 0;
+    if (this.names.size > 0) this.names.clear();
+    this.pointerSites.length = 0;
+  }
+
   result(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }

@@ -181,10 +181,9 @@ const MAX_FITTED_ADDITIONAL = 24;
 /**
  * Compiles one answer with its smaller forms, largest first, tried in turn when it does not fit:
  * form k+1 is what NSD sends with one octet less than form k needs, so the first form that fits a
- * client's limit is what NSD sends for that limit.
+ * client's limit is what NSD sends for that limit. `qkey`: nameKey(qname), when the caller has it.
  */
-export function compileAnswer(qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
-  const qkey = nameKey(qname);
+export function compileAnswer(qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null, qkey = nameKey(qname)): Answer {
   const enc = (r: Resolution): Encoded => encode(qname, qkey, qtype, r, variable);
   const full = enc(res);
   const smaller: Encoded[] = [];

@@ -62,16 +62,17 @@ export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof R
 /**
  * RFC 1034 §4.3.2 step 3 over one zone: exact match, CNAME chasing within the zone, wildcard
  * synthesis (RFC 4592), referral at delegation points, NXDOMAIN/NODATA with the SOA (RFC 2308).
- * Additional-section processing adds in-zone addresses of MX, NS and SRV targets.
+ * Additional-section processing adds in-zone addresses of MX, NS and SRV targets. `qkey`:
+ * nameKey(qname), when the caller has it.
  */
-export function resolve(tree: ZoneTree, qname: Name, qtype: number): Resolution {
+export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameKey(qname)): Resolution {
   const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [], optionalAuthority: false };
   // Keys of the names of the chain so far: a CNAME loop stops (few hops: a list is enough).
   const seen: string[] = [];
   let name = qname;
   for (let hop = 0; hop <= MAX_CHAIN; hop++) {
     if (!tree.inZone(name)) break;
-    const key = nameKey(name);
+    const key = name === qname ? qkey : nameKey(name);
     const cut = tree.cutAbove(name, key);
     // RFC 4035 §3.1.4.1: DS belongs to the parent side of the cut.
     const parentSide = cut && qtype === TYPE.DS && cut.key === key;

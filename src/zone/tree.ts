@@ -9,8 +9,8 @@ function rdataKey(d: RData): string {
     v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'string' ? v.toLowerCase() : v);
 }
 
-/** The label `*` as it starts a key: `*.<name>`'s key is it and then the name's key. */
-const WILDCARD_LABEL_KEY = '\x01*';
+/** RFC 4592 §2.1.1: the label that makes a name a wildcard. */
+const WILDCARD_LABEL = '*';
 
 /** An RRset: records of one owner and type, one TTL (RFC 2181 §5). */
 export interface RRset {
@@ -39,6 +39,11 @@ export class ZoneTree {
   readonly apexKey: string;
   /** Every type present in the zone, SOA included. */
   readonly types = new Set<number>();
+  /**
+   * Wildcard nodes by their parent's key: asked for every name of the zone, and the parent's key
+   * is the tree's own string (its hash kept), where `*.<name>`'s key would be a new one to hash.
+   */
+  private readonly wildcards = new Map<string, ZoneNode>();
 
   constructor(readonly zone: Zone) {
     this.apexKey = nameKey(zone.apex);
@@ -76,8 +81,11 @@ export class ZoneTree {
     if (node) return node;
     node = { name, key, rrsets: new Map() };
     this.nodes.set(key, node);
-    // The parent's key is a tail of this one's.
-    if (name.length > this.zone.apex.length) this.node(name.slice(1), key.slice(1 + name[0].length));
+    if (name.length > this.zone.apex.length) {
+      // The parent's key is a tail of this one's.
+      const parent = this.node(name.slice(1), key.slice(1 + name[0].length));
+      if (name[0] === WILDCARD_LABEL) this.wildcards.set(parent.key, node);
+    }
     return node;
   }
 
@@ -87,7 +95,7 @@ export class ZoneTree {
 
   /** The node `*.<name>` (RFC 4592 §2.1.1), by the name's key. */
   wildcard(key: string): ZoneNode | undefined {
-    return this.nodes.get(WILDCARD_LABEL_KEY + key);
+    return this.wildcards.get(key);
   }
 
   inZone(name: Name): boolean {

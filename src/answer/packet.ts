@@ -64,8 +64,12 @@ function encode(qname: Name, qkey: string, qtype: number, res: Resolution, varia
 
 /** True when a name in the body may be compressed: an owner not the question name, or RDATA's. */
 function bodyCompresses(res: Resolution, qname: Name, qkey: string): boolean {
-  const compresses = (set: RRset): boolean => !ownerIsQname(set, qname, qkey) || set.data.some(compressesNames);
-  return res.answer.some(compresses) || res.authority.some(compresses) || res.additional.some(compresses);
+  return sectionCompresses(res.answer, qname, qkey) || sectionCompresses(res.authority, qname, qkey) || sectionCompresses(res.additional, qname, qkey);
+}
+
+function sectionCompresses(sets: RRset[], qname: Name, qkey: string): boolean {
+  for (const set of sets) if (!ownerIsQname(set, qname, qkey) || set.data.some(compressesNames)) return true;
+  return false;
 }
 
 function ownerIsQname(set: RRset, qname: Name, qkey: string): boolean {

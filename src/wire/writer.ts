@@ -67,8 +67,9 @@ export class WireWriter {
   /** Empties the writer for the next message, keeping its buffer (a packet compiler writes thousands). */
   reset(): void {
     this.pos = 0;
+    // Only when not empty: each is a call into the runtime, and most packets compress nothing.
     if (this.names.size > 0) this.names.clear();
-    this.pointerSites.length = 0;
+    if (this.pointerSites.length > 0) this.pointerSites.length = 0;
   }
 
   /** A copy of the message (a loop: no view made of a packet of a few dozen octets). */

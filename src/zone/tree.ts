@@ -89,10 +89,6 @@ export class ZoneTree {
     return node;
   }
 
-  get(name: Name): ZoneNode | undefined {
-    return this.nodes.get(nameKey(name));
-  }
-
   /** The node `*.<name>` (RFC 4592 §2.1.1), by the name's key. */
   wildcard(key: string): ZoneNode | undefined {
     return this.wildcards.get(key);

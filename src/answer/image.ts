@@ -1,7 +1,7 @@
 import { HEADER_SIZE, MAX_NAME_LENGTH, TYPE } from '../wire/constants.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
-import { hashBytes } from './hash.js';
+import { FNV_OFFSET, FNV_PRIME, hashBytes } from './hash.js';
 import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
 
 /**
@@ -175,9 +175,6 @@ class Records {
     return this.of.get(a)!;
   }
 }
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 
 /** FNV-1a over what `a` sends (see sameResponse), to find the records that may send the same. */
 function responseHash(a: Answer, trimmed: number, below: number): number {

@@ -1,7 +1,7 @@
 import {
   CLASS, EDNS_DEFAULT_PAYLOAD, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
-import { nameKey, writeName, type Name } from '../wire/name.js';
+import { nameKey, nameKeyOf, writeName, type Name } from '../wire/name.js';
 import { compressesNames, writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Resolution } from '../zone/resolve.js';
@@ -73,7 +73,7 @@ function sectionCompresses(sets: RRset[], qname: Name, qkey: string): boolean {
 }
 
 function ownerIsQname(set: RRset, qname: Name, qkey: string): boolean {
-  return set.owner === qname || nameKey(set.owner) === qkey;
+  return set.owner === qname || nameKeyOf(set.owner) === qkey;
 }
 
 /** Writes the records of `sets`; an owner equal to the question name points to it. */

@@ -46,6 +46,19 @@ export function nameKey(name: Name): string {
   return ASCII_UPPER.test(s) ? s.replace(ASCII_UPPER_RUNS, (run) => run.toLowerCase()) : s;
 }
 
+/** Keys of the names nameKeyOf was asked about, while those names live. */
+const keys = new WeakMap<Name, string>();
+
+/**
+ * nameKey(name), made once per name: for the names of a zone's records (owners, targets), which
+ * compiling a zone writes and looks up in answer after answer.
+ */
+export function nameKeyOf(name: Name): string {
+  let key = keys.get(name);
+  if (key === undefined) keys.set(name, (key = nameKey(name)));
+  return key;
+}
+
 /** True when `name` is `ancestor` or lies below it. */
 export function isSubdomain(name: Name, ancestor: Name): boolean {
   if (ancestor.length > name.length) return false;
@@ -194,7 +207,7 @@ export function skipName(b: Uint8Array, p: number, end: number): number {
  * and remembers the suffixes it writes. RFC 3597 §4: only well-known types compress RDATA names.
  * `key`: the name's nameKey, when the caller has it.
  */
-export function writeName(w: WireWriter, name: Name, compress: boolean, key = compress ? nameKey(name) : ''): void {
+export function writeName(w: WireWriter, name: Name, compress: boolean, key = compress ? nameKeyOf(name) : ''): void {
   // Each suffix's key is a tail of the whole name's key.
   for (let i = 0, at = 0; i < name.length; at += 1 + name[i].length, i++) {
     if (compress) {

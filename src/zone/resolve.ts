@@ -1,5 +1,5 @@
 import { RCODE, TYPE } from '../wire/constants.js';
-import { nameKey, type Name } from '../wire/name.js';
+import { nameKey, nameKeyOf, type Name } from '../wire/name.js';
 import type { RRset, ZoneNode, ZoneTree } from './tree.js';
 
 /** What an authoritative server answers for one question: sections as RRsets. */
@@ -72,7 +72,7 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
   let name = qname;
   for (let hop = 0; hop <= MAX_CHAIN; hop++) {
     if (!tree.inZone(name)) break;
-    const key = name === qname ? qkey : nameKey(name);
+    const key = name === qname ? qkey : nameKeyOf(name);
     const cut = tree.cutAbove(name, key);
     // RFC 4035 §3.1.4.1: DS belongs to the parent side of the cut.
     const parentSide = cut && qtype === TYPE.DS && cut.key === key;
@@ -121,7 +121,7 @@ function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
   if (qtype === TYPE.ANY || qtype === TYPE.DS) return;
   const ns = tree.nodes.get(tree.apexKey)?.rrsets.get(TYPE.NS);
   // Not twice: the answer may hold it already, also at the end of a CNAME chain.
-  if (!ns || res.answer.some((s) => s.type === TYPE.NS && nameKey(s.owner) === tree.apexKey)) return;
+  if (!ns || holds(res.answer, tree.apexKey, TYPE.NS)) return;
   res.authority.push(ns);
   res.optionalAuthority = true;
 }
@@ -135,28 +135,29 @@ function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
 function addAdditional(tree: ZoneTree, res: Resolution): void {
   // Most answers name no target: then nothing is built.
   if (!res.answer.some(hasTargets) && !res.authority.some(hasTargets)) return;
-  const present = new Set(res.answer.map((s) => `${nameKey(s.owner)}/${s.type}`));
   const byType = new Map<number, RRset[]>([[TYPE.A, []], [TYPE.AAAA, []]]);
   for (const set of [...res.answer, ...res.authority]) {
     for (const d of set.data) {
       const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
       if (!target || !tree.inZone(target)) continue;
-      const key = nameKey(target);
+      const key = nameKeyOf(target);
       if (d.t !== 'NS' && tree.cutAbove(target, key)) continue;
       const exact = tree.nodes.get(key);
       const node = exact ?? wildcardFor(tree, target, key);
       if (!node) continue;
       for (const [type, list] of byType) {
         const addr = node.rrsets.get(type);
-        const id = `${key}/${type}`;
-        if (addr && !present.has(id)) {
-          present.add(id);
-          list.push(exact ? addr : withOwner(addr, target));
-        }
+        // Not twice, nor what the answer section holds.
+        if (addr && !holds(res.answer, key, type) && !holds(list, key, type)) list.push(exact ? addr : withOwner(addr, target));
       }
     }
   }
   for (const list of byType.values()) res.additional.push(...list);
+}
+
+/** True when `sets` hold an RRset of `type` owned by the name whose key is `key`. */
+function holds(sets: RRset[], key: string, type: number): boolean {
+  return sets.some((s) => s.type === type && nameKeyOf(s.owner) === key);
 }
 
 /** True when the RRset's records name hosts whose addresses go in the additional section. */

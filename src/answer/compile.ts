@@ -33,6 +33,8 @@ function entryKey(nameWireKey: string, type: number): string {
  * name below the node that does not exist.
  */
 const ABSENT_LABEL = '\0';
+/** The key of ABSENT_LABEL as a name's first label: `<it>.<node>`'s key is it and then the node's. */
+const ABSENT_LABEL_KEY = '\x01\0';
 
 /** Compiles a zone: resolves every question worth asking ahead of time and encodes the answer. */
 export function compileZone(zone: Zone): CompiledZone {
@@ -41,8 +43,9 @@ export function compileZone(zone: Zone): CompiledZone {
   const entries = new Map<string, Answer>();
   // DS too: a CNAME chain into a delegation point ends in the parent's NODATA for DS, not a referral.
   const askTypes = [...tree.types, TYPE.ANY, TYPE.DS];
-  const variable = (name: Name, type: number, below: Below | null = null): Answer => answer(tree, health, name, type, true, below);
-  const exact = (name: Name, type: number, below: Below | null = null): Answer => answer(tree, health, name, type, false, below);
+  // A name's key goes with it: the tree's own key strings are looked up without hashing them again.
+  const variable = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(tree, health, name, key, type, true, below);
+  const exact = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(tree, health, name, key, type, false, below);
 
   // NXDOMAIN and plain NODATA are the same bytes for every name of the zone: compile them once.
   const absentAtApex = [ABSENT_LABEL, ...zone.apex];
@@ -50,39 +53,39 @@ export function compileZone(zone: Zone): CompiledZone {
   const nodata = compileAnswer(absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NOERROR), true, nxdomain);
 
   const soaNames = soaNameKeys(tree);
-  const below = (name: Name): Below => new Below(new Map(), variable([ABSENT_LABEL, ...name], FALLBACK_TYPE));
+  const below = (name: Name, key: string): Below => new Below(new Map(), variable([ABSENT_LABEL, ...name], ABSENT_LABEL_KEY + key, FALLBACK_TYPE));
   for (const [key, node] of tree.nodes) {
-    if (tree.occluded(node.name)) continue;
+    if (tree.occluded(node.name, key)) continue;
     const cut = tree.cuts.get(key);
     if (cut) {
       // A delegation point: a referral for any type and any name below, except DS (parent side).
-      const absent = [ABSENT_LABEL, ...cut.name];
-      const referralBelow = new Below(new Map(), variable(absent, FALLBACK_TYPE));
-      entries.set(entryKey(key, FALLBACK_TYPE), exact(node.name, FALLBACK_TYPE, referralBelow));
-      entries.set(entryKey(key, TYPE.DS), exact(node.name, TYPE.DS));
+      const referralBelow = below(cut.name, key);
+      entries.set(entryKey(key, FALLBACK_TYPE), exact(node.name, key, FALLBACK_TYPE, referralBelow));
+      entries.set(entryKey(key, TYPE.DS), exact(node.name, key, TYPE.DS));
       continue;
     }
     const hasCname = node.rrsets.has(TYPE.CNAME);
     // A CNAME's answer depends on what the chain ends in, for every type the zone has.
     const types = hasCname ? askTypes : node.rrsets.size > 0 ? [...node.rrsets.keys(), TYPE.ANY] : [];
-    for (const type of types) entries.set(entryKey(key, type), exact(node.name, type));
-    const wildcard = tree.get(['*', ...node.name]);
+    for (const type of types) entries.set(entryKey(key, type), exact(node.name, key, type));
+    const wildcard = tree.wildcard(key);
     // The shared negative answers compress the SOA's names against the apex only: a name at or above
     // the SOA's MNAME or RNAME gets its own (those names then take the query's case, as in NSD).
-    const under = wildcard ? wildcardBelow(wildcard, askTypes, variable) : soaNames.has(key) ? below(node.name) : nxdomain;
-    const fallback = !hasCname && under === nxdomain ? nodata : exact(node.name, FALLBACK_TYPE, under);
+    const under = wildcard ? wildcardBelow(wildcard, askTypes, variable) : soaNames.has(key) ? below(node.name, key) : nxdomain;
+    const fallback = !hasCname && under === nxdomain ? nodata : exact(node.name, key, FALLBACK_TYPE, under);
     entries.set(entryKey(key, FALLBACK_TYPE), fallback);
   }
   // Names in an answer at or below the query's closest encloser take the query's letter case
   // (compressed into the question, as NSD does). In a referral, those are the NS targets below the
   // cut: the names on the way down to them get their own referral (the same for every name there).
   for (const cut of tree.cuts.values()) {
-    if (tree.occluded(cut.name)) continue;
+    if (tree.occluded(cut.name, cut.key)) continue;
     for (const d of cut.rrsets.get(TYPE.NS)!.data) {
       if (d.t !== 'NS') continue;
       for (let n = d.target; n.length > cut.name.length && isSubdomain(n, cut.name); n = n.slice(1)) {
-        const key = entryKey(nameKey(n), FALLBACK_TYPE);
-        if (!entries.has(key)) entries.set(key, exact(n, FALLBACK_TYPE, below(n)));
+        const nk = nameKey(n);
+        const key = entryKey(nk, FALLBACK_TYPE);
+        if (!entries.has(key)) entries.set(key, exact(n, nk, FALLBACK_TYPE, below(n, nk)));
       }
     }
   }
@@ -109,19 +112,21 @@ function soaNameKeys(tree: ZoneTree): Set<string> {
  * The answer to (name, type), compiled; `variable`: for any name below (see compileAnswer). With
  * health-checked records in its answer section, its other health states are compiled too.
  */
-function answer(tree: ZoneTree, health: HealthCompiler | null, name: Name, type: number, variable: boolean, below: Below | null): Answer {
-  const compile = (res: Resolution): Answer => compileAnswer(name, type, res, variable, below);
-  const res = resolve(tree, name, type);
+function answer(tree: ZoneTree, health: HealthCompiler | null, name: Name, key: string, type: number, variable: boolean, below: Below | null): Answer {
+  const compile = (res: Resolution): Answer => compileAnswer(name, type, res, variable, below, key);
+  const res = resolve(tree, name, type, key);
   const a = compile(res);
-  health?.addVariants(a, res, () => resolve(tree, name, type), compile);
+  health?.addVariants(a, res, () => resolve(tree, name, type, key), compile);
   return a;
 }
 
 /** RFC 4592 §3.3: answers synthesized from `*.<node>` for names below the node that do not exist. */
-function wildcardBelow(wildcard: ZoneNode, askTypes: number[], variable: (name: Name, type: number) => Answer): Below {
+function wildcardBelow(wildcard: ZoneNode, askTypes: number[], variable: (name: Name, key: string, type: number) => Answer): Below {
   const absent = [ABSENT_LABEL, ...wildcard.name.slice(1)];
+  // The wildcard's key with its `*` label in place of ABSENT_LABEL (both one octet long).
+  const key = ABSENT_LABEL_KEY + wildcard.key.slice(ABSENT_LABEL_KEY.length);
   const types = wildcard.rrsets.has(TYPE.CNAME) ? askTypes : [...wildcard.rrsets.keys(), TYPE.ANY];
-  const byType = new Map(types.map((t) => [t, variable(absent, t)] as const));
-  return new Below(byType, variable(absent, FALLBACK_TYPE));
+  const byType = new Map(types.map((t) => [t, variable(absent, key, t)] as const));
+  return new Below(byType, variable(absent, key, FALLBACK_TYPE));
 }
 

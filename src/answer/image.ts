@@ -1,7 +1,7 @@
 import { HEADER_SIZE, MAX_NAME_LENGTH, TYPE } from '../wire/constants.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
-import { hashBytes } from './hash.js';
+import { FNV_OFFSET, FNV_PRIME, hashBytes } from './hash.js';
 import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
 
 /**
@@ -121,19 +121,91 @@ function storedLength(a: Answer): number {
 }
 
 /**
- * What answer `a` sends, as a string: its header, where its question ends, its body, the pointers
- * moved for another question, and the records of its smaller form and of its below. A packet's
- * question is never sent (respond.ts writes the query's own, 0x20 case and QTYPE included), so
- * answers with one key send the same octets to every query and share one packet and one record:
- * a name's ANY answer and the answer for the type of the one RRset it holds (RFC 8482 §4.1, as NSD)
- * when their authority sections agree (their packets differ in QTYPE alone), or the answers of two
- * names as long as each other with the same records. A packet with no
- * relocations still compresses into the question at fixed offsets: an equal body points at the
+ * The records of a zone's answers. Answers that send the same octets (sameResponse) share one
+ * record: a packet's question is never sent (respond.ts writes the query's own, 0x20 case and
+ * QTYPE included), so answers with one key send the same octets to every query and share one
+ * packet and one record: a name's ANY answer and the answer for the type of the one RRset it holds
+ * (RFC 8482 §4.1, as NSD) when their authority sections agree (their packets differ in QTYPE
+ * alone), or the answers of two names as long as each other with the same records. A packet with
+ * no relocations still compresses into the question at fixed offsets: an equal body points at the
  * same places of the query's question, which is what each name's own packet does.
  */
-function responseKey(a: Answer, trimmed: number, below: number): string {
-  return `${a.qEnd} ${trimmed} ${below} ${a.relocs?.join(',') ?? ''} ${a.packet.toString('latin1', 0, HEADER_SIZE)}${a.packet.toString('latin1', a.qEnd)}`;
+class Records {
+  /** The answer first given each record: its packet is the record's. */
+  readonly answers: Answer[] = [];
+  /** Each record's smaller form's record and below's number (NONE: none). */
+  readonly trimmed: number[] = [];
+  readonly below: number[] = [];
+  /** Each answer's record. */
+  private readonly of = new Map<Answer, number>();
+  /** The last record made with each responseHash, and the one made before it with the same hash. */
+  private readonly lastByHash = new Map<number, number>();
+  private readonly earlier: number[] = [];
+
+  constructor(private readonly belows: ReadonlyMap<Below, number>) {}
+
+  get size(): number {
+    return this.answers.length;
+  }
+
+  /** `a`'s record; made (with its smaller forms') when no answer sending the same octets has one. */
+  add(a: Answer): number {
+    let r = this.of.get(a);
+    if (r !== undefined) return r;
+    const trimmed = a.trimmed === null ? NONE : this.add(a.trimmed);
+    const below = a.below === null ? NONE : this.belows.get(a.below)!;
+    const hash = responseHash(a, trimmed, below);
+    const last = this.lastByHash.get(hash) ?? NONE;
+    for (r = last; r !== NONE; r = this.earlier[r]) {
+      if (this.trimmed[r] === trimmed && this.below[r] === below && sameResponse(this.answers[r], a)) break;
+    }
+    if (r === NONE) {
+      r = this.answers.push(a) - 1;
+      this.trimmed.push(trimmed);
+      this.below.push(below);
+      this.earlier.push(last);
+      this.lastByHash.set(hash, r);
+    }
+    this.of.set(a, r);
+    return r;
+  }
+
+  /** The record of an answer added before. */
+  get(a: Answer): number {
+    return this.of.get(a)!;
+  }
 }
+
+/** FNV-1a over what `a` sends (see sameResponse), to find the records that may send the same. */
+function responseHash(a: Answer, trimmed: number, below: number): number {
+  let h = FNV_OFFSET;
+  h = Math.imul(h ^ a.qEnd, FNV_PRIME);
+  h = Math.imul(h ^ trimmed, FNV_PRIME);
+  h = Math.imul(h ^ below, FNV_PRIME);
+  for (const p of a.relocs ?? []) h = Math.imul(h ^ p, FNV_PRIME);
+  const packet = a.packet;
+  for (let i = 0; i < HEADER_SIZE; i++) h = Math.imul(h ^ packet[i], FNV_PRIME);
+  for (let i = a.qEnd; i < packet.length; i++) h = Math.imul(h ^ packet[i], FNV_PRIME);
+  return h;
+}
+
+/**
+ * True when two answers (with the same smaller form and below records) send the same octets: the
+ * same header and body, the question ending at the same offset, the same pointers moved for
+ * another question (none and an empty list alike).
+ */
+function sameResponse(a: Answer, b: Answer): boolean {
+  if (a.qEnd !== b.qEnd || a.packet.length !== b.packet.length) return false;
+  const ra = a.relocs ?? NO_RELOCS;
+  const rb = b.relocs ?? NO_RELOCS;
+  if (ra.length !== rb.length) return false;
+  for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return false;
+  for (let i = 0; i < HEADER_SIZE; i++) if (a.packet[i] !== b.packet[i]) return false;
+  for (let i = a.qEnd; i < a.packet.length; i++) if (a.packet[i] !== b.packet[i]) return false;
+  return true;
+}
+
+const NO_RELOCS = new Uint16Array(0);
 
 /**
  * Index slots for `n` keys: a power of two (the slot is the hash's low bits), at most 3/4 full.
@@ -156,11 +228,6 @@ function slotCount(n: number): number {
  */
 export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan } {
   const variants: ReadonlyMap<Answer, HealthVariants> = zone.health?.variants ?? new Map();
-  const sites: HealthSite[] = [];
-  const site = (at: number, a: Answer): void => {
-    const v = variants.get(a);
-    if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => answers.get(x)!) });
-  };
   const found = new Set<Answer>();
   const belows = new Map<Below, number>();
   let size = 0;
@@ -173,27 +240,11 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     if (a.relocs === null && a.packet.length <= INLINE_MAX) size += storedLength(a);
     collect(a, found, belows, variants);
   }
-  // Each answer's record, shared by the answers that send the same octets (responseKey), and the
-  // answer first given each record: its packet is the record's.
-  const answers = new Map<Answer, number>();
-  const records: Answer[] = [];
-  const byResponse = new Map<string, number>();
-  const record = (a: Answer): number => {
-    let r = answers.get(a);
-    if (r !== undefined) return r;
-    const key = responseKey(a, a.trimmed === null ? NONE : record(a.trimmed), a.below === null ? NONE : belows.get(a.below)!);
-    r = byResponse.get(key);
-    if (r === undefined) {
-      r = records.push(a) - 1;
-      byResponse.set(key, r);
-    }
-    answers.set(a, r);
-    return r;
-  };
-  for (const a of found) record(a);
+  const records = new Records(belows);
+  for (const a of found) records.add(a);
   let relocCount = 0;
   let pairInts = 0;
-  for (const a of records) {
+  for (const a of records.answers) {
     size += storedLength(a);
     if (a.relocs !== null && a.relocs.length > 0) relocCount += RELOC_HEADER_INTS + a.relocs.length;
   }
@@ -202,59 +253,60 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   const entries = zone.entries.size;
   const slots = slotCount(entries);
   let bytes = new Uint8Array(new ArrayBuffer(size));
-  const ints = new Int32Array(new ArrayBuffer(4 * (HEADER_INTS + 2 * entries + records.length * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots)));
-  ints.set([entries, records.length, belows.size, pairInts, relocCount, slots], 0);
+  const ints = new Int32Array(new ArrayBuffer(4 * (HEADER_INTS + 2 * entries + records.size * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots)));
+  ints.set([entries, records.size, belows.size, pairInts, relocCount, slots], 0);
   const entryOffsetAt = HEADER_INTS;
   const entryAnswerAt = entryOffsetAt + entries;
   const answerAt = entryAnswerAt + entries;
-  const belowAt = answerAt + records.length * ANSWER_INTS;
+  const belowAt = answerAt + records.size * ANSWER_INTS;
   const pairAt = belowAt + belows.size * BELOW_INTS;
   const relocAt = pairAt + pairInts;
   const slotAt = relocAt + relocCount;
 
-  // Where each record's packet is placed in `bytes` (its first copy, when inline copies repeat it).
-  const placed = new Map<number, number>();
-  const write = (a: Answer, at: number): number => {
-    bytes.set(a.packet.subarray(0, HEADER_SIZE), at);
-    bytes.set(a.packet.subarray(a.qEnd), at + HEADER_SIZE);
-    return at + storedLength(a);
+  const sites: HealthSite[] = [];
+  const site = (at: number, a: Answer): void => {
+    const v = variants.get(a);
+    if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => records.get(x)) });
   };
+  // Where each record's packet is placed in `bytes` (its first copy, when inline copies repeat it).
+  const placed = new Int32Array(records.size).fill(NONE);
   const place = (r: number, at: number): number => {
-    placed.set(r, at);
-    return write(records[r], at);
+    placed[r] = at;
+    return writePacket(bytes, records.answers[r], at);
   };
   let at = 0;
   let e = 0;
   const mask = slots - 1;
   const hashBitsOf = -1 << entryBits(entries);
+  // The key being hashed: a name's later entries change its type alone.
   const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
   // The last name given in full, and where its N is: a name's entries come one after another
   // (compile.ts), so its later ones point back to it.
   let lastName = '';
   let lastAt = 0;
   for (const [key, a] of zone.entries) {
-    const name = key.slice(0, -KEY_TYPE_OCTETS);
+    const n = key.length - KEY_TYPE_OCTETS;
     const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
-    if (name === lastName && distance <= MAX_DISTANCE) {
+    if (n === lastName.length && key.startsWith(lastName) && distance <= MAX_DISTANCE) {
       bytes[at++] = distance >> 8;
       bytes[at++] = distance & 0xff;
-      bytes[at++] = key.charCodeAt(name.length);
-      bytes[at++] = key.charCodeAt(name.length + 1);
+      bytes[at++] = keyOctets[n] = key.charCodeAt(n);
+      bytes[at++] = keyOctets[n + 1] = key.charCodeAt(n + 1);
       bytes[at] = SAME_NAME;
     } else {
-      for (let i = 0; i < key.length; i++) bytes[at++] = key.charCodeAt(i);
-      bytes[at] = name.length;
-      lastName = name;
+      for (let i = 0; i < key.length; i++) bytes[at++] = keyOctets[i] = key.charCodeAt(i);
+      bytes[at] = n;
+      lastName = key.slice(0, n);
       lastAt = at;
     }
     ints[entryOffsetAt + e] = at;
     at += NAME_LENGTH_OCTETS;
-    const r = answers.get(a)!;
+    const r = records.get(a);
     ints[entryAnswerAt + e] = r;
-    // A packet for this name alone (or for names as long with the same answer: responseKey) follows
-    // the first such key, inline or not: its record points there. An answer with health states is
-    // reached through its entry's answer word, which a state change swaps: never inline.
-    const own = a.relocs === null && !placed.has(r);
+    // A packet for this name alone (or for names as long with the same answer: sameResponse)
+    // follows the first such key, inline or not: its record points there. An answer with health
+    // states is reached through its entry's answer word, which a state change swaps: never inline.
+    const own = a.relocs === null && placed[r] === NONE;
     const inlinable = a.relocs === null && a.packet.length <= INLINE_MAX && !variants.has(a);
     // The usual answer is copied from beside its key: an entry keeps its own copy of a shared
     // packet (two names' A answers, a CNAME's A and AAAA), except ANY, which reads the copy of the
@@ -265,21 +317,20 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     bytes[at + 1] = inline & 0xff;
     at += INLINE_LENGTH_OCTETS;
     if (own) at = place(r, at);
-    else if (inline > 0) at = write(a, at);
-    for (let i = 0; i < key.length; i++) keyOctets[i] = key.charCodeAt(i);
+    else if (inline > 0) at = writePacket(bytes, a, at);
     const hash = hashBytes(keyOctets, 0, key.length);
     let s = hash & mask;
     while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
     ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
     e++;
   }
-  for (let r = 0; r < records.length; r++) if (!placed.has(r)) at = place(r, at);
+  for (let r = 0; r < records.size; r++) if (placed[r] === NONE) at = place(r, at);
   if (at < size) bytes = bytes.slice(0, at);
 
   let reloc = 0;
-  records.forEach((a, i) => {
+  records.answers.forEach((a, i) => {
     const rec = answerAt + i * ANSWER_INTS;
-    ints[rec + ANSWER.PACKET_AT] = placed.get(i)!;
+    ints[rec + ANSWER.PACKET_AT] = placed[i];
     ints[rec + ANSWER.PACKET_LENGTH] = storedLength(a);
     if (a.relocs !== null && a.relocs.length > 0) {
       ints[rec + ANSWER.RELOCS] = reloc;
@@ -290,21 +341,29 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     } else {
       ints[rec + ANSWER.RELOCS] = NONE;
     }
-    ints[rec + ANSWER.TRIMMED] = a.trimmed === null ? NONE : answers.get(a.trimmed)!;
-    ints[rec + ANSWER.BELOW] = a.below === null ? NONE : belows.get(a.below)!;
+    ints[rec + ANSWER.TRIMMED] = records.trimmed[i];
+    ints[rec + ANSWER.BELOW] = records.below[i];
   });
   let p = 0;
   for (const [b, i] of belows) {
     const rec = belowAt + i * BELOW_INTS;
-    ints[rec + BELOW.OTHER] = answers.get(b.other)!;
+    ints[rec + BELOW.OTHER] = records.get(b.other);
     site(rec + BELOW.OTHER, b.other);
     ints[rec + BELOW.PAIR_AT] = p;
     ints[rec + BELOW.PAIR_COUNT] = b.byType.size;
     for (const [type, a] of b.byType) {
       ints[pairAt + p++] = type;
       site(pairAt + p, a);
-      ints[pairAt + p++] = answers.get(a)!;
+      ints[pairAt + p++] = records.get(a);
     }
   }
   return { bytes, ints, ...(zone.health && { health: { probes: zone.health.probes, sites } }) };
+}
+
+/** Copies `a`'s packet as the image keeps it (header, then body) to `at`; returns where it ends. */
+function writePacket(bytes: Uint8Array, a: Answer, at: number): number {
+  const packet = a.packet;
+  for (let i = 0; i < HEADER_SIZE; i++) bytes[at++] = packet[i];
+  for (let i = a.qEnd; i < packet.length; i++) bytes[at++] = packet[i];
+  return at;
 }

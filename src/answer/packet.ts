@@ -1,8 +1,8 @@
 import {
   CLASS, EDNS_DEFAULT_PAYLOAD, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
-import { nameKey, writeName, type Name } from '../wire/name.js';
-import { writeRData } from '../wire/rdata.js';
+import { nameKey, nameKeyOf, writeName, type Name } from '../wire/name.js';
+import { compressesNames, writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Resolution } from '../zone/resolve.js';
 import type { RRset } from '../zone/tree.js';
@@ -12,39 +12,76 @@ import { Answer, type Below } from './answer.js';
 const QNAME_POINTER = 0xc000 | HEADER_SIZE;
 
 /**
+ * The writer every packet is encoded with, emptied before each (compiling is synchronous): a
+ * zone compiles thousands of packets, and each takes only its own octets (result()).
+ */
+const scratch = new WireWriter(512);
+
+/** Records in RRsets. */
+function count(sets: RRset[]): number {
+  let n = 0;
+  for (const s of sets) n += s.data.length;
+  return n;
+}
+
+/**
  * Encodes a resolution as a ready response. With `variable`, the packet must serve any question
  * name: names are compressed only against the body, and the pointers to relocate are listed.
+ * `qkey`: nameKey(qname).
  */
-function encode(qname: Name, qtype: number, res: Resolution, variable: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
-  const w = new WireWriter(512);
-  const additional = res.additional;
-  const count = (sets: RRset[]): number => sets.reduce((n, s) => n + s.data.length, 0);
+function encode(qname: Name, qkey: string, qtype: number, res: Resolution, variable: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
+  const w = scratch;
+  w.reset();
   w.u16(0);
   w.u8(FLAG2_QR | (res.aa ? FLAG2_AA : 0));
   w.u8(res.rcode);
   w.u16(1);
   w.u16(count(res.answer));
   w.u16(count(res.authority));
-  w.u16(count(additional));
-  // The question: in a fixed packet its suffixes are compression targets, as in Knot's QNAME hint.
-  writeName(w, qname, !variable);
+  w.u16(count(res.additional));
+  // The question: in a fixed packet its suffixes are compression targets, as in Knot's QNAME hint
+  // (remembered only when a name of the body may point to them: most bodies have none).
+  const targets = bodyCompresses(res, qname, qkey);
+  writeName(w, qname, !variable && targets, qkey);
   // A variable packet serves names that all end in qname's labels after the first (the node the
   // answer hangs below): those suffixes lie at a fixed distance from the question's end, so body
   // names compress into the question too (pointers relocated with the rest). As NSD, names then
   // take the query's letter case, and packets are as long as NSD's (same truncation).
-  if (variable) {
-    for (let i = 1, at = HEADER_SIZE + 1 + qname[0].length; i < qname.length; at += 1 + qname[i].length, i++) {
-      w.remember(nameKey(qname.slice(i)), at);
+  if (variable && targets) {
+    for (let i = 1, at = HEADER_SIZE + 1 + qname[0].length, k = 1 + qname[0].length; i < qname.length; at += 1 + qname[i].length, k += 1 + qname[i].length, i++) {
+      w.remember(qkey.slice(k), at);
     }
   }
   w.u16(qtype);
   w.u16(CLASS.IN);
   const qEnd = w.pos;
-  const qkey = nameKey(qname);
-  for (const set of [...res.answer, ...res.authority, ...additional]) {
-    const ownerIsQname = nameKey(set.owner) === qkey;
+  writeSection(w, res.answer, qname, qkey);
+  writeSection(w, res.authority, qname, qkey);
+  writeSection(w, res.additional, qname, qkey);
+  const relocs = variable ? Uint16Array.from(w.pointerSites.filter((p) => p >= qEnd)) : null;
+  return { packet: w.result(), qEnd, relocs };
+}
+
+/** True when a name in the body may be compressed: an owner not the question name, or RDATA's. */
+function bodyCompresses(res: Resolution, qname: Name, qkey: string): boolean {
+  return sectionCompresses(res.answer, qname, qkey) || sectionCompresses(res.authority, qname, qkey) || sectionCompresses(res.additional, qname, qkey);
+}
+
+function sectionCompresses(sets: RRset[], qname: Name, qkey: string): boolean {
+  for (const set of sets) if (!ownerIsQname(set, qname, qkey) || set.data.some(compressesNames)) return true;
+  return false;
+}
+
+function ownerIsQname(set: RRset, qname: Name, qkey: string): boolean {
+  return set.owner === qname || nameKeyOf(set.owner) === qkey;
+}
+
+/** Writes the records of `sets`; an owner equal to the question name points to it. */
+function writeSection(w: WireWriter, sets: RRset[], qname: Name, qkey: string): void {
+  for (const set of sets) {
+    const toQname = ownerIsQname(set, qname, qkey);
     for (const data of set.data) {
-      if (ownerIsQname) w.u16(QNAME_POINTER);
+      if (toQname) w.u16(QNAME_POINTER);
       else writeName(w, set.owner, true);
       w.u16(set.type);
       w.u16(CLASS.IN);
@@ -52,8 +89,6 @@ function encode(qname: Name, qtype: number, res: Resolution, variable: boolean):
       writeRData(w, data, true);
     }
   }
-  const relocs = variable ? Uint16Array.from(w.pointerSites.filter((p) => p >= qEnd)) : null;
-  return { packet: w.result(), qEnd, relocs };
 }
 
 /** The longest question a query can bring: a 255-octet name, QTYPE and QCLASS. */
@@ -150,10 +185,10 @@ const MAX_FITTED_ADDITIONAL = 24;
 /**
  * Compiles one answer with its smaller forms, largest first, tried in turn when it does not fit:
  * form k+1 is what NSD sends with one octet less than form k needs, so the first form that fits a
- * client's limit is what NSD sends for that limit.
+ * client's limit is what NSD sends for that limit. `qkey`: nameKey(qname), when the caller has it.
  */
-export function compileAnswer(qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
-  const enc = (r: Resolution): Encoded => encode(qname, qtype, r, variable);
+export function compileAnswer(qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null, qkey = nameKey(qname)): Answer {
+  const enc = (r: Resolution): Encoded => encode(qname, qkey, qtype, r, variable);
   const full = enc(res);
   const smaller: Encoded[] = [];
   if (!alwaysFits(full, variable) && res.additional.length > MAX_FITTED_ADDITIONAL) {

@@ -39,14 +39,24 @@ export function wireLength(name: Name): number {
 /** Lower-cased wire form (latin1): equal for names equal under RFC 4343. */
 export function nameKey(name: Name): string {
   let s = '';
-  let upper = false;
-  for (const l of name) {
-    s += String.fromCharCode(l.length) + l;
-    upper ||= ASCII_UPPER.test(l);
-  }
+  for (const l of name) s += String.fromCharCode(l.length) + l;
   s += '\0';
-  // Length octets are at most 63 (RFC 1035 §2.3.4), below 'A': folding the whole string folds labels only.
-  return upper ? s.replace(ASCII_UPPER_RUNS, (run) => run.toLowerCase()) : s;
+  // Length octets are at most 63 (RFC 1035 §2.3.4), below 'A': folding the whole string folds labels
+  // only. One test of the whole string: the key is made for every lookup while a zone compiles.
+  return ASCII_UPPER.test(s) ? s.replace(ASCII_UPPER_RUNS, (run) => run.toLowerCase()) : s;
+}
+
+/** Keys of the names nameKeyOf was asked about, while those names live. */
+const keys = new WeakMap<Name, string>();
+
+/**
+ * nameKey(name), made once per name: for the names of a zone's records (owners, targets), which
+ * compiling a zone writes and looks up in answer after answer.
+ */
+export function nameKeyOf(name: Name): string {
+  let key = keys.get(name);
+  if (key === undefined) keys.set(name, (key = nameKey(name)));
+  return key;
 }
 
 /** True when `name` is `ancestor` or lies below it. */
@@ -54,7 +64,10 @@ export function isSubdomain(name: Name, ancestor: Name): boolean {
   if (ancestor.length > name.length) return false;
   const off = name.length - ancestor.length;
   for (let i = 0; i < ancestor.length; i++) {
-    if (lowerLabel(name[off + i]) !== lowerLabel(ancestor[i])) return false;
+    // Labels of one zone are mostly the same strings: folding only when they differ spares a regex.
+    const a = name[off + i];
+    const b = ancestor[i];
+    if (a !== b && lowerLabel(a) !== lowerLabel(b)) return false;
   }
   return true;
 }
@@ -192,10 +205,10 @@ export function skipName(b: Uint8Array, p: number, end: number): number {
 /**
  * Writes a name; with `compress`, reuses the longest suffix already written (RFC 1035 §4.1.4)
  * and remembers the suffixes it writes. RFC 3597 §4: only well-known types compress RDATA names.
+ * `key`: the name's nameKey, when the caller has it.
  */
-export function writeName(w: WireWriter, name: Name, compress: boolean): void {
+export function writeName(w: WireWriter, name: Name, compress: boolean, key = compress ? nameKeyOf(name) : ''): void {
   // Each suffix's key is a tail of the whole name's key.
-  const key = compress ? nameKey(name) : '';
   for (let i = 0, at = 0; i < name.length; at += 1 + name[i].length, i++) {
     if (compress) {
       const suffix = key.slice(at);

@@ -66,6 +66,11 @@ const ENCODERS = new Map<number, Encoder>([
   }],
 ]);
 
+/** True when writeRData compresses a name of `d` (RFC 3597 §4: NS, CNAME, PTR, SOA, MX). */
+export function compressesNames(d: RData): boolean {
+  return d.t === 'NS' || d.t === 'CNAME' || d.t === 'PTR' || d.t === 'SOA' || d.t === 'MX';
+}
+
 /** Writes RDLENGTH and RDATA (RFC 1035 §3.2.1), patching the length afterwards. */
 export function writeRData(w: WireWriter, d: RData, compress: boolean): void {
   const lenAt = w.pos;

@@ -50,7 +50,8 @@ export class WireWriter {
   /** A string's octets, one per character (a label as Name holds it). */
   latin1(s: string): void {
     this.room(s.length);
-    this.pos += this.buf.write(s, this.pos, s.length, 'latin1');
+    // A loop: labels are short, and Buffer#write costs more to set up than to copy them.
+    for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
   }
 
   /** Overwrites a 16-bit field written earlier (RDLENGTH, section counts). */
@@ -63,7 +64,18 @@ export class WireWriter {
     if (offset <= MAX_POINTER_OFFSET && !this.names.has(suffixKey)) this.names.set(suffixKey, offset);
   }
 
+  /** Empties the writer for the next message, keeping its buffer (a packet compiler writes thousands). */
+  reset(): void {
+    this.pos = 0;
+    // Only when not empty: each is a call into the runtime, and most packets compress nothing.
+    if (this.names.size > 0) this.names.clear();
+    if (this.pointerSites.length > 0) this.pointerSites.length = 0;
+  }
+
+  /** A copy of the message (a loop: no view made of a packet of a few dozen octets). */
   result(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    const out = Buffer.allocUnsafe(this.pos);
+    for (let i = 0; i < this.pos; i++) out[i] = this.buf[i];
+    return out;
   }
 }

@@ -1,5 +1,5 @@
 import { RCODE, TYPE } from '../wire/constants.js';
-import { nameKey, type Name } from '../wire/name.js';
+import { nameKey, nameKeyOf, type Name } from '../wire/name.js';
 import type { RRset, ZoneNode, ZoneTree } from './tree.js';
 
 /** What an authoritative server answers for one question: sections as RRsets. */
@@ -44,10 +44,12 @@ function anyAnswer(node: ZoneNode): RRset | undefined {
 }
 
 /** The closest encloser's wildcard `*.<encloser>` for a name that does not exist (RFC 4592 §3.3.1). */
-function wildcardFor(tree: ZoneTree, name: Name): ZoneNode | null {
-  for (let i = 1; i <= name.length - tree.zone.apex.length; i++) {
-    const encloser = name.slice(i);
-    if (tree.get(encloser)) return tree.get(['*', ...encloser]) ?? null;
+function wildcardFor(tree: ZoneTree, name: Name, key: string): ZoneNode | null {
+  // The encloser's key is a tail of the name's.
+  for (let i = 1, at = 0; i <= name.length - tree.zone.apex.length; i++) {
+    at += 1 + name[i - 1].length;
+    const encloser = key.slice(at);
+    if (tree.nodes.has(encloser)) return tree.wildcard(encloser) ?? null;
   }
   return null;
 }
@@ -60,27 +62,29 @@ export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof R
 /**
  * RFC 1034 §4.3.2 step 3 over one zone: exact match, CNAME chasing within the zone, wildcard
  * synthesis (RFC 4592), referral at delegation points, NXDOMAIN/NODATA with the SOA (RFC 2308).
- * Additional-section processing adds in-zone addresses of MX, NS and SRV targets.
+ * Additional-section processing adds in-zone addresses of MX, NS and SRV targets. `qkey`:
+ * nameKey(qname), when the caller has it.
  */
-export function resolve(tree: ZoneTree, qname: Name, qtype: number): Resolution {
+export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameKey(qname)): Resolution {
   const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [], optionalAuthority: false };
-  const seen = new Set<string>();
+  // Keys of the names of the chain so far: a CNAME loop stops (few hops: a list is enough).
+  const seen: string[] = [];
   let name = qname;
   for (let hop = 0; hop <= MAX_CHAIN; hop++) {
     if (!tree.inZone(name)) break;
-    const cut = tree.cutAbove(name);
+    const key = name === qname ? qkey : nameKeyOf(name);
+    const cut = tree.cutAbove(name, key);
     // RFC 4035 §3.1.4.1: DS belongs to the parent side of the cut.
-    const parentSide = cut && qtype === TYPE.DS && nameKey(cut.name) === nameKey(name);
+    const parentSide = cut && qtype === TYPE.DS && cut.key === key;
     if (cut && !parentSide) {
       // Below a cut the data is not ours: a referral, also after a CNAME led here (as NSD does).
       res.authority.push(cut.rrsets.get(TYPE.NS)!);
       if (res.answer.length === 0) res.aa = false;
       break;
     }
-    const key = nameKey(name);
-    if (seen.has(key)) break;
-    seen.add(key);
-    const node = tree.get(name) ?? wildcardFor(tree, name);
+    if (seen.includes(key)) break;
+    seen.push(key);
+    const node = tree.nodes.get(key) ?? wildcardFor(tree, name, key);
     if (!node) {
       // RFC 6604 §2: the RCODE follows the last name in the chain.
       res.rcode = RCODE.NXDOMAIN;
@@ -115,9 +119,9 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number): Resolution 
  */
 function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
   if (qtype === TYPE.ANY || qtype === TYPE.DS) return;
-  const ns = tree.get(tree.zone.apex)?.rrsets.get(TYPE.NS);
+  const ns = tree.nodes.get(tree.apexKey)?.rrsets.get(TYPE.NS);
   // Not twice: the answer may hold it already, also at the end of a CNAME chain.
-  if (!ns || res.answer.some((s) => s.type === TYPE.NS && nameKey(s.owner) === tree.apexKey)) return;
+  if (!ns || holds(res.answer, tree.apexKey, TYPE.NS)) return;
   res.authority.push(ns);
   res.optionalAuthority = true;
 }
@@ -129,24 +133,34 @@ function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
  * A RRset before every AAAA RRset.
  */
 function addAdditional(tree: ZoneTree, res: Resolution): void {
-  const present = new Set(res.answer.map((s) => `${nameKey(s.owner)}/${s.type}`));
+  // Most answers name no target: then nothing is built.
+  if (!res.answer.some(hasTargets) && !res.authority.some(hasTargets)) return;
   const byType = new Map<number, RRset[]>([[TYPE.A, []], [TYPE.AAAA, []]]);
   for (const set of [...res.answer, ...res.authority]) {
     for (const d of set.data) {
       const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
-      if (!target || !tree.inZone(target) || (d.t !== 'NS' && tree.cutAbove(target))) continue;
-      const exact = tree.get(target);
-      const node = exact ?? wildcardFor(tree, target);
+      if (!target || !tree.inZone(target)) continue;
+      const key = nameKeyOf(target);
+      if (d.t !== 'NS' && tree.cutAbove(target, key)) continue;
+      const exact = tree.nodes.get(key);
+      const node = exact ?? wildcardFor(tree, target, key);
       if (!node) continue;
       for (const [type, list] of byType) {
         const addr = node.rrsets.get(type);
-        const id = `${nameKey(target)}/${type}`;
-        if (addr && !present.has(id)) {
-          present.add(id);
-          list.push(exact ? addr : withOwner(addr, target));
-        }
+        // Not twice, nor what the answer section holds.
+        if (addr && !holds(res.answer, key, type) && !holds(list, key, type)) list.push(exact ? addr : withOwner(addr, target));
       }
     }
   }
   for (const list of byType.values()) res.additional.push(...list);
+}
+
+/** True when `sets` hold an RRset of `type` owned by the name whose key is `key`. */
+function holds(sets: RRset[], key: string, type: number): boolean {
+  return sets.some((s) => s.type === type && nameKeyOf(s.owner) === key);
+}
+
+/** True when the RRset's records name hosts whose addresses go in the additional section. */
+function hasTargets(set: RRset): boolean {
+  return set.data.some((d) => d.t === 'MX' || d.t === 'NS' || d.t === 'SRV');
 }

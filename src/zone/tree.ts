@@ -9,6 +9,9 @@ function rdataKey(d: RData): string {
     v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'string' ? v.toLowerCase() : v);
 }
 
+/** RFC 4592 §2.1.1: the label that makes a name a wildcard. */
+const WILDCARD_LABEL = '*';
+
 /** An RRset: records of one owner and type, one TTL (RFC 2181 §5). */
 export interface RRset {
   owner: Name;
@@ -20,6 +23,8 @@ export interface RRset {
 /** A name in the zone: its RRsets in file order, or none for an empty non-terminal. */
 export interface ZoneNode {
   name: Name;
+  /** nameKey(name): its key in `nodes`. */
+  key: string;
   rrsets: Map<number, RRset>;
 }
 
@@ -34,6 +39,11 @@ export class ZoneTree {
   readonly apexKey: string;
   /** Every type present in the zone, SOA included. */
   readonly types = new Set<number>();
+  /**
+   * Wildcard nodes by their parent's key: asked for every name of the zone, and the parent's key
+   * is the tree's own string (its hash kept), where `*.<name>`'s key would be a new one to hash.
+   */
+  private readonly wildcards = new Map<string, ZoneNode>();
 
   constructor(readonly zone: Zone) {
     this.apexKey = nameKey(zone.apex);
@@ -66,36 +76,51 @@ export class ZoneTree {
   }
 
   /** The node for `name`, creating it and its empty non-terminal ancestors. */
-  private node(name: Name): ZoneNode {
-    const key = nameKey(name);
+  private node(name: Name, key = nameKey(name)): ZoneNode {
     let node = this.nodes.get(key);
     if (node) return node;
-    node = { name, rrsets: new Map() };
+    node = { name, key, rrsets: new Map() };
     this.nodes.set(key, node);
-    if (name.length > this.zone.apex.length) this.node(name.slice(1));
+    if (name.length > this.zone.apex.length) {
+      // The parent's key is a tail of this one's.
+      const parent = this.node(name.slice(1), key.slice(1 + name[0].length));
+      if (name[0] === WILDCARD_LABEL) this.wildcards.set(parent.key, node);
+    }
     return node;
   }
 
-  get(name: Name): ZoneNode | undefined {
-    return this.nodes.get(nameKey(name));
+  /** The node `*.<name>` (RFC 4592 §2.1.1), by the name's key. */
+  wildcard(key: string): ZoneNode | undefined {
+    return this.wildcards.get(key);
   }
 
   inZone(name: Name): boolean {
     return isSubdomain(name, this.zone.apex);
   }
 
-  /** The delegation point at or above `name`, if any (the highest one: it occludes the rest). */
-  cutAbove(name: Name): ZoneNode | undefined {
-    for (let i = name.length - this.zone.apex.length - 1; i >= 0; i--) {
-      const cut = this.cuts.get(nameKey(name.slice(i)));
+  /**
+   * The delegation point at or above `name`, if any (the highest one: it occludes the rest).
+   * `key`: the name's nameKey, when the caller has it. Asked for every name an answer touches.
+   */
+  cutAbove(name: Name, key?: string): ZoneNode | undefined {
+    if (this.cuts.size === 0) return undefined;
+    key ??= nameKey(name);
+    // The key of name.slice(i) is key.slice(at), `at` the octets of the labels before i: from the
+    // label below the apex up to the name.
+    const top = name.length - this.zone.apex.length - 1;
+    let at = 0;
+    for (let i = 0; i < top; i++) at += 1 + name[i].length;
+    for (let i = top; i >= 0; i--) {
+      const cut = this.cuts.get(key.slice(at));
       if (cut) return cut;
+      if (i > 0) at -= 1 + name[i - 1].length;
     }
     return undefined;
   }
 
   /** True when `name` lies strictly below a delegation point (glue and occluded data). */
-  occluded(name: Name): boolean {
-    const cut = this.cutAbove(name);
+  occluded(name: Name, key?: string): boolean {
+    const cut = this.cutAbove(name, key);
     return cut !== undefined && cut.name.length < name.length;
   }
 }

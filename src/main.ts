@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { apiSettings, type ApiSettings } from './api/settings.js';
 import { runCheck } from './cli/check.js';
 import { ConfigError, logFormatOf, parseConfig, USAGE, type Config } from './config.js';
+import { collectGarbage } from './heap.js';
 import { Logger } from './log.js';
 import { startOps } from './ops/ops.js';
 import { Shutdown } from './ops/shutdown.js';
@@ -128,6 +129,8 @@ async function run(config: Config): Promise<void> {
   }
   log.info('zones ready', { zones: serving.zoneCount, source: zones.description });
 
+  // The load's garbage goes before the first query can arrive (src/heap.ts).
+  collectGarbage();
   await serving.listen(host, config.port).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, host, config.port));
   if (api) zoneApi = await startZoneApi(config, api, log, serving);
   ops.health.markReady();

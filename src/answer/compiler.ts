@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import { Outbox } from '../outbox.js';
-import { YOUNG_GENERATION_MB, youngGeneration } from '../thread-heap.js';
+import { YOUNG_GENERATION_MB, youngGeneration } from '../heap.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, type CompiledFile, type PreviousVersion, type SerialInput } from './compile-file.js';
 import { dropCached } from './compiled-cache.js';

@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { snapshotQueries } from '../counters/snapshot.js';
+import { collectGarbage } from '../heap.js';
 import { Logger } from '../log.js';
 import { Outbox } from '../outbox.js';
 import { DnsServer } from '../server/dns.js';
@@ -44,6 +45,8 @@ const dns = new DnsServer(target.table, observer, config, log, null, { shared: f
 if (transfersOn(transfers.access)) transfersNeeded();
 
 async function listen(host: string, port: number): Promise<void> {
+  // The garbage of taking the zones in goes before the first query can arrive (src/heap.ts).
+  collectGarbage();
   try {
     send({ kind: 'ready', port: await dns.listen(host, port, 'reusePort') });
   } catch (e) {

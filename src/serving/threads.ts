@@ -28,7 +28,7 @@ import { sumForwardSnapshots } from '../counters/forward.js';
 import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import { Outbox } from '../outbox.js';
-import { YOUNG_GENERATION_MB, youngGeneration } from '../thread-heap.js';
+import { YOUNG_GENERATION_MB, youngGeneration } from '../heap.js';
 import { sourceLabel } from '../sources/source.js';
 import { transfersOn } from '../transfer/access.js';
 import type { TransferSettings } from '../transfer/settings.js';

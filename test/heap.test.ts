@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { YOUNG_GENERATION_MB } from '../src/thread-heap.js';
+import { getHeapStatistics } from 'node:v8';
+import { collectGarbage, YOUNG_GENERATION_MB } from '../src/heap.js';
 
-const THREAD_HEAP = new URL('../src/thread-heap.js', import.meta.url).href;
+const HEAP = new URL('../src/heap.js', import.meta.url).href;
 
 /**
  * Starts Node.js as the image does (`--max-semi-space-size=16`), starts a Worker with
@@ -14,7 +15,7 @@ const THREAD_HEAP = new URL('../src/thread-heap.js', import.meta.url).href;
 async function workerYoungGeneration(mb: number | null): Promise<number> {
   const script = `
     import { Worker } from 'node:worker_threads';
-    import { youngGeneration } from ${JSON.stringify(THREAD_HEAP)};
+    import { youngGeneration } from ${JSON.stringify(HEAP)};
     const code = \`
       import { parentPort } from 'node:worker_threads';
       import v8 from 'node:v8';
@@ -29,12 +30,23 @@ async function workerYoungGeneration(mb: number | null): Promise<number> {
   return Number(stdout.trim()) / 2 ** 20;
 }
 
-describe("each thread's young generation", () => {
+describe("each thread's heap", () => {
   it('a Worker given a young generation keeps to it, though Node.js was started with --max-semi-space-size', async () => {
     const dns = await workerYoungGeneration(YOUNG_GENERATION_MB.dns);
     assert.ok(dns <= YOUNG_GENERATION_MB.dns, `a DNS thread's young generation is ${dns} MiB, above the ${YOUNG_GENERATION_MB.dns} MiB it was given`);
     // Without the limits, the flag's 16 MiB semi-spaces: what a DNS thread committed before.
     const flag = await workerYoungGeneration(null);
     assert.ok(flag > YOUNG_GENERATION_MB.dns, `without its own limit the Worker's young generation is ${flag} MiB, no more than ${YOUNG_GENERATION_MB.dns}: the test shows nothing`);
+  });
+
+  it('collects what the load left behind at once, not when V8 next gets round to it', () => {
+    // Objects that outlive the young generation, as a load's texts and messages do, then dropped.
+    let load: { text: string }[] | null = Array.from({ length: 200_000 }, (_, i) => ({ text: `zone ${i} `.repeat(10) }));
+    const held = getHeapStatistics().used_heap_size;
+    load = null;
+    collectGarbage();
+    const after = getHeapStatistics().used_heap_size;
+    assert.equal(load, null);
+    assert.ok(after < held - 20 * 2 ** 20, `the heap used ${(held / 2 ** 20).toFixed(1)} MiB with the load and ${(after / 2 ** 20).toFixed(1)} MiB after collecting: its garbage was not collected`);
   });
 });

@@ -14,11 +14,9 @@
  * replaced, and the new one is given the current zones.
  *
  * SO_REUSEPORT needs Node.js 22.12 or later (the container image runs Node.js 24; Node.js 20 is past
- * its end of life) on a kernel that has it, probed at start (dnsThreadsWork): without it, WORKERS > 1
+ * its end of life) on a kernel that has it, probed at start (reuse-port.ts): without it, WORKERS > 1
  * serves as one thread (local.ts), with a warning saying so and what to do.
  */
-import { createSocket, type SocketOptions } from 'node:dgram';
-import { createServer, isIPv6, type ListenOptions } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ThreadCompiler } from '../answer/compiler.js';
@@ -46,26 +44,6 @@ const SNAPSHOT_TIMEOUT_MS = 1000;
 /** A DNS thread that dies sooner than this after starting is restarted with a growing delay. */
 const QUICK_DEATH_MS = 5000;
 const MAX_RESTART_DELAY_MS = 5000;
-
-/** The first Node.js with `reusePort` for dgram and net sockets. */
-const REUSE_PORT_NODE = [22, 12] as const;
-
-/**
- * Whether WORKERS > 1 can run as DNS threads here: SO_REUSEPORT works. If not, says so and what to
- * do; the caller serves with one thread (DNS threads that could not share the port would not start).
- */
-export async function dnsThreadsWork(config: Config, log: Logger, host: string): Promise<boolean> {
-  if (await reusePortWorks(host)) return true;
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  const oldNode = major < REUSE_PORT_NODE[0] || (major === REUSE_PORT_NODE[0] && minor < REUSE_PORT_NODE[1]);
-  log.warn(oldNode
-    ? `WORKERS=${config.workers} needs Node.js 22.12 or later; serving with one thread`
-    : `WORKERS=${config.workers} needs SO_REUSEPORT, which this system refused; serving with one thread`, {
-    nodejs: process.versions.node,
-    todo: oldNode ? "run the image's Node.js 24 or set WORKERS=1" : 'run on a Linux kernel with SO_REUSEPORT (3.9 or later) or set WORKERS=1',
-  });
-  return false;
-}
 
 interface Slot {
   index: number;
@@ -369,35 +347,5 @@ export class ThreadServing implements Serving {
       outbox!.send({ kind: 'stop' });
     })));
     await this.compiler.close();
-  }
-}
-
-/**
- * Whether two sockets can bind one port with SO_REUSEPORT, UDP and TCP: Node.js 22.12+ on a
- * kernel that has it. Older Node.js ignores the option, so the second bind fails.
- */
-async function reusePortWorks(host: string): Promise<boolean> {
-  const type = isIPv6(host) ? 'udp6' : 'udp4';
-  const udp = [0, 1].map(() => createSocket({ type, reusePort: true } as SocketOptions));
-  const tcp = [0, 1].map(() => createServer());
-  const bindUdp = (i: number, port: number): Promise<number> => new Promise((resolve, reject) => {
-    udp[i].once('error', reject);
-    udp[i].bind({ address: host, port, exclusive: true }, () => resolve(udp[i].address().port));
-  });
-  const listenTcp = (i: number, port: number): Promise<void> => new Promise((resolve, reject) => {
-    tcp[i].once('error', reject);
-    tcp[i].listen({ host, port, exclusive: true, reusePort: true } as ListenOptions, () => resolve());
-  });
-  try {
-    const port = await bindUdp(0, 0);
-    await bindUdp(1, port);
-    await listenTcp(0, port);
-    await listenTcp(1, port);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    for (const s of udp) s.close(() => {});
-    for (const s of tcp) if (s.listening) s.close();
   }
 }

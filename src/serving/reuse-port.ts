@@ -1,0 +1,58 @@
+/**
+ * Whether WORKERS > 1 can run as DNS threads (src/serving/threads.ts) here: their sockets share
+ * the port with SO_REUSEPORT, which needs Node.js 22.12 or later on a kernel that has it.
+ */
+import { createSocket, type SocketOptions } from 'node:dgram';
+import { createServer, isIPv6, type ListenOptions } from 'node:net';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+
+/** The first Node.js with `reusePort` for dgram and net sockets. */
+const REUSE_PORT_NODE = [22, 12] as const;
+
+/**
+ * Whether WORKERS > 1 can run as DNS threads here: SO_REUSEPORT works. If not, says so and what to
+ * do; the caller serves with one thread (DNS threads that could not share the port would not start).
+ */
+export async function dnsThreadsWork(config: Config, log: Logger, host: string): Promise<boolean> {
+  if (await reusePortWorks(host)) return true;
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const oldNode = major < REUSE_PORT_NODE[0] || (major === REUSE_PORT_NODE[0] && minor < REUSE_PORT_NODE[1]);
+  log.warn(oldNode
+    ? `WORKERS=${config.workers} needs Node.js 22.12 or later; serving with one thread`
+    : `WORKERS=${config.workers} needs SO_REUSEPORT, which this system refused; serving with one thread`, {
+    nodejs: process.versions.node,
+    todo: oldNode ? "run the image's Node.js 24 or set WORKERS=1" : 'run on a Linux kernel with SO_REUSEPORT (3.9 or later) or set WORKERS=1',
+  });
+  return false;
+}
+
+/**
+ * Whether two sockets can bind one port with SO_REUSEPORT, UDP and TCP: Node.js 22.12+ on a
+ * kernel that has it. Older Node.js ignores the option, so the second bind fails.
+ */
+async function reusePortWorks(host: string): Promise<boolean> {
+  const type = isIPv6(host) ? 'udp6' : 'udp4';
+  const udp = [0, 1].map(() => createSocket({ type, reusePort: true } as SocketOptions));
+  const tcp = [0, 1].map(() => createServer());
+  const bindUdp = (i: number, port: number): Promise<number> => new Promise((resolve, reject) => {
+    udp[i].once('error', reject);
+    udp[i].bind({ address: host, port, exclusive: true }, () => resolve(udp[i].address().port));
+  });
+  const listenTcp = (i: number, port: number): Promise<void> => new Promise((resolve, reject) => {
+    tcp[i].once('error', reject);
+    tcp[i].listen({ host, port, exclusive: true, reusePort: true } as ListenOptions, () => resolve());
+  });
+  try {
+    const port = await bindUdp(0, 0);
+    await bindUdp(1, port);
+    await listenTcp(0, port);
+    await listenTcp(1, port);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const s of udp) s.close(() => {});
+    for (const s of tcp) if (s.listening) s.close();
+  }
+}

@@ -70,7 +70,7 @@ export function renderMetrics(s: ServerSnapshot): string {
     .family('eclipso_reload_last_success_timestamp_seconds', 'gauge', 'When a zone file was last loaded, in Unix seconds; 0 before the first.', [[source, Math.round(s.reload.lastLoadUnixSeconds)]]);
   if (s.sourceStats) {
     w.family('eclipso_source_last_sync_timestamp_seconds', 'gauge', 'When the source last synced the whole store without an error, in Unix seconds; 0 before the first.', [[source, Math.round(s.sourceStats.lastSuccessUnixSeconds)]])
-      .family('eclipso_source_errors_total', 'counter', 'Failed requests to the zone store (S3 API errors and timeouts), by source.', [[source, s.sourceStats.errors]]);
+      .family('eclipso_source_errors_total', 'counter', 'Failed requests to the zone store and its change feed (errors and timeouts of S3, DynamoDB, SQS, DynamoDB Streams), by source.', [[source, s.sourceStats.errors]]);
   }
   w.single('eclipso_notify_sent_total', 'counter', 'NOTIFYs sent to secondaries, one per secondary per new serial of a zone (retries not counted).', s.notify[NOTIFY_RESULTS.indexOf('sent')])
     .single('eclipso_notify_acknowledged_total', 'counter', 'NOTIFYs a secondary acknowledged (NOERROR).', s.notify[NOTIFY_RESULTS.indexOf('acknowledged')])

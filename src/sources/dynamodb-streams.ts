@@ -23,8 +23,11 @@ export interface ChangeFeed {
   readonly description: string;
   /** Takes a position at the feed's end, so that what changes from now on is seen; before the first full load. */
   prepare(): Promise<void>;
-  /** Follows the feed: `touched` gets the zone files of each batch of changes; `resync` asks for a full sync at once. */
-  start(touched: (files: string[]) => Promise<void>, resync: (why: string) => void): void;
+  /**
+   * Follows the feed: `touched` gets the zone files of each batch of changes; `resync` asks for a
+   * full sync at once; `failed` counts a request to the feed that failed (it is retried).
+   */
+  start(touched: (files: string[]) => Promise<void>, resync: (why: string) => void, failed: () => void): void;
   stop(): Promise<void>;
 }
 
@@ -95,8 +98,8 @@ export class DynamoStreamFeed implements ChangeFeed {
     this.log.info('following the DynamoDB stream', { stream: this.arn, shards: this.reading.size });
   }
 
-  start(touched: (files: string[]) => Promise<void>, resync: (why: string) => void): void {
-    this.loop = this.run(touched, resync);
+  start(touched: (files: string[]) => Promise<void>, resync: (why: string) => void, failed: () => void): void {
+    this.loop = this.run(touched, resync, failed);
   }
 
   async stop(): Promise<void> {
@@ -109,7 +112,7 @@ export class DynamoStreamFeed implements ChangeFeed {
     return this.abort.signal.aborted;
   }
 
-  private async run(touched: (files: string[]) => Promise<void>, resync: (why: string) => void): Promise<void> {
+  private async run(touched: (files: string[]) => Promise<void>, resync: (why: string) => void, failed: () => void): Promise<void> {
     while (!this.stopped) {
       try {
         if (!this.positioned) {
@@ -126,6 +129,7 @@ export class DynamoStreamFeed implements ChangeFeed {
       } catch (e) {
         if (this.stopped) return;
         this.failures++;
+        failed();
         this.positioned = this.positioned && this.reading.size > 0;
         const delay = backoffMs(this.failures, RETRY_BASE_MS, RETRY_CAP_MS);
         this.log.error('cannot read the DynamoDB stream; changes wait for the periodic sync', {

@@ -73,9 +73,9 @@ export class EventQueue {
     return this.url.href;
   }
 
-  /** Starts consuming in the background; stop() ends it. */
-  start(handle: MessageHandler): void {
-    this.loop = this.run(handle);
+  /** Starts consuming in the background; stop() ends it. `failed` counts a request to SQS that failed (it is retried). */
+  start(handle: MessageHandler, failed: () => void): void {
+    this.loop = this.run(handle, failed);
   }
 
   async stop(): Promise<void> {
@@ -84,7 +84,7 @@ export class EventQueue {
     this.client.destroy();
   }
 
-  private async run(handle: MessageHandler): Promise<void> {
+  private async run(handle: MessageHandler, failed: () => void): Promise<void> {
     while (!this.abort.signal.aborted) {
       try {
         const out = await this.client.send(new this.sqs.ReceiveMessageCommand({
@@ -112,6 +112,7 @@ export class EventQueue {
       } catch (e) {
         if (this.abort.signal.aborted) return;
         this.failures++;
+        failed();
         const delay = backoffMs(this.failures, RETRY_BASE_MS, RETRY_CAP_MS);
         this.log.error('cannot receive from the S3 event queue; changes wait for the periodic sync', {
           queue: this.description, error: describeS3Error(e), failures: this.failures, retryInSeconds: delay / 1000,

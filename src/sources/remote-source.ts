@@ -88,14 +88,17 @@ export class RemoteSource implements ZoneSource {
     const changes = this.opts.changes;
     // Joined before the first load: a change made during the load is seen either way.
     await changes?.prepare().catch((e: unknown) => {
+      this.stats.errors++;
       this.log.error('cannot join the change stream; it is retried, and changes wait for the periodic sync meanwhile', { source: changes.description, error: describeS3Error(e) });
     });
     await this.load(sink);
-    if (changes && !this.stopped) changes.start((files) => this.onTouched(files), (why) => this.resyncNow(why));
+    // A failed request to a change feed counts as one to the store: either way changes wait.
+    const failed = (): void => void this.stats.errors++;
+    if (changes && !this.stopped) changes.start((files) => this.onTouched(files), (why) => this.resyncNow(why), failed);
     if (this.opts.eventsQueue && !this.stopped) {
       this.events = await EventQueue.open(this.opts.eventsQueue, this.env, this.log);
       this.log.info('following S3 event notifications', { queue: this.events.description });
-      this.events.start((body) => this.onMessage(body));
+      this.events.start((body) => this.onMessage(body), failed);
     }
   }
 

@@ -80,9 +80,10 @@ export class StreamsDouble {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Starts, or starts again on the same port after stop() (the stream's records are kept), as after an outage. */
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
 

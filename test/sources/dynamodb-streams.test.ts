@@ -4,6 +4,7 @@ import { createDynamoZoneStore } from '../../src/sources/dynamodb.js';
 import type { ZoneStore } from '../../src/sources/zone-store.js';
 import { answerData, untilAnswer } from '../helpers/answers.js';
 import { Dynalite } from '../helpers/dynalite.js';
+import { freePort, httpGet, parseMetrics } from '../helpers/ops.js';
 import { startServer, type ServerProcess } from '../helpers/server.js';
 import { StreamsDouble } from '../helpers/streams-double.js';
 
@@ -22,6 +23,8 @@ describe('DynamoDB Streams (DYNAMODB_STREAMS=1), dynalite and a Streams test dou
   const stream = new StreamsDouble(TABLE);
   let store: ZoneStore;
   let server: ServerProcess;
+  let ops: number;
+  const errorsCounted = async (): Promise<number> => parseMetrics((await httpGet(ops, '/metrics')).body).get('eclipso_source_errors_total{source="dynamodb"}')!;
   /** A write as an application makes it, and the stream records DynamoDB would make of it. */
   const write = async (domain: string, address: string): Promise<void> => {
     const now = await store.get(domain);
@@ -38,7 +41,9 @@ describe('DynamoDB Streams (DYNAMODB_STREAMS=1), dynalite and a Streams test dou
     await store.put('alpha.test', zone('alpha.test', '192.0.2.1'), 'absent');
     await store.put('beta.test', zone('beta.test', '192.0.2.2'), 'absent');
     // No periodic sync within the test: only the stream can bring a change, unless it says it lost some.
+    ops = await freePort();
     server = await startServer(`dynamodb://${TABLE}`, {
+      args: ['--metrics-port', String(ops), '--metrics-host', '127.0.0.1'],
       env: { ...db.env(), AWS_ENDPOINT_URL_DYNAMODB_STREAMS: stream.endpoint, DYNAMODB_STREAMS: '1', S3_SYNC_RETRY: '86400', SHUTDOWN_GRACE: '0' },
     });
     await server.waitFor((l) => l.msg === 'following the DynamoDB stream');
@@ -96,5 +101,18 @@ describe('DynamoDB Streams (DYNAMODB_STREAMS=1), dynalite and a Streams test dou
     // And the stream goes on from the shards that remain.
     await write('beta.test', '192.0.2.23');
     await untilAnswer(server.port, 'www.beta.test', '192.0.2.23');
+  });
+
+  it('keeps answering while the stream is down, counts each failed read, and catches up when it is back', async () => {
+    const from = server.logs.length;
+    const before = await errorsCounted();
+    await stream.stop();
+    await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg.startsWith('cannot read the DynamoDB stream'));
+    assert.equal(await answerData(server.port, 'www.alpha.test'), '192.0.2.14', 'the loaded zones stay in service');
+    await write('alpha.test', '192.0.2.15');
+    await stream.start();
+    await untilAnswer(server.port, 'www.alpha.test', '192.0.2.15');
+    await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'the DynamoDB stream answers again');
+    assert.ok(await errorsCounted() > before, 'eclipso_source_errors_total counts the stream\'s failed requests');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { answerData, untilAnswer } from '../helpers/answers.js';
+import { freePort, httpGet, parseMetrics } from '../helpers/ops.js';
 import { S3Server } from '../helpers/s3rver.js';
 import { pollUntil, startServer, type ServerProcess } from '../helpers/server.js';
 import { SqsDouble } from '../helpers/sqs-double.js';
@@ -31,8 +32,10 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
   const s3 = new S3Server([BUCKET]);
   const sqs = new SqsDouble('replica-1', { visibilityTimeoutSeconds: 1 });
   const servers: ServerProcess[] = [];
+  let ops = 0;
   const start = async (env: Record<string, string>): Promise<ServerProcess> => {
-    const server = await startServer(`s3://${BUCKET}/${PREFIX}`, { env: { ...s3.env(), S3_EVENTS_QUEUE: sqs.url, SHUTDOWN_GRACE: '0', ...env } });
+    const metrics = servers.length === 0 ? ['--metrics-port', String(ops = await freePort()), '--metrics-host', '127.0.0.1'] : [];
+    const server = await startServer(`s3://${BUCKET}/${PREFIX}`, { args: metrics, env: { ...s3.env(), S3_EVENTS_QUEUE: sqs.url, SHUTDOWN_GRACE: '0', ...env } });
     servers.push(server);
     await server.waitFor((l) => l.msg === 'following S3 event notifications');
     return server;
@@ -124,9 +127,11 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
     assert.ok(sqs.deliveries.filter((b) => b === body).length >= 2, 'processed on a later delivery');
   });
 
-  it('waits out an SQS outage with backoff, then takes the messages queued meanwhile', async () => {
+  it('waits out an SQS outage with backoff, counting each failed receive, then takes the messages queued meanwhile', async () => {
     const server = servers[0];
     const from = server.logs.length;
+    const errorsCounted = async (): Promise<number> => parseMetrics((await httpGet(ops, '/metrics')).body).get('eclipso_source_errors_total{source="s3"}')!;
+    const before = await errorsCounted();
     await sqs.stop();
     await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg.startsWith('cannot receive from the S3 event queue'));
     await s3.put(BUCKET, `${PREFIX}zeta.test.toml`, zone('zeta.test', '192.0.2.6'));
@@ -134,6 +139,7 @@ describe('S3 changes pushed through SQS (S3_EVENTS_QUEUE), against s3rver and an
     await sqs.start();
     await untilAnswer(server.port, 'www.zeta.test', '192.0.2.6');
     await server.waitFor((l) => server.logs.indexOf(l) >= from && l.msg === 'the S3 event queue answers again');
+    assert.ok(await errorsCounted() > before, 'eclipso_source_errors_total counts the queue\'s failed requests');
     assert.equal(await answerData(server.port, 'www.alpha.test'), '192.0.2.11', 'the outage dropped nothing');
   });
 

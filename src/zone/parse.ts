@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { TomlError } from 'smol-toml';
 import { TYPE } from '../wire/constants.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { DEFAULT_TTL, MAX_TTL, readBool, readInt, readString, rejectUnknown, type Report } from './fields.js';
@@ -11,6 +11,7 @@ import { buildRecord, type RecordDefaults } from './records.js';
 import { checkHealthRRsets, DEFAULT_HEALTH_TTL, readHealthChecks } from './health.js';
 import { checkSizes } from './sizes.js';
 import { zoneWarnings } from './warnings.js';
+import { parseZoneToml } from './toml.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
 
@@ -64,7 +65,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
   const problems: ZoneProblem[] = [];
   let doc: Table;
   try {
-    doc = parseToml(text) as Table;
+    doc = parseZoneToml(text);
   } catch (e) {
     if (e instanceof TomlError) {
       const first = e.message.split('\n')[0].replace(/^Invalid TOML document: /, '');

@@ -43,7 +43,9 @@ function plainName(text: string): string[] | undefined {
     labels.push(text.slice(start, i));
     start = i + 1;
   }
-  return labels;
+  // Copied to an array of its length: the one grown by push has room for 16 labels, 100 octets
+  // more per name (RDATA names are held as long as their zone's model).
+  return labels.slice();
 }
 
 /**
@@ -53,7 +55,9 @@ function plainName(text: string): string[] | undefined {
 export function ownerName(text: string, apex: Name): Name {
   if (text === '' || text === '@') return apex;
   const rel = text.endsWith('.') && !text.endsWith('\\.') ? text.slice(0, -1) : text;
-  const full = [...zoneName(rel), ...apex];
+  // concat, not a spread: its array is exactly as long as the name (a spread's, like one grown by
+  // push, has room for 16 labels), and a million-record zone holds a name per record while it compiles.
+  const full = zoneName(rel).concat(apex);
   const octets = wireLength(full);
   if (octets > MAX_NAME_LENGTH) {
     throw new WireError('NAME_TOO_LONG', `${formatName(full)} is ${octets} octets in wire form; a name holds at most ${MAX_NAME_LENGTH} (RFC 1035 §2.3.4): shorten the owner`);

@@ -3,15 +3,16 @@
  * records; --zones=N for fewer), from spawn until sample zones (first, middle, last) answer, and
  * memory as PSS summed over the process tree (pages that forked processes share count once).
  * Eclipso cold (no cache), with an empty compiled cache (cold, and writing it), warm (reading it
- * back), for WORKERS=1 and WORKERS=2; no CPU pinning (compiling uses every core).
+ * back), for WORKERS=1 and WORKERS=2; no CPU pinning (compiling uses every core). With
+ * --reverse=N, one zone of N PTR records instead (a large reverse zone: one compile thread).
  *
- *   node bench/startup.mjs [--zones=20000] [--workers=1,2]
+ *   node bench/startup.mjs [--zones=20000 | --reverse=1000000] [--workers=1,2]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeScaleDataset } from './lib/dataset.mjs';
+import { REVERSE_APEX, reverseOwner, reverseZone, writeScaleDataset } from './lib/dataset.mjs';
 import { HAS_NSD, startNsd } from './lib/nsd.mjs';
 import { tree } from './lib/proc.mjs';
 import { encodeQuery } from './lib/query.mjs';
@@ -21,6 +22,7 @@ import { ask, Child, jsonField, MAIN } from './lib/servers.mjs';
 const opts = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const ZONES = Number(opts.zones ?? 20_000);
 const PER_ZONE = 50;
+const REVERSE = opts.reverse === undefined ? 0 : Number(opts.reverse);
 const WORKERS = String(opts.workers ?? '1,2').split(',').map(Number);
 /**
  * PSS is read twice after ready: at 4 s, and at 15 s, once what the compile threads held has gone
@@ -28,7 +30,10 @@ const WORKERS = String(opts.workers ?? '1,2').split(',').map(Number);
  */
 const PSS_AT_MS = [4000, 15000];
 
-/** PSS of `pid`'s tree at each of PSS_AT_MS after now. */
+/**
+ * PSS of `pid`'s tree at each of PSS_AT_MS after now, then the tree's peak RSS so far (VmHWM
+ * summed over its processes: what a container's memory limit must allow for at start).
+ */
 async function pssAfterReady(pid) {
   const out = [];
   let waited = 0;
@@ -37,7 +42,20 @@ async function pssAfterReady(pid) {
     waited = at;
     out.push(pssBytes(pid));
   }
-  return out;
+  return { pss: out, peak: peakRssBytes(pid) };
+}
+
+/** The peak RSS of a process tree, in bytes (VmHWM of /proc/<pid>/status, summed). */
+function peakRssBytes(pid) {
+  let kb = 0;
+  for (const p of tree(pid)) {
+    try {
+      kb += Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return kb * 1024;
 }
 
 /** PSS of a process tree, in bytes (/proc/<pid>/smaps_rollup). */
@@ -53,10 +71,14 @@ function pssBytes(pid) {
   return kb * 1024;
 }
 
-/** Resolves once every sample zone answers its SOA on `port()` (a port known once it listens). */
-async function sampleZonesAnswer(port, zones) {
-  const samples = [0, Math.floor(zones / 2), zones - 1].map((z) => encodeQuery(`z${z}.scale`, 'SOA'));
-  for (const q of samples) {
+/** Queries that answer once everything is loaded: the first, middle and last zone's SOA, or the reverse zone's SOA and last record. */
+const SAMPLES = REVERSE > 0
+  ? [encodeQuery(REVERSE_APEX, 'SOA'), encodeQuery(`${reverseOwner(REVERSE - 1)}.${REVERSE_APEX}`, 'PTR')]
+  : [0, Math.floor(ZONES / 2), ZONES - 1].map((z) => encodeQuery(`z${z}.scale`, 'SOA'));
+
+/** Resolves once every sample query is answered on `port()` (a port known once it listens). */
+async function samplesAnswer(port) {
+  for (const q of SAMPLES) {
     for (;;) {
       const p = port();
       if (p > 0 && (await ask(p, q, 200))) break;
@@ -72,9 +94,9 @@ async function eclipso(zoneDir, workers, cacheDir) {
   let port = 0;
   child.waitFor((l) => jsonField(l, 'listening', 'port'), 600_000).then((p) => (port = Number(p)), () => {});
   try {
-    await sampleZonesAnswer(() => port, ZONES);
+    await samplesAnswer(() => port);
     const s = (performance.now() - started) / 1000;
-    return { s, pss: await pssAfterReady(child.pid) };
+    return { s, ...await pssAfterReady(child.pid) };
   } finally {
     await child.stop();
   }
@@ -84,31 +106,37 @@ const dir = mkdtempSync(join(tmpdir(), 'eclipso-startup-'));
 const rows = [];
 try {
   const zoneDir = join(dir, 'zones');
-  writeScaleDataset(zoneDir, ZONES, PER_ZONE);
+  if (REVERSE > 0) {
+    mkdirSync(zoneDir, { recursive: true });
+    writeFileSync(join(zoneDir, `${REVERSE_APEX}.toml`), reverseZone(REVERSE));
+  } else {
+    writeScaleDataset(zoneDir, ZONES, PER_ZONE);
+  }
   let nsd = null;
   if (HAS_NSD) {
     const child = await startNsd({ zoneDir, dir: join(dir, 'nsd') });
     try {
-      await sampleZonesAnswer(() => child.port, ZONES);
+      await samplesAnswer(() => child.port);
       const s = (performance.now() - child.spawnedAt) / 1000;
-      nsd = { s, pss: await pssAfterReady(child.pid) };
+      nsd = { s, ...await pssAfterReady(child.pid) };
     } finally {
       await child.stop();
     }
-    rows.push(['NSD', fmt(nsd.s, 2), '1.00×', ...nsd.pss.flatMap((p) => [fmt(p / 2 ** 20), '1.00×'])]);
+    rows.push(['NSD', fmt(nsd.s, 2), '1.00×', ...nsd.pss.flatMap((p) => [fmt(p / 2 ** 20), '1.00×']), fmt(nsd.peak / 2 ** 20), '1.00×']);
   }
   const ratio = (a, b) => (nsd ? `${(a / b).toFixed(2)}×` : '');
   for (const workers of WORKERS) {
     const cache = join(dir, `cache-${workers}`);
     for (const [what, cacheDir] of [['cold, no cache', null], ['cold, writing the cache', cache], ['warm: cache read back', cache]]) {
       const r = await eclipso(zoneDir, workers, cacheDir);
-      rows.push([`Eclipso WORKERS=${workers}, ${what}`, fmt(r.s, 2), ratio(r.s, nsd?.s), ...r.pss.flatMap((p, i) => [fmt(p / 2 ** 20), ratio(p, nsd?.pss[i])])]);
+      rows.push([`Eclipso WORKERS=${workers}, ${what}`, fmt(r.s, 2), ratio(r.s, nsd?.s), ...r.pss.flatMap((p, i) => [fmt(p / 2 ** 20), ratio(p, nsd?.pss[i])]), fmt(r.peak / 2 ** 20), ratio(r.peak, nsd?.peak)]);
       process.stderr.write(`${rows[rows.length - 1].join('  ')}\n`);
     }
   }
   const at = PSS_AT_MS.map((ms) => `${ms / 1000} s`);
-  process.stdout.write(`### Start-up (${ZONES} zones of ${PER_ZONE} records: spawn until sample zones answer; PSS of the process tree ${at.join(' and ')} later)\n\n`);
-  process.stdout.write(table(['server', 'ready (s)', '÷ NSD', ...at.flatMap((a) => [`PSS at ${a} (MiB)`, '÷ NSD'])], rows) + '\n');
+  const data = REVERSE > 0 ? `one zone of ${REVERSE} PTR records` : `${ZONES} zones of ${PER_ZONE} records`;
+  process.stdout.write(`### Start-up (${data}: spawn until sample queries answer; PSS of the process tree ${at.join(' and ')} later)\n\n`);
+  process.stdout.write(table(['server', 'ready (s)', '÷ NSD', ...at.flatMap((a) => [`PSS at ${a} (MiB)`, '÷ NSD']), 'peak RSS (MiB)', '÷ NSD'], rows) + '\n');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

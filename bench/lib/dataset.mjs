@@ -110,6 +110,22 @@ export function writeScaleDataset(dir, zones, perZone) {
   return dir;
 }
 
+/** The apex of reverseZone: a large reverse zone, as the issue's example of one zone of 1M records. */
+export const REVERSE_APEX = '10.in-addr.arpa';
+
+/** The owner (relative to REVERSE_APEX) of reverseZone's record `i`: 10.a.b.c backwards. */
+export function reverseOwner(i) {
+  return `${i & 255}.${(i >> 8) & 255}.${(i >> 16) & 255}`;
+}
+
+/** One zone of `records` PTR records (and its NS), in the seed's TOML layout. */
+export function reverseZone(records) {
+  const parts = [`version = 1.0\n\n[domain]\ndomain = "${REVERSE_APEX}"\nactive = true\n\n[defaults]\nttl = 3600\n\n`];
+  parts.push(record('', 'ns1.example.net.', 'type = "NS"\n'));
+  for (let i = 0; i < records; i++) parts.push(record(reverseOwner(i), `host-${reverseOwner(i).replaceAll('.', '-')}.example.net.`, 'type = "PTR"\n'));
+  return parts.join('');
+}
+
 export function scaleZone(z, perZone, version) {
   const apex = `z${z}.scale`;
   let t = `version = 1.0\n\n[domain]\ndomain = "${apex}"\nactive = true\n\n[defaults]\nttl = 3600\n\n`;

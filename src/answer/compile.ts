@@ -20,6 +20,8 @@ export interface CompiledZone {
   /** Resource records in the zone, SOA included. */
   records: number;
   entries: Map<string, Answer>;
+  /** Every answer compiled for the zone, each at its `id`. */
+  answers: Answer[];
   /** With health-checked records: what the zone probes, and each health-dependent answer's other states. */
   health?: { probes: HealthProbe[]; variants: Map<Answer, HealthVariants> };
 }
@@ -41,16 +43,17 @@ export function compileZone(zone: Zone): CompiledZone {
   const tree = new ZoneTree(zone);
   const health = HealthCompiler.of(tree, zone);
   const entries = new Map<string, Answer>();
+  const answers: Answer[] = [];
   // DS too: a CNAME chain into a delegation point ends in the parent's NODATA for DS, not a referral.
   const askTypes = [...tree.types, TYPE.ANY, TYPE.DS];
   // A name's key goes with it: the tree's own key strings are looked up without hashing them again.
-  const variable = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(tree, health, name, key, type, true, below);
-  const exact = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(tree, health, name, key, type, false, below);
+  const variable = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(answers, tree, health, name, key, type, true, below);
+  const exact = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(answers, tree, health, name, key, type, false, below);
 
   // NXDOMAIN and plain NODATA are the same bytes for every name of the zone: compile them once.
   const absentAtApex = [ABSENT_LABEL, ...zone.apex];
-  const nxdomain = new Below(new Map(), compileAnswer(absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NXDOMAIN), true));
-  const nodata = compileAnswer(absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NOERROR), true, nxdomain);
+  const nxdomain = new Below(new Map(), compileAnswer(answers, absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NXDOMAIN), true));
+  const nodata = compileAnswer(answers, absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NOERROR), true, nxdomain);
 
   const soaNames = soaNameKeys(tree);
   const below = (name: Name, key: string): Below => new Below(new Map(), variable([ABSENT_LABEL, ...name], ABSENT_LABEL_KEY + key, FALLBACK_TYPE));
@@ -92,7 +95,7 @@ export function compileZone(zone: Zone): CompiledZone {
   let records = health?.hidden ?? 0;
   for (const node of tree.nodes.values()) for (const set of node.rrsets.values()) records += set.data.length;
   return {
-    apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records, entries,
+    apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records, entries, answers,
     ...(health && { health: { probes: health.probes, variants: health.variants } }),
   };
 }
@@ -112,8 +115,8 @@ function soaNameKeys(tree: ZoneTree): Set<string> {
  * The answer to (name, type), compiled; `variable`: for any name below (see compileAnswer). With
  * health-checked records in its answer section, its other health states are compiled too.
  */
-function answer(tree: ZoneTree, health: HealthCompiler | null, name: Name, key: string, type: number, variable: boolean, below: Below | null): Answer {
-  const compile = (res: Resolution): Answer => compileAnswer(name, type, res, variable, below, key);
+function answer(answers: Answer[], tree: ZoneTree, health: HealthCompiler | null, name: Name, key: string, type: number, variable: boolean, below: Below | null): Answer {
+  const compile = (res: Resolution): Answer => compileAnswer(answers, name, type, res, variable, below, key);
   const res = resolve(tree, name, type, key);
   const a = compile(res);
   health?.addVariants(a, res, () => resolve(tree, name, type, key), compile);

@@ -95,18 +95,19 @@ export const EMPTY_SLOT = 0;
 export const NONE = -1;
 
 /**
- * Every Answer reachable from `a`: its smaller forms, what it gives names below, and its other
- * health states (`variants`).
+ * Every Answer reachable from `a` not yet `found` (by id), in the order first reached, into
+ * `order`: its smaller forms, what it gives names below, and its other health states (`variants`).
  */
-function collect(a: Answer, answers: Set<Answer>, belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants>): void {
-  for (let f: Answer | null = a; f !== null && !answers.has(f); f = f.trimmed) {
-    answers.add(f);
-    for (const v of variants.get(f)?.answers ?? []) collect(v, answers, belows, variants);
+function collect(a: Answer, found: Uint8Array, order: Answer[], belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants> | undefined): void {
+  for (let f: Answer | null = a; f !== null && found[f.id] === 0; f = f.trimmed) {
+    found[f.id] = 1;
+    order.push(f);
+    for (const v of variants?.get(f)?.answers ?? []) collect(v, found, order, belows, variants);
     const below = f.below;
     if (below === null || belows.has(below)) continue;
     belows.set(below, belows.size);
-    for (const b of below.byType.values()) collect(b, answers, belows, variants);
-    collect(below.other, answers, belows, variants);
+    for (const b of below.byType.values()) collect(b, found, order, belows, variants);
+    collect(below.other, found, order, belows, variants);
   }
 }
 
@@ -136,13 +137,15 @@ class Records {
   /** Each record's smaller form's record and below's number (NONE: none). */
   readonly trimmed: number[] = [];
   readonly below: number[] = [];
-  /** Each answer's record. */
-  private readonly of = new Map<Answer, number>();
+  /** Each answer's record, by its id (NONE: not added). */
+  private readonly of: Int32Array;
   /** The last record made with each responseHash, and the one made before it with the same hash. */
   private readonly lastByHash = new Map<number, number>();
   private readonly earlier: number[] = [];
 
-  constructor(private readonly belows: ReadonlyMap<Below, number>) {}
+  constructor(private readonly belows: ReadonlyMap<Below, number>, answers: number) {
+    this.of = new Int32Array(answers).fill(NONE);
+  }
 
   get size(): number {
     return this.answers.length;
@@ -150,8 +153,8 @@ class Records {
 
   /** `a`'s record; made (with its smaller forms') when no answer sending the same octets has one. */
   add(a: Answer): number {
-    let r = this.of.get(a);
-    if (r !== undefined) return r;
+    let r = this.of[a.id];
+    if (r !== NONE) return r;
     const trimmed = a.trimmed === null ? NONE : this.add(a.trimmed);
     const below = a.below === null ? NONE : this.belows.get(a.below)!;
     const hash = responseHash(a, trimmed, below);
@@ -166,13 +169,13 @@ class Records {
       this.earlier.push(last);
       this.lastByHash.set(hash, r);
     }
-    this.of.set(a, r);
+    this.of[a.id] = r;
     return r;
   }
 
   /** The record of an answer added before. */
   get(a: Answer): number {
-    return this.of.get(a)!;
+    return this.of[a.id];
   }
 }
 
@@ -227,8 +230,9 @@ function slotCount(n: number): number {
  * state's answers, and `health` says which words of `ints` to swap between them (health.ts).
  */
 export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan } {
-  const variants: ReadonlyMap<Answer, HealthVariants> = zone.health?.variants ?? new Map();
-  const found = new Set<Answer>();
+  const variants = zone.health?.variants;
+  const found = new Uint8Array(zone.answers.length);
+  const order: Answer[] = [];
   const belows = new Map<Below, number>();
   let size = 0;
   for (const [key, a] of zone.entries) {
@@ -238,10 +242,10 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     // bytes are cut to what was used).
     size += key.length + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS;
     if (a.relocs === null && a.packet.length <= INLINE_MAX) size += storedLength(a);
-    collect(a, found, belows, variants);
+    collect(a, found, order, belows, variants);
   }
-  const records = new Records(belows);
-  for (const a of found) records.add(a);
+  const records = new Records(belows, zone.answers.length);
+  for (const a of order) records.add(a);
   let relocCount = 0;
   let pairInts = 0;
   for (const a of records.answers) {
@@ -265,7 +269,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
 
   const sites: HealthSite[] = [];
   const site = (at: number, a: Answer): void => {
-    const v = variants.get(a);
+    const v = variants?.get(a);
     if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => records.get(x)) });
   };
   // Where each record's packet is placed in `bytes` (its first copy, when inline copies repeat it).
@@ -280,14 +284,14 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   const hashBitsOf = -1 << entryBits(entries);
   // The key being hashed: a name's later entries change its type alone.
   const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
-  // The last name given in full, and where its N is: a name's entries come one after another
-  // (compile.ts), so its later ones point back to it.
-  let lastName = '';
+  // The length of the last name given in full (its octets stay in keyOctets), and where its N is: a
+  // name's entries come one after another (compile.ts), so its later ones point back to it.
+  let lastLength = 0;
   let lastAt = 0;
   for (const [key, a] of zone.entries) {
     const n = key.length - KEY_TYPE_OCTETS;
     const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
-    if (n === lastName.length && key.startsWith(lastName) && distance <= MAX_DISTANCE) {
+    if (n === lastLength && distance <= MAX_DISTANCE && startsWithOctets(key, keyOctets, n)) {
       bytes[at++] = distance >> 8;
       bytes[at++] = distance & 0xff;
       bytes[at++] = keyOctets[n] = key.charCodeAt(n);
@@ -296,7 +300,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     } else {
       for (let i = 0; i < key.length; i++) bytes[at++] = keyOctets[i] = key.charCodeAt(i);
       bytes[at] = n;
-      lastName = key.slice(0, n);
+      lastLength = n;
       lastAt = at;
     }
     ints[entryOffsetAt + e] = at;
@@ -307,7 +311,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     // follows the first such key, inline or not: its record points there. An answer with health
     // states is reached through its entry's answer word, which a state change swaps: never inline.
     const own = a.relocs === null && placed[r] === NONE;
-    const inlinable = a.relocs === null && a.packet.length <= INLINE_MAX && !variants.has(a);
+    const inlinable = a.relocs === null && a.packet.length <= INLINE_MAX && variants?.has(a) !== true;
     // The usual answer is copied from beside its key: an entry keeps its own copy of a shared
     // packet (two names' A answers, a CNAME's A and AAAA), except ANY, which reads the copy of the
     // type its one RRset is (RFC 8482 §4.1): rarely asked, it spares a copy per name.
@@ -358,6 +362,12 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     }
   }
   return { bytes, ints, ...(zone.health && { health: { probes: zone.health.probes, sites } }) };
+}
+
+/** True when `key`'s first `n` characters are `octets`' first `n`. */
+function startsWithOctets(key: string, octets: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (key.charCodeAt(i) !== octets[i]) return false;
+  return true;
 }
 
 /** Copies `a`'s packet as the image keeps it (header, then body) to `at`; returns where it ends. */

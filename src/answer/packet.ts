@@ -1,7 +1,7 @@
 import {
   CLASS, EDNS_DEFAULT_PAYLOAD, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
-import { nameKey, nameKeyOf, writeName, type Name } from '../wire/name.js';
+import { nameKey, nameKeyOf, suffixHashes, writeName, type Name } from '../wire/name.js';
 import { compressesNames, writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Resolution } from '../zone/resolve.js';
@@ -16,6 +16,8 @@ const QNAME_POINTER = 0xc000 | HEADER_SIZE;
  * zone compiles thousands of packets, and each takes only its own octets (result()).
  */
 const scratch = new WireWriter(512);
+/** suffixHashes of a variable packet's question name (at most 127 labels, RFC 1035 §3.1). */
+const qnameHashes = new Int32Array(MAX_NAME_LENGTH);
 
 /** Records in RRsets. */
 function count(sets: RRset[]): number {
@@ -42,15 +44,14 @@ function encode(qname: Name, qkey: string, qtype: number, res: Resolution, varia
   // The question: in a fixed packet its suffixes are compression targets, as in Knot's QNAME hint
   // (remembered only when a name of the body may point to them: most bodies have none).
   const targets = bodyCompresses(res, qname, qkey);
-  writeName(w, qname, !variable && targets, qkey);
+  writeName(w, qname, !variable && targets);
   // A variable packet serves names that all end in qname's labels after the first (the node the
   // answer hangs below): those suffixes lie at a fixed distance from the question's end, so body
   // names compress into the question too (pointers relocated with the rest). As NSD, names then
   // take the query's letter case, and packets are as long as NSD's (same truncation).
   if (variable && targets) {
-    for (let i = 1, at = HEADER_SIZE + 1 + qname[0].length, k = 1 + qname[0].length; i < qname.length; at += 1 + qname[i].length, k += 1 + qname[i].length, i++) {
-      w.remember(qkey.slice(k), at);
-    }
+    suffixHashes(qname, qnameHashes);
+    for (let i = 1, at = HEADER_SIZE + 1 + qname[0].length; i < qname.length; at += 1 + qname[i].length, i++) w.remember(qnameHashes[i], at);
   }
   w.u16(qtype);
   w.u16(CLASS.IN);
@@ -185,9 +186,10 @@ const MAX_FITTED_ADDITIONAL = 24;
 /**
  * Compiles one answer with its smaller forms, largest first, tried in turn when it does not fit:
  * form k+1 is what NSD sends with one octet less than form k needs, so the first form that fits a
- * client's limit is what NSD sends for that limit. `qkey`: nameKey(qname), when the caller has it.
+ * client's limit is what NSD sends for that limit. `answers`: the zone's, to which it and its
+ * smaller forms are added. `qkey`: nameKey(qname), when the caller has it.
  */
-export function compileAnswer(qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null, qkey = nameKey(qname)): Answer {
+export function compileAnswer(answers: Answer[], qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null, qkey = nameKey(qname)): Answer {
   const enc = (r: Resolution): Encoded => encode(qname, qkey, qtype, r, variable);
   const full = enc(res);
   const smaller: Encoded[] = [];
@@ -210,6 +212,13 @@ export function compileAnswer(qname: Name, qtype: number, res: Resolution, varia
   }
   if (!alwaysFits(full, variable)) smaller.push(...truncatedForms(res, enc));
   let next: Answer | null = null;
-  for (const e of smaller.reverse()) next = new Answer(e.packet, e.qEnd, e.relocs, next, null);
-  return new Answer(full.packet, full.qEnd, full.relocs, next, below);
+  for (const e of smaller.reverse()) next = made(answers, e, next, null);
+  return made(answers, full, next, below);
+}
+
+/** A new answer, numbered and listed in its zone's `answers`. */
+function made(answers: Answer[], e: Encoded, trimmed: Answer | null, below: Below | null): Answer {
+  const a = new Answer(e.packet, e.qEnd, e.relocs, trimmed, below, answers.length);
+  answers.push(a);
+  return a;
 }

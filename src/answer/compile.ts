@@ -8,9 +8,8 @@ import { HealthCompiler, type HealthProbe, type HealthVariants } from './health.
 import { compileAnswer } from './packet.js';
 
 /**
- * A zone compiled to answers. `entries` maps lookup keys to answers: the key is the lower-cased
- * wire name followed by the query type's two octets; type 0 holds a name's fallback (types it
- * lacks, and in `below` the answers for names beneath it that do not exist).
+ * A zone compiled to answers. `entries` maps (name, query type) to answers; type 0 holds a name's
+ * fallback (types it lacks, and in `below` the answers for names beneath it that do not exist).
  */
 export interface CompiledZone {
   apex: Name;
@@ -19,15 +18,70 @@ export interface CompiledZone {
   serial: number;
   /** Resource records in the zone, SOA included. */
   records: number;
-  entries: Map<string, Answer>;
+  entries: Entries;
   /** Every answer compiled for the zone, each at its `id`. */
   answers: Answer[];
   /** With health-checked records: what the zone probes, and each health-dependent answer's other states. */
   health?: { probes: HealthProbe[]; variants: Map<Answer, HealthVariants> };
 }
 
-function entryKey(nameWireKey: string, type: number): string {
-  return nameWireKey + String.fromCharCode(type >> 8, type & 0xff);
+/**
+ * A zone's entries in the order compiled, grouped by name: a name's entries lie together, so the
+ * image writes the name once (image.ts), and no string is made per entry (a zone has millions).
+ */
+export class Entries {
+  /** Each name's key (nameKey), and where its entries start in `types` and `answers`. */
+  readonly names: string[] = [];
+  readonly starts: number[] = [];
+  readonly types: number[] = [];
+  readonly answers: Answer[] = [];
+  /** By lookup key (see keys()), made when first asked. */
+  private index: Map<string, Answer> | null = null;
+
+  get size(): number {
+    return this.types.length;
+  }
+
+  /** Sets the answer to (name, type): the name is new or the last one set. */
+  set(nameKey: string, type: number, answer: Answer): void {
+    this.index = null;
+    const last = this.names.length - 1;
+    if (last >= 0 && this.names[last] === nameKey) {
+      for (let e = this.starts[last]; e < this.types.length; e++) {
+        if (this.types[e] === type) {
+          this.answers[e] = answer;
+          return;
+        }
+      }
+    } else {
+      this.names.push(nameKey);
+      this.starts.push(this.types.length);
+    }
+    this.types.push(type);
+    this.answers.push(answer);
+  }
+
+  /** Where the entries of name `i` end. */
+  end(i: number): number {
+    return i + 1 < this.starts.length ? this.starts[i + 1] : this.types.length;
+  }
+
+  /** Lookup keys, in order: the lower-cased wire name followed by the query type's two octets. */
+  *keys(): Generator<string> {
+    for (let i = 0; i < this.names.length; i++) {
+      for (let e = this.starts[i]; e < this.end(i); e++) yield this.names[i] + String.fromCharCode(this.types[e] >> 8, this.types[e] & 0xff);
+    }
+  }
+
+  /** The answer for a lookup key (see keys()). */
+  get(key: string): Answer | undefined {
+    if (this.index === null) {
+      this.index = new Map();
+      let e = 0;
+      for (const k of this.keys()) this.index.set(k, this.answers[e++]);
+    }
+    return this.index.get(key);
+  }
 }
 
 /**
@@ -42,7 +96,7 @@ const ABSENT_LABEL_KEY = '\x01\0';
 export function compileZone(zone: Zone): CompiledZone {
   const tree = new ZoneTree(zone);
   const health = HealthCompiler.of(tree, zone);
-  const entries = new Map<string, Answer>();
+  const entries = new Entries();
   const answers: Answer[] = [];
   // DS too: a CNAME chain into a delegation point ends in the parent's NODATA for DS, not a referral.
   const askTypes = [...tree.types, TYPE.ANY, TYPE.DS];
@@ -63,32 +117,35 @@ export function compileZone(zone: Zone): CompiledZone {
     if (cut) {
       // A delegation point: a referral for any type and any name below, except DS (parent side).
       const referralBelow = below(cut.name, key);
-      entries.set(entryKey(key, FALLBACK_TYPE), exact(node.name, key, FALLBACK_TYPE, referralBelow));
-      entries.set(entryKey(key, TYPE.DS), exact(node.name, key, TYPE.DS));
+      entries.set(key, FALLBACK_TYPE, exact(node.name, key, FALLBACK_TYPE, referralBelow));
+      entries.set(key, TYPE.DS, exact(node.name, key, TYPE.DS));
       continue;
     }
     const hasCname = node.rrsets.has(TYPE.CNAME);
     // A CNAME's answer depends on what the chain ends in, for every type the zone has.
     const types = hasCname ? askTypes : node.rrsets.size > 0 ? [...node.rrsets.keys(), TYPE.ANY] : [];
-    for (const type of types) entries.set(entryKey(key, type), exact(node.name, key, type));
+    for (const type of types) entries.set(key, type, exact(node.name, key, type));
     const wildcard = tree.wildcard(key);
     // The shared negative answers compress the SOA's names against the apex only: a name at or above
     // the SOA's MNAME or RNAME gets its own (those names then take the query's case, as in NSD).
     const under = wildcard ? wildcardBelow(wildcard, askTypes, variable) : soaNames.has(key) ? below(node.name, key) : nxdomain;
     const fallback = !hasCname && under === nxdomain ? nodata : exact(node.name, key, FALLBACK_TYPE, under);
-    entries.set(entryKey(key, FALLBACK_TYPE), fallback);
+    entries.set(key, FALLBACK_TYPE, fallback);
   }
   // Names in an answer at or below the query's closest encloser take the query's letter case
   // (compressed into the question, as NSD does). In a referral, those are the NS targets below the
   // cut: the names on the way down to them get their own referral (the same for every name there).
+  // Those names are occluded, so no entry above is theirs.
+  const referred = new Set<string>();
   for (const cut of tree.cuts.values()) {
     if (tree.occluded(cut.name, cut.key)) continue;
     for (const d of cut.rrsets.get(TYPE.NS)!.data) {
       if (d.t !== 'NS') continue;
       for (let n = d.target; n.length > cut.name.length && isSubdomain(n, cut.name); n = n.slice(1)) {
         const nk = nameKey(n);
-        const key = entryKey(nk, FALLBACK_TYPE);
-        if (!entries.has(key)) entries.set(key, exact(n, nk, FALLBACK_TYPE, below(n, nk)));
+        if (referred.has(nk)) continue;
+        referred.add(nk);
+        entries.set(nk, FALLBACK_TYPE, exact(n, nk, FALLBACK_TYPE, below(n, nk)));
       }
     }
   }

@@ -111,11 +111,6 @@ function collect(a: Answer, found: Uint8Array, order: Answer[], belows: Map<Belo
   }
 }
 
-/** The query type of an entry's key. */
-function entryType(key: string): number {
-  return (key.charCodeAt(key.length - 2) << 8) | key.charCodeAt(key.length - 1);
-}
-
 /** Octets of `a`'s packet as the image keeps it: header and body, no question. */
 function storedLength(a: Answer): number {
   return a.packet.length - a.qEnd + HEADER_SIZE;
@@ -234,13 +229,17 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   const found = new Uint8Array(zone.answers.length);
   const order: Answer[] = [];
   const belows = new Map<Below, number>();
+  const { names, types, answers } = zone.entries;
   let size = 0;
-  for (const [key, a] of zone.entries) {
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i].length;
     // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
-    if (key.length - KEY_TYPE_OCTETS > MAX_NAME_LENGTH) throw new RangeError(`name of ${key.length - KEY_TYPE_OCTETS} octets in ${zone.apexKey}`);
+    if (n > MAX_NAME_LENGTH) throw new RangeError(`name of ${n} octets in ${zone.apexKey}`);
     // At most: later entries of a name take less, and not all copy their packet inline (then the
     // bytes are cut to what was used).
-    size += key.length + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS;
+    size += (zone.entries.end(i) - zone.entries.starts[i]) * (n + KEY_TYPE_OCTETS + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS);
+  }
+  for (const a of answers) {
     if (a.relocs === null && a.packet.length <= INLINE_MAX) size += storedLength(a);
     collect(a, found, order, belows, variants);
   }
@@ -279,54 +278,57 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     return writePacket(bytes, records.answers[r], at);
   };
   let at = 0;
-  let e = 0;
   const mask = slots - 1;
   const hashBitsOf = -1 << entryBits(entries);
   // The key being hashed: a name's later entries change its type alone.
   const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
-  // The length of the last name given in full (its octets stay in keyOctets), and where its N is: a
-  // name's entries come one after another (compile.ts), so its later ones point back to it.
-  let lastLength = 0;
+  // Where the N of the name's last entry given in full is: its later entries point back to it.
   let lastAt = 0;
-  for (const [key, a] of zone.entries) {
-    const n = key.length - KEY_TYPE_OCTETS;
-    const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
-    if (n === lastLength && distance <= MAX_DISTANCE && startsWithOctets(key, keyOctets, n)) {
-      bytes[at++] = distance >> 8;
-      bytes[at++] = distance & 0xff;
-      bytes[at++] = keyOctets[n] = key.charCodeAt(n);
-      bytes[at++] = keyOctets[n + 1] = key.charCodeAt(n + 1);
-      bytes[at] = SAME_NAME;
-    } else {
-      for (let i = 0; i < key.length; i++) bytes[at++] = keyOctets[i] = key.charCodeAt(i);
-      bytes[at] = n;
-      lastLength = n;
-      lastAt = at;
+  for (let i = 0, e = 0; i < names.length; i++) {
+    const name = names[i];
+    const n = name.length;
+    for (let c = 0; c < n; c++) keyOctets[c] = name.charCodeAt(c);
+    for (const first = e; e < zone.entries.end(i); e++) {
+      const a = answers[e];
+      const type = types[e];
+      keyOctets[n] = type >> 8;
+      keyOctets[n + 1] = type & 0xff;
+      const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
+      if (e > first && distance <= MAX_DISTANCE) {
+        bytes[at++] = distance >> 8;
+        bytes[at++] = distance & 0xff;
+        bytes[at++] = keyOctets[n];
+        bytes[at++] = keyOctets[n + 1];
+        bytes[at] = SAME_NAME;
+      } else {
+        for (let c = 0; c < n + KEY_TYPE_OCTETS; c++) bytes[at++] = keyOctets[c];
+        bytes[at] = n;
+        lastAt = at;
+      }
+      ints[entryOffsetAt + e] = at;
+      at += NAME_LENGTH_OCTETS;
+      const r = records.get(a);
+      ints[entryAnswerAt + e] = r;
+      // A packet for this name alone (or for names as long with the same answer: sameResponse)
+      // follows the first such key, inline or not: its record points there. An answer with health
+      // states is reached through its entry's answer word, which a state change swaps: never inline.
+      const own = a.relocs === null && placed[r] === NONE;
+      const inlinable = a.relocs === null && a.packet.length <= INLINE_MAX && variants?.has(a) !== true;
+      // The usual answer is copied from beside its key: an entry keeps its own copy of a shared
+      // packet (two names' A answers, a CNAME's A and AAAA), except ANY, which reads the copy of the
+      // type its one RRset is (RFC 8482 §4.1): rarely asked, it spares a copy per name.
+      const inline = inlinable && (own || type !== TYPE.ANY) ? storedLength(a) : 0;
+      site(entryAnswerAt + e, a);
+      bytes[at] = inline >> 8;
+      bytes[at + 1] = inline & 0xff;
+      at += INLINE_LENGTH_OCTETS;
+      if (own) at = place(r, at);
+      else if (inline > 0) at = writePacket(bytes, a, at);
+      const hash = hashBytes(keyOctets, 0, n + KEY_TYPE_OCTETS);
+      let s = hash & mask;
+      while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
+      ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
     }
-    ints[entryOffsetAt + e] = at;
-    at += NAME_LENGTH_OCTETS;
-    const r = records.get(a);
-    ints[entryAnswerAt + e] = r;
-    // A packet for this name alone (or for names as long with the same answer: sameResponse)
-    // follows the first such key, inline or not: its record points there. An answer with health
-    // states is reached through its entry's answer word, which a state change swaps: never inline.
-    const own = a.relocs === null && placed[r] === NONE;
-    const inlinable = a.relocs === null && a.packet.length <= INLINE_MAX && variants?.has(a) !== true;
-    // The usual answer is copied from beside its key: an entry keeps its own copy of a shared
-    // packet (two names' A answers, a CNAME's A and AAAA), except ANY, which reads the copy of the
-    // type its one RRset is (RFC 8482 §4.1): rarely asked, it spares a copy per name.
-    const inline = inlinable && (own || entryType(key) !== TYPE.ANY) ? storedLength(a) : 0;
-    site(entryAnswerAt + e, a);
-    bytes[at] = inline >> 8;
-    bytes[at + 1] = inline & 0xff;
-    at += INLINE_LENGTH_OCTETS;
-    if (own) at = place(r, at);
-    else if (inline > 0) at = writePacket(bytes, a, at);
-    const hash = hashBytes(keyOctets, 0, key.length);
-    let s = hash & mask;
-    while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
-    ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
-    e++;
   }
   for (let r = 0; r < records.size; r++) if (placed[r] === NONE) at = place(r, at);
   if (at < size) bytes = bytes.slice(0, at);
@@ -362,12 +364,6 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     }
   }
   return { bytes, ints, ...(zone.health && { health: { probes: zone.health.probes, sites } }) };
-}
-
-/** True when `key`'s first `n` characters are `octets`' first `n`. */
-function startsWithOctets(key: string, octets: Uint8Array, n: number): boolean {
-  for (let i = 0; i < n; i++) if (key.charCodeAt(i) !== octets[i]) return false;
-  return true;
 }
 
 /** Copies `a`'s packet as the image keeps it (header, then body) to `at`; returns where it ends. */

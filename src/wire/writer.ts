@@ -22,6 +22,11 @@ export class WireWriter {
   private readonly suffixAt: number[] = [];
   private readonly suffixHash: number[] = [];
   private readonly suffixNext: number[] = [];
+  /**
+   * Suffixes remembered: the arrays above keep their length past it (emptying an array is a call
+   * into the runtime, once per packet).
+   */
+  private suffixes = 0;
   /** Offsets of the compression pointers written, for relocating a packet's tail later. */
   readonly pointerSites: number[] = [];
 
@@ -84,12 +89,13 @@ export class WireWriter {
    */
   remember(hash: number, offset: number): void {
     if (offset > MAX_POINTER_OFFSET) return;
-    if (2 * (this.suffixAt.length + 1) > this.buckets.length) this.rehash(this.buckets.length * 2);
+    if (2 * (this.suffixes + 1) > this.buckets.length) this.rehash(this.buckets.length * 2);
     const b = hash & (this.buckets.length - 1);
-    this.suffixNext.push(this.buckets[b]);
-    this.buckets[b] = this.suffixAt.length;
-    this.suffixAt.push(offset);
-    this.suffixHash.push(hash);
+    const e = this.suffixes++;
+    this.suffixNext[e] = this.buckets[b];
+    this.buckets[b] = e;
+    this.suffixAt[e] = offset;
+    this.suffixHash[e] = hash;
   }
 
   /** Where a suffix equal to `name` from label `from` on was written (`hash`: its suffixHashes value), or -1. */
@@ -122,17 +128,15 @@ export class WireWriter {
   truncate(at: number): void {
     this.pos = at;
     // Suffixes are remembered in the order written: the last is its bucket's first.
-    for (let e = this.suffixAt.length - 1; e >= 0 && this.suffixAt[e] >= at; e--) {
+    for (; this.suffixes > 0 && this.suffixAt[this.suffixes - 1] >= at; this.suffixes--) {
+      const e = this.suffixes - 1;
       this.buckets[this.suffixHash[e] & (this.buckets.length - 1)] = this.suffixNext[e];
-      this.suffixAt.pop();
-      this.suffixHash.pop();
-      this.suffixNext.pop();
     }
   }
 
   private rehash(size: number): void {
     this.buckets = new Int32Array(size).fill(NO_SUFFIX);
-    for (let e = 0; e < this.suffixAt.length; e++) {
+    for (let e = 0; e < this.suffixes; e++) {
       const b = this.suffixHash[e] & (size - 1);
       this.suffixNext[e] = this.buckets[b];
       this.buckets[b] = e;
@@ -142,12 +146,10 @@ export class WireWriter {
   /** Empties the writer for the next message, keeping its buffer (a packet compiler writes thousands). */
   reset(): void {
     this.pos = 0;
-    // Only when not empty: setting an array's length is a call into the runtime, and most packets
-    // remember a few suffixes, or none (then only their buckets are emptied).
-    if (this.suffixAt.length > 0) {
-      for (const hash of this.suffixHash) this.buckets[hash & (this.buckets.length - 1)] = NO_SUFFIX;
-      this.suffixAt.length = this.suffixHash.length = this.suffixNext.length = 0;
-    }
+    // Only the buckets in use: most packets remember a few suffixes, or none.
+    for (let e = 0; e < this.suffixes; e++) this.buckets[this.suffixHash[e] & (this.buckets.length - 1)] = NO_SUFFIX;
+    this.suffixes = 0;
+    // Only when not empty: setting an array's length is a call into the runtime.
     if (this.pointerSites.length > 0) this.pointerSites.length = 0;
   }
 

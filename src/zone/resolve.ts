@@ -135,25 +135,34 @@ function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
 function addAdditional(tree: ZoneTree, res: Resolution): void {
   // Most answers name no target: then nothing is built.
   if (!res.answer.some(hasTargets) && !res.authority.some(hasTargets)) return;
-  const byType = new Map<number, RRset[]>([[TYPE.A, []], [TYPE.AAAA, []]]);
-  for (const set of [...res.answer, ...res.authority]) {
-    for (const d of set.data) {
-      const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
-      if (!target || !tree.inZone(target)) continue;
-      const key = nameKeyOf(target);
-      if (d.t !== 'NS' && tree.cutAbove(target, key)) continue;
-      const exact = tree.nodes.get(key);
-      const node = exact ?? wildcardFor(tree, target, key);
-      if (!node) continue;
-      for (const [type, list] of byType) {
-        const addr = node.rrsets.get(type);
-        // Not twice, nor what the answer section holds.
-        if (addr && !holds(res.answer, key, type) && !holds(list, key, type)) list.push(exact ? addr : withOwner(addr, target));
+  // Owners' keys, each found once (not per target and type): of the answer section's RRsets, and
+  // of the addresses added so far.
+  const answerKeys = res.answer.map((s) => nameKeyOf(s.owner));
+  const added: { key: string; set: RRset }[] = [];
+  for (const sets of [res.answer, res.authority]) {
+    for (const set of sets) {
+      for (const d of set.data) {
+        const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
+        if (!target || !tree.inZone(target)) continue;
+        const key = nameKeyOf(target);
+        if (d.t !== 'NS' && tree.cutAbove(target, key)) continue;
+        const exact = tree.nodes.get(key);
+        const node = exact ?? wildcardFor(tree, target, key);
+        if (!node) continue;
+        for (const type of ADDRESS_TYPES) {
+          const addr = node.rrsets.get(type);
+          // Not twice, nor what the answer section holds.
+          if (!addr || res.answer.some((s, i) => s.type === type && answerKeys[i] === key) || added.some((a) => a.key === key && a.set.type === type)) continue;
+          added.push({ key, set: exact ? addr : withOwner(addr, target) });
+        }
       }
     }
   }
-  for (const list of byType.values()) res.additional.push(...list);
+  for (const type of ADDRESS_TYPES) for (const a of added) if (a.set.type === type) res.additional.push(a.set);
 }
+
+/** The additional section's types, in the order NSD adds them: every A RRset before every AAAA. */
+const ADDRESS_TYPES = [TYPE.A, TYPE.AAAA];
 
 /** True when `sets` hold an RRset of `type` owned by the name whose key is `key`. */
 function holds(sets: RRset[], key: string, type: number): boolean {

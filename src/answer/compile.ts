@@ -111,7 +111,8 @@ export function compileZone(zone: Zone): CompiledZone {
 
   const soaNames = soaNameKeys(tree);
   const below = (name: Name, key: string): Below => new Below(new Map(), variable([ABSENT_LABEL, ...name], ABSENT_LABEL_KEY + key, FALLBACK_TYPE));
-  for (const [key, node] of tree.nodes) {
+  for (const node of tree.nodes.values()) {
+    const key = node.key;
     if (tree.occluded(node.name, key)) continue;
     const cut = tree.cuts.get(key);
     if (cut) {
@@ -173,10 +174,12 @@ function soaNameKeys(tree: ZoneTree): Set<string> {
  * health-checked records in its answer section, its other health states are compiled too.
  */
 function answer(answers: Answer[], tree: ZoneTree, health: HealthCompiler | null, name: Name, key: string, type: number, variable: boolean, below: Below | null): Answer {
-  const compile = (res: Resolution): Answer => compileAnswer(answers, name, type, res, variable, below, key);
   const res = resolve(tree, name, type, key);
-  const a = compile(res);
-  health?.addVariants(a, res, () => resolve(tree, name, type, key), compile);
+  const a = compileAnswer(answers, name, type, res, variable, below, key);
+  if (health) {
+    const compile = (r: Resolution): Answer => compileAnswer(answers, name, type, r, variable, below, key);
+    health.addVariants(a, res, () => resolve(tree, name, type, key), compile);
+  }
   return a;
 }
 

@@ -20,7 +20,7 @@ const scratch = new WireWriter(512);
 const qnameHashes = new Int32Array(MAX_NAME_LENGTH);
 
 /** Records in RRsets. */
-function count(sets: RRset[]): number {
+function count(sets: readonly RRset[]): number {
   let n = 0;
   for (const s of sets) n += s.data.length;
   return n;
@@ -68,7 +68,7 @@ function bodyCompresses(res: Resolution, qname: Name, qkey: string): boolean {
   return sectionCompresses(res.answer, qname, qkey) || sectionCompresses(res.authority, qname, qkey) || sectionCompresses(res.additional, qname, qkey);
 }
 
-function sectionCompresses(sets: RRset[], qname: Name, qkey: string): boolean {
+function sectionCompresses(sets: readonly RRset[], qname: Name, qkey: string): boolean {
   for (const set of sets) if (!ownerIsQname(set, qname, qkey) || set.data.some(compressesNames)) return true;
   return false;
 }
@@ -78,7 +78,7 @@ function ownerIsQname(set: RRset, qname: Name, qkey: string): boolean {
 }
 
 /** Writes the records of `sets`; an owner equal to the question name points to it. */
-function writeSection(w: WireWriter, sets: RRset[], qname: Name, qkey: string): void {
+function writeSection(w: WireWriter, sets: readonly RRset[], qname: Name, qkey: string): void {
   for (const set of sets) {
     const toQname = ownerIsQname(set, qname, qkey);
     for (const data of set.data) {
@@ -160,7 +160,7 @@ function prefixForm(res: Resolution, budget: number, enc: (r: Resolution) => Enc
 }
 
 const isReferral = (res: Resolution): boolean => !res.optionalAuthority && res.authority.some((s) => s.type === TYPE.NS);
-const hasA = (sets: RRset[]): boolean => sets.some((s) => s.type === TYPE.A);
+const hasA = (sets: readonly RRset[]): boolean => sets.some((s) => s.type === TYPE.A);
 
 /**
  * When even the answer and the required authority do not fit: TC=1 with the RRsets that fit
@@ -190,10 +190,12 @@ const MAX_FITTED_ADDITIONAL = 24;
  * smaller forms are added. `qkey`: nameKey(qname), when the caller has it.
  */
 export function compileAnswer(answers: Answer[], qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null, qkey = nameKey(qname)): Answer {
+  const full = encode(qname, qkey, qtype, res, variable);
+  // The usual answer: no smaller form is made.
+  if (alwaysFits(full, variable)) return made(answers, full, null, below);
   const enc = (r: Resolution): Encoded => encode(qname, qkey, qtype, r, variable);
-  const full = enc(res);
   const smaller: Encoded[] = [];
-  if (!alwaysFits(full, variable) && res.additional.length > MAX_FITTED_ADDITIONAL) {
+  if (res.additional.length > MAX_FITTED_ADDITIONAL) {
     // Fitting RRset by RRset costs encodes quadratic in the additional section: past a few dozen
     // RRsets a zone would take seconds to compile, blocking every answer. Such answers get one
     // form per common limit instead, keeping the leading additional RRsets that fit.
@@ -202,7 +204,7 @@ export function compileAnswer(answers: Answer[], qname: Name, qtype: number, res
       const last = smaller[smaller.length - 1] ?? full;
       if (form && form.packet.length < last.packet.length) smaller.push(form);
     }
-  } else if (!alwaysFits(full, variable) && (res.additional.length > 0 || res.optionalAuthority)) {
+  } else if (res.additional.length > 0 || res.optionalAuthority) {
     for (let size = full.packet.length; smaller.length < MAX_FORMS;) {
       const form = fitForm(res, size - 1, enc);
       if (!form) break;
@@ -210,7 +212,7 @@ export function compileAnswer(answers: Answer[], qname: Name, qtype: number, res
       size = form.packet.length;
     }
   }
-  if (!alwaysFits(full, variable)) smaller.push(...truncatedForms(res, enc));
+  smaller.push(...truncatedForms(res, enc));
   let next: Answer | null = null;
   for (const e of smaller.reverse()) next = made(answers, e, next, null);
   return made(answers, full, next, below);

@@ -7,11 +7,23 @@ export interface Resolution {
   rcode: number;
   /** AA (RFC 1035 §4.1.1): clear on referrals only. */
   aa: boolean;
-  answer: RRset[];
-  authority: RRset[];
-  additional: RRset[];
+  answer: readonly RRset[];
+  authority: readonly RRset[];
+  additional: readonly RRset[];
   /** The authority section is the zone's NS, optional: dropped before the answer is truncated. */
   optionalAuthority: boolean;
+}
+
+/**
+ * An empty section, shared: a resolution allocates only the sections it fills (a zone's compile
+ * makes millions of resolutions, most with one RRset in one section). Readonly by its type, not
+ * frozen: a frozen array's elements are not in the form loops over arrays are fast for.
+ */
+const NO_RRSETS: readonly RRset[] = [];
+
+/** `sets` and then `set`, as a new array as long as that (sections hold a few RRsets). */
+function plus(sets: readonly RRset[], set: RRset): readonly RRset[] {
+  return sets.length === 0 ? [set] : [...sets, set];
 }
 
 /** CNAME chains longer than this are cut (RFC 1034 §3.6.2 leaves the limit to servers). */
@@ -56,7 +68,7 @@ function wildcardFor(tree: ZoneTree, name: Name, key: string): ZoneNode | null {
 
 /** The negative answers every name of a zone shares (RFC 2308 §2.1, §2.2). */
 export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof RCODE.NOERROR): Resolution {
-  return { rcode, aa: true, answer: [], authority: [negativeSoa(tree)], additional: [], optionalAuthority: false };
+  return { rcode, aa: true, answer: NO_RRSETS, authority: [negativeSoa(tree)], additional: NO_RRSETS, optionalAuthority: false };
 }
 
 /**
@@ -66,8 +78,8 @@ export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof R
  * nameKey(qname), when the caller has it.
  */
 export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameKey(qname)): Resolution {
-  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [], optionalAuthority: false };
-  // Keys of the names of the chain so far: a CNAME loop stops (few hops: a list is enough).
+  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: NO_RRSETS, authority: NO_RRSETS, additional: NO_RRSETS, optionalAuthority: false };
+  // Keys of the names a CNAME led from so far: a loop stops (few hops: a list is enough).
   const seen: string[] = [];
   let name = qname;
   for (let hop = 0; hop <= MAX_CHAIN; hop++) {
@@ -78,33 +90,33 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
     const parentSide = cut && qtype === TYPE.DS && cut.key === key;
     if (cut && !parentSide) {
       // Below a cut the data is not ours: a referral, also after a CNAME led here (as NSD does).
-      res.authority.push(cut.rrsets.get(TYPE.NS)!);
+      res.authority = plus(res.authority, cut.rrsets.get(TYPE.NS)!);
       if (res.answer.length === 0) res.aa = false;
       break;
     }
     if (seen.includes(key)) break;
-    seen.push(key);
     const node = tree.nodes.get(key) ?? wildcardFor(tree, name, key);
     if (!node) {
       // RFC 6604 §2: the RCODE follows the last name in the chain.
       res.rcode = RCODE.NXDOMAIN;
-      res.authority.push(negativeSoa(tree));
+      res.authority = plus(res.authority, negativeSoa(tree));
       break;
     }
     const exact = qtype === TYPE.ANY ? anyAnswer(node) : node.rrsets.get(qtype);
     if (exact) {
-      res.answer.push(withOwner(exact, name));
+      res.answer = plus(res.answer, withOwner(exact, name));
       addApexNs(tree, res, qtype);
       break;
     }
     const cname = node.rrsets.get(TYPE.CNAME);
     if (!cname) {
-      res.authority.push(negativeSoa(tree));
+      res.authority = plus(res.authority, negativeSoa(tree));
       break;
     }
-    res.answer.push(withOwner(cname, name));
+    res.answer = plus(res.answer, withOwner(cname, name));
     const next = cname.data[0];
     if (next.t !== 'CNAME') break;
+    seen.push(key);
     name = next.target;
   }
   addAdditional(tree, res);
@@ -122,7 +134,7 @@ function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
   const ns = tree.nodes.get(tree.apexKey)?.rrsets.get(TYPE.NS);
   // Not twice: the answer may hold it already, also at the end of a CNAME chain.
   if (!ns || holds(res.answer, tree.apexKey, TYPE.NS)) return;
-  res.authority.push(ns);
+  res.authority = plus(res.authority, ns);
   res.optionalAuthority = true;
 }
 
@@ -158,14 +170,16 @@ function addAdditional(tree: ZoneTree, res: Resolution): void {
       }
     }
   }
-  for (const type of ADDRESS_TYPES) for (const a of added) if (a.set.type === type) res.additional.push(a.set);
+  const additional: RRset[] = [];
+  for (const type of ADDRESS_TYPES) for (const a of added) if (a.set.type === type) additional.push(a.set);
+  res.additional = additional;
 }
 
 /** The additional section's types, in the order NSD adds them: every A RRset before every AAAA. */
 const ADDRESS_TYPES = [TYPE.A, TYPE.AAAA];
 
 /** True when `sets` hold an RRset of `type` owned by the name whose key is `key`. */
-function holds(sets: RRset[], key: string, type: number): boolean {
+function holds(sets: readonly RRset[], key: string, type: number): boolean {
   return sets.some((s) => s.type === type && nameKeyOf(s.owner) === key);
 }
 

@@ -27,6 +27,11 @@ export class Answer {
     readonly below: Below | null,
     /** Its place in its zone's `answers` (CompiledZone): packImage keeps what it learns of it in arrays. */
     readonly id: number,
+    /**
+     * An answer known to send the same octets (this one is it with another QTYPE, which the query's
+     * own question replaces: see packet.ts's retyped), or null: the image gives both one record.
+     */
+    readonly sends: Answer | null = null,
   ) {}
 }
 

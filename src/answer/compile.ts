@@ -2,10 +2,10 @@ import { RCODE, TYPE } from '../wire/constants.js';
 import { isSubdomain, nameKey, type Name } from '../wire/name.js';
 import type { Zone } from '../zone/model.js';
 import { negative, resolve, type Resolution } from '../zone/resolve.js';
-import { ZoneTree, type ZoneNode } from '../zone/tree.js';
+import { ZoneTree, type RRset, type ZoneNode } from '../zone/tree.js';
 import { Answer, Below, FALLBACK_TYPE } from './answer.js';
 import { HealthCompiler, type HealthProbe, type HealthVariants } from './health.js';
-import { compileAnswer } from './packet.js';
+import { compileAnswer, retyped } from './packet.js';
 
 /**
  * A zone compiled to answers. `entries` maps (name, query type) to answers; type 0 holds a name's
@@ -123,9 +123,14 @@ export function compileZone(zone: Zone): CompiledZone {
       continue;
     }
     const hasCname = node.rrsets.has(TYPE.CNAME);
-    // A CNAME's answer depends on what the chain ends in, for every type the zone has.
-    const types = hasCname ? askTypes : node.rrsets.size > 0 ? [...node.rrsets.keys(), TYPE.ANY] : [];
-    for (const type of types) entries.set(key, type, exact(node.name, key, type));
+    if (hasCname) {
+      // A CNAME's answer depends on what the chain ends in, for every type the zone has.
+      for (const type of askTypes) entries.set(key, type, exact(node.name, key, type));
+    } else if (node.rrsets.size > 0 && health === null) {
+      ownTypes(answers, tree, entries, node);
+    } else if (node.rrsets.size > 0) {
+      for (const type of [...node.rrsets.keys(), TYPE.ANY]) entries.set(key, type, exact(node.name, key, type));
+    }
     const wildcard = tree.wildcard(key);
     // The shared negative answers compress the SOA's names against the apex only: a name at or above
     // the SOA's MNAME or RNAME gets its own (those names then take the query's case, as in NSD).
@@ -181,6 +186,31 @@ function answer(answers: Answer[], tree: ZoneTree, health: HealthCompiler | null
     health.addVariants(a, res, () => resolve(tree, name, type, key), compile);
   }
   return a;
+}
+
+/**
+ * A name's own types and ANY, in a zone without health-checked records (whose answers have other
+ * states to compile). RFC 8482 §4.1: ANY is answered with one of the name's RRsets; when that
+ * resolves as the question for the RRset's type did (the same sections: not when the apex NS goes
+ * with that one alone), ANY's answer is that one's, retyped, not encoded again.
+ */
+function ownTypes(answers: Answer[], tree: ZoneTree, entries: Entries, node: ZoneNode): void {
+  const compiled: { res: Resolution; answer: Answer }[] = [];
+  for (const type of node.rrsets.keys()) {
+    const res = resolve(tree, node.name, type, node.key);
+    const answer = compileAnswer(answers, node.name, type, res, false, null, node.key);
+    compiled.push({ res, answer });
+    entries.set(node.key, type, answer);
+  }
+  const res = resolve(tree, node.name, TYPE.ANY, node.key);
+  const same = compiled.find((c) => sameResolution(c.res, res));
+  entries.set(node.key, TYPE.ANY, same ? retyped(answers, same.answer, TYPE.ANY) : compileAnswer(answers, node.name, TYPE.ANY, res, false, null, node.key));
+}
+
+/** True when two resolutions hold the same RRsets in each section, so encode to the same body. */
+function sameResolution(a: Resolution, b: Resolution): boolean {
+  const same = (x: readonly RRset[], y: readonly RRset[]): boolean => x.length === y.length && x.every((s, i) => s === y[i]);
+  return a.rcode === b.rcode && a.aa === b.aa && a.optionalAuthority === b.optionalAuthority && same(a.answer, b.answer) && same(a.authority, b.authority) && same(a.additional, b.additional);
 }
 
 /** RFC 4592 §3.3: answers synthesized from `*.<node>` for names below the node that do not exist. */

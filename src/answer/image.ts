@@ -150,6 +150,7 @@ class Records {
   add(a: Answer): number {
     let r = this.of[a.id];
     if (r !== NONE) return r;
+    if (a.sends !== null) return (this.of[a.id] = this.add(a.sends));
     const trimmed = a.trimmed === null ? NONE : this.add(a.trimmed);
     const below = a.below === null ? NONE : this.belows.get(a.below)!;
     const hash = responseHash(a, trimmed, below);

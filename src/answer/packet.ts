@@ -8,6 +8,9 @@ import type { Resolution } from '../zone/resolve.js';
 import type { RRset } from '../zone/tree.js';
 import { Answer, type Below } from './answer.js';
 
+/** Octets from QTYPE to the question's end: QTYPE and QCLASS (RFC 1035 §4.1.2). */
+const QTYPE_FROM_QEND = 4;
+
 /** RFC 1035 §4.1.4: a pointer to offset 12, where the question name starts. */
 const QNAME_POINTER = 0xc000 | HEADER_SIZE;
 
@@ -223,4 +226,19 @@ function made(answers: Answer[], e: Encoded, trimmed: Answer | null, below: Belo
   const a = new Answer(e.packet, e.qEnd, e.relocs, trimmed, below, answers.length);
   answers.push(a);
   return a;
+}
+
+/**
+ * `a` and its smaller forms as compiled for `qtype` from the same resolution: the same octets but
+ * QTYPE, the question's last field but QCLASS (RFC 1035 §4.1.2). Spares encoding them again.
+ */
+export function retyped(answers: Answer[], a: Answer, qtype: number): Answer {
+  const trimmed = a.trimmed === null ? null : retyped(answers, a.trimmed, qtype);
+  const packet = Buffer.allocUnsafe(a.packet.length);
+  for (let i = 0; i < packet.length; i++) packet[i] = a.packet[i];
+  packet[a.qEnd - QTYPE_FROM_QEND] = qtype >> 8;
+  packet[a.qEnd - QTYPE_FROM_QEND + 1] = qtype & 0xff;
+  const r = new Answer(packet, a.qEnd, a.relocs, trimmed, a.below, answers.length, a);
+  answers.push(r);
+  return r;
 }

@@ -180,9 +180,9 @@ function soaNameKeys(tree: ZoneTree): Set<string> {
  */
 function answer(answers: Answer[], tree: ZoneTree, health: HealthCompiler | null, name: Name, key: string, type: number, variable: boolean, below: Below | null): Answer {
   const res = resolve(tree, name, type, key);
-  const a = compileAnswer(answers, name, type, res, variable, below, key);
+  const a = compileAnswer(answers, name, type, res, variable, below);
   if (health) {
-    const compile = (r: Resolution): Answer => compileAnswer(answers, name, type, r, variable, below, key);
+    const compile = (r: Resolution): Answer => compileAnswer(answers, name, type, r, variable, below);
     health.addVariants(a, res, () => resolve(tree, name, type, key), compile);
   }
   return a;
@@ -198,13 +198,13 @@ function ownTypes(answers: Answer[], tree: ZoneTree, entries: Entries, node: Zon
   const compiled: { res: Resolution; answer: Answer }[] = [];
   for (const type of node.rrsets.keys()) {
     const res = resolve(tree, node.name, type, node.key);
-    const answer = compileAnswer(answers, node.name, type, res, false, null, node.key);
+    const answer = compileAnswer(answers, node.name, type, res, false);
     compiled.push({ res, answer });
     entries.set(node.key, type, answer);
   }
   const res = resolve(tree, node.name, TYPE.ANY, node.key);
   const same = compiled.find((c) => sameResolution(c.res, res));
-  entries.set(node.key, TYPE.ANY, same ? retyped(answers, same.answer, TYPE.ANY) : compileAnswer(answers, node.name, TYPE.ANY, res, false, null, node.key));
+  entries.set(node.key, TYPE.ANY, same ? retyped(answers, same.answer, TYPE.ANY) : compileAnswer(answers, node.name, TYPE.ANY, res, false));
 }
 
 /** True when two resolutions hold the same RRsets in each section, so encode to the same body. */

@@ -1,7 +1,7 @@
 import {
   CLASS, EDNS_DEFAULT_PAYLOAD, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
-import { nameKey, nameKeyOf, suffixHashes, writeName, type Name } from '../wire/name.js';
+import { sameName, suffixHashes, writeName, type Name } from '../wire/name.js';
 import { compressesNames, writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Resolution } from '../zone/resolve.js';
@@ -32,9 +32,8 @@ function count(sets: readonly RRset[]): number {
 /**
  * Encodes a resolution as a ready response. With `variable`, the packet must serve any question
  * name: names are compressed only against the body, and the pointers to relocate are listed.
- * `qkey`: nameKey(qname).
  */
-function encode(qname: Name, qkey: string, qtype: number, res: Resolution, variable: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
+function encode(qname: Name, qtype: number, res: Resolution, variable: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
   const w = scratch;
   w.reset();
   w.u16(0);
@@ -46,7 +45,7 @@ function encode(qname: Name, qkey: string, qtype: number, res: Resolution, varia
   w.u16(count(res.additional));
   // The question: in a fixed packet its suffixes are compression targets, as in Knot's QNAME hint
   // (remembered only when a name of the body may point to them: most bodies have none).
-  const targets = bodyCompresses(res, qname, qkey);
+  const targets = bodyCompresses(res, qname);
   writeName(w, qname, !variable && targets);
   // A variable packet serves names that all end in qname's labels after the first (the node the
   // answer hangs below): those suffixes lie at a fixed distance from the question's end, so body
@@ -59,31 +58,31 @@ function encode(qname: Name, qkey: string, qtype: number, res: Resolution, varia
   w.u16(qtype);
   w.u16(CLASS.IN);
   const qEnd = w.pos;
-  writeSection(w, res.answer, qname, qkey);
-  writeSection(w, res.authority, qname, qkey);
-  writeSection(w, res.additional, qname, qkey);
+  writeSection(w, res.answer, qname);
+  writeSection(w, res.authority, qname);
+  writeSection(w, res.additional, qname);
   const relocs = variable ? Uint16Array.from(w.pointerSites.filter((p) => p >= qEnd)) : null;
   return { packet: w.result(), qEnd, relocs };
 }
 
 /** True when a name in the body may be compressed: an owner not the question name, or RDATA's. */
-function bodyCompresses(res: Resolution, qname: Name, qkey: string): boolean {
-  return sectionCompresses(res.answer, qname, qkey) || sectionCompresses(res.authority, qname, qkey) || sectionCompresses(res.additional, qname, qkey);
+function bodyCompresses(res: Resolution, qname: Name): boolean {
+  return sectionCompresses(res.answer, qname) || sectionCompresses(res.authority, qname) || sectionCompresses(res.additional, qname);
 }
 
-function sectionCompresses(sets: readonly RRset[], qname: Name, qkey: string): boolean {
-  for (const set of sets) if (!ownerIsQname(set, qname, qkey) || set.data.some(compressesNames)) return true;
+function sectionCompresses(sets: readonly RRset[], qname: Name): boolean {
+  for (const set of sets) if (!ownerIsQname(set, qname) || set.data.some(compressesNames)) return true;
   return false;
 }
 
-function ownerIsQname(set: RRset, qname: Name, qkey: string): boolean {
-  return set.owner === qname || nameKeyOf(set.owner) === qkey;
+function ownerIsQname(set: RRset, qname: Name): boolean {
+  return set.owner === qname || sameName(set.owner, qname);
 }
 
 /** Writes the records of `sets`; an owner equal to the question name points to it. */
-function writeSection(w: WireWriter, sets: readonly RRset[], qname: Name, qkey: string): void {
+function writeSection(w: WireWriter, sets: readonly RRset[], qname: Name): void {
   for (const set of sets) {
-    const toQname = ownerIsQname(set, qname, qkey);
+    const toQname = ownerIsQname(set, qname);
     for (const data of set.data) {
       if (toQname) w.u16(QNAME_POINTER);
       else writeName(w, set.owner, true);
@@ -190,13 +189,13 @@ const MAX_FITTED_ADDITIONAL = 24;
  * Compiles one answer with its smaller forms, largest first, tried in turn when it does not fit:
  * form k+1 is what NSD sends with one octet less than form k needs, so the first form that fits a
  * client's limit is what NSD sends for that limit. `answers`: the zone's, to which it and its
- * smaller forms are added. `qkey`: nameKey(qname), when the caller has it.
+ * smaller forms are added.
  */
-export function compileAnswer(answers: Answer[], qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null, qkey = nameKey(qname)): Answer {
-  const full = encode(qname, qkey, qtype, res, variable);
+export function compileAnswer(answers: Answer[], qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
+  const full = encode(qname, qtype, res, variable);
   // The usual answer: no smaller form is made.
   if (alwaysFits(full, variable)) return made(answers, full, null, below);
-  const enc = (r: Resolution): Encoded => encode(qname, qkey, qtype, r, variable);
+  const enc = (r: Resolution): Encoded => encode(qname, qtype, r, variable);
   const smaller: Encoded[] = [];
   if (res.additional.length > MAX_FITTED_ADDITIONAL) {
     // Fitting RRset by RRset costs encodes quadratic in the additional section: past a few dozen

@@ -59,6 +59,19 @@ export function nameKeyOf(name: Name): string {
   return key;
 }
 
+/** True when two names are equal under RFC 4343 §3 (ASCII letters folded), without making keys. */
+export function sameName(a: Name, b: Name): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x.length !== y.length) return false;
+    for (let c = 0; c < x.length; c++) if (lowerByte(x.charCodeAt(c)) !== lowerByte(y.charCodeAt(c))) return false;
+  }
+  return true;
+}
+
 /** True when `name` is `ancestor` or lies below it. */
 export function isSubdomain(name: Name, ancestor: Name): boolean {
   if (ancestor.length > name.length) return false;

@@ -19,11 +19,11 @@ export interface Resolution {
  * makes millions of resolutions, most with one RRset in one section). Readonly by its type, not
  * frozen: a frozen array's elements are not in the form loops over arrays are fast for.
  */
-const NO_RRSETS: readonly RRset[] = [];
+const NOTHING: readonly never[] = [];
 
-/** `sets` and then `set`, as a new array as long as that (sections hold a few RRsets). */
-function plus(sets: readonly RRset[], set: RRset): readonly RRset[] {
-  return sets.length === 0 ? [set] : [...sets, set];
+/** `list` and then `item`, as a new array as long as that (sections hold a few RRsets). */
+function plus<T>(list: readonly T[], item: T): readonly T[] {
+  return list.length === 0 ? [item] : [...list, item];
 }
 
 /** CNAME chains longer than this are cut (RFC 1034 §3.6.2 leaves the limit to servers). */
@@ -68,7 +68,7 @@ function wildcardFor(tree: ZoneTree, name: Name, key: string): ZoneNode | null {
 
 /** The negative answers every name of a zone shares (RFC 2308 §2.1, §2.2). */
 export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof RCODE.NOERROR): Resolution {
-  return { rcode, aa: true, answer: NO_RRSETS, authority: [negativeSoa(tree)], additional: NO_RRSETS, optionalAuthority: false };
+  return { rcode, aa: true, answer: NOTHING, authority: [negativeSoa(tree)], additional: NOTHING, optionalAuthority: false };
 }
 
 /**
@@ -78,7 +78,9 @@ export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof R
  * nameKey(qname), when the caller has it.
  */
 export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameKey(qname)): Resolution {
-  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: NO_RRSETS, authority: NO_RRSETS, additional: NO_RRSETS, optionalAuthority: false };
+  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: NOTHING, authority: NOTHING, additional: NOTHING, optionalAuthority: false };
+  // The keys of the answer section's owners, in order (known here: no key is looked up again).
+  let answerKeys: readonly string[] = NOTHING;
   // Keys of the names a CNAME led from so far: a loop stops (few hops: a list is enough).
   const seen: string[] = [];
   let name = qname;
@@ -105,7 +107,8 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
     const exact = qtype === TYPE.ANY ? anyAnswer(node) : node.rrsets.get(qtype);
     if (exact) {
       res.answer = plus(res.answer, withOwner(exact, name));
-      addApexNs(tree, res, qtype);
+      answerKeys = plus(answerKeys, key);
+      addApexNs(tree, res, answerKeys, qtype);
       break;
     }
     const cname = node.rrsets.get(TYPE.CNAME);
@@ -114,12 +117,13 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
       break;
     }
     res.answer = plus(res.answer, withOwner(cname, name));
+    answerKeys = plus(answerKeys, key);
     const next = cname.data[0];
     if (next.t !== 'CNAME') break;
     seen.push(key);
     name = next.target;
   }
-  addAdditional(tree, res);
+  addAdditional(tree, res, answerKeys);
   return res;
 }
 
@@ -129,11 +133,11 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
  * after a CNAME chain that leaves the zone or loops; not for ANY or DS (as NSD), nor when the NS
  * RRset is the answer itself.
  */
-function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
+function addApexNs(tree: ZoneTree, res: Resolution, answerKeys: readonly string[], qtype: number): void {
   if (qtype === TYPE.ANY || qtype === TYPE.DS) return;
   const ns = tree.nodes.get(tree.apexKey)?.rrsets.get(TYPE.NS);
   // Not twice: the answer may hold it already, also at the end of a CNAME chain.
-  if (!ns || holds(res.answer, tree.apexKey, TYPE.NS)) return;
+  if (!ns || holds(res.answer, answerKeys, tree.apexKey, TYPE.NS)) return;
   res.authority = plus(res.authority, ns);
   res.optionalAuthority = true;
 }
@@ -144,12 +148,10 @@ function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
  * and SRV none at or below a delegation point (that is glue, not our data: only NS gets it); every
  * A RRset before every AAAA RRset.
  */
-function addAdditional(tree: ZoneTree, res: Resolution): void {
+function addAdditional(tree: ZoneTree, res: Resolution, answerKeys: readonly string[]): void {
   // Most answers name no target: then nothing is built.
   if (!res.answer.some(hasTargets) && !res.authority.some(hasTargets)) return;
-  // Owners' keys, each found once (not per target and type): of the answer section's RRsets, and
-  // of the addresses added so far.
-  const answerKeys = res.answer.map((s) => nameKeyOf(s.owner));
+  // The addresses added so far, with their owners' keys.
   const added: { key: string; set: RRset }[] = [];
   for (const sets of [res.answer, res.authority]) {
     for (const set of sets) {
@@ -164,7 +166,7 @@ function addAdditional(tree: ZoneTree, res: Resolution): void {
         for (const type of ADDRESS_TYPES) {
           const addr = node.rrsets.get(type);
           // Not twice, nor what the answer section holds.
-          if (!addr || res.answer.some((s, i) => s.type === type && answerKeys[i] === key) || added.some((a) => a.key === key && a.set.type === type)) continue;
+          if (!addr || holds(res.answer, answerKeys, key, type) || added.some((a) => a.key === key && a.set.type === type)) continue;
           added.push({ key, set: exact ? addr : withOwner(addr, target) });
         }
       }
@@ -178,9 +180,10 @@ function addAdditional(tree: ZoneTree, res: Resolution): void {
 /** The additional section's types, in the order NSD adds them: every A RRset before every AAAA. */
 const ADDRESS_TYPES = [TYPE.A, TYPE.AAAA];
 
-/** True when `sets` hold an RRset of `type` owned by the name whose key is `key`. */
-function holds(sets: readonly RRset[], key: string, type: number): boolean {
-  return sets.some((s) => s.type === type && nameKeyOf(s.owner) === key);
+/** True when `sets` (their owners' keys: `keys`) hold an RRset of `type` owned by the name whose key is `key`. */
+function holds(sets: readonly RRset[], keys: readonly string[], key: string, type: number): boolean {
+  for (let i = 0; i < sets.length; i++) if (sets[i].type === type && keys[i] === key) return true;
+  return false;
 }
 
 /** True when the RRset's records name hosts whose addresses go in the additional section. */

@@ -195,16 +195,15 @@ function answer(answers: Answer[], tree: ZoneTree, health: HealthCompiler | null
  * with that one alone), ANY's answer is that one's, retyped, not encoded again.
  */
 function ownTypes(answers: Answer[], tree: ZoneTree, entries: Entries, node: ZoneNode): void {
-  const compiled: { res: Resolution; answer: Answer }[] = [];
+  const any = resolve(tree, node.name, TYPE.ANY, node.key);
+  let same: Answer | null = null;
   for (const type of node.rrsets.keys()) {
     const res = resolve(tree, node.name, type, node.key);
     const answer = compileAnswer(answers, node.name, type, res, false);
-    compiled.push({ res, answer });
+    if (same === null && sameResolution(res, any)) same = answer;
     entries.set(node.key, type, answer);
   }
-  const res = resolve(tree, node.name, TYPE.ANY, node.key);
-  const same = compiled.find((c) => sameResolution(c.res, res));
-  entries.set(node.key, TYPE.ANY, same ? retyped(answers, same.answer, TYPE.ANY) : compileAnswer(answers, node.name, TYPE.ANY, res, false));
+  entries.set(node.key, TYPE.ANY, same ? retyped(answers, same, TYPE.ANY) : compileAnswer(answers, node.name, TYPE.ANY, any, false));
 }
 
 /** True when two resolutions hold the same RRsets in each section, so encode to the same body. */

@@ -1,5 +1,6 @@
 import { RCODE, TYPE } from '../wire/constants.js';
 import { nameKey, nameKeyOf, type Name } from '../wire/name.js';
+import type { RData } from '../wire/rdata.js';
 import type { RRset, ZoneNode, ZoneTree } from './tree.js';
 
 /** What an authoritative server answers for one question: sections as RRsets. */
@@ -150,43 +151,58 @@ function addApexNs(tree: ZoneTree, res: Resolution, answerKeys: readonly string[
  */
 function addAdditional(tree: ZoneTree, res: Resolution, answerKeys: readonly string[]): void {
   // Most answers name no target: then nothing is built.
-  if (!res.answer.some(hasTargets) && !res.authority.some(hasTargets)) return;
-  // The addresses added so far, with their owners' keys.
-  const added: { key: string; set: RRset }[] = [];
-  for (const sets of [res.answer, res.authority]) {
-    for (const set of sets) {
-      for (const d of set.data) {
-        const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
-        if (!target || !tree.inZone(target)) continue;
-        const key = nameKeyOf(target);
-        if (d.t !== 'NS' && tree.cutAbove(target, key)) continue;
-        const exact = tree.nodes.get(key);
-        const node = exact ?? wildcardFor(tree, target, key);
-        if (!node) continue;
-        for (const type of ADDRESS_TYPES) {
-          const addr = node.rrsets.get(type);
-          // Not twice, nor what the answer section holds.
-          if (!addr || holds(res.answer, answerKeys, key, type) || added.some((a) => a.key === key && a.set.type === type)) continue;
-          added.push({ key, set: exact ? addr : withOwner(addr, target) });
-        }
-      }
-    }
-  }
-  const additional: RRset[] = [];
-  for (const type of ADDRESS_TYPES) for (const a of added) if (a.set.type === type) additional.push(a.set);
+  if (!res.answer.some(namesHosts) && !res.authority.some(namesHosts)) return;
+  found.count = 0;
+  addTargets(tree, res.answer, res, answerKeys);
+  addTargets(tree, res.authority, res, answerKeys);
+  const additional = found.sets.slice(0, found.count);
+  let n = 0;
+  for (const type of ADDRESS_TYPES) for (let i = 0; i < found.count; i++) if (found.sets[i].type === type) additional[n++] = found.sets[i];
   res.additional = additional;
 }
 
 /** The additional section's types, in the order NSD adds them: every A RRset before every AAAA. */
 const ADDRESS_TYPES = [TYPE.A, TYPE.AAAA];
 
-/** True when `sets` (their owners' keys: `keys`) hold an RRset of `type` owned by the name whose key is `key`. */
-function holds(sets: readonly RRset[], keys: readonly string[], key: string, type: number): boolean {
-  for (let i = 0; i < sets.length; i++) if (sets[i].type === type && keys[i] === key) return true;
+/**
+ * The addresses addAdditional found so far for one resolution, with their owners' keys: kept
+ * from call to call (resolving is synchronous), so a resolution allocates only its section.
+ */
+const found = { sets: [] as RRset[], keys: [] as string[], count: 0 };
+
+/** Adds to `found` the addresses of the hosts `sets` name (see addAdditional). */
+function addTargets(tree: ZoneTree, sets: readonly RRset[], res: Resolution, answerKeys: readonly string[]): void {
+  for (const set of sets) {
+    for (const d of set.data) {
+      const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
+      if (!target || !tree.inZone(target)) continue;
+      const key = nameKeyOf(target);
+      if (d.t !== 'NS' && tree.cutAbove(target, key)) continue;
+      const exact = tree.nodes.get(key);
+      const node = exact ?? wildcardFor(tree, target, key);
+      if (!node) continue;
+      for (const type of ADDRESS_TYPES) {
+        const addr = node.rrsets.get(type);
+        // Not twice, nor what the answer section holds.
+        if (!addr || holds(res.answer, answerKeys, key, type) || holds(found.sets, found.keys, key, type, found.count)) continue;
+        found.sets[found.count] = exact ? addr : withOwner(addr, target);
+        found.keys[found.count++] = key;
+      }
+    }
+  }
+}
+
+/** True when the first `count` of `sets` (their owners' keys: `keys`) hold an RRset of `type` owned by the name whose key is `key`. */
+function holds(sets: readonly RRset[], keys: readonly string[], key: string, type: number, count = sets.length): boolean {
+  for (let i = 0; i < count; i++) if (sets[i].type === type && keys[i] === key) return true;
   return false;
 }
 
 /** True when the RRset's records name hosts whose addresses go in the additional section. */
-function hasTargets(set: RRset): boolean {
-  return set.data.some((d) => d.t === 'MX' || d.t === 'NS' || d.t === 'SRV');
+function namesHosts(set: RRset): boolean {
+  return set.data.some(isHostReference);
+}
+
+function isHostReference(d: RData): boolean {
+  return d.t === 'MX' || d.t === 'NS' || d.t === 'SRV';
 }

@@ -1,7 +1,7 @@
 import { HEADER_SIZE, MAX_NAME_LENGTH, TYPE } from '../wire/constants.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
-import { FNV_OFFSET, FNV_PRIME, hashBytes } from './hash.js';
+import { finishHash, fnv, FNV_OFFSET, FNV_PRIME } from './hash.js';
 import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
 
 /**
@@ -134,12 +134,19 @@ class Records {
   readonly below: number[] = [];
   /** Each answer's record, by its id (NONE: not added). */
   private readonly of: Int32Array;
-  /** The last record made with each responseHash, and the one made before it with the same hash. */
-  private readonly lastByHash = new Map<number, number>();
+  /**
+   * Records by responseHash: the last one made in each bucket (the hash's low bits), and each
+   * record's hash and the one made before it in its bucket.
+   */
+  private readonly buckets: Int32Array;
+  private readonly hashes: number[] = [];
   private readonly earlier: number[] = [];
 
-  constructor(private readonly belows: ReadonlyMap<Below, number>, answers: number) {
+  /** `answers`: how many the zone has (ids), and at most how many will be added. */
+  constructor(private readonly belows: ReadonlyMap<Below, number>, answers: number, added: number) {
     this.of = new Int32Array(answers).fill(NONE);
+    // At most half full: a bucket's chain is short.
+    this.buckets = new Int32Array(1 << (32 - Math.clz32(2 * added))).fill(NONE);
   }
 
   get size(): number {
@@ -154,16 +161,17 @@ class Records {
     const trimmed = a.trimmed === null ? NONE : this.add(a.trimmed);
     const below = a.below === null ? NONE : this.belows.get(a.below)!;
     const hash = responseHash(a, trimmed, below);
-    const last = this.lastByHash.get(hash) ?? NONE;
-    for (r = last; r !== NONE; r = this.earlier[r]) {
-      if (this.trimmed[r] === trimmed && this.below[r] === below && sameResponse(this.answers[r], a)) break;
+    const bucket = hash & (this.buckets.length - 1);
+    for (r = this.buckets[bucket]; r !== NONE; r = this.earlier[r]) {
+      if (this.hashes[r] === hash && this.trimmed[r] === trimmed && this.below[r] === below && sameResponse(this.answers[r], a)) break;
     }
     if (r === NONE) {
       r = this.answers.push(a) - 1;
       this.trimmed.push(trimmed);
       this.below.push(below);
-      this.earlier.push(last);
-      this.lastByHash.set(hash, r);
+      this.hashes.push(hash);
+      this.earlier.push(this.buckets[bucket]);
+      this.buckets[bucket] = r;
     }
     this.of[a.id] = r;
     return r;
@@ -175,7 +183,11 @@ class Records {
   }
 }
 
-/** FNV-1a over what `a` sends (see sameResponse), to find the records that may send the same. */
+/**
+ * A hash of what `a` sends (see sameResponse), to find the records that may send the same: FNV-1a
+ * over its fields and then its octets four at a time, finished so that its low bits (the bucket)
+ * depend on all.
+ */
 function responseHash(a: Answer, trimmed: number, below: number): number {
   let h = FNV_OFFSET;
   h = Math.imul(h ^ a.qEnd, FNV_PRIME);
@@ -183,8 +195,16 @@ function responseHash(a: Answer, trimmed: number, below: number): number {
   h = Math.imul(h ^ below, FNV_PRIME);
   for (const p of a.relocs ?? []) h = Math.imul(h ^ p, FNV_PRIME);
   const packet = a.packet;
-  for (let i = 0; i < HEADER_SIZE; i++) h = Math.imul(h ^ packet[i], FNV_PRIME);
-  for (let i = a.qEnd; i < packet.length; i++) h = Math.imul(h ^ packet[i], FNV_PRIME);
+  h = words(h, packet, 0, HEADER_SIZE);
+  h = words(h, packet, a.qEnd, packet.length);
+  return finishHash(h);
+}
+
+/** FNV-1a's state `h` carried over the octets [start, end), taken four at a time. */
+function words(h: number, b: Uint8Array, start: number, end: number): number {
+  let i = start;
+  for (; i + 4 <= end; i += 4) h = Math.imul(h ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)), FNV_PRIME);
+  for (; i < end; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
   return h;
 }
 
@@ -244,7 +264,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     if (a.relocs === null && a.packet.length <= INLINE_MAX) size += storedLength(a);
     collect(a, found, order, belows, variants);
   }
-  const records = new Records(belows, zone.answers.length);
+  const records = new Records(belows, zone.answers.length, order.length);
   for (const a of order) records.add(a);
   let relocCount = 0;
   let pairInts = 0;
@@ -289,6 +309,8 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     const name = names[i];
     const n = name.length;
     for (let c = 0; c < n; c++) keyOctets[c] = name.charCodeAt(c);
+    // The keys' hashes (hashBytes) share the name's part.
+    const nameHash = fnv(FNV_OFFSET, keyOctets, 0, n);
     for (const first = e; e < zone.entries.end(i); e++) {
       const a = answers[e];
       const type = types[e];
@@ -325,7 +347,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
       at += INLINE_LENGTH_OCTETS;
       if (own) at = place(r, at);
       else if (inline > 0) at = writePacket(bytes, a, at);
-      const hash = hashBytes(keyOctets, 0, n + KEY_TYPE_OCTETS);
+      const hash = finishHash(fnv(nameHash, keyOctets, n, n + KEY_TYPE_OCTETS));
       let s = hash & mask;
       while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
       ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);

@@ -155,10 +155,8 @@ export function compileZone(zone: Zone): CompiledZone {
       }
     }
   }
-  let records = health?.hidden ?? 0;
-  for (const node of tree.nodes.values()) for (const set of node.rrsets.values()) records += set.data.length;
   return {
-    apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records, entries, answers,
+    apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records: tree.records, entries, answers,
     ...(health && { health: { probes: health.probes, variants: health.variants } }),
   };
 }

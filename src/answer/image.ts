@@ -98,9 +98,9 @@ export const NONE = -1;
  * Every Answer reachable from `a` not yet `found` (by id), in the order first reached, into
  * `order`: its smaller forms, what it gives names below, and its other health states (`variants`).
  */
-function collect(a: Answer, found: Uint8Array, order: Answer[], belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants> | undefined): void {
-  for (let f: Answer | null = a; f !== null && found[f.id] === 0; f = f.trimmed) {
-    found[f.id] = 1;
+function collect(a: Answer, found: boolean[], order: Answer[], belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants> | undefined): void {
+  for (let f: Answer | null = a; f !== null && !found[f.id]; f = f.trimmed) {
+    found[f.id] = true;
     order.push(f);
     for (const v of variants?.get(f)?.answers ?? []) collect(v, found, order, belows, variants);
     const below = f.below;
@@ -133,20 +133,20 @@ class Records {
   readonly trimmed: number[] = [];
   readonly below: number[] = [];
   /** Each answer's record, by its id (NONE: not added). */
-  private readonly of: Int32Array;
+  private readonly of: number[];
   /**
    * Records by responseHash: the last one made in each bucket (the hash's low bits), and each
    * record's hash and the one made before it in its bucket.
    */
-  private readonly buckets: Int32Array;
+  private readonly buckets: number[];
   private readonly hashes: number[] = [];
   private readonly earlier: number[] = [];
 
   /** `answers`: how many the zone has (ids), and at most how many will be added. */
   constructor(private readonly belows: ReadonlyMap<Below, number>, answers: number, added: number) {
-    this.of = new Int32Array(answers).fill(NONE);
+    this.of = new Array<number>(answers).fill(NONE);
     // At most half full: a bucket's chain is short.
-    this.buckets = new Int32Array(1 << (32 - Math.clz32(2 * added))).fill(NONE);
+    this.buckets = new Array<number>(1 << (32 - Math.clz32(2 * added))).fill(NONE);
   }
 
   get size(): number {
@@ -241,13 +241,16 @@ function slotCount(n: number): number {
   return s;
 }
 
+/** The key being hashed (packImage is synchronous): a name's later entries change its type alone. */
+const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
+
 /**
  * Lays a compiled zone out flat (see ZoneImage). A health-checked zone's image holds every health
  * state's answers, and `health` says which words of `ints` to swap between them (health.ts).
  */
 export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan } {
   const variants = zone.health?.variants;
-  const found = new Uint8Array(zone.answers.length);
+  const found = new Array<boolean>(zone.answers.length).fill(false);
   const order: Answer[] = [];
   const belows = new Map<Below, number>();
   const { names, types, answers } = zone.entries;
@@ -293,7 +296,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => records.get(x)) });
   };
   // Where each record's packet is placed in `bytes` (its first copy, when inline copies repeat it).
-  const placed = new Int32Array(records.size).fill(NONE);
+  const placed = new Array<number>(records.size).fill(NONE);
   const place = (r: number, at: number): number => {
     placed[r] = at;
     return writePacket(bytes, records.answers[r], at);
@@ -301,8 +304,6 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   let at = 0;
   const mask = slots - 1;
   const hashBitsOf = -1 << entryBits(entries);
-  // The key being hashed: a name's later entries change its type alone.
-  const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
   // Where the N of the name's last entry given in full is: its later entries point back to it.
   let lastAt = 0;
   for (let i = 0, e = 0; i < names.length; i++) {

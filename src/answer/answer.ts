@@ -16,8 +16,8 @@ export const FALLBACK_TYPE = 0;
  */
 export class Answer {
   constructor(
-    /** Moved into its zone's buffer when the zone is served (src/answer/arena.ts). */
-    public packet: Buffer,
+    /** Copied into its zone's image (src/answer/image.ts). */
+    readonly packet: Buffer,
     /** Offset just past the question section. */
     readonly qEnd: number,
     readonly relocs: Uint16Array | null,
@@ -25,6 +25,13 @@ export class Answer {
     readonly trimmed: Answer | null,
     /** On a node's fallback entry (type 0): what names below it that do not exist get. */
     readonly below: Below | null,
+    /** Its place in its zone's `answers` (CompiledZone): packImage keeps what it learns of it in arrays. */
+    readonly id: number,
+    /**
+     * An answer known to send the same octets (this one is it with another QTYPE, which the query's
+     * own question replaces: see packet.ts's retyped), or null: the image gives both one record.
+     */
+    readonly sends: Answer | null = null,
   ) {}
 }
 

@@ -2,15 +2,14 @@ import { RCODE, TYPE } from '../wire/constants.js';
 import { isSubdomain, nameKey, type Name } from '../wire/name.js';
 import type { Zone } from '../zone/model.js';
 import { negative, resolve, type Resolution } from '../zone/resolve.js';
-import { ZoneTree, type ZoneNode } from '../zone/tree.js';
+import { ZoneTree, type RRset, type ZoneNode } from '../zone/tree.js';
 import { Answer, Below, FALLBACK_TYPE } from './answer.js';
 import { HealthCompiler, type HealthProbe, type HealthVariants } from './health.js';
-import { compileAnswer } from './packet.js';
+import { compileAnswer, retyped } from './packet.js';
 
 /**
- * A zone compiled to answers. `entries` maps lookup keys to answers: the key is the lower-cased
- * wire name followed by the query type's two octets; type 0 holds a name's fallback (types it
- * lacks, and in `below` the answers for names beneath it that do not exist).
+ * A zone compiled to answers. `entries` maps (name, query type) to answers; type 0 holds a name's
+ * fallback (types it lacks, and in `below` the answers for names beneath it that do not exist).
  */
 export interface CompiledZone {
   apex: Name;
@@ -19,13 +18,70 @@ export interface CompiledZone {
   serial: number;
   /** Resource records in the zone, SOA included. */
   records: number;
-  entries: Map<string, Answer>;
+  entries: Entries;
+  /** Every answer compiled for the zone, each at its `id`. */
+  answers: Answer[];
   /** With health-checked records: what the zone probes, and each health-dependent answer's other states. */
   health?: { probes: HealthProbe[]; variants: Map<Answer, HealthVariants> };
 }
 
-function entryKey(nameWireKey: string, type: number): string {
-  return nameWireKey + String.fromCharCode(type >> 8, type & 0xff);
+/**
+ * A zone's entries in the order compiled, grouped by name: a name's entries lie together, so the
+ * image writes the name once (image.ts), and no string is made per entry (a zone has millions).
+ */
+export class Entries {
+  /** Each name's key (nameKey), and where its entries start in `types` and `answers`. */
+  readonly names: string[] = [];
+  readonly starts: number[] = [];
+  readonly types: number[] = [];
+  readonly answers: Answer[] = [];
+  /** By lookup key (see keys()), made when first asked. */
+  private index: Map<string, Answer> | null = null;
+
+  get size(): number {
+    return this.types.length;
+  }
+
+  /** Sets the answer to (name, type): the name is new or the last one set. */
+  set(nameKey: string, type: number, answer: Answer): void {
+    this.index = null;
+    const last = this.names.length - 1;
+    if (last >= 0 && this.names[last] === nameKey) {
+      for (let e = this.starts[last]; e < this.types.length; e++) {
+        if (this.types[e] === type) {
+          this.answers[e] = answer;
+          return;
+        }
+      }
+    } else {
+      this.names.push(nameKey);
+      this.starts.push(this.types.length);
+    }
+    this.types.push(type);
+    this.answers.push(answer);
+  }
+
+  /** Where the entries of name `i` end. */
+  end(i: number): number {
+    return i + 1 < this.starts.length ? this.starts[i + 1] : this.types.length;
+  }
+
+  /** Lookup keys, in order: the lower-cased wire name followed by the query type's two octets. */
+  *keys(): Generator<string> {
+    for (let i = 0; i < this.names.length; i++) {
+      for (let e = this.starts[i]; e < this.end(i); e++) yield this.names[i] + String.fromCharCode(this.types[e] >> 8, this.types[e] & 0xff);
+    }
+  }
+
+  /** The answer for a lookup key (see keys()). */
+  get(key: string): Answer | undefined {
+    if (this.index === null) {
+      this.index = new Map();
+      let e = 0;
+      for (const k of this.keys()) this.index.set(k, this.answers[e++]);
+    }
+    return this.index.get(key);
+  }
 }
 
 /**
@@ -40,59 +96,67 @@ const ABSENT_LABEL_KEY = '\x01\0';
 export function compileZone(zone: Zone): CompiledZone {
   const tree = new ZoneTree(zone);
   const health = HealthCompiler.of(tree, zone);
-  const entries = new Map<string, Answer>();
+  const entries = new Entries();
+  const answers: Answer[] = [];
   // DS too: a CNAME chain into a delegation point ends in the parent's NODATA for DS, not a referral.
   const askTypes = [...tree.types, TYPE.ANY, TYPE.DS];
   // A name's key goes with it: the tree's own key strings are looked up without hashing them again.
-  const variable = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(tree, health, name, key, type, true, below);
-  const exact = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(tree, health, name, key, type, false, below);
+  const variable = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(answers, tree, health, name, key, type, true, below);
+  const exact = (name: Name, key: string, type: number, below: Below | null = null): Answer => answer(answers, tree, health, name, key, type, false, below);
 
   // NXDOMAIN and plain NODATA are the same bytes for every name of the zone: compile them once.
   const absentAtApex = [ABSENT_LABEL, ...zone.apex];
-  const nxdomain = new Below(new Map(), compileAnswer(absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NXDOMAIN), true));
-  const nodata = compileAnswer(absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NOERROR), true, nxdomain);
+  const nxdomain = new Below(new Map(), compileAnswer(answers, absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NXDOMAIN), true));
+  const nodata = compileAnswer(answers, absentAtApex, FALLBACK_TYPE, negative(tree, RCODE.NOERROR), true, nxdomain);
 
   const soaNames = soaNameKeys(tree);
   const below = (name: Name, key: string): Below => new Below(new Map(), variable([ABSENT_LABEL, ...name], ABSENT_LABEL_KEY + key, FALLBACK_TYPE));
-  for (const [key, node] of tree.nodes) {
+  for (const node of tree.nodes.values()) {
+    const key = node.key;
     if (tree.occluded(node.name, key)) continue;
     const cut = tree.cuts.get(key);
     if (cut) {
       // A delegation point: a referral for any type and any name below, except DS (parent side).
       const referralBelow = below(cut.name, key);
-      entries.set(entryKey(key, FALLBACK_TYPE), exact(node.name, key, FALLBACK_TYPE, referralBelow));
-      entries.set(entryKey(key, TYPE.DS), exact(node.name, key, TYPE.DS));
+      entries.set(key, FALLBACK_TYPE, exact(node.name, key, FALLBACK_TYPE, referralBelow));
+      entries.set(key, TYPE.DS, exact(node.name, key, TYPE.DS));
       continue;
     }
     const hasCname = node.rrsets.has(TYPE.CNAME);
-    // A CNAME's answer depends on what the chain ends in, for every type the zone has.
-    const types = hasCname ? askTypes : node.rrsets.size > 0 ? [...node.rrsets.keys(), TYPE.ANY] : [];
-    for (const type of types) entries.set(entryKey(key, type), exact(node.name, key, type));
+    if (hasCname) {
+      // A CNAME's answer depends on what the chain ends in, for every type the zone has.
+      for (const type of askTypes) entries.set(key, type, exact(node.name, key, type));
+    } else if (node.rrsets.size > 0 && health === null) {
+      ownTypes(answers, tree, entries, node);
+    } else if (node.rrsets.size > 0) {
+      for (const type of [...node.rrsets.keys(), TYPE.ANY]) entries.set(key, type, exact(node.name, key, type));
+    }
     const wildcard = tree.wildcard(key);
     // The shared negative answers compress the SOA's names against the apex only: a name at or above
     // the SOA's MNAME or RNAME gets its own (those names then take the query's case, as in NSD).
     const under = wildcard ? wildcardBelow(wildcard, askTypes, variable) : soaNames.has(key) ? below(node.name, key) : nxdomain;
     const fallback = !hasCname && under === nxdomain ? nodata : exact(node.name, key, FALLBACK_TYPE, under);
-    entries.set(entryKey(key, FALLBACK_TYPE), fallback);
+    entries.set(key, FALLBACK_TYPE, fallback);
   }
   // Names in an answer at or below the query's closest encloser take the query's letter case
   // (compressed into the question, as NSD does). In a referral, those are the NS targets below the
   // cut: the names on the way down to them get their own referral (the same for every name there).
+  // Those names are occluded, so no entry above is theirs.
+  const referred = new Set<string>();
   for (const cut of tree.cuts.values()) {
     if (tree.occluded(cut.name, cut.key)) continue;
     for (const d of cut.rrsets.get(TYPE.NS)!.data) {
       if (d.t !== 'NS') continue;
       for (let n = d.target; n.length > cut.name.length && isSubdomain(n, cut.name); n = n.slice(1)) {
         const nk = nameKey(n);
-        const key = entryKey(nk, FALLBACK_TYPE);
-        if (!entries.has(key)) entries.set(key, exact(n, nk, FALLBACK_TYPE, below(n, nk)));
+        if (referred.has(nk)) continue;
+        referred.add(nk);
+        entries.set(nk, FALLBACK_TYPE, exact(n, nk, FALLBACK_TYPE, below(n, nk)));
       }
     }
   }
-  let records = health?.hidden ?? 0;
-  for (const node of tree.nodes.values()) for (const set of node.rrsets.values()) records += set.data.length;
   return {
-    apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records, entries,
+    apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records: tree.records, entries, answers,
     ...(health && { health: { probes: health.probes, variants: health.variants } }),
   };
 }
@@ -112,12 +176,38 @@ function soaNameKeys(tree: ZoneTree): Set<string> {
  * The answer to (name, type), compiled; `variable`: for any name below (see compileAnswer). With
  * health-checked records in its answer section, its other health states are compiled too.
  */
-function answer(tree: ZoneTree, health: HealthCompiler | null, name: Name, key: string, type: number, variable: boolean, below: Below | null): Answer {
-  const compile = (res: Resolution): Answer => compileAnswer(name, type, res, variable, below, key);
+function answer(answers: Answer[], tree: ZoneTree, health: HealthCompiler | null, name: Name, key: string, type: number, variable: boolean, below: Below | null): Answer {
   const res = resolve(tree, name, type, key);
-  const a = compile(res);
-  health?.addVariants(a, res, () => resolve(tree, name, type, key), compile);
+  const a = compileAnswer(answers, name, type, res, variable, below);
+  if (health) {
+    const compile = (r: Resolution): Answer => compileAnswer(answers, name, type, r, variable, below);
+    health.addVariants(a, res, () => resolve(tree, name, type, key), compile);
+  }
   return a;
+}
+
+/**
+ * A name's own types and ANY, in a zone without health-checked records (whose answers have other
+ * states to compile). RFC 8482 §4.1: ANY is answered with one of the name's RRsets; when that
+ * resolves as the question for the RRset's type did (the same sections: not when the apex NS goes
+ * with that one alone), ANY's answer is that one's, retyped, not encoded again.
+ */
+function ownTypes(answers: Answer[], tree: ZoneTree, entries: Entries, node: ZoneNode): void {
+  const any = resolve(tree, node.name, TYPE.ANY, node.key);
+  let same: Answer | null = null;
+  for (const type of node.rrsets.keys()) {
+    const res = resolve(tree, node.name, type, node.key);
+    const answer = compileAnswer(answers, node.name, type, res, false);
+    if (same === null && sameResolution(res, any)) same = answer;
+    entries.set(node.key, type, answer);
+  }
+  entries.set(node.key, TYPE.ANY, same ? retyped(answers, same, TYPE.ANY) : compileAnswer(answers, node.name, TYPE.ANY, any, false));
+}
+
+/** True when two resolutions hold the same RRsets in each section, so encode to the same body. */
+function sameResolution(a: Resolution, b: Resolution): boolean {
+  const same = (x: readonly RRset[], y: readonly RRset[]): boolean => x.length === y.length && x.every((s, i) => s === y[i]);
+  return a.rcode === b.rcode && a.aa === b.aa && a.optionalAuthority === b.optionalAuthority && same(a.answer, b.answer) && same(a.authority, b.authority) && same(a.additional, b.additional);
 }
 
 /** RFC 4592 §3.3: answers synthesized from `*.<node>` for names below the node that do not exist. */

@@ -90,8 +90,6 @@ export function servedItems<T extends { probe: number; secondary: boolean; close
 export class HealthCompiler {
   readonly probes: HealthProbe[] = [];
   readonly variants = new Map<Answer, HealthVariants>();
-  /** Records of the zone not in the all-up answers (failover secondaries). */
-  readonly hidden: number;
   private readonly setOf = new Map<RData, CheckedSet>();
 
   private constructor(private readonly tree: ZoneTree, zone: Zone) {
@@ -111,7 +109,6 @@ export class HealthCompiler {
       }
       health.set(r.data, { data: r.data, probe, secondary: r.health.secondary, closed });
     }
-    let hidden = 0;
     for (const node of tree.nodes.values()) {
       for (const set of node.rrsets.values()) {
         if (!set.data.some((d) => health.has(d))) continue;
@@ -119,11 +116,9 @@ export class HealthCompiler {
         const checked: CheckedSet = { node, set, items, probes: [...new Set(items.map((it) => it.probe).filter((p) => p >= 0))].sort((a, b) => a - b) };
         for (const d of set.data) this.setOf.set(d, checked);
         const all = servedItems(items, () => false);
-        hidden += items.length - all.length;
         set.data = all.map((it) => it.data);
       }
     }
-    this.hidden = hidden;
   }
 
   /** The zone's health compiler, or null when no record has health fields. */

@@ -1,7 +1,7 @@
 import { HEADER_SIZE, MAX_NAME_LENGTH, TYPE } from '../wire/constants.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
-import { FNV_OFFSET, FNV_PRIME, hashBytes } from './hash.js';
+import { finishHash, fnv, FNV_OFFSET, FNV_PRIME } from './hash.js';
 import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
 
 /**
@@ -95,24 +95,20 @@ export const EMPTY_SLOT = 0;
 export const NONE = -1;
 
 /**
- * Every Answer reachable from `a`: its smaller forms, what it gives names below, and its other
- * health states (`variants`).
+ * Every Answer reachable from `a` not yet `found` (by id), in the order first reached, into
+ * `order`: its smaller forms, what it gives names below, and its other health states (`variants`).
  */
-function collect(a: Answer, answers: Set<Answer>, belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants>): void {
-  for (let f: Answer | null = a; f !== null && !answers.has(f); f = f.trimmed) {
-    answers.add(f);
-    for (const v of variants.get(f)?.answers ?? []) collect(v, answers, belows, variants);
+function collect(a: Answer, found: boolean[], order: Answer[], belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants> | undefined): void {
+  for (let f: Answer | null = a; f !== null && !found[f.id]; f = f.trimmed) {
+    found[f.id] = true;
+    order.push(f);
+    for (const v of variants?.get(f)?.answers ?? []) collect(v, found, order, belows, variants);
     const below = f.below;
     if (below === null || belows.has(below)) continue;
     belows.set(below, belows.size);
-    for (const b of below.byType.values()) collect(b, answers, belows, variants);
-    collect(below.other, answers, belows, variants);
+    for (const b of below.byType.values()) collect(b, found, order, belows, variants);
+    collect(below.other, found, order, belows, variants);
   }
-}
-
-/** The query type of an entry's key. */
-function entryType(key: string): number {
-  return (key.charCodeAt(key.length - 2) << 8) | key.charCodeAt(key.length - 1);
 }
 
 /** Octets of `a`'s packet as the image keeps it: header and body, no question. */
@@ -136,13 +132,22 @@ class Records {
   /** Each record's smaller form's record and below's number (NONE: none). */
   readonly trimmed: number[] = [];
   readonly below: number[] = [];
-  /** Each answer's record. */
-  private readonly of = new Map<Answer, number>();
-  /** The last record made with each responseHash, and the one made before it with the same hash. */
-  private readonly lastByHash = new Map<number, number>();
+  /** Each answer's record, by its id (NONE: not added). */
+  private readonly of: number[];
+  /**
+   * Records by responseHash: the last one made in each bucket (the hash's low bits), and each
+   * record's hash and the one made before it in its bucket.
+   */
+  private readonly buckets: number[];
+  private readonly hashes: number[] = [];
   private readonly earlier: number[] = [];
 
-  constructor(private readonly belows: ReadonlyMap<Below, number>) {}
+  /** `answers`: how many the zone has (ids), and at most how many will be added. */
+  constructor(private readonly belows: ReadonlyMap<Below, number>, answers: number, added: number) {
+    this.of = new Array<number>(answers).fill(NONE);
+    // At most half full: a bucket's chain is short.
+    this.buckets = new Array<number>(1 << (32 - Math.clz32(2 * added))).fill(NONE);
+  }
 
   get size(): number {
     return this.answers.length;
@@ -150,33 +155,39 @@ class Records {
 
   /** `a`'s record; made (with its smaller forms') when no answer sending the same octets has one. */
   add(a: Answer): number {
-    let r = this.of.get(a);
-    if (r !== undefined) return r;
+    let r = this.of[a.id];
+    if (r !== NONE) return r;
+    if (a.sends !== null) return (this.of[a.id] = this.add(a.sends));
     const trimmed = a.trimmed === null ? NONE : this.add(a.trimmed);
     const below = a.below === null ? NONE : this.belows.get(a.below)!;
     const hash = responseHash(a, trimmed, below);
-    const last = this.lastByHash.get(hash) ?? NONE;
-    for (r = last; r !== NONE; r = this.earlier[r]) {
-      if (this.trimmed[r] === trimmed && this.below[r] === below && sameResponse(this.answers[r], a)) break;
+    const bucket = hash & (this.buckets.length - 1);
+    for (r = this.buckets[bucket]; r !== NONE; r = this.earlier[r]) {
+      if (this.hashes[r] === hash && this.trimmed[r] === trimmed && this.below[r] === below && sameResponse(this.answers[r], a)) break;
     }
     if (r === NONE) {
       r = this.answers.push(a) - 1;
       this.trimmed.push(trimmed);
       this.below.push(below);
-      this.earlier.push(last);
-      this.lastByHash.set(hash, r);
+      this.hashes.push(hash);
+      this.earlier.push(this.buckets[bucket]);
+      this.buckets[bucket] = r;
     }
-    this.of.set(a, r);
+    this.of[a.id] = r;
     return r;
   }
 
   /** The record of an answer added before. */
   get(a: Answer): number {
-    return this.of.get(a)!;
+    return this.of[a.id];
   }
 }
 
-/** FNV-1a over what `a` sends (see sameResponse), to find the records that may send the same. */
+/**
+ * A hash of what `a` sends (see sameResponse), to find the records that may send the same: FNV-1a
+ * over its fields and then its octets four at a time, finished so that its low bits (the bucket)
+ * depend on all.
+ */
 function responseHash(a: Answer, trimmed: number, below: number): number {
   let h = FNV_OFFSET;
   h = Math.imul(h ^ a.qEnd, FNV_PRIME);
@@ -184,8 +195,16 @@ function responseHash(a: Answer, trimmed: number, below: number): number {
   h = Math.imul(h ^ below, FNV_PRIME);
   for (const p of a.relocs ?? []) h = Math.imul(h ^ p, FNV_PRIME);
   const packet = a.packet;
-  for (let i = 0; i < HEADER_SIZE; i++) h = Math.imul(h ^ packet[i], FNV_PRIME);
-  for (let i = a.qEnd; i < packet.length; i++) h = Math.imul(h ^ packet[i], FNV_PRIME);
+  h = words(h, packet, 0, HEADER_SIZE);
+  h = words(h, packet, a.qEnd, packet.length);
+  return finishHash(h);
+}
+
+/** FNV-1a's state `h` carried over the octets [start, end), taken four at a time. */
+function words(h: number, b: Uint8Array, start: number, end: number): number {
+  let i = start;
+  for (; i + 4 <= end; i += 4) h = Math.imul(h ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)), FNV_PRIME);
+  for (; i < end; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
   return h;
 }
 
@@ -222,26 +241,34 @@ function slotCount(n: number): number {
   return s;
 }
 
+/** The key being hashed (packImage is synchronous): a name's later entries change its type alone. */
+const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
+
 /**
  * Lays a compiled zone out flat (see ZoneImage). A health-checked zone's image holds every health
  * state's answers, and `health` says which words of `ints` to swap between them (health.ts).
  */
 export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan } {
-  const variants: ReadonlyMap<Answer, HealthVariants> = zone.health?.variants ?? new Map();
-  const found = new Set<Answer>();
+  const variants = zone.health?.variants;
+  const found = new Array<boolean>(zone.answers.length).fill(false);
+  const order: Answer[] = [];
   const belows = new Map<Below, number>();
+  const { names, types, answers } = zone.entries;
   let size = 0;
-  for (const [key, a] of zone.entries) {
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i].length;
     // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
-    if (key.length - KEY_TYPE_OCTETS > MAX_NAME_LENGTH) throw new RangeError(`name of ${key.length - KEY_TYPE_OCTETS} octets in ${zone.apexKey}`);
+    if (n > MAX_NAME_LENGTH) throw new RangeError(`name of ${n} octets in ${zone.apexKey}`);
     // At most: later entries of a name take less, and not all copy their packet inline (then the
     // bytes are cut to what was used).
-    size += key.length + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS;
-    if (a.relocs === null && a.packet.length <= INLINE_MAX) size += storedLength(a);
-    collect(a, found, belows, variants);
+    size += (zone.entries.end(i) - zone.entries.starts[i]) * (n + KEY_TYPE_OCTETS + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS);
   }
-  const records = new Records(belows);
-  for (const a of found) records.add(a);
+  for (const a of answers) {
+    if (a.relocs === null && a.packet.length <= INLINE_MAX) size += storedLength(a);
+    collect(a, found, order, belows, variants);
+  }
+  const records = new Records(belows, zone.answers.length, order.length);
+  for (const a of order) records.add(a);
   let relocCount = 0;
   let pairInts = 0;
   for (const a of records.answers) {
@@ -265,64 +292,67 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
 
   const sites: HealthSite[] = [];
   const site = (at: number, a: Answer): void => {
-    const v = variants.get(a);
+    const v = variants?.get(a);
     if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => records.get(x)) });
   };
   // Where each record's packet is placed in `bytes` (its first copy, when inline copies repeat it).
-  const placed = new Int32Array(records.size).fill(NONE);
+  const placed = new Array<number>(records.size).fill(NONE);
   const place = (r: number, at: number): number => {
     placed[r] = at;
     return writePacket(bytes, records.answers[r], at);
   };
   let at = 0;
-  let e = 0;
   const mask = slots - 1;
   const hashBitsOf = -1 << entryBits(entries);
-  // The key being hashed: a name's later entries change its type alone.
-  const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
-  // The last name given in full, and where its N is: a name's entries come one after another
-  // (compile.ts), so its later ones point back to it.
-  let lastName = '';
+  // Where the N of the name's last entry given in full is: its later entries point back to it.
   let lastAt = 0;
-  for (const [key, a] of zone.entries) {
-    const n = key.length - KEY_TYPE_OCTETS;
-    const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
-    if (n === lastName.length && key.startsWith(lastName) && distance <= MAX_DISTANCE) {
-      bytes[at++] = distance >> 8;
-      bytes[at++] = distance & 0xff;
-      bytes[at++] = keyOctets[n] = key.charCodeAt(n);
-      bytes[at++] = keyOctets[n + 1] = key.charCodeAt(n + 1);
-      bytes[at] = SAME_NAME;
-    } else {
-      for (let i = 0; i < key.length; i++) bytes[at++] = keyOctets[i] = key.charCodeAt(i);
-      bytes[at] = n;
-      lastName = key.slice(0, n);
-      lastAt = at;
+  for (let i = 0, e = 0; i < names.length; i++) {
+    const name = names[i];
+    const n = name.length;
+    for (let c = 0; c < n; c++) keyOctets[c] = name.charCodeAt(c);
+    // The keys' hashes (hashBytes) share the name's part.
+    const nameHash = fnv(FNV_OFFSET, keyOctets, 0, n);
+    for (const first = e; e < zone.entries.end(i); e++) {
+      const a = answers[e];
+      const type = types[e];
+      keyOctets[n] = type >> 8;
+      keyOctets[n + 1] = type & 0xff;
+      const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
+      if (e > first && distance <= MAX_DISTANCE) {
+        bytes[at++] = distance >> 8;
+        bytes[at++] = distance & 0xff;
+        bytes[at++] = keyOctets[n];
+        bytes[at++] = keyOctets[n + 1];
+        bytes[at] = SAME_NAME;
+      } else {
+        for (let c = 0; c < n + KEY_TYPE_OCTETS; c++) bytes[at++] = keyOctets[c];
+        bytes[at] = n;
+        lastAt = at;
+      }
+      ints[entryOffsetAt + e] = at;
+      at += NAME_LENGTH_OCTETS;
+      const r = records.get(a);
+      ints[entryAnswerAt + e] = r;
+      // A packet for this name alone (or for names as long with the same answer: sameResponse)
+      // follows the first such key, inline or not: its record points there. An answer with health
+      // states is reached through its entry's answer word, which a state change swaps: never inline.
+      const own = a.relocs === null && placed[r] === NONE;
+      const inlinable = a.relocs === null && a.packet.length <= INLINE_MAX && variants?.has(a) !== true;
+      // The usual answer is copied from beside its key: an entry keeps its own copy of a shared
+      // packet (two names' A answers, a CNAME's A and AAAA), except ANY, which reads the copy of the
+      // type its one RRset is (RFC 8482 §4.1): rarely asked, it spares a copy per name.
+      const inline = inlinable && (own || type !== TYPE.ANY) ? storedLength(a) : 0;
+      site(entryAnswerAt + e, a);
+      bytes[at] = inline >> 8;
+      bytes[at + 1] = inline & 0xff;
+      at += INLINE_LENGTH_OCTETS;
+      if (own) at = place(r, at);
+      else if (inline > 0) at = writePacket(bytes, a, at);
+      const hash = finishHash(fnv(nameHash, keyOctets, n, n + KEY_TYPE_OCTETS));
+      let s = hash & mask;
+      while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
+      ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
     }
-    ints[entryOffsetAt + e] = at;
-    at += NAME_LENGTH_OCTETS;
-    const r = records.get(a);
-    ints[entryAnswerAt + e] = r;
-    // A packet for this name alone (or for names as long with the same answer: sameResponse)
-    // follows the first such key, inline or not: its record points there. An answer with health
-    // states is reached through its entry's answer word, which a state change swaps: never inline.
-    const own = a.relocs === null && placed[r] === NONE;
-    const inlinable = a.relocs === null && a.packet.length <= INLINE_MAX && !variants.has(a);
-    // The usual answer is copied from beside its key: an entry keeps its own copy of a shared
-    // packet (two names' A answers, a CNAME's A and AAAA), except ANY, which reads the copy of the
-    // type its one RRset is (RFC 8482 §4.1): rarely asked, it spares a copy per name.
-    const inline = inlinable && (own || entryType(key) !== TYPE.ANY) ? storedLength(a) : 0;
-    site(entryAnswerAt + e, a);
-    bytes[at] = inline >> 8;
-    bytes[at + 1] = inline & 0xff;
-    at += INLINE_LENGTH_OCTETS;
-    if (own) at = place(r, at);
-    else if (inline > 0) at = writePacket(bytes, a, at);
-    const hash = hashBytes(keyOctets, 0, key.length);
-    let s = hash & mask;
-    while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
-    ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
-    e++;
   }
   for (let r = 0; r < records.size; r++) if (placed[r] === NONE) at = place(r, at);
   if (at < size) bytes = bytes.slice(0, at);

@@ -1,12 +1,15 @@
 import {
   CLASS, EDNS_DEFAULT_PAYLOAD, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
-import { nameKey, nameKeyOf, writeName, type Name } from '../wire/name.js';
+import { sameName, suffixHashes, writeName, type Name } from '../wire/name.js';
 import { compressesNames, writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Resolution } from '../zone/resolve.js';
 import type { RRset } from '../zone/tree.js';
 import { Answer, type Below } from './answer.js';
+
+/** Octets from QTYPE to the question's end: QTYPE and QCLASS (RFC 1035 §4.1.2). */
+const QTYPE_FROM_QEND = 4;
 
 /** RFC 1035 §4.1.4: a pointer to offset 12, where the question name starts. */
 const QNAME_POINTER = 0xc000 | HEADER_SIZE;
@@ -16,9 +19,11 @@ const QNAME_POINTER = 0xc000 | HEADER_SIZE;
  * zone compiles thousands of packets, and each takes only its own octets (result()).
  */
 const scratch = new WireWriter(512);
+/** suffixHashes of a variable packet's question name (at most 127 labels, RFC 1035 §3.1). */
+const qnameHashes = new Int32Array(MAX_NAME_LENGTH);
 
 /** Records in RRsets. */
-function count(sets: RRset[]): number {
+function count(sets: readonly RRset[]): number {
   let n = 0;
   for (const s of sets) n += s.data.length;
   return n;
@@ -27,9 +32,8 @@ function count(sets: RRset[]): number {
 /**
  * Encodes a resolution as a ready response. With `variable`, the packet must serve any question
  * name: names are compressed only against the body, and the pointers to relocate are listed.
- * `qkey`: nameKey(qname).
  */
-function encode(qname: Name, qkey: string, qtype: number, res: Resolution, variable: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
+function encode(qname: Name, qtype: number, res: Resolution, variable: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
   const w = scratch;
   w.reset();
   w.u16(0);
@@ -41,45 +45,44 @@ function encode(qname: Name, qkey: string, qtype: number, res: Resolution, varia
   w.u16(count(res.additional));
   // The question: in a fixed packet its suffixes are compression targets, as in Knot's QNAME hint
   // (remembered only when a name of the body may point to them: most bodies have none).
-  const targets = bodyCompresses(res, qname, qkey);
-  writeName(w, qname, !variable && targets, qkey);
+  const targets = bodyCompresses(res, qname);
+  writeName(w, qname, !variable && targets);
   // A variable packet serves names that all end in qname's labels after the first (the node the
   // answer hangs below): those suffixes lie at a fixed distance from the question's end, so body
   // names compress into the question too (pointers relocated with the rest). As NSD, names then
   // take the query's letter case, and packets are as long as NSD's (same truncation).
   if (variable && targets) {
-    for (let i = 1, at = HEADER_SIZE + 1 + qname[0].length, k = 1 + qname[0].length; i < qname.length; at += 1 + qname[i].length, k += 1 + qname[i].length, i++) {
-      w.remember(qkey.slice(k), at);
-    }
+    suffixHashes(qname, qnameHashes);
+    for (let i = 1, at = HEADER_SIZE + 1 + qname[0].length; i < qname.length; at += 1 + qname[i].length, i++) w.remember(qnameHashes[i], at);
   }
   w.u16(qtype);
   w.u16(CLASS.IN);
   const qEnd = w.pos;
-  writeSection(w, res.answer, qname, qkey);
-  writeSection(w, res.authority, qname, qkey);
-  writeSection(w, res.additional, qname, qkey);
+  writeSection(w, res.answer, qname);
+  writeSection(w, res.authority, qname);
+  writeSection(w, res.additional, qname);
   const relocs = variable ? Uint16Array.from(w.pointerSites.filter((p) => p >= qEnd)) : null;
   return { packet: w.result(), qEnd, relocs };
 }
 
 /** True when a name in the body may be compressed: an owner not the question name, or RDATA's. */
-function bodyCompresses(res: Resolution, qname: Name, qkey: string): boolean {
-  return sectionCompresses(res.answer, qname, qkey) || sectionCompresses(res.authority, qname, qkey) || sectionCompresses(res.additional, qname, qkey);
+function bodyCompresses(res: Resolution, qname: Name): boolean {
+  return sectionCompresses(res.answer, qname) || sectionCompresses(res.authority, qname) || sectionCompresses(res.additional, qname);
 }
 
-function sectionCompresses(sets: RRset[], qname: Name, qkey: string): boolean {
-  for (const set of sets) if (!ownerIsQname(set, qname, qkey) || set.data.some(compressesNames)) return true;
+function sectionCompresses(sets: readonly RRset[], qname: Name): boolean {
+  for (const set of sets) if (!ownerIsQname(set, qname) || set.data.some(compressesNames)) return true;
   return false;
 }
 
-function ownerIsQname(set: RRset, qname: Name, qkey: string): boolean {
-  return set.owner === qname || nameKeyOf(set.owner) === qkey;
+function ownerIsQname(set: RRset, qname: Name): boolean {
+  return set.owner === qname || sameName(set.owner, qname);
 }
 
 /** Writes the records of `sets`; an owner equal to the question name points to it. */
-function writeSection(w: WireWriter, sets: RRset[], qname: Name, qkey: string): void {
+function writeSection(w: WireWriter, sets: readonly RRset[], qname: Name): void {
   for (const set of sets) {
-    const toQname = ownerIsQname(set, qname, qkey);
+    const toQname = ownerIsQname(set, qname);
     for (const data of set.data) {
       if (toQname) w.u16(QNAME_POINTER);
       else writeName(w, set.owner, true);
@@ -159,7 +162,7 @@ function prefixForm(res: Resolution, budget: number, enc: (r: Resolution) => Enc
 }
 
 const isReferral = (res: Resolution): boolean => !res.optionalAuthority && res.authority.some((s) => s.type === TYPE.NS);
-const hasA = (sets: RRset[]): boolean => sets.some((s) => s.type === TYPE.A);
+const hasA = (sets: readonly RRset[]): boolean => sets.some((s) => s.type === TYPE.A);
 
 /**
  * When even the answer and the required authority do not fit: TC=1 with the RRsets that fit
@@ -185,13 +188,16 @@ const MAX_FITTED_ADDITIONAL = 24;
 /**
  * Compiles one answer with its smaller forms, largest first, tried in turn when it does not fit:
  * form k+1 is what NSD sends with one octet less than form k needs, so the first form that fits a
- * client's limit is what NSD sends for that limit. `qkey`: nameKey(qname), when the caller has it.
+ * client's limit is what NSD sends for that limit. `answers`: the zone's, to which it and its
+ * smaller forms are added.
  */
-export function compileAnswer(qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null, qkey = nameKey(qname)): Answer {
-  const enc = (r: Resolution): Encoded => encode(qname, qkey, qtype, r, variable);
-  const full = enc(res);
+export function compileAnswer(answers: Answer[], qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
+  const full = encode(qname, qtype, res, variable);
+  // The usual answer: no smaller form is made.
+  if (alwaysFits(full, variable)) return made(answers, full, null, below);
+  const enc = (r: Resolution): Encoded => encode(qname, qtype, r, variable);
   const smaller: Encoded[] = [];
-  if (!alwaysFits(full, variable) && res.additional.length > MAX_FITTED_ADDITIONAL) {
+  if (res.additional.length > MAX_FITTED_ADDITIONAL) {
     // Fitting RRset by RRset costs encodes quadratic in the additional section: past a few dozen
     // RRsets a zone would take seconds to compile, blocking every answer. Such answers get one
     // form per common limit instead, keeping the leading additional RRsets that fit.
@@ -200,7 +206,7 @@ export function compileAnswer(qname: Name, qtype: number, res: Resolution, varia
       const last = smaller[smaller.length - 1] ?? full;
       if (form && form.packet.length < last.packet.length) smaller.push(form);
     }
-  } else if (!alwaysFits(full, variable) && (res.additional.length > 0 || res.optionalAuthority)) {
+  } else if (res.additional.length > 0 || res.optionalAuthority) {
     for (let size = full.packet.length; smaller.length < MAX_FORMS;) {
       const form = fitForm(res, size - 1, enc);
       if (!form) break;
@@ -208,8 +214,30 @@ export function compileAnswer(qname: Name, qtype: number, res: Resolution, varia
       size = form.packet.length;
     }
   }
-  if (!alwaysFits(full, variable)) smaller.push(...truncatedForms(res, enc));
+  smaller.push(...truncatedForms(res, enc));
   let next: Answer | null = null;
-  for (const e of smaller.reverse()) next = new Answer(e.packet, e.qEnd, e.relocs, next, null);
-  return new Answer(full.packet, full.qEnd, full.relocs, next, below);
+  for (const e of smaller.reverse()) next = made(answers, e, next, null);
+  return made(answers, full, next, below);
+}
+
+/** A new answer, numbered and listed in its zone's `answers`. */
+function made(answers: Answer[], e: Encoded, trimmed: Answer | null, below: Below | null): Answer {
+  const a = new Answer(e.packet, e.qEnd, e.relocs, trimmed, below, answers.length);
+  answers.push(a);
+  return a;
+}
+
+/**
+ * `a` and its smaller forms as compiled for `qtype` from the same resolution: the same octets but
+ * QTYPE, the question's last field but QCLASS (RFC 1035 §4.1.2). Spares encoding them again.
+ */
+export function retyped(answers: Answer[], a: Answer, qtype: number): Answer {
+  const trimmed = a.trimmed === null ? null : retyped(answers, a.trimmed, qtype);
+  const packet = Buffer.allocUnsafe(a.packet.length);
+  for (let i = 0; i < packet.length; i++) packet[i] = a.packet[i];
+  packet[a.qEnd - QTYPE_FROM_QEND] = qtype >> 8;
+  packet[a.qEnd - QTYPE_FROM_QEND + 1] = qtype & 0xff;
+  const r = new Answer(packet, a.qEnd, a.relocs, trimmed, a.below, answers.length, a);
+  answers.push(r);
+  return r;
 }

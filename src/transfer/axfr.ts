@@ -34,12 +34,6 @@ function writeRecord(w: WireWriter, set: RRset, data: RData): void {
   writeRData(w, data, true);
 }
 
-/** Takes back a record written from `at` on: the position, and the compression targets it added. */
-function unwrite(w: WireWriter, at: number): void {
-  w.pos = at;
-  for (const [key, offset] of w.names) if (offset >= at) w.names.delete(key);
-}
-
 /**
  * The zone as AXFR response messages (RFC 5936 §2.2), made one at a time as they are asked for, so
  * a large zone streams: each message holds as many records as fit `target` octets less `reserve`
@@ -66,7 +60,7 @@ export function* axfrMessages(head: ResponseHead, zone: Zone, reserve: number, t
       const at = w.pos;
       writeRecord(w, set, data);
       if (w.pos > limit() && count > 0) {
-        unwrite(w, at);
+        w.truncate(at);
         yield finish();
         first = false;
         w = startResponse(head, RCODE.NOERROR, true, false, target);

@@ -59,6 +59,19 @@ export function nameKeyOf(name: Name): string {
   return key;
 }
 
+/** True when two names are equal under RFC 4343 §3 (ASCII letters folded), without making keys. */
+export function sameName(a: Name, b: Name): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x.length !== y.length) return false;
+    for (let c = 0; c < x.length; c++) if (lowerByte(x.charCodeAt(c)) !== lowerByte(y.charCodeAt(c))) return false;
+  }
+  return true;
+}
+
 /** True when `name` is `ancestor` or lies below it. */
 export function isSubdomain(name: Name, ancestor: Name): boolean {
   if (ancestor.length > name.length) return false;
@@ -202,23 +215,42 @@ export function skipName(b: Uint8Array, p: number, end: number): number {
   return -1;
 }
 
+/** FNV-1a's 32-bit parameters, for suffixHashes. */
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * Fills `out[i]` with a hash of `name` from label i on (lower-cased, RFC 4343), for every i: from
+ * the root up, each suffix's hash extends the next one's, so all cost one pass over the name.
+ */
+export function suffixHashes(name: Name, out: Int32Array): void {
+  let h = FNV_OFFSET;
+  for (let i = name.length - 1; i >= 0; i--) {
+    const label = name[i];
+    h = Math.imul(h ^ label.length, FNV_PRIME);
+    for (let c = 0; c < label.length; c++) h = Math.imul(h ^ lowerByte(label.charCodeAt(c)), FNV_PRIME);
+    out[i] = h;
+  }
+}
+
+/** suffixHashes of the name being written (a name has at most 127 labels, RFC 1035 §3.1). */
+const hashes = new Int32Array(MAX_NAME_LENGTH);
+
 /**
  * Writes a name; with `compress`, reuses the longest suffix already written (RFC 1035 §4.1.4)
  * and remembers the suffixes it writes. RFC 3597 §4: only well-known types compress RDATA names.
- * `key`: the name's nameKey, when the caller has it.
  */
-export function writeName(w: WireWriter, name: Name, compress: boolean, key = compress ? nameKeyOf(name) : ''): void {
-  // Each suffix's key is a tail of the whole name's key.
-  for (let i = 0, at = 0; i < name.length; at += 1 + name[i].length, i++) {
+export function writeName(w: WireWriter, name: Name, compress: boolean): void {
+  if (compress) suffixHashes(name, hashes);
+  for (let i = 0; i < name.length; i++) {
     if (compress) {
-      const suffix = key.slice(at);
-      const to = w.names.get(suffix);
-      if (to !== undefined) {
+      const to = w.findSuffix(name, i, hashes[i]);
+      if (to >= 0) {
         w.pointerSites.push(w.pos);
         w.u16(0xc000 | to);
         return;
       }
-      w.remember(suffix, w.pos);
+      w.remember(hashes[i], w.pos);
     }
     w.u8(name[i].length);
     w.latin1(name[i]);

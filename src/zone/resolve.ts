@@ -1,5 +1,6 @@
 import { RCODE, TYPE } from '../wire/constants.js';
 import { nameKey, nameKeyOf, type Name } from '../wire/name.js';
+import type { RData } from '../wire/rdata.js';
 import type { RRset, ZoneNode, ZoneTree } from './tree.js';
 
 /** What an authoritative server answers for one question: sections as RRsets. */
@@ -7,11 +8,23 @@ export interface Resolution {
   rcode: number;
   /** AA (RFC 1035 §4.1.1): clear on referrals only. */
   aa: boolean;
-  answer: RRset[];
-  authority: RRset[];
-  additional: RRset[];
+  answer: readonly RRset[];
+  authority: readonly RRset[];
+  additional: readonly RRset[];
   /** The authority section is the zone's NS, optional: dropped before the answer is truncated. */
   optionalAuthority: boolean;
+}
+
+/**
+ * An empty section, shared: a resolution allocates only the sections it fills (a zone's compile
+ * makes millions of resolutions, most with one RRset in one section). Readonly by its type, not
+ * frozen: a frozen array's elements are not in the form loops over arrays are fast for.
+ */
+const NOTHING: readonly never[] = [];
+
+/** `list` and then `item`, as a new array as long as that (sections hold a few RRsets). */
+function plus<T>(list: readonly T[], item: T): readonly T[] {
+  return list.length === 0 ? [item] : [...list, item];
 }
 
 /** CNAME chains longer than this are cut (RFC 1034 §3.6.2 leaves the limit to servers). */
@@ -56,7 +69,7 @@ function wildcardFor(tree: ZoneTree, name: Name, key: string): ZoneNode | null {
 
 /** The negative answers every name of a zone shares (RFC 2308 §2.1, §2.2). */
 export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof RCODE.NOERROR): Resolution {
-  return { rcode, aa: true, answer: [], authority: [negativeSoa(tree)], additional: [], optionalAuthority: false };
+  return { rcode, aa: true, answer: NOTHING, authority: [negativeSoa(tree)], additional: NOTHING, optionalAuthority: false };
 }
 
 /**
@@ -66,8 +79,10 @@ export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof R
  * nameKey(qname), when the caller has it.
  */
 export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameKey(qname)): Resolution {
-  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: [], authority: [], additional: [], optionalAuthority: false };
-  // Keys of the names of the chain so far: a CNAME loop stops (few hops: a list is enough).
+  const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: NOTHING, authority: NOTHING, additional: NOTHING, optionalAuthority: false };
+  // The keys of the answer section's owners, in order (known here: no key is looked up again).
+  let answerKeys: readonly string[] = NOTHING;
+  // Keys of the names a CNAME led from so far: a loop stops (few hops: a list is enough).
   const seen: string[] = [];
   let name = qname;
   for (let hop = 0; hop <= MAX_CHAIN; hop++) {
@@ -78,36 +93,38 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
     const parentSide = cut && qtype === TYPE.DS && cut.key === key;
     if (cut && !parentSide) {
       // Below a cut the data is not ours: a referral, also after a CNAME led here (as NSD does).
-      res.authority.push(cut.rrsets.get(TYPE.NS)!);
+      res.authority = plus(res.authority, cut.rrsets.get(TYPE.NS)!);
       if (res.answer.length === 0) res.aa = false;
       break;
     }
     if (seen.includes(key)) break;
-    seen.push(key);
     const node = tree.nodes.get(key) ?? wildcardFor(tree, name, key);
     if (!node) {
       // RFC 6604 §2: the RCODE follows the last name in the chain.
       res.rcode = RCODE.NXDOMAIN;
-      res.authority.push(negativeSoa(tree));
+      res.authority = plus(res.authority, negativeSoa(tree));
       break;
     }
     const exact = qtype === TYPE.ANY ? anyAnswer(node) : node.rrsets.get(qtype);
     if (exact) {
-      res.answer.push(withOwner(exact, name));
-      addApexNs(tree, res, qtype);
+      res.answer = plus(res.answer, withOwner(exact, name));
+      answerKeys = plus(answerKeys, key);
+      addApexNs(tree, res, answerKeys, qtype);
       break;
     }
     const cname = node.rrsets.get(TYPE.CNAME);
     if (!cname) {
-      res.authority.push(negativeSoa(tree));
+      res.authority = plus(res.authority, negativeSoa(tree));
       break;
     }
-    res.answer.push(withOwner(cname, name));
+    res.answer = plus(res.answer, withOwner(cname, name));
+    answerKeys = plus(answerKeys, key);
     const next = cname.data[0];
     if (next.t !== 'CNAME') break;
+    seen.push(key);
     name = next.target;
   }
-  addAdditional(tree, res);
+  addAdditional(tree, res, answerKeys);
   return res;
 }
 
@@ -117,12 +134,12 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
  * after a CNAME chain that leaves the zone or loops; not for ANY or DS (as NSD), nor when the NS
  * RRset is the answer itself.
  */
-function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
+function addApexNs(tree: ZoneTree, res: Resolution, answerKeys: readonly string[], qtype: number): void {
   if (qtype === TYPE.ANY || qtype === TYPE.DS) return;
   const ns = tree.nodes.get(tree.apexKey)?.rrsets.get(TYPE.NS);
   // Not twice: the answer may hold it already, also at the end of a CNAME chain.
-  if (!ns || holds(res.answer, tree.apexKey, TYPE.NS)) return;
-  res.authority.push(ns);
+  if (!ns || holds(res.answer, answerKeys, tree.apexKey, TYPE.NS)) return;
+  res.authority = plus(res.authority, ns);
   res.optionalAuthority = true;
 }
 
@@ -132,11 +149,30 @@ function addApexNs(tree: ZoneTree, res: Resolution, qtype: number): void {
  * and SRV none at or below a delegation point (that is glue, not our data: only NS gets it); every
  * A RRset before every AAAA RRset.
  */
-function addAdditional(tree: ZoneTree, res: Resolution): void {
+function addAdditional(tree: ZoneTree, res: Resolution, answerKeys: readonly string[]): void {
   // Most answers name no target: then nothing is built.
-  if (!res.answer.some(hasTargets) && !res.authority.some(hasTargets)) return;
-  const byType = new Map<number, RRset[]>([[TYPE.A, []], [TYPE.AAAA, []]]);
-  for (const set of [...res.answer, ...res.authority]) {
+  if (!res.answer.some(namesHosts) && !res.authority.some(namesHosts)) return;
+  found.count = 0;
+  addTargets(tree, res.answer, res, answerKeys);
+  addTargets(tree, res.authority, res, answerKeys);
+  const additional = found.sets.slice(0, found.count);
+  let n = 0;
+  for (const type of ADDRESS_TYPES) for (let i = 0; i < found.count; i++) if (found.sets[i].type === type) additional[n++] = found.sets[i];
+  res.additional = additional;
+}
+
+/** The additional section's types, in the order NSD adds them: every A RRset before every AAAA. */
+const ADDRESS_TYPES = [TYPE.A, TYPE.AAAA];
+
+/**
+ * The addresses addAdditional found so far for one resolution, with their owners' keys: kept
+ * from call to call (resolving is synchronous), so a resolution allocates only its section.
+ */
+const found = { sets: [] as RRset[], keys: [] as string[], count: 0 };
+
+/** Adds to `found` the addresses of the hosts `sets` name (see addAdditional). */
+function addTargets(tree: ZoneTree, sets: readonly RRset[], res: Resolution, answerKeys: readonly string[]): void {
+  for (const set of sets) {
     for (const d of set.data) {
       const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
       if (!target || !tree.inZone(target)) continue;
@@ -145,22 +181,28 @@ function addAdditional(tree: ZoneTree, res: Resolution): void {
       const exact = tree.nodes.get(key);
       const node = exact ?? wildcardFor(tree, target, key);
       if (!node) continue;
-      for (const [type, list] of byType) {
+      for (const type of ADDRESS_TYPES) {
         const addr = node.rrsets.get(type);
         // Not twice, nor what the answer section holds.
-        if (addr && !holds(res.answer, key, type) && !holds(list, key, type)) list.push(exact ? addr : withOwner(addr, target));
+        if (!addr || holds(res.answer, answerKeys, key, type) || holds(found.sets, found.keys, key, type, found.count)) continue;
+        found.sets[found.count] = exact ? addr : withOwner(addr, target);
+        found.keys[found.count++] = key;
       }
     }
   }
-  for (const list of byType.values()) res.additional.push(...list);
 }
 
-/** True when `sets` hold an RRset of `type` owned by the name whose key is `key`. */
-function holds(sets: RRset[], key: string, type: number): boolean {
-  return sets.some((s) => s.type === type && nameKeyOf(s.owner) === key);
+/** True when the first `count` of `sets` (their owners' keys: `keys`) hold an RRset of `type` owned by the name whose key is `key`. */
+function holds(sets: readonly RRset[], keys: readonly string[], key: string, type: number, count = sets.length): boolean {
+  for (let i = 0; i < count; i++) if (sets[i].type === type && keys[i] === key) return true;
+  return false;
 }
 
 /** True when the RRset's records name hosts whose addresses go in the additional section. */
-function hasTargets(set: RRset): boolean {
-  return set.data.some((d) => d.t === 'MX' || d.t === 'NS' || d.t === 'SRV');
+function namesHosts(set: RRset): boolean {
+  return set.data.some(isHostReference);
+}
+
+function isHostReference(d: RData): boolean {
+  return d.t === 'MX' || d.t === 'NS' || d.t === 'SRV';
 }

@@ -39,6 +39,8 @@ export class ZoneTree {
   readonly apexKey: string;
   /** Every type present in the zone, SOA included. */
   readonly types = new Set<number>();
+  /** Records in the tree, SOA included (duplicates dropped: RFC 2181 §5). */
+  records = 0;
   /**
    * Wildcard nodes by their parent's key: asked for every name of the zone, and the parent's key
    * is the tree's own string (its hash kept), where `*.<name>`'s key would be a new one to hash.
@@ -51,8 +53,8 @@ export class ZoneTree {
     const seen = new Map<RRset, Set<string>>();
     this.add(zone.apex, TYPE.SOA, zone.soa.ttl, zone.soa.data, seen);
     for (const r of zone.records) this.add(r.owner, r.type, r.ttl, r.data, seen);
-    for (const [key, node] of this.nodes) {
-      if (key !== this.apexKey && node.rrsets.has(TYPE.NS)) this.cuts.set(key, node);
+    for (const node of this.nodes.values()) {
+      if (node.key !== this.apexKey && node.rrsets.has(TYPE.NS)) this.cuts.set(node.key, node);
     }
   }
 
@@ -62,6 +64,7 @@ export class ZoneTree {
     const set = node.rrsets.get(type);
     if (!set) {
       node.rrsets.set(type, { owner: node.name, type, ttl, data: [data] });
+      this.records++;
       return;
     }
     // RFC 2181 §5.2: one TTL per RRset; the lowest wins. §5: an RRset holds no duplicates.
@@ -73,6 +76,7 @@ export class ZoneTree {
     if (keys.has(key)) return;
     keys.add(key);
     set.data.push(data);
+    this.records++;
   }
 
   /** The node for `name`, creating it and its empty non-terminal ancestors. */

@@ -46,7 +46,7 @@ const file = parseZoneFile(ZONE, 'example.com.toml', 'example.com.toml');
 assert.ok(file.active);
 const tree = new ZoneTree(file.zone);
 
-const sets = (list: RRset[]): string[] => list.map((s) => `${formatName(s.owner)} ${typeName(s.type)}`);
+const sets = (list: readonly RRset[]): string[] => list.map((s) => `${formatName(s.owner)} ${typeName(s.type)}`);
 const shape = (r: Resolution): object => ({
   rcode: rcodeName(r.rcode), aa: r.aa, answer: sets(r.answer), authority: sets(r.authority), additional: sets(r.additional),
 });

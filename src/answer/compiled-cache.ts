@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, unlinkSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { CompiledFile, SerialInput } from './compile-file.js';
@@ -80,12 +80,21 @@ export function writeCached(dir: string, key: string, result: Cacheable): void {
   header.writeUInt32LE(crc, MAGIC.length + 16);
   const path = cachePath(dir, key);
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  // One write for the whole entry (its empty parts left out): a first start writes an entry per
+  // zone, and each system call counts at 20,000 zones.
+  const pieces = [header, ...parts].filter((p) => p.length > 0);
+  const size = pieces.reduce((n, p) => n + p.length, 0);
   const fd = openSync(tmp, 'w');
   try {
-    for (const p of [header, ...parts]) writeSync(fd, p);
-  } finally {
+    const written = writevSync(fd, pieces);
+    // A regular file takes all of it or fails; a short write (a full disk) leaves no entry behind.
+    if (written !== size) throw new Error(`${tmp}: ${written} of ${size} bytes written`);
+  } catch (e) {
     closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
   }
+  closeSync(fd);
   renameSync(tmp, path);
 }
 

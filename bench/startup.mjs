@@ -40,30 +40,21 @@ async function pssAfterReady(pid) {
   for (const at of PSS_AT_MS) {
     await new Promise((r) => setTimeout(r, at - waited));
     waited = at;
-    out.push(pssBytes(pid));
+    out.push(treeBytes(pid, 'smaps_rollup', 'Pss'));
   }
-  return { pss: out, peak: peakRssBytes(pid) };
+  return { pss: out, peak: treeBytes(pid, 'status', 'VmHWM') };
 }
 
-/** The peak RSS of a process tree, in bytes (VmHWM of /proc/<pid>/status, summed). */
-function peakRssBytes(pid) {
+/**
+ * A field in kB of a /proc file (`smaps_rollup`'s Pss, `status`'s VmHWM: the peak RSS) summed over
+ * a process tree, in bytes.
+ */
+function treeBytes(pid, file, field) {
+  const pattern = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm');
   let kb = 0;
   for (const p of tree(pid)) {
     try {
-      kb += Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return kb * 1024;
-}
-
-/** PSS of a process tree, in bytes (/proc/<pid>/smaps_rollup). */
-function pssBytes(pid) {
-  let kb = 0;
-  for (const p of tree(pid)) {
-    try {
-      kb += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      kb += Number(pattern.exec(readFileSync(`/proc/${p}/${file}`, 'utf8'))?.[1] ?? 0);
     } catch {
       // Gone meanwhile.
     }

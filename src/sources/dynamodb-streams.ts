@@ -40,6 +40,13 @@ interface Reading {
 
 type Streams = typeof import('@aws-sdk/client-dynamodb-streams');
 
+/** A batch of stream records whose zones could not be read from the table: the store's failure, not the stream's. */
+class NotApplied extends Error {
+  constructor(cause: unknown) {
+    super(describeS3Error(cause), { cause });
+  }
+}
+
 /**
  * Tails a table's DynamoDB stream (DYNAMODB_STREAMS=1). Shards form a tree: a shard is read only
  * once its parent has been read to its end, so that a key's changes are seen in order
@@ -129,9 +136,17 @@ export class DynamoStreamFeed implements ChangeFeed {
       } catch (e) {
         if (this.stopped) return;
         this.failures++;
+        const delay = backoffMs(this.failures, RETRY_BASE_MS, RETRY_CAP_MS);
+        if (e instanceof NotApplied) {
+          // The store's failed request is counted where it was made (remote-source.ts).
+          this.log.error('a change from the DynamoDB stream cannot be applied now; it is read again', {
+            source: this.description, error: describeS3Error(e.cause), failures: this.failures, retryInSeconds: delay / 1000,
+          });
+          await this.sleep(delay);
+          continue;
+        }
         failed();
         this.positioned = this.positioned && this.reading.size > 0;
-        const delay = backoffMs(this.failures, RETRY_BASE_MS, RETRY_CAP_MS);
         this.log.error('cannot read the DynamoDB stream; changes wait for the periodic sync', {
           source: this.description, error: describeS3Error(e), failures: this.failures, retryInSeconds: delay / 1000,
           todo: 'check that the table has a stream (StreamSpecification, KEYS_ONLY is enough) and the dynamodb:ListStreams, DescribeStream, GetShardIterator and GetRecords permissions',
@@ -184,7 +199,8 @@ export class DynamoStreamFeed implements ChangeFeed {
       if (zone) files.add(`${zone}.toml`);
       reading.last = r.dynamodb?.SequenceNumber ?? reading.last;
     }
-    if (files.size > 0) await touched([...files]);
+    // The batch is read again (its iterator stays) when a zone it names cannot be fetched now.
+    if (files.size > 0) await touched([...files]).catch((e: unknown) => Promise.reject(new NotApplied(e)));
     if (out.NextShardIterator) reading.iterator = out.NextShardIterator;
     else {
       // The shard is closed and read to its end: its children may be read now.

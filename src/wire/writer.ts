@@ -106,14 +106,23 @@ export class WireWriter {
     return NO_SUFFIX;
   }
 
-  /** True when the name written at `at` equals `name` from label `from` on (RFC 4343: ASCII case folded). */
+  /**
+   * True when the name written at `at` equals `name` from label `from` on (RFC 4343: ASCII case
+   * folded). Only octets below `pos` are read: a name's own suffixes are remembered before its
+   * labels are written, so a suffix whose hash collides with another of the same name is still
+   * unfinished, and past `pos` lie an earlier packet's octets. Each pointer followed goes back to
+   * an earlier suffix (remember), so the walk ends.
+   */
   private spells(at: number, name: Name, from: number): boolean {
     const buf = this.buf;
     for (let i = from; ; i++) {
+      if (at >= this.pos) return false;
       let len = buf[at];
       // RFC 1035 §4.1.4: a pointer ends a name; its target holds the rest.
       while ((len & POINTER_MASK) === POINTER_MASK) {
-        at = ((len & ~POINTER_MASK) << 8) | buf[at + 1];
+        const to = ((len & ~POINTER_MASK) << 8) | buf[at + 1];
+        if (to >= at) return false;
+        at = to;
         len = buf[at];
       }
       if (i === name.length) return len === 0;

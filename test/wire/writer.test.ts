@@ -49,6 +49,19 @@ describe('writer: name compression', () => {
     assert.equal(nameAt(w, c), 'c.b.a.example.com');
   });
 
+  it('never points into the name being written, when two of its suffixes hash alike', () => {
+    // FNV-1a can be inverted: "f7zuaep0" takes the hash of example.com back to itself, so
+    // f7zuaep0.example.com and f7zuaep0.f7zuaep0.example.com share a suffix hash. The second name's
+    // second suffix must not point back to its own first, unfinished one (and the octets past it,
+    // left by the packet before, must not be read as if they were its labels).
+    const w = new WireWriter();
+    put(w, 'f7zuaep0.example.com');
+    w.reset();
+    const at = put(w, 'f7zuaep0.f7zuaep0.example.com');
+    assert.equal(nameAt(w, at), 'f7zuaep0.f7zuaep0.example.com');
+    assert.deepEqual(octets(w, at), [...[8, ...Buffer.from('f7zuaep0')], ...[8, ...Buffer.from('f7zuaep0')], 7, ...Buffer.from('example'), 3, ...Buffer.from('com'), 0]);
+  });
+
   it('tells apart suffixes of equal length and labels that differ in one octet', () => {
     const w = new WireWriter();
     put(w, 'ab.example.com');

@@ -81,6 +81,14 @@ const THREAD_MAIN = new URL('./compile-thread.js', import.meta.url);
 /** How long a compile thread waits for work before it is ended (see ThreadCompiler#release). */
 const IDLE_THREAD_MS = 2000;
 
+/** A file sent to a thread and not compiled yet; `alone`: sent again alone, after its thread died. */
+interface Waiting {
+  resolve: (r: DigestedFile) => void;
+  thread: Worker;
+  message: ToThread;
+  alone: boolean;
+}
+
 interface CompileThread {
   worker: Worker;
   /** Files sent and not compiled yet. */
@@ -95,11 +103,16 @@ interface CompileThread {
  * Compiles on worker threads, so that parsing and compiling a zone, however large, never holds up
  * the thread that answers queries: it only installs the result, in one step (src/answer/table.ts).
  * Several threads compile several zones at once (all cores at start); each zone on one thread.
- * A thread that dies (out of memory on a huge zone) fails what it was compiling and is replaced.
+ * A thread that dies (out of memory on a huge zone) is replaced, and the files it was compiling
+ * are compiled again one at a time on a thread of their own: the file that killed it is rejected
+ * alone, the others are served (a bad input never takes a good zone down).
  */
 export class ThreadCompiler implements ZoneCompiler {
   private readonly threads: CompileThread[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: DigestedFile) => void; thread: Worker; origin: string }>();
+  private readonly waiting = new Map<number, Waiting>();
+  /** Files a dead thread was compiling, compiled again one at a time on `retryThread`. */
+  private readonly retries: Waiting[] = [];
+  private retryThread: CompileThread | null = null;
   private nextId = 1;
   /** The cache entry each file's served version is kept in, and how many files share one. */
   private readonly keys = new Map<string, string>();
@@ -122,16 +135,40 @@ export class ThreadCompiler implements ZoneCompiler {
     const id = this.nextId++;
     this.claim(thread);
     return new Promise((resolve) => {
+      const message = { id, text, origin, fileName, serial, previous };
       this.waiting.set(id, {
         resolve: (r) => {
           this.release(thread);
           resolve(r);
         },
         thread: thread.worker,
-        origin,
+        message,
+        alone: false,
       });
-      thread.outbox.send({ id, text, origin, fileName, serial, previous });
+      thread.outbox.send(message);
     });
+  }
+
+  /** Compiles the next file a dead thread left, alone on the retry thread; ends that thread when none is left. */
+  private retryNext(): void {
+    const w = this.retries.shift();
+    if (w === undefined) {
+      void this.retryThread?.worker.terminate();
+      this.retryThread = null;
+      return;
+    }
+    this.retryThread ??= this.start(false);
+    const message = { ...w.message, id: this.nextId++ };
+    this.waiting.set(message.id, {
+      resolve: (r) => {
+        w.resolve(r);
+        this.retryNext();
+      },
+      thread: this.retryThread.worker,
+      message,
+      alone: true,
+    });
+    this.retryThread.outbox.send(message);
   }
 
   forget(origin: string): void {
@@ -160,6 +197,8 @@ export class ThreadCompiler implements ZoneCompiler {
 
   async close(): Promise<void> {
     const threads = this.threads.splice(0);
+    if (this.retryThread) threads.push(this.retryThread);
+    this.retryThread = null;
     await Promise.all(threads.map((t) => t.worker.terminate()));
   }
 
@@ -201,7 +240,8 @@ export class ThreadCompiler implements ZoneCompiler {
     return this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
-  private start(): CompileThread {
+  /** A new thread; `pooled`: one of the threads files are given to (else the retry thread). */
+  private start(pooled = true): CompileThread {
     if (this.cache !== null && this.threads.length === 0) {
       try {
         mkdirSync(this.cache.dir, { recursive: true });
@@ -219,22 +259,31 @@ export class ThreadCompiler implements ZoneCompiler {
         const w = this.waiting.get(m.id);
         this.waiting.delete(m.id);
         if (m.cacheError !== undefined) this.cacheUnusable(m.cacheError);
-        if (w && m.result.kind !== 'rejected' && m.result.kind !== 'failed') this.use(w.origin, m.key);
+        if (w && m.result.kind !== 'rejected' && m.result.kind !== 'failed') this.use(w.message.origin, m.key);
         w?.resolve(m.result);
       }
     });
-    const fail = (why: string): void => {
+    const fail = (why: string, outOfMemory: boolean): void => {
       const i = this.threads.indexOf(thread);
       if (i >= 0) this.threads.splice(i, 1);
-      for (const [id, w] of this.waiting) {
-        if (w.thread !== worker) continue;
-        this.waiting.delete(id);
-        w.resolve({ kind: 'failed', message: `the compile thread ${why}`, digest: '' });
+      if (this.retryThread === thread) this.retryThread = null;
+      const left = [...this.waiting].filter(([, w]) => w.thread === worker);
+      for (const [id] of left) this.waiting.delete(id);
+      for (const [, w] of left) {
+        if (!w.alone) {
+          this.retries.push(w);
+          continue;
+        }
+        // Alone on its thread, this file is what ended it.
+        w.resolve(outOfMemory
+          ? { kind: 'rejected', problems: [{ origin: w.message.origin, message: `too large to compile in the memory this process may use (its compile thread ran out of heap); give the process more memory (README: Memory), or split the zone` }], digest: '' }
+          : { kind: 'failed', message: `the compile thread ${why}`, digest: '' });
       }
+      if (left.some(([, w]) => !w.alone) && this.retryThread === null) this.retryNext();
     };
-    worker.on('error', (e) => fail(`failed: ${e.message}`));
-    worker.on('exit', (code) => fail(`exited with code ${code}`));
-    this.threads.push(thread);
+    worker.on('error', (e: NodeJS.ErrnoException) => fail(`failed: ${e.message}`, e.code === 'ERR_WORKER_OUT_OF_MEMORY'));
+    worker.on('exit', (code) => fail(`exited with code ${code}`, false));
+    if (pooled) this.threads.push(thread);
     return thread;
   }
 }

@@ -113,6 +113,8 @@ export class ThreadCompiler implements ZoneCompiler {
   /** Files a dead thread was compiling, compiled again one at a time on `retryThread`. */
   private readonly retries: Waiting[] = [];
   private retryThread: CompileThread | null = null;
+  /** Closed: threads ended by close() leave nothing to compile again. */
+  private closed = false;
   private nextId = 1;
   /** The cache entry each file's served version is kept in, and how many files share one. */
   private readonly keys = new Map<string, string>();
@@ -196,6 +198,7 @@ export class ThreadCompiler implements ZoneCompiler {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const threads = this.threads.splice(0);
     if (this.retryThread) threads.push(this.retryThread);
     this.retryThread = null;
@@ -270,7 +273,7 @@ export class ThreadCompiler implements ZoneCompiler {
       const left = [...this.waiting].filter(([, w]) => w.thread === worker);
       for (const [id] of left) this.waiting.delete(id);
       for (const [, w] of left) {
-        if (!w.alone) {
+        if (!w.alone && !this.closed) {
           this.retries.push(w);
           continue;
         }

@@ -27,7 +27,8 @@ export type CompiledFile =
   | { kind: 'zone'; facts: ZoneFacts; image: ZoneImage; warnings: ZoneProblem[]; cached?: boolean; axfr?: Uint8Array; difference?: ZoneDifference; health?: HealthPlan }
   | { kind: 'inactive'; apex: Name; warnings: ZoneProblem[] }
   | { kind: 'rejected'; problems: ZoneProblem[] }
-  | { kind: 'failed'; message: string };
+  /** `stopped`: not compiled because the server is stopping (nothing wrong with the file). */
+  | { kind: 'failed'; message: string; stopped?: boolean };
 
 /**
  * How the serial served is decided (src/transfer/serial.ts): from `modified` (the file's

@@ -81,6 +81,9 @@ const THREAD_MAIN = new URL('./compile-thread.js', import.meta.url);
 /** How long a compile thread waits for work before it is ended (see ThreadCompiler#release). */
 const IDLE_THREAD_MS = 2000;
 
+/** What a file sent to a thread gets when the compiler is closed before it is compiled. */
+const STOPPED: DigestedFile = { kind: 'failed', message: 'not compiled: the server is stopping', stopped: true, digest: '' };
+
 /** A file sent to a thread and not compiled yet; `alone`: sent again alone, after its thread died. */
 interface Waiting {
   resolve: (r: DigestedFile) => void;
@@ -153,6 +156,7 @@ export class ThreadCompiler implements ZoneCompiler {
 
   /** Compiles the next file a dead thread left, alone on the retry thread; ends that thread when none is left. */
   private retryNext(): void {
+    if (this.closed) return;
     const w = this.retries.shift();
     if (w === undefined) {
       void this.retryThread?.worker.terminate();
@@ -199,6 +203,7 @@ export class ThreadCompiler implements ZoneCompiler {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const w of this.retries.splice(0)) w.resolve(STOPPED);
     const threads = this.threads.splice(0);
     if (this.retryThread) threads.push(this.retryThread);
     this.retryThread = null;
@@ -273,16 +278,18 @@ export class ThreadCompiler implements ZoneCompiler {
       const left = [...this.waiting].filter(([, w]) => w.thread === worker);
       for (const [id] of left) this.waiting.delete(id);
       for (const [, w] of left) {
-        if (!w.alone && !this.closed) {
+        if (this.closed) {
+          w.resolve(STOPPED);
+        } else if (!w.alone) {
           this.retries.push(w);
-          continue;
+        } else {
+          // Alone on its thread, this file is what ended it.
+          w.resolve(outOfMemory
+            ? { kind: 'rejected', problems: [{ origin: w.message.origin, message: `too large to compile in the memory this process may use (its compile thread ran out of heap); give the process more memory (README: Memory), or split the zone` }], digest: '' }
+            : { kind: 'failed', message: `the compile thread ${why}`, digest: '' });
         }
-        // Alone on its thread, this file is what ended it.
-        w.resolve(outOfMemory
-          ? { kind: 'rejected', problems: [{ origin: w.message.origin, message: `too large to compile in the memory this process may use (its compile thread ran out of heap); give the process more memory (README: Memory), or split the zone` }], digest: '' }
-          : { kind: 'failed', message: `the compile thread ${why}`, digest: '' });
       }
-      if (left.some(([, w]) => !w.alone) && this.retryThread === null) this.retryNext();
+      if (this.retries.length > 0 && this.retryThread === null) this.retryNext();
     };
     worker.on('error', (e: NodeJS.ErrnoException) => fail(`failed: ${e.message}`, e.code === 'ERR_WORKER_OUT_OF_MEMORY'));
     worker.on('exit', (code) => fail(`exited with code ${code}`, false));

@@ -193,6 +193,8 @@ export class ZoneCatalog implements ZoneSink {
       case 'rejected':
         return this.reject(file, compiled.problems);
       case 'failed':
+        // Cut short by a shutdown: nothing to say of the file, and nothing changes.
+        if (compiled.stopped) return false;
         // A bug, not a bad file: say so with the file, keep every zone (this one's last version too).
         return this.reject(file, [{ origin, message: `cannot be served: ${compiled.message}; this is a bug in Eclipso, please report it with the file` }]);
       case 'inactive': {

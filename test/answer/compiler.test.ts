@@ -1,12 +1,13 @@
 /**
  * Compile threads (src/answer/compiler.ts): a zone too large for the memory the process may use
  * ends the thread compiling it; that zone alone is rejected, with what to do, and the zones handed
- * to the same thread beside it are compiled again and served.
+ * to the same thread beside it are compiled again and served. A shutdown in the middle of a load
+ * ends the threads without a word about the files they were compiling.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { answerData } from '../helpers/answers.js';
-import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { spawnServer, startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
 
 /** A heap limit (MiB) the small zones fit in many times over, and the large one does not. */
 const HEAP_MB = 96;
@@ -46,5 +47,15 @@ describe('compile threads: a zone too large for the memory', () => {
     assert.ok(!server.logs.some((l) => l.msg.includes('this is a bug in Eclipso')), 'no zone reported as a bug');
     for (let i = 0; i < SMALL_ZONES; i++) assert.equal(await answerData(server.port, `www.small${i}.test`), `192.0.2.${i + 1}`);
     assert.equal(await answerData(server.port, '1.0.0.10.in-addr.arpa', 'PTR'), 'REFUSED', 'the large zone is not served');
+  });
+
+  it('a shutdown while zones compile says nothing of them, and exits 0', async () => {
+    // The same folder, and no heap limit: the large zone compiles for a second or more.
+    const stopping = spawnServer(dir.path, { env: { SHUTDOWN_GRACE: '0' } });
+    await stopping.waitFor((l) => l.msg === 'starting eclipso');
+    stopping.child.kill('SIGTERM');
+    assert.equal(await stopping.exited, 0);
+    const said = stopping.logs.filter((l) => l.level === 'error').map((l) => l.msg);
+    assert.deepEqual(said, [], 'no file reported when its compile was cut short by the shutdown');
   });
 });

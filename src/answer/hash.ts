@@ -1,9 +1,8 @@
+import { FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
+
 /** A stored hash is never 0: 0 marks an empty slot of an index. */
 export const EMPTY_HASH = 0;
 
-/** FNV-1a's 32-bit parameters (also for packImage's hash of answers). */
-export const FNV_OFFSET = 0x811c9dc5;
-export const FNV_PRIME = 0x01000193;
 
 /**
  * FNV-1a over the octets [start, end), then Murmur3's finalizer so the low bits depend on all:

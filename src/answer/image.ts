@@ -1,7 +1,8 @@
 import { HEADER_SIZE, MAX_NAME_LENGTH, TYPE } from '../wire/constants.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
-import { finishHash, fnv, FNV_OFFSET, FNV_PRIME } from './hash.js';
+import { FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
+import { finishHash, fnv } from './hash.js';
 import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
 
 /**

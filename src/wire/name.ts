@@ -2,6 +2,7 @@ import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, POINTER_MASK } from './constants.js'
 import { WireError } from './errors.js';
 import type { WireReader } from './reader.js';
 import type { WireWriter } from './writer.js';
+import { FNV_OFFSET, FNV_PRIME } from './fnv.js';
 
 /**
  * A domain name as its labels, most specific first; each label is a latin1 string holding the
@@ -214,10 +215,6 @@ export function skipName(b: Uint8Array, p: number, end: number): number {
   }
   return -1;
 }
-
-/** FNV-1a's 32-bit parameters, for suffixHashes. */
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
 
 /**
  * Fills `out[i]` with a hash of `name` from label i on (lower-cased, RFC 4343), for every i: from

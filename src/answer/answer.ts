@@ -5,20 +5,26 @@
 export const FALLBACK_TYPE = 0;
 
 /**
- * A response compiled ahead of time: the hot path copies `packet`, patches ID, RD/CD and the
- * question's letter case, and sends it.
+ * A response compiled ahead of time: the hot path copies its packet behind the query's own
+ * question, patches ID and RD/CD, and sends it.
  *
- * `packet` holds header, question (the canonical, lower-cased name) and body. When `relocs` is
- * null the packet is only ever sent for its own question name, so its layout is fixed. Otherwise
- * it answers many names (wildcard synthesis, NXDOMAIN, referrals below a cut): the query's question
- * is copied in instead of the canonical one, and the compression pointers listed in `relocs`
- * (absolute offsets, pointing into the body) move by the difference in question length.
+ * It was compiled with a question (the canonical, lower-cased name) ending at `qEnd`. When
+ * `relocs` is null the packet is only ever sent for its own question name, so its layout is fixed
+ * (the query's question is as long, and body names may point into it). Otherwise it answers many
+ * names (wildcard synthesis, NXDOMAIN, referrals below a cut): the compression pointers listed in
+ * `relocs` (offsets in the packet as compiled, pointing into the body) move by the difference in
+ * question length.
  */
 export class Answer {
   constructor(
-    /** Copied into its zone's image (src/answer/image.ts). */
-    readonly packet: Buffer,
-    /** Offset just past the question section. */
+    /**
+     * Where its packet starts in its zone's packets (ZoneAnswers), as the image keeps it: header
+     * and body, without the question, which is always the query's own (src/answer/respond.ts).
+     */
+    readonly at: number,
+    /** Octets of its packet there. */
+    readonly length: number,
+    /** Offset just past the question section, as compiled. */
     readonly qEnd: number,
     readonly relocs: Uint16Array | null,
     /** A smaller form (no additional section, then no optional authority) for when this one does not fit. */
@@ -27,11 +33,6 @@ export class Answer {
     readonly below: Below | null,
     /** Its place in its zone's `answers` (CompiledZone): packImage keeps what it learns of it in arrays. */
     readonly id: number,
-    /**
-     * An answer known to send the same octets (this one is it with another QTYPE, which the query's
-     * own question replaces: see packet.ts's retyped), or null: the image gives both one record.
-     */
-    readonly sends: Answer | null = null,
   ) {}
 }
 

@@ -5,7 +5,8 @@ import { negative, resolve, type Resolution } from '../zone/resolve.js';
 import { ZoneTree, type RRset, type ZoneNode } from '../zone/tree.js';
 import { Answer, Below, FALLBACK_TYPE } from './answer.js';
 import { HealthCompiler, type HealthProbe, type HealthVariants } from './health.js';
-import { compileAnswer, retyped } from './packet.js';
+import { ZoneAnswers } from './answers.js';
+import { compileAnswer } from './packet.js';
 
 /**
  * A zone compiled to answers. `entries` maps (name, query type) to answers; type 0 holds a name's
@@ -21,6 +22,8 @@ export interface CompiledZone {
   entries: Entries;
   /** Every answer compiled for the zone, each at its `id`. */
   answers: Answer[];
+  /** Their packets, end to end (Answer.at). */
+  packets: Uint8Array;
   /** With health-checked records: what the zone probes, and each health-dependent answer's other states. */
   health?: { probes: HealthProbe[]; variants: Map<Answer, HealthVariants> };
 }
@@ -97,7 +100,7 @@ export function compileZone(zone: Zone): CompiledZone {
   const tree = new ZoneTree(zone);
   const health = HealthCompiler.of(tree, zone);
   const entries = new Entries();
-  const answers: Answer[] = [];
+  const answers = new ZoneAnswers();
   // DS too: a CNAME chain into a delegation point ends in the parent's NODATA for DS, not a referral.
   const askTypes = [...tree.types, TYPE.ANY, TYPE.DS];
   // A name's key goes with it: the tree's own key strings are looked up without hashing them again.
@@ -156,7 +159,7 @@ export function compileZone(zone: Zone): CompiledZone {
     }
   }
   return {
-    apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records: tree.records, entries, answers,
+    apex: zone.apex, apexKey: tree.apexKey, serial: zone.soa.data.serial, records: tree.records, entries, answers: answers.list, packets: answers.packets(),
     ...(health && { health: { probes: health.probes, variants: health.variants } }),
   };
 }
@@ -176,7 +179,7 @@ function soaNameKeys(tree: ZoneTree): Set<string> {
  * The answer to (name, type), compiled; `variable`: for any name below (see compileAnswer). With
  * health-checked records in its answer section, its other health states are compiled too.
  */
-function answer(answers: Answer[], tree: ZoneTree, health: HealthCompiler | null, name: Name, key: string, type: number, variable: boolean, below: Below | null): Answer {
+function answer(answers: ZoneAnswers, tree: ZoneTree, health: HealthCompiler | null, name: Name, key: string, type: number, variable: boolean, below: Below | null): Answer {
   const res = resolve(tree, name, type, key);
   const a = compileAnswer(answers, name, type, res, variable, below);
   if (health) {
@@ -190,9 +193,10 @@ function answer(answers: Answer[], tree: ZoneTree, health: HealthCompiler | null
  * A name's own types and ANY, in a zone without health-checked records (whose answers have other
  * states to compile). RFC 8482 §4.1: ANY is answered with one of the name's RRsets; when that
  * resolves as the question for the RRset's type did (the same sections: not when the apex NS goes
- * with that one alone), ANY's answer is that one's, retyped, not encoded again.
+ * with that one alone), ANY's entry is that one's answer: the packets differ in QTYPE alone, and
+ * a packet is always sent behind the query's own question (Answer).
  */
-function ownTypes(answers: Answer[], tree: ZoneTree, entries: Entries, node: ZoneNode): void {
+function ownTypes(answers: ZoneAnswers, tree: ZoneTree, entries: Entries, node: ZoneNode): void {
   const any = resolve(tree, node.name, TYPE.ANY, node.key);
   let same: Answer | null = null;
   for (const type of node.rrsets.keys()) {
@@ -201,7 +205,7 @@ function ownTypes(answers: Answer[], tree: ZoneTree, entries: Entries, node: Zon
     if (same === null && sameResolution(res, any)) same = answer;
     entries.set(node.key, type, answer);
   }
-  entries.set(node.key, TYPE.ANY, same ? retyped(answers, same, TYPE.ANY) : compileAnswer(answers, node.name, TYPE.ANY, any, false));
+  entries.set(node.key, TYPE.ANY, same ?? compileAnswer(answers, node.name, TYPE.ANY, any, false));
 }
 
 /** True when two resolutions hold the same RRsets in each section, so encode to the same body. */

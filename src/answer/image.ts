@@ -112,9 +112,9 @@ function collect(a: Answer, found: boolean[], order: Answer[], belows: Map<Below
   }
 }
 
-/** Octets of `a`'s packet as the image keeps it: header and body, no question. */
-function storedLength(a: Answer): number {
-  return a.packet.length - a.qEnd + HEADER_SIZE;
+/** Octets of `a`'s packet as compiled, with its question. */
+function compiledLength(a: Answer): number {
+  return a.length + a.qEnd - HEADER_SIZE;
 }
 
 /**
@@ -144,7 +144,7 @@ class Records {
   private readonly earlier: number[] = [];
 
   /** `answers`: how many the zone has (ids), and at most how many will be added. */
-  constructor(private readonly belows: ReadonlyMap<Below, number>, answers: number, added: number) {
+  constructor(private readonly packets: Uint8Array, private readonly belows: ReadonlyMap<Below, number>, answers: number, added: number) {
     this.of = new Array<number>(answers).fill(NONE);
     // At most half full: a bucket's chain is short.
     this.buckets = new Array<number>(1 << (32 - Math.clz32(2 * added))).fill(NONE);
@@ -158,13 +158,12 @@ class Records {
   add(a: Answer): number {
     let r = this.of[a.id];
     if (r !== NONE) return r;
-    if (a.sends !== null) return (this.of[a.id] = this.add(a.sends));
     const trimmed = a.trimmed === null ? NONE : this.add(a.trimmed);
     const below = a.below === null ? NONE : this.belows.get(a.below)!;
-    const hash = responseHash(a, trimmed, below);
+    const hash = responseHash(this.packets, a, trimmed, below);
     const bucket = hash & (this.buckets.length - 1);
     for (r = this.buckets[bucket]; r !== NONE; r = this.earlier[r]) {
-      if (this.hashes[r] === hash && this.trimmed[r] === trimmed && this.below[r] === below && sameResponse(this.answers[r], a)) break;
+      if (this.hashes[r] === hash && this.trimmed[r] === trimmed && this.below[r] === below && sameResponse(this.packets, this.answers[r], a)) break;
     }
     if (r === NONE) {
       r = this.answers.push(a) - 1;
@@ -189,16 +188,13 @@ class Records {
  * over its fields and then its octets four at a time, finished so that its low bits (the bucket)
  * depend on all.
  */
-function responseHash(a: Answer, trimmed: number, below: number): number {
+function responseHash(packets: Uint8Array, a: Answer, trimmed: number, below: number): number {
   let h = FNV_OFFSET;
   h = Math.imul(h ^ a.qEnd, FNV_PRIME);
   h = Math.imul(h ^ trimmed, FNV_PRIME);
   h = Math.imul(h ^ below, FNV_PRIME);
   for (const p of a.relocs ?? []) h = Math.imul(h ^ p, FNV_PRIME);
-  const packet = a.packet;
-  h = words(h, packet, 0, HEADER_SIZE);
-  h = words(h, packet, a.qEnd, packet.length);
-  return finishHash(h);
+  return finishHash(words(h, packets, a.at, a.at + a.length));
 }
 
 /** FNV-1a's state `h` carried over the octets [start, end), taken four at a time. */
@@ -214,14 +210,13 @@ function words(h: number, b: Uint8Array, start: number, end: number): number {
  * same header and body, the question ending at the same offset, the same pointers moved for
  * another question (none and an empty list alike).
  */
-function sameResponse(a: Answer, b: Answer): boolean {
-  if (a.qEnd !== b.qEnd || a.packet.length !== b.packet.length) return false;
+function sameResponse(packets: Uint8Array, a: Answer, b: Answer): boolean {
+  if (a.qEnd !== b.qEnd || a.length !== b.length) return false;
   const ra = a.relocs ?? NO_RELOCS;
   const rb = b.relocs ?? NO_RELOCS;
   if (ra.length !== rb.length) return false;
   for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return false;
-  for (let i = 0; i < HEADER_SIZE; i++) if (a.packet[i] !== b.packet[i]) return false;
-  for (let i = a.qEnd; i < a.packet.length; i++) if (a.packet[i] !== b.packet[i]) return false;
+  for (let i = 0; i < a.length; i++) if (packets[a.at + i] !== packets[b.at + i]) return false;
   return true;
 }
 
@@ -265,15 +260,15 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     size += (zone.entries.end(i) - zone.entries.starts[i]) * (n + KEY_TYPE_OCTETS + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS);
   }
   for (const a of answers) {
-    if (a.relocs === null && a.packet.length <= INLINE_MAX) size += storedLength(a);
+    if (a.relocs === null && compiledLength(a) <= INLINE_MAX) size += a.length;
     collect(a, found, order, belows, variants);
   }
-  const records = new Records(belows, zone.answers.length, order.length);
+  const records = new Records(zone.packets, belows, zone.answers.length, order.length);
   for (const a of order) records.add(a);
   let relocCount = 0;
   let pairInts = 0;
   for (const a of records.answers) {
-    size += storedLength(a);
+    size += a.length;
     if (a.relocs !== null && a.relocs.length > 0) relocCount += RELOC_HEADER_INTS + a.relocs.length;
   }
   for (const b of belows.keys()) pairInts += b.byType.size * 2;
@@ -300,7 +295,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   const placed = new Array<number>(records.size).fill(NONE);
   const place = (r: number, at: number): number => {
     placed[r] = at;
-    return writePacket(bytes, records.answers[r], at);
+    return writePacket(bytes, zone.packets, records.answers[r], at);
   };
   let at = 0;
   const mask = slots - 1;
@@ -338,17 +333,17 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
       // follows the first such key, inline or not: its record points there. An answer with health
       // states is reached through its entry's answer word, which a state change swaps: never inline.
       const own = a.relocs === null && placed[r] === NONE;
-      const inlinable = a.relocs === null && a.packet.length <= INLINE_MAX && variants?.has(a) !== true;
+      const inlinable = a.relocs === null && compiledLength(a) <= INLINE_MAX && variants?.has(a) !== true;
       // The usual answer is copied from beside its key: an entry keeps its own copy of a shared
       // packet (two names' A answers, a CNAME's A and AAAA), except ANY, which reads the copy of the
       // type its one RRset is (RFC 8482 §4.1): rarely asked, it spares a copy per name.
-      const inline = inlinable && (own || type !== TYPE.ANY) ? storedLength(a) : 0;
+      const inline = inlinable && (own || type !== TYPE.ANY) ? a.length : 0;
       site(entryAnswerAt + e, a);
       bytes[at] = inline >> 8;
       bytes[at + 1] = inline & 0xff;
       at += INLINE_LENGTH_OCTETS;
       if (own) at = place(r, at);
-      else if (inline > 0) at = writePacket(bytes, a, at);
+      else if (inline > 0) at = writePacket(bytes, zone.packets, a, at);
       const hash = finishHash(fnv(nameHash, keyOctets, n, n + KEY_TYPE_OCTETS));
       let s = hash & mask;
       while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
@@ -362,7 +357,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   records.answers.forEach((a, i) => {
     const rec = answerAt + i * ANSWER_INTS;
     ints[rec + ANSWER.PACKET_AT] = placed[i];
-    ints[rec + ANSWER.PACKET_LENGTH] = storedLength(a);
+    ints[rec + ANSWER.PACKET_LENGTH] = a.length;
     if (a.relocs !== null && a.relocs.length > 0) {
       ints[rec + ANSWER.RELOCS] = reloc;
       ints[relocAt + reloc + RELOC.COUNT] = a.relocs.length;
@@ -391,10 +386,8 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
   return { bytes, ints, ...(zone.health && { health: { probes: zone.health.probes, sites } }) };
 }
 
-/** Copies `a`'s packet as the image keeps it (header, then body) to `at`; returns where it ends. */
-function writePacket(bytes: Uint8Array, a: Answer, at: number): number {
-  const packet = a.packet;
-  for (let i = 0; i < HEADER_SIZE; i++) bytes[at++] = packet[i];
-  for (let i = a.qEnd; i < packet.length; i++) bytes[at++] = packet[i];
+/** Copies `a`'s packet (header, then body) from `packets` to `at`; returns where it ends. */
+function writePacket(bytes: Uint8Array, packets: Uint8Array, a: Answer, at: number): number {
+  for (let i = a.at; i < a.at + a.length; i++) bytes[at++] = packets[i];
   return at;
 }

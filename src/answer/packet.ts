@@ -6,17 +6,15 @@ import { compressesNames, writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Resolution } from '../zone/resolve.js';
 import type { RRset } from '../zone/tree.js';
-import { Answer, type Below } from './answer.js';
-
-/** Octets from QTYPE to the question's end: QTYPE and QCLASS (RFC 1035 §4.1.2). */
-const QTYPE_FROM_QEND = 4;
+import type { Answer, Below } from './answer.js';
+import type { ZoneAnswers } from './answers.js';
 
 /** RFC 1035 §4.1.4: a pointer to offset 12, where the question name starts. */
 const QNAME_POINTER = 0xc000 | HEADER_SIZE;
 
 /**
  * The writer every packet is encoded with, emptied before each (compiling is synchronous): a
- * zone compiles thousands of packets, and each takes only its own octets (result()).
+ * zone compiles thousands of packets, and each takes only its own octets (ZoneAnswers.add).
  */
 const scratch = new WireWriter(512);
 /** suffixHashes of a variable packet's question name (at most 127 labels, RFC 1035 §3.1). */
@@ -30,10 +28,11 @@ function count(sets: readonly RRset[]): number {
 }
 
 /**
- * Encodes a resolution as a ready response. With `variable`, the packet must serve any question
- * name: names are compressed only against the body, and the pointers to relocate are listed.
+ * Encodes a resolution as a ready response into `scratch`; returns where its question ends. With
+ * `variable`, the packet must serve any question name: names are compressed only against the body,
+ * and the pointers to relocate are listed (relocations).
  */
-function encode(qname: Name, qtype: number, res: Resolution, variable: boolean): { packet: Buffer; qEnd: number; relocs: Uint16Array | null } {
+function encodeInto(qname: Name, qtype: number, res: Resolution, variable: boolean): number {
   const w = scratch;
   w.reset();
   w.u16(0);
@@ -61,8 +60,24 @@ function encode(qname: Name, qtype: number, res: Resolution, variable: boolean):
   writeSection(w, res.answer, qname);
   writeSection(w, res.authority, qname);
   writeSection(w, res.additional, qname);
-  const relocs = variable ? Uint16Array.from(w.pointerSites.filter((p) => p >= qEnd)) : null;
-  return { packet: w.result(), qEnd, relocs };
+  return qEnd;
+}
+
+/** The pointers of the packet in `scratch` that move with the question, for a variable packet. */
+function relocations(variable: boolean, qEnd: number): Uint16Array | null {
+  return variable ? Uint16Array.from(scratch.pointerSites.filter((p) => p >= qEnd)) : null;
+}
+
+/** A packet with its question, kept aside while its smaller forms are chosen (compileAnswer). */
+interface Encoded {
+  packet: Buffer;
+  qEnd: number;
+  relocs: Uint16Array | null;
+}
+
+function encode(qname: Name, qtype: number, res: Resolution, variable: boolean): Encoded {
+  const qEnd = encodeInto(qname, qtype, res, variable);
+  return { packet: scratch.result(), qEnd, relocs: relocations(variable, qEnd) };
 }
 
 /** True when a name in the body may be compressed: an owner not the question name, or RDATA's. */
@@ -101,12 +116,10 @@ const LONGEST_QUESTION = MAX_NAME_LENGTH + 4;
  * True when the packet fits the smallest UDP limit (512, RFC 1035 §4.2.1) with an OPT, whatever
  * the question: then no smaller form is ever needed, and none is kept (memory for large zones).
  */
-function alwaysFits(e: { packet: Buffer; qEnd: number }, variable: boolean): boolean {
-  const size = variable ? e.packet.length - e.qEnd + HEADER_SIZE + LONGEST_QUESTION : e.packet.length;
+function alwaysFits(length: number, qEnd: number, variable: boolean): boolean {
+  const size = variable ? length - qEnd + HEADER_SIZE + LONGEST_QUESTION : length;
   return size + OPT_RR_SIZE <= UDP_DEFAULT_PAYLOAD;
 }
-
-type Encoded = ReturnType<typeof encode>;
 
 /**
  * What NSD (built with minimal responses, its default) sends over UDP when `budget` octets are
@@ -191,10 +204,11 @@ const MAX_FITTED_ADDITIONAL = 24;
  * client's limit is what NSD sends for that limit. `answers`: the zone's, to which it and its
  * smaller forms are added.
  */
-export function compileAnswer(answers: Answer[], qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
-  const full = encode(qname, qtype, res, variable);
-  // The usual answer: no smaller form is made.
-  if (alwaysFits(full, variable)) return made(answers, full, null, below);
+export function compileAnswer(answers: ZoneAnswers, qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
+  const qEnd = encodeInto(qname, qtype, res, variable);
+  // The usual answer: no smaller form is made, and it goes from the writer to the zone's packets.
+  if (alwaysFits(scratch.pos, qEnd, variable)) return answers.add(scratch.buf, scratch.pos, qEnd, relocations(variable, qEnd), null, below);
+  const full: Encoded = { packet: scratch.result(), qEnd, relocs: relocations(variable, qEnd) };
   const enc = (r: Resolution): Encoded => encode(qname, qtype, r, variable);
   const smaller: Encoded[] = [];
   if (res.additional.length > MAX_FITTED_ADDITIONAL) {
@@ -216,28 +230,6 @@ export function compileAnswer(answers: Answer[], qname: Name, qtype: number, res
   }
   smaller.push(...truncatedForms(res, enc));
   let next: Answer | null = null;
-  for (const e of smaller.reverse()) next = made(answers, e, next, null);
-  return made(answers, full, next, below);
-}
-
-/** A new answer, numbered and listed in its zone's `answers`. */
-function made(answers: Answer[], e: Encoded, trimmed: Answer | null, below: Below | null): Answer {
-  const a = new Answer(e.packet, e.qEnd, e.relocs, trimmed, below, answers.length);
-  answers.push(a);
-  return a;
-}
-
-/**
- * `a` and its smaller forms as compiled for `qtype` from the same resolution: the same octets but
- * QTYPE, the question's last field but QCLASS (RFC 1035 §4.1.2). Spares encoding them again.
- */
-export function retyped(answers: Answer[], a: Answer, qtype: number): Answer {
-  const trimmed = a.trimmed === null ? null : retyped(answers, a.trimmed, qtype);
-  const packet = Buffer.allocUnsafe(a.packet.length);
-  for (let i = 0; i < packet.length; i++) packet[i] = a.packet[i];
-  packet[a.qEnd - QTYPE_FROM_QEND] = qtype >> 8;
-  packet[a.qEnd - QTYPE_FROM_QEND + 1] = qtype & 0xff;
-  const r = new Answer(packet, a.qEnd, a.relocs, trimmed, a.below, answers.length, a);
-  answers.push(r);
-  return r;
+  for (const e of smaller.reverse()) next = answers.add(e.packet, e.packet.length, e.qEnd, e.relocs, next, null);
+  return answers.add(full.packet, full.packet.length, full.qEnd, full.relocs, next, below);
 }

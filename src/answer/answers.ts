@@ -1,0 +1,46 @@
+import { HEADER_SIZE } from '../wire/constants.js';
+import { Answer, type Below } from './answer.js';
+
+/** Octets a zone's arena starts with: doubled whenever it is full. */
+const INITIAL_OCTETS = 4096;
+
+/**
+ * A zone's answers as they are compiled: each numbered by its place in `list` (Answer.id), and
+ * their packets end to end in one arena, as the image keeps them (header and body: see image.ts).
+ * A zone of a million names compiles two million packets: this makes one object of each, not an
+ * Answer and a Buffer, and the collector has no packet of its own to copy or trace.
+ */
+export class ZoneAnswers {
+  readonly list: Answer[] = [];
+  private bytes = new Uint8Array(INITIAL_OCTETS);
+  private used = 0;
+
+  /**
+   * Adds an answer whose whole packet is `packet`'s first `length` octets, its question ending at
+   * `qEnd` (the question is left out: the query's own is always sent in its place).
+   */
+  add(packet: Uint8Array, length: number, qEnd: number, relocs: Uint16Array | null, trimmed: Answer | null, below: Below | null): Answer {
+    const stored = length - qEnd + HEADER_SIZE;
+    if (this.used + stored > this.bytes.length) this.grow(this.used + stored);
+    const bytes = this.bytes;
+    const at = this.used;
+    // Loops: most packets are a few dozen octets, shorter than a view made to copy them.
+    for (let i = 0; i < HEADER_SIZE; i++) bytes[at + i] = packet[i];
+    for (let i = qEnd, o = at + HEADER_SIZE; i < length; i++, o++) bytes[o] = packet[i];
+    this.used += stored;
+    const a = new Answer(at, stored, qEnd, relocs, trimmed, below, this.list.length);
+    this.list.push(a);
+    return a;
+  }
+
+  /** The packets so far: each answer's are `length` octets from its `at`. */
+  packets(): Uint8Array {
+    return this.bytes.subarray(0, this.used);
+  }
+
+  private grow(least: number): void {
+    const next = new Uint8Array(Math.max(2 * this.bytes.length, least));
+    next.set(this.bytes.subarray(0, this.used));
+    this.bytes = next;
+  }
+}

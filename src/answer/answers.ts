@@ -1,8 +1,14 @@
 import { HEADER_SIZE } from '../wire/constants.js';
 import { Answer, type Below } from './answer.js';
 
-/** Octets a zone's arena starts with: doubled whenever it is full. */
+/** Octets a zone's arena starts with at least: doubled whenever it is full. */
 const INITIAL_OCTETS = 4096;
+/**
+ * Octets to start with per record of the zone: about what a name with one record compiles to (its
+ * answer with the apex NS as authority, and ANY's). Large arenas are mapped as they are written,
+ * so room to spare costs address space, not memory, and a large zone is not copied as it grows.
+ */
+const OCTETS_PER_RECORD = 128;
 
 /**
  * A zone's answers as they are compiled: each numbered by its place in `list` (Answer.id), and
@@ -12,8 +18,13 @@ const INITIAL_OCTETS = 4096;
  */
 export class ZoneAnswers {
   readonly list: Answer[] = [];
-  private bytes = new Uint8Array(INITIAL_OCTETS);
+  private bytes: Uint8Array;
   private used = 0;
+
+  /** `records`: how many the zone has. */
+  constructor(records: number) {
+    this.bytes = new Uint8Array(Math.max(INITIAL_OCTETS, records * OCTETS_PER_RECORD));
+  }
 
   /**
    * Adds an answer whose whole packet is `packet`'s first `length` octets, its question ending at

@@ -100,7 +100,7 @@ export function compileZone(zone: Zone): CompiledZone {
   const tree = new ZoneTree(zone);
   const health = HealthCompiler.of(tree, zone);
   const entries = new Entries();
-  const answers = new ZoneAnswers();
+  const answers = new ZoneAnswers(tree.records);
   // DS too: a CNAME chain into a delegation point ends in the parent's NODATA for DS, not a referral.
   const askTypes = [...tree.types, TYPE.ANY, TYPE.DS];
   // A name's key goes with it: the tree's own key strings are looked up without hashing them again.

@@ -99,11 +99,12 @@ export const NONE = -1;
  * Every Answer reachable from `a` not yet `found` (by id), in the order first reached, into
  * `order`: its smaller forms, what it gives names below, and its other health states (`variants`).
  */
-function collect(a: Answer, found: boolean[], order: Answer[], belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants> | undefined): void {
+function collect(a: Answer, found: Uint8Array, order: Answer[], belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants> | undefined): void {
   for (let f: Answer | null = a; f !== null && !found[f.id]; f = f.trimmed) {
-    found[f.id] = true;
+    found[f.id] = 1;
     order.push(f);
-    for (const v of variants?.get(f)?.answers ?? []) collect(v, found, order, belows, variants);
+    const health = variants?.get(f);
+    if (health) for (const v of health.answers) collect(v, found, order, belows, variants);
     const below = f.below;
     if (below === null || belows.has(below)) continue;
     belows.set(below, belows.size);
@@ -130,24 +131,31 @@ function compiledLength(a: Answer): number {
 class Records {
   /** The answer first given each record: its packet is the record's. */
   readonly answers: Answer[] = [];
+  // The numbers below are in typed arrays sized once: a zone of a million names has millions of
+  // answers, and arrays of them grown by push would be copied as they grow and traced by the
+  // collector, which then costs more than the packing.
   /** Each record's smaller form's record and below's number (NONE: none). */
-  readonly trimmed: number[] = [];
-  readonly below: number[] = [];
+  readonly trimmed: Int32Array;
+  readonly below: Int32Array;
   /** Each answer's record, by its id (NONE: not added). */
-  private readonly of: number[];
+  private readonly of: Int32Array;
   /**
    * Records by responseHash: the last one made in each bucket (the hash's low bits), and each
    * record's hash and the one made before it in its bucket.
    */
-  private readonly buckets: number[];
-  private readonly hashes: number[] = [];
-  private readonly earlier: number[] = [];
+  private readonly buckets: Int32Array;
+  private readonly hashes: Int32Array;
+  private readonly earlier: Int32Array;
 
   /** `answers`: how many the zone has (ids), and at most how many will be added. */
   constructor(private readonly packets: Uint8Array, private readonly belows: ReadonlyMap<Below, number>, answers: number, added: number) {
-    this.of = new Array<number>(answers).fill(NONE);
+    this.of = new Int32Array(answers).fill(NONE);
     // At most half full: a bucket's chain is short.
-    this.buckets = new Array<number>(1 << (32 - Math.clz32(2 * added))).fill(NONE);
+    this.buckets = new Int32Array(1 << (32 - Math.clz32(2 * added))).fill(NONE);
+    this.trimmed = new Int32Array(added);
+    this.below = new Int32Array(added);
+    this.hashes = new Int32Array(added);
+    this.earlier = new Int32Array(added);
   }
 
   get size(): number {
@@ -167,10 +175,10 @@ class Records {
     }
     if (r === NONE) {
       r = this.answers.push(a) - 1;
-      this.trimmed.push(trimmed);
-      this.below.push(below);
-      this.hashes.push(hash);
-      this.earlier.push(this.buckets[bucket]);
+      this.trimmed[r] = trimmed;
+      this.below[r] = below;
+      this.hashes[r] = hash;
+      this.earlier[r] = this.buckets[bucket];
       this.buckets[bucket] = r;
     }
     this.of[a.id] = r;
@@ -246,7 +254,7 @@ const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
  */
 export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan } {
   const variants = zone.health?.variants;
-  const found = new Array<boolean>(zone.answers.length).fill(false);
+  const found = new Uint8Array(zone.answers.length);
   const order: Answer[] = [];
   const belows = new Map<Below, number>();
   const { names, types, answers } = zone.entries;
@@ -292,7 +300,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => records.get(x)) });
   };
   // Where each record's packet is placed in `bytes` (its first copy, when inline copies repeat it).
-  const placed = new Array<number>(records.size).fill(NONE);
+  const placed = new Int32Array(records.size).fill(NONE);
   const place = (r: number, at: number): number => {
     placed[r] = at;
     return writePacket(bytes, zone.packets, records.answers[r], at);

@@ -132,7 +132,7 @@ export function compileZone(zone: Zone): CompiledZone {
     } else if (node.rrsets.size > 0 && health === null) {
       ownTypes(answers, tree, entries, node);
     } else if (node.rrsets.size > 0) {
-      for (const type of [...node.rrsets.keys(), TYPE.ANY]) entries.set(key, type, exact(node.name, key, type));
+      for (const type of [...node.rrsets.types(), TYPE.ANY]) entries.set(key, type, exact(node.name, key, type));
     }
     const wildcard = tree.wildcard(key);
     // The shared negative answers compress the SOA's names against the apex only: a name at or above
@@ -199,7 +199,7 @@ function answer(answers: ZoneAnswers, tree: ZoneTree, health: HealthCompiler | n
 function ownTypes(answers: ZoneAnswers, tree: ZoneTree, entries: Entries, node: ZoneNode): void {
   const any = resolve(tree, node.name, TYPE.ANY, node.key);
   let same: Answer | null = null;
-  for (const type of node.rrsets.keys()) {
+  for (const type of node.rrsets.types()) {
     const res = resolve(tree, node.name, type, node.key);
     const answer = compileAnswer(answers, node.name, type, res, false);
     if (same === null && sameResolution(res, any)) same = answer;
@@ -219,7 +219,7 @@ function wildcardBelow(wildcard: ZoneNode, askTypes: number[], variable: (name: 
   const absent = [ABSENT_LABEL, ...wildcard.name.slice(1)];
   // The wildcard's key with its `*` label in place of ABSENT_LABEL (both one octet long).
   const key = ABSENT_LABEL_KEY + wildcard.key.slice(ABSENT_LABEL_KEY.length);
-  const types = wildcard.rrsets.has(TYPE.CNAME) ? askTypes : [...wildcard.rrsets.keys(), TYPE.ANY];
+  const types = wildcard.rrsets.has(TYPE.CNAME) ? askTypes : [...wildcard.rrsets.types(), TYPE.ANY];
   const byType = new Map(types.map((t) => [t, variable(absent, key, t)] as const));
   return new Below(byType, variable(absent, key, FALLBACK_TYPE));
 }

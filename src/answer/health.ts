@@ -157,7 +157,7 @@ export class HealthCompiler {
 
   /** Runs `fn` with each of `sets` serving `served` (an empty RRset taken out of its node), then puts the all-up state back. */
   private inState<T>(sets: CheckedSet[], served: Item[][], fn: () => T): T {
-    const saved = sets.map((c) => ({ c, data: c.set.data, order: [...c.node.rrsets] }));
+    const saved = sets.map((c) => ({ c, data: c.set.data, order: [...c.node.rrsets.values()] }));
     sets.forEach((c, i) => {
       c.set.data = served[i].map((it) => it.data);
       if (c.set.data.length === 0) c.node.rrsets.delete(c.set.type);
@@ -167,8 +167,7 @@ export class HealthCompiler {
     } finally {
       for (const { c, data, order } of saved) {
         c.set.data = data;
-        c.node.rrsets.clear();
-        for (const [t, s] of order) c.node.rrsets.set(t, s);
+        c.node.rrsets.replace(order);
       }
     }
   }

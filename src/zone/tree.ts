@@ -20,12 +20,62 @@ export interface RRset {
   data: RData[];
 }
 
+/** No RRset: what a name holds until its first (an empty non-terminal holds none). */
+const NO_RRSETS: readonly RRset[] = Object.freeze([]);
+
+/**
+ * A name's RRsets in file order, one per type. A list, not a Map: a name holds a few types, most
+ * one, and a zone a million names; a Map each was a third of a large zone's tree.
+ */
+export class RRsets {
+  private sets = NO_RRSETS as RRset[];
+
+  get size(): number {
+    return this.sets.length;
+  }
+
+  get(type: number): RRset | undefined {
+    for (const set of this.sets) if (set.type === type) return set;
+    return undefined;
+  }
+
+  has(type: number): boolean {
+    return this.get(type) !== undefined;
+  }
+
+  /** Adds an RRset of a type the name does not hold yet. */
+  add(set: RRset): void {
+    // The first is held in an array of its own size: most names stop there.
+    if (this.sets.length === 0) this.sets = [set];
+    else this.sets.push(set);
+  }
+
+  delete(type: number): void {
+    this.sets = this.sets.filter((s) => s.type !== type);
+  }
+
+  /** The RRsets, in file order. */
+  values(): readonly RRset[] {
+    return this.sets;
+  }
+
+  /** Their types, in file order. */
+  types(): number[] {
+    return this.sets.map((s) => s.type);
+  }
+
+  /** Holds `sets` instead (values() taken before a change: see health.ts). */
+  replace(sets: readonly RRset[]): void {
+    this.sets = [...sets];
+  }
+}
+
 /** A name in the zone: its RRsets in file order, or none for an empty non-terminal. */
 export interface ZoneNode {
   name: Name;
   /** nameKey(name): its key in `nodes`. */
   key: string;
-  rrsets: Map<number, RRset>;
+  rrsets: RRsets;
 }
 
 /**
@@ -63,7 +113,7 @@ export class ZoneTree {
     this.types.add(type);
     const set = node.rrsets.get(type);
     if (!set) {
-      node.rrsets.set(type, { owner: node.name, type, ttl, data: [data] });
+      node.rrsets.add({ owner: node.name, type, ttl, data: [data] });
       this.records++;
       return;
     }
@@ -83,7 +133,7 @@ export class ZoneTree {
   private node(name: Name, key = nameKey(name)): ZoneNode {
     let node = this.nodes.get(key);
     if (node) return node;
-    node = { name, key, rrsets: new Map() };
+    node = { name, key, rrsets: new RRsets() };
     this.nodes.set(key, node);
     if (name.length > this.zone.apex.length) {
       // The parent's key is a tail of this one's.

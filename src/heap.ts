@@ -29,15 +29,30 @@ export function youngGeneration(mb: number): ResourceLimits {
   return { maxYoungGenerationSizeMb: mb };
 }
 
+/** V8's `gc`, which it offers only with `--expose-gc`: that makes it a global of contexts created after it is set, so one is. */
+function v8Gc(): (options?: { type: 'major'; execution: 'sync'; flavor?: 'regular' | 'last-resort' }) => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
 /**
  * Collects the garbage of the heap of the calling thread, now. Called once the first load is done
  * and before the port is opened (no query waits for it): the load leaves every file's text and
  * every message behind it, which V8 otherwise keeps until its heap grows again or its memory
  * reducer runs, many seconds later and not always (bench/RESULTS.md: a quarter of the PSS 15 s
- * after a start, for a pause of tens of milliseconds). V8 offers it only with `--expose-gc`, which
- * makes `gc` a global of contexts created after it is set; one is created for it.
+ * after a start, for a pause of tens of milliseconds). Node.js has no public call for this.
  */
 export function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+  v8Gc()();
+}
+
+/**
+ * Collects the garbage of the calling thread's heap and gives the pages it frees back to the
+ * system. Otherwise V8 keeps them pooled for the thread to reuse, and when the thread ends, for
+ * another thread to reuse, freed only 8 s later (deps/v8/src/heap/page-pool.cc): after a compile
+ * thread had compiled a zone of 1M records, 1 GiB of RSS that nothing used for 10 s
+ * (bench/RESULTS.md). V8's last-resort collection is the one that empties the pool.
+ */
+export function releaseMemory(): void {
+  v8Gc()({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }

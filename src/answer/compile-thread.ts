@@ -4,6 +4,7 @@
  * before (same text, name and Eclipso version) is read back from it instead.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { releaseMemory } from '../heap.js';
 import { differenceBuffers } from '../transfer/difference.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, differenceOf, type CompiledFile } from './compile-file.js';
@@ -20,7 +21,7 @@ function fromCache(m: ToThread, cached: CompiledFile): CompiledFile {
   return { ...cached, cached: true, ...(difference && { difference }) };
 }
 
-/** Zones this thread has compiled (not read back from the cache): see warmUpLater. */
+/** Zones this thread has compiled (not read back from the cache): see idleStep. */
 let compiledZones = 0;
 
 function compiledFile(m: ToThread): CompiledFile {
@@ -79,16 +80,21 @@ function buffersOf(result: CompiledFile): ArrayBuffer[] {
 }
 
 /**
+ * What a thread does while it has nothing else to do, one step a turn (a file that arrives waits for
+ * one step at most): warm up, then give back the memory its work left.
+ *
  * A fresh thread compiles its first zones slowly: its functions run unoptimised until V8 has seen
  * them run often (a 50-record zone: 7–15 ms the first, about 1 ms after some thirty,
  * bench/RESULTS.md). compiler.ts replaces the last idle thread by a fresh one, and a server that
  * loaded a few zones has compiled only those: a changed zone would pay for it. So a thread that has
- * compiled fewer than WARM_UP_COMPILES zones compiles WARM_UP_ZONE while it has nothing else to do,
- * one at a time, each in a turn of its own: a file that arrives waits for one of them at most.
+ * compiled fewer than WARM_UP_COMPILES zones compiles WARM_UP_ZONE first.
+ *
+ * Then its heap, full of what it parsed and compiled, is collected and the pages given back
+ * (releaseMemory): they would stay pooled, and after the thread ends (compiler.ts) 8 s more.
  */
 const WARM_UP_COMPILES = 40;
 /** Idle this long first: a thread in the middle of a load, or reading the cache back, is left to it. */
-const WARM_UP_AFTER_MS = 100;
+const IDLE_AFTER_MS = 100;
 /** A zone like most: names with addresses, mail, text, a delegation with glue, an alias, a wildcard. */
 const WARM_UP_ZONE = [
   '[domain]\ndomain = "warm-up.invalid"\n\n[defaults]\nttl = 3600\n',
@@ -105,20 +111,28 @@ const WARM_UP_ZONE = [
   ...Array.from({ length: 40 }, (_, i) => `[[records]]\ndomain = "host-${i}"\naddress = "192.0.2.${10 + i}"\n`),
 ].join('\n');
 
-let warmUp: NodeJS.Timeout | NodeJS.Immediate | null = null;
+let idle: NodeJS.Timeout | NodeJS.Immediate | null = null;
+/** True when the thread has worked since it last gave its memory back. */
+let worked = true;
 
-function stopWarmUp(): void {
-  clearTimeout(warmUp as NodeJS.Timeout);
-  clearImmediate(warmUp as NodeJS.Immediate);
-  warmUp = null;
+function stopIdle(): void {
+  clearTimeout(idle as NodeJS.Timeout);
+  clearImmediate(idle as NodeJS.Immediate);
+  idle = null;
 }
 
-function warmUpLater(): void {
-  stopWarmUp();
-  if (compiledZones < WARM_UP_COMPILES) warmUp = setTimeout(warmUpStep, WARM_UP_AFTER_MS);
+function idleLater(): void {
+  stopIdle();
+  idle = setTimeout(idleStep, IDLE_AFTER_MS);
 }
 
-function warmUpStep(): void {
+function idleStep(): void {
+  idle = null;
+  if (compiledZones >= WARM_UP_COMPILES) {
+    if (worked) releaseMemory();
+    worked = false;
+    return;
+  }
   try {
     compiledZones++;
     handedOver(compileFile(WARM_UP_ZONE, 'warm-up.invalid.toml', 'warm-up.invalid.toml', {}, { transfers }));
@@ -127,19 +141,20 @@ function warmUpStep(): void {
     // A warm-up that fails costs the next files their speed, nothing else: a file says what is wrong.
     compiledZones = WARM_UP_COMPILES;
   }
-  warmUp = compiledZones < WARM_UP_COMPILES ? setImmediate(warmUpStep) : null;
+  idle = setImmediate(idleStep);
 }
 
-warmUpLater();
+idleLater();
 
 // The files of one message are answered in one message (src/outbox.ts).
 parentPort!.on('message', (files: ToThread[]) => {
-  stopWarmUp();
+  stopIdle();
+  worked = true;
   const replies = files.map((m): CompileReply => {
     const digest = textDigest(m.text);
     const { result, ...rest } = compile(m, digest);
     return { id: m.id, result: { ...handedOver(result), digest }, ...rest };
   });
   parentPort!.postMessage(replies, replies.flatMap((r) => buffersOf(r.result)));
-  warmUpLater();
+  idleLater();
 });

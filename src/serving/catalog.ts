@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { emptyReloadStats, type ReloadStats } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ZoneSink } from '../sources/source.js';

@@ -107,9 +107,9 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<F
  *
  * `listed`: the folder's listing said this name is a regular file, and the folder is watched (the
  * watch reports a name replaced after it was listed). Then the name is not looked up before
- * opening, nor after reading: two system calls of seven a file (bench/RESULTS.md). A name replaced
- * by a FIFO or a device in between is still never read nor waited on (the open does not block, and
- * the type is checked on what was opened), as with the look-up, which a replacement can also follow.
+ * opening, nor after reading: two system calls of seven a file. A name replaced by a FIFO or a
+ * device in between is still never read nor waited on (the open does not block, and the type is
+ * checked on what was opened), as with the look-up, which a replacement can also follow.
  */
 export function readRegularFileSync(path: string, maxBytes: number, listed = false): FileRead {
   const refused = listed ? null : checkNamed(statOrNull(path));

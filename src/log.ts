@@ -25,6 +25,8 @@ export class Logger {
   private gathered = '';
   private turnEnd: NodeJS.Immediate | null = null;
   droppedQueryLines = 0;
+  private nowMs = -1;
+  private nowIso = '';
 
   constructor(
     private readonly format: 'json' | 'text',
@@ -44,12 +46,29 @@ export class Logger {
   }
 
   line(level: Level, msg: string, fields: Fields = {}): string {
-    if (this.format === 'json') return JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields });
+    if (this.format === 'json') {
+      // Fields named like the line's own keys take their places, as in one object spread.
+      if ('level' in fields || 'time' in fields || 'msg' in fields) return JSON.stringify({ level, time: this.now(), msg, ...fields });
+      // The same line made of its parts, without an object spread per line (a start that loads
+      // 20,000 zones logs 60,000 lines: half the time of one spread each).
+      const rest = JSON.stringify(fields);
+      return `{"level":"${level}","time":"${this.now()}","msg":${JSON.stringify(msg)}${rest.length > 2 ? `,${rest.slice(1)}` : '}'}`;
+    }
     const kv = Object.entries(fields)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${typeof v === 'string' && /[\s"=]/.test(v) ? JSON.stringify(v) : v}`)
       .join(' ');
-    return `${new Date().toISOString()} ${level.toUpperCase()} ${msg}${kv ? ' ' + kv : ''}`;
+    return `${this.now()} ${level.toUpperCase()} ${msg}${kv ? ' ' + kv : ''}`;
+  }
+
+  /** The time now, as in the lines; made once a millisecond (many lines share one). */
+  private now(): string {
+    const ms = Date.now();
+    if (ms !== this.nowMs) {
+      this.nowMs = ms;
+      this.nowIso = new Date(ms).toISOString();
+    }
+    return this.nowIso;
   }
 
   log(level: Level, msg: string, fields?: Fields): void {

@@ -44,6 +44,19 @@ describe('log lines', () => {
     assert.ok(writes.every((w) => w.length <= 64 * 1024 + 200), 'in writes of about 64 KiB');
   });
 
+  it('a JSON line: level, time, msg, then the fields in their order; undefined fields left out; a field named like a key of the line takes its place', () => {
+    const { log, writes } = kept(false);
+    log.warn('zone "x" loaded', { zone: 'x.', records: 2, cached: undefined, ok: true });
+    log.info('plain');
+    log.error('clash', { msg: 'from a field', level: undefined, extra: 1 });
+    const [a, b, c] = writes.map((w) => w.trimEnd());
+    const time = (JSON.parse(a) as { time: string }).time;
+    assert.match(time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(a, JSON.stringify({ level: 'warn', time, msg: 'zone "x" loaded', zone: 'x.', records: 2, ok: true }));
+    assert.deepEqual(Object.keys(JSON.parse(b) as object), ['level', 'time', 'msg']);
+    assert.deepEqual(Object.entries(JSON.parse(c) as object).filter(([k]) => k !== 'time'), [['msg', 'from a field'], ['extra', 1]]);
+  });
+
   it('batched: a process that exits right after logging has written every line', () => {
     const script = `import { Logger } from ${JSON.stringify(LOG)};
       const log = Logger.forServer('json', false);

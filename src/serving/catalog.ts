@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { emptyReloadStats, type ReloadStats } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import type { ZoneSink } from '../sources/source.js';
@@ -227,9 +228,10 @@ export class ZoneCatalog implements ZoneSink {
     if (before !== serial) this.onNewSerial(compiled.facts, fileName);
     this.stats.loaded++;
     this.stats.lastLoadUnixSeconds = Date.now() / 1000;
-    this.onOutcome({ origin, accepted: true, zone: formatName(apex), records, problems: [], warnings: compiled.warnings });
+    const zone = formatName(apex);
+    this.onOutcome({ origin, accepted: true, zone, records, problems: [], warnings: compiled.warnings });
     this.log.info('zone loaded', {
-      zone: formatName(apex), file: origin, records, serial, ms: Math.round((performance.now() - started) * 10) / 10, cached: compiled.cached,
+      zone, file: origin, records, serial, ms: Math.round((performance.now() - started) * 10) / 10, cached: compiled.cached,
     });
     const { shown, more } = limitProblems(compiled.warnings, MAX_PROBLEM_LINES_PER_FILE);
     for (const w of shown) this.log.warn(formatProblem(w), { file: origin });

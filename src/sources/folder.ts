@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
+import { watch, type Dirent, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
@@ -12,6 +12,18 @@ import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
  * libuv's threads: stat, open, read, fstat).
  */
 const READ_CONCURRENCY = 64;
+
+/**
+ * Files handed over and not yet applied, at most, before a rescan reads more. Reading runs far
+ * ahead of compiling (20,000 files: read in 1 s, compiled in 4 s): unbounded, every text read
+ * waited in memory for its compile, long enough to be copied out of the young generation (20,000
+ * files of 50 records: 119 MB promoted on this thread, 70 MB with this bound; its heap peaked at
+ * 131 MB, 90 MB with it). 256 small files still keep two compile threads busy for tens of
+ * milliseconds, while this thread reads the next 64 in a few. A large zone holds the files after
+ * it back either way: they are shared out to the compile threads as they come, so some wait behind
+ * it whatever was read.
+ */
+const HANDED_OVER_AHEAD = 256;
 
 /** How often to check that ZONE_DIR is still the folder being watched. */
 const REPLACED_CHECK_MS = 2000;
@@ -72,9 +84,19 @@ export class FolderSource implements ZoneSource {
 
   async start(sink: ZoneSink): Promise<void> {
     this.sink = sink;
-    await this.rescan();
-    this.serving = true;
+    const listing = await this.list();
+    // Watched before any file is read: a file written or replaced while the first load runs is
+    // read again after it (which the first load's reads rely on: readNow), not left as it was read.
     this.watchFolder(await folderId(this.dir));
+    const first = this.rescan(listing).then(() => void (this.serving = true));
+    this.queue = first.catch(() => {});
+    try {
+      await first;
+    } catch (e) {
+      this.watcher?.close();
+      this.watcher = null;
+      throw e;
+    }
     this.checker = setInterval(() => void this.checkReplaced(), REPLACED_CHECK_MS).unref();
   }
 
@@ -134,10 +156,21 @@ export class FolderSource implements ZoneSource {
       this.log.error('zone reload failed; the zones already loaded stay in service', { dir: this.dir, error: e.message }));
   }
 
-  /** Reads the folder and reloads what was added, changed or removed since the last look. */
-  private async rescan(): Promise<void> {
-    const names = (await readdir(this.dir)).filter((f) => isZoneFileName(f));
+  /** The zone files in the folder. */
+  private async list(): Promise<Dirent[]> {
+    return (await readdir(this.dir, { withFileTypes: true })).filter((d) => isZoneFileName(d.name));
+  }
+
+  /**
+   * Reads the folder (or takes the `listing` just made) and reloads what was added, changed or
+   * removed since the last look.
+   */
+  private async rescan(listing?: Dirent[]): Promise<void> {
+    const entries = listing ?? await this.list();
+    const names = entries.map((d) => d.name);
     const present = new Set(names);
+    // Listed as regular files (not symlinks, nor anything else): the first load reads them without looking them up first.
+    const regular = new Set(entries.filter((d) => d.isFile()).map((d) => d.name));
     // A file with a read pending is being written: that read takes it once it has settled.
     const files = [...[...this.digests.keys()].filter((f) => !present.has(f)), ...names.sort().filter((f) => !this.timers.has(f))];
     // Files are read READ_CONCURRENCY at a time and handed over in name order; they compile
@@ -146,29 +179,34 @@ export class FolderSource implements ZoneSource {
     // the rest is read, not all after it.
     const applied: Promise<unknown>[] = [];
     for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
+      if (i >= HANDED_OVER_AHEAD) await applied[i - HANDED_OVER_AHEAD];
       const batch = files.slice(i, i + READ_CONCURRENCY);
-      const reads = this.serving ? await Promise.all(batch.map((f) => this.read(f))) : batch.map((f) => this.readNow(f));
-      batch.forEach((f, j) => applied.push(this.handOver(f, reads[j])));
+      const paths = batch.map((f) => join(this.dir, f));
+      const reads = this.serving ? await Promise.all(paths.map((p) => this.read(p))) : batch.map((f, j) => this.readNow(paths[j], regular.has(f)));
+      batch.forEach((f, j) => applied.push(this.handOver(f, paths[j], reads[j])));
       if (!this.serving) await new Promise(setImmediate);
     }
     await Promise.all(applied);
   }
 
   private async reload(file: string): Promise<void> {
-    await this.handOver(file, await this.read(file));
+    const path = join(this.dir, file);
+    await this.handOver(file, path, await this.read(path));
   }
 
-  /** A file's bytes, or why there are none (an error reading it is logged: null). */
-  private async read(file: string): Promise<FileRead | null> {
-    const path = join(this.dir, file);
+  /** The bytes of the file at `path`, or why there are none (an error reading it is logged: null). */
+  private async read(path: string): Promise<FileRead | null> {
     return readRegularFile(path, this.maxBytes).catch((e: Error) => this.unreadable(path, e));
   }
 
-  /** The same, with synchronous calls: for the first load, before anything is served. */
-  private readNow(file: string): FileRead | null {
-    const path = join(this.dir, file);
+  /**
+   * The same, with synchronous calls: for the first load, before anything is served. `listed`:
+   * the listing said it is a regular file (readRegularFileSync: the watch, started before the
+   * listing, reports it replaced since).
+   */
+  private readNow(path: string, listed: boolean): FileRead | null {
     try {
-      return readRegularFileSync(path, this.maxBytes);
+      return readRegularFileSync(path, this.maxBytes, listed);
     } catch (e) {
       return this.unreadable(path, e as Error);
     }
@@ -179,11 +217,10 @@ export class FolderSource implements ZoneSource {
     return null;
   }
 
-  /** Hands what was read of a file to the sink; resolves once the sink has applied it. */
-  private handOver(file: string, read: FileRead | null): Promise<unknown> {
+  /** Hands what was read of a file (at `path`) to the sink; resolves once the sink has applied it. */
+  private handOver(file: string, path: string, read: FileRead | null): Promise<unknown> {
     const none = Promise.resolve();
     if (read === null) return none;
-    const path = join(this.dir, file);
     const kept = 'the loaded version, if any, stays in service';
     switch (read.kind) {
       case 'missing':

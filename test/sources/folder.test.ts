@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lines, query } from '../helpers/dns.js';
-import { eventually, startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { eventually, spawnServer, startServer, ZoneDir, START_MS, type ServerProcess } from '../helpers/server.js';
 
 const zoneText = (domain: string, address: string): string =>
   `[domain]\ndomain = "${domain}"\n[[records]]\ndomain = "www"\naddress = "${address}"\n`;
@@ -85,5 +85,27 @@ describe('live reload from the zone folder', () => {
     dir.write('three.test.toml', zoneText('three.test', '192.0.2.33'));
     await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.three.test'), ['www.three.test 3600 A 192.0.2.33']));
     rmSync(`${dir.path}.old`, { recursive: true, force: true });
+  });
+});
+
+describe('a file replaced while the first load runs', () => {
+  const dir = new ZoneDir();
+  let server: ServerProcess | undefined;
+  after(async () => {
+    await server?.stop();
+    dir.cleanup();
+  });
+
+  it('is read again once the load is done: the folder is watched from before the first file is read', async () => {
+    // a.test.toml is read first (name order); the 3,000 files after it take the load well past
+    // the moment it is replaced, which the watch then reports (it used to start after the load).
+    dir.write('a.test.toml', zoneText('a.test', '192.0.2.1'));
+    for (let i = 0; i < 3000; i++) dir.write(`z${i}.test.toml`, zoneText(`z${i}.test`, '192.0.2.9'));
+    server = spawnServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1' } });
+    await server.waitFor((l) => l.msg === 'zone loaded' && l.zone === 'a.test.', START_MS, 'a.test. to be loaded');
+    dir.write('a.test.toml', zoneText('a.test', '192.0.2.2'));
+    const listening = await server.waitFor((l) => l.msg === 'listening', START_MS, 'the server to listen ("listening")');
+    const port = Number(listening.port);
+    await eventually(async () => assert.deepEqual(await answerOf(port, 'www.a.test'), ['www.a.test 3600 A 192.0.2.2']));
   });
 });

@@ -99,7 +99,7 @@ export const NONE = -1;
  * Every Answer reachable from `a` not yet `found` (by id), in the order first reached, into
  * `order`: its smaller forms, what it gives names below, and its other health states (`variants`).
  */
-function collect(a: Answer, found: Uint8Array, order: Answer[], belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants> | undefined): void {
+function collect(a: Answer, found: Int32Array, order: Answer[], belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants> | undefined): void {
   for (let f: Answer | null = a; f !== null && !found[f.id]; f = f.trimmed) {
     found[f.id] = 1;
     order.push(f);
@@ -131,8 +131,8 @@ function compiledLength(a: Answer): number {
 class Records {
   /** The answer first given each record: its packet is the record's. */
   readonly answers: Answer[] = [];
-  // The numbers below are in typed arrays sized once: a zone of a million names has millions of
-  // answers, and arrays of them grown by push would be copied as they grow and traced by the
+  // The numbers below are in typed arrays sized once (WORK): a zone of a million names has millions
+  // of answers, and arrays of them grown by push would be copied as they grow and traced by the
   // collector, which then costs more than the packing.
   /** Each record's smaller form's record and below's number (NONE: none). */
   readonly trimmed: Int32Array;
@@ -149,13 +149,14 @@ class Records {
 
   /** `answers`: how many the zone has (ids), and at most how many will be added. */
   constructor(private readonly packets: Uint8Array, private readonly belows: ReadonlyMap<Below, number>, answers: number, added: number) {
-    this.of = new Int32Array(answers).fill(NONE);
+    this.of = WORK.of.take(answers).fill(NONE);
     // At most half full: a bucket's chain is short.
-    this.buckets = new Int32Array(1 << (32 - Math.clz32(2 * added))).fill(NONE);
-    this.trimmed = new Int32Array(added);
-    this.below = new Int32Array(added);
-    this.hashes = new Int32Array(added);
-    this.earlier = new Int32Array(added);
+    this.buckets = WORK.buckets.take(1 << (32 - Math.clz32(2 * added))).fill(NONE);
+    // Each written before it is read (below `size`).
+    this.trimmed = WORK.trimmed.take(added);
+    this.below = WORK.below.take(added);
+    this.hashes = WORK.hashes.take(added);
+    this.earlier = WORK.earlier.take(added);
   }
 
   get size(): number {
@@ -245,6 +246,30 @@ function slotCount(n: number): number {
   return s;
 }
 
+/** Past this many, a zone's work arrays are its own: a large zone's are not kept after it. */
+const WORK_MAX_INTS = 1 << 16;
+
+/**
+ * An array of ints packImage works in, kept from zone to zone (packing is synchronous): a typed
+ * array of its own for each zone cost more than packing a zone of 50 records (bench/RESULTS.md).
+ */
+class WorkInts {
+  private ints = new Int32Array(0);
+
+  /** `n` ints, as the last zone left them. */
+  take(n: number): Int32Array {
+    if (n > WORK_MAX_INTS) return new Int32Array(n);
+    if (this.ints.length < n) this.ints = new Int32Array(Math.min(WORK_MAX_INTS, Math.max(n, 2 * this.ints.length)));
+    return this.ints.subarray(0, n);
+  }
+}
+
+/** packImage's work arrays (see Records and packImage). */
+const WORK = {
+  found: new WorkInts(), of: new WorkInts(), buckets: new WorkInts(), trimmed: new WorkInts(), below: new WorkInts(), hashes: new WorkInts(),
+  earlier: new WorkInts(), placed: new WorkInts(),
+};
+
 /** The key being hashed (packImage is synchronous): a name's later entries change its type alone. */
 const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
 
@@ -254,7 +279,7 @@ const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
  */
 export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan } {
   const variants = zone.health?.variants;
-  const found = new Uint8Array(zone.answers.length);
+  const found = WORK.found.take(zone.answers.length).fill(0);
   const order: Answer[] = [];
   const belows = new Map<Below, number>();
   const { names, types, answers } = zone.entries;
@@ -300,7 +325,7 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => records.get(x)) });
   };
   // Where each record's packet is placed in `bytes` (its first copy, when inline copies repeat it).
-  const placed = new Int32Array(records.size).fill(NONE);
+  const placed = WORK.placed.take(records.size).fill(NONE);
   const place = (r: number, at: number): number => {
     placed[r] = at;
     return writePacket(bytes, zone.packets, records.answers[r], at);

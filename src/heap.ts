@@ -6,11 +6,12 @@ import type { ResourceLimits } from 'node:worker_threads';
  * The young generation of a thread's heap, sized for the thread's work. A DNS thread allocates
  * little per query (node:dgram's message and address) and holds its zones: a large young generation
  * is memory it commits and hardly uses (bench/RESULTS.md: 32 MiB of a DNS thread's 61 were young
- * generation, 4–13 MiB of it in use). A compile thread's garbage dies young whatever the size: a
- * cold start at 1M records is as fast with 16 MiB as with 48 (the image's semi-spaces of 16 MiB)
- * and holds 40 MiB less until the threads end.
+ * generation, 4–13 MiB of it in use). A compile thread allocates several KiB a record, nearly all
+ * of it dead by the zone's end: with 48 MiB (semi-spaces of 16, the image's flag) it collects its
+ * young generation 160 times in a cold start at 1M records, not 275 times as with 16, in half the
+ * time (bench/RESULTS.md); it gives the memory back once idle (releaseMemory).
  */
-export const YOUNG_GENERATION_MB = { compile: 16, dns: 8 } as const;
+export const YOUNG_GENERATION_MB = { compile: 48, dns: 8 } as const;
 
 let flagCleared = false;
 

@@ -1,4 +1,4 @@
-import type { Name } from '../wire/name.js';
+import { nameKey, type Name } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
 import type { ZoneProblem } from './problem.js';
 
@@ -16,12 +16,17 @@ export interface ZoneRecord {
 
 /**
  * A record as the file's checks see it: its number in the file (1-based), for their messages, and
- * its owner's nameKey, made once for all of them.
+ * its owner's nameKey, made once for all of them, when the first asks: most checks of most zones
+ * need none (a million-record zone would otherwise hold a million keys while it is parsed).
  */
-export interface NumberedRecord {
-  rec: ZoneRecord;
-  n: number;
-  ownerKey: string;
+export class NumberedRecord {
+  private key: string | undefined = undefined;
+
+  constructor(readonly rec: ZoneRecord, readonly n: number) {}
+
+  get ownerKey(): string {
+    return (this.key ??= nameKey(this.rec.owner));
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { domainToASCII } from 'node:url';
 import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from '../wire/constants.js';
 import { WireError } from '../wire/errors.js';
+import { FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
 import { formatName, parseName, wireLength, type Name } from '../wire/name.js';
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -23,6 +24,30 @@ const DOT = 0x2e;
 const BACKSLASH = 0x5c;
 const ASCII_MAX = 0x7f;
 
+/** Slots of the labels made lately (a power of two). */
+const RECENT_LABELS = 4096;
+/**
+ * Labels this long at most are kept for sharing: V8 copies a slice of up to 12 characters, and
+ * makes a longer one a view of the text it is sliced from, which a label kept here would hold in
+ * memory (a zone file read long before).
+ */
+const MAX_SHARED_LABEL = 12;
+/**
+ * Labels made lately, by a hash of their characters. A zone's names repeat most of their labels
+ * (`www`, `example`, `net`, the numbers of a reverse zone): each is kept once, not once per name
+ * (a million-record zone holds two names per record while it compiles).
+ */
+const recentLabels: string[] = new Array<string>(RECENT_LABELS).fill('');
+
+/** The label from `start` to `end` of `text`, whose characters hash to `hash`: the same one as lately, if any. */
+function label(text: string, start: number, end: number, hash: number): string {
+  if (end - start > MAX_SHARED_LABEL) return text.slice(start, end);
+  const slot = hash & (RECENT_LABELS - 1);
+  const recent = recentLabels[slot];
+  if (recent.length === end - start && text.startsWith(recent, start)) return recent;
+  return (recentLabels[slot] = text.slice(start, end));
+}
+
 /**
  * The labels of a name as parseName reads it, when the name is the usual kind: ASCII without
  * escapes, each label 1 to 63 octets, 255 in all (a dot may end it). Such a name is split at its
@@ -35,13 +60,18 @@ function plainName(text: string): string[] | undefined {
   if (end + 2 > MAX_NAME_LENGTH) return undefined;
   const labels: string[] = [];
   let start = 0;
+  let hash = FNV_OFFSET;
   for (let i = 0; i <= end; i++) {
     const c = i < end ? text.charCodeAt(i) : DOT;
     if (c === BACKSLASH || c > ASCII_MAX) return undefined;
-    if (c !== DOT) continue;
+    if (c !== DOT) {
+      hash = Math.imul(hash ^ c, FNV_PRIME);
+      continue;
+    }
     if (i === start || i - start > MAX_LABEL_LENGTH) return undefined;
-    labels.push(text.slice(start, i));
+    labels.push(label(text, start, i, hash));
     start = i + 1;
+    hash = FNV_OFFSET;
   }
   // Copied to an array of its length: the one grown by push has room for 16 labels, 100 octets
   // more per name (RDATA names are held as long as their zone's model).

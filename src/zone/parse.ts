@@ -4,14 +4,14 @@ import { TYPE } from '../wire/constants.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { DEFAULT_TTL, MAX_TTL, readBool, readInt, readString, rejectUnknown, type Report } from './fields.js';
 import { LineIndex } from './lines.js';
-import type { HealthCheck, NumberedRecord, SoaData, ZoneFile, ZoneRecord, ZoneTransferLists } from './model.js';
+import { NumberedRecord, type HealthCheck, type SoaData, type ZoneFile, type ZoneRecord, type ZoneTransferLists } from './model.js';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 import { nameProblem, zoneName } from './names.js';
 import { buildRecord, type RecordDefaults } from './records.js';
 import { checkHealthRRsets, DEFAULT_HEALTH_TTL, readHealthChecks } from './health.js';
 import { checkSizes } from './sizes.js';
 import { zoneWarnings } from './warnings.js';
-import { parseZoneToml } from './toml.js';
+import { parseZoneToml, TablesOnDemand } from './toml.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
 
@@ -112,16 +112,20 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
   // With [domain] domain unusable, the records are still checked, relative to the file's name, so
   // that one edit fixes every problem of the file.
   const recordsApex = apex ?? fileApex(fileName);
-  if (!Array.isArray(rawRecords)) {
+  if (!Array.isArray(rawRecords) && !(rawRecords instanceof TablesOnDemand)) {
     top('records', 'records are written as [[records]] tables, one per record');
   } else if (recordsApex) {
-    rawRecords.forEach((raw, i) => {
+    for (let i = 0; i < rawRecords.length; i++) {
       const n = i + 1;
       const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
-      if (!isTable(raw)) return report('record', 'must be a [[records]] table');
+      const raw: unknown = rawRecords.at(i);
+      if (!isTable(raw)) {
+        report('record', 'must be a [[records]] table');
+        continue;
+      }
       const rec = buildRecord(raw, recordsApex, defaults, report, healthChecks);
-      if (rec) numbered.push({ rec, n, ownerKey: nameKey(rec.owner) });
-    });
+      if (rec) numbered.push(new NumberedRecord(rec, n));
+    }
     const atRecord = (n: number, field: string, message: string): void => {
       problems.push({ origin, record: n, field, line: lines.record(n, field), message });
     };
@@ -255,7 +259,7 @@ function checkConsistency(
   };
   // Only names with a CNAME can conflict: the records of other names are passed over.
   const cnameOwners = new Set<string>();
-  for (const { rec, ownerKey } of records) if (rec.type === TYPE.CNAME) cnameOwners.add(ownerKey);
+  for (const x of records) if (x.rec.type === TYPE.CNAME) cnameOwners.add(x.ownerKey);
   if (cnameOwners.size === 0) return;
   const byOwner = new Map<string, { firstCname?: number; firstOther?: number }>();
   for (const { rec: r, n, ownerKey: key } of records) {

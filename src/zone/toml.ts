@@ -15,9 +15,44 @@ import { parse as parseToml, TomlDate } from 'smol-toml';
 /** A TOML table as smol-toml returns it (of null prototype). */
 export type TomlTable = Record<string, unknown>;
 
-/** The document of a zone file's text, as smol-toml's `parse` returns it; throws its TomlError. */
+/**
+ * The `[[records]]` tables of a document read by readPlainToml, each read again from the text when
+ * asked for. A zone of a million records held as tables would take more memory while it is parsed
+ * than the parsed zone does, and every table would outlive the young generation (Node.js's garbage
+ * collector copies each such object twice): read one at a time, each is garbage once its record is
+ * built. `length` and `at(i)`, as an array of the tables has.
+ */
+export class TablesOnDemand {
+  /** Where each table's first line starts in the text. */
+  private readonly starts: number[] = [];
+
+  constructor(private readonly text: string) {}
+
+  get length(): number {
+    return this.starts.length;
+  }
+
+  /** Table `i` (0-based), a new one at each call. */
+  at(i: number): TomlTable {
+    const table: TomlTable = Object.create(null);
+    keyValues(this.text, this.starts[i], table);
+    return table;
+  }
+
+  add(start: number): void {
+    this.starts.push(start);
+  }
+}
+
+/** The array of tables a zone file has a million of. */
+const RECORDS = 'records';
+
+/**
+ * The document of a zone file's text, as smol-toml's `parse` returns it, but for `records` when
+ * the quick reader reads the file: its tables are then a TablesOnDemand. Throws smol-toml's TomlError.
+ */
 export function parseZoneToml(text: string): TomlTable {
-  return readPlainToml(text) ?? (parseToml(text) as TomlTable);
+  return readPlainToml(text, RECORDS) ?? (parseToml(text) as TomlTable);
 }
 
 const TAB = 0x09;
@@ -168,51 +203,69 @@ function array(s: string, i: number): unknown[] | typeof OUTSIDE {
 }
 
 /**
- * The document of `text` if it is written in the zone files' part of TOML (see above), else
- * undefined (smol-toml is then to read it, and report its errors). Exported for the tests, which
- * check that the files they expect to be read here are.
+ * Reads the `key = value` lines (and blank and comment lines) from `i` into `table`, up to a table
+ * header or the end: returns where the header starts (or the text's length), or -1 at a line
+ * outside the subset (or wrong).
  */
-export function readPlainToml(s: string): TomlTable | undefined {
-  const root: TomlTable = Object.create(null);
-  // The root's keys made by `[[key]]` headers: another `[[key]]` adds a table to them.
-  const arrays = new Set<string>();
-  let table = root;
-  let i = 0;
+function keyValues(s: string, i: number, table: TomlTable): number {
   const n = s.length;
   while (i < n) {
     i = skipBlank(s, i);
     const c = s.charCodeAt(i);
+    if (c === OPEN) return i;
     if (c === LF || c === HASH || i >= n) {
       i = lineEnd(s, i);
-    } else if (c === OPEN) {
-      const many = s.charCodeAt(i + 1) === OPEN;
-      const from = many ? i + 2 : i + 1;
-      const to = bareKeyEnd(s, from);
-      if (to === from || s.charCodeAt(to) !== CLOSE || (many && s.charCodeAt(to + 1) !== CLOSE)) return undefined;
-      const name = s.slice(from, to);
-      table = Object.create(null);
-      if (!Object.hasOwn(root, name)) {
-        root[name] = many ? [table] : table;
-        if (many) arrays.add(name);
-      } else if (many && arrays.has(name)) {
-        (root[name] as TomlTable[]).push(table);
-      } else {
-        return undefined;
-      }
-      i = lineEnd(s, many ? to + 2 : to + 1);
     } else {
       const to = bareKeyEnd(s, i);
-      if (to === i) return undefined;
+      if (to === i) return -1;
       const name = s.slice(i, to);
       let j = skipBlank(s, to);
-      if (s.charCodeAt(j) !== EQUALS || table[name] !== undefined) return undefined;
+      if (s.charCodeAt(j) !== EQUALS || table[name] !== undefined) return -1;
       j = skipBlank(s, j + 1);
       const v = value(s, j, false);
-      if (v === OUTSIDE) return undefined;
+      if (v === OUTSIDE) return -1;
       table[name] = v;
       i = lineEnd(s, end);
     }
-    if (i < 0) return undefined;
+    if (i < 0) return -1;
   }
-  return root;
+  return i;
+}
+
+/**
+ * The document of `text` if it is written in the zone files' part of TOML (see above), else
+ * undefined (smol-toml is then to read it, and report its errors). The array of tables named
+ * `onDemand`, if any, is a TablesOnDemand: its tables are checked here, and read again one at a time
+ * when asked for. Exported for the tests, which check that the files they expect to be read here are.
+ */
+export function readPlainToml(s: string, onDemand?: string): TomlTable | undefined {
+  const root: TomlTable = Object.create(null);
+  // The root's keys made by `[[key]]` headers: another `[[key]]` adds a table to them.
+  const arrays = new Set<string>();
+  const n = s.length;
+  let i = keyValues(s, 0, root);
+  while (i >= 0 && i < n) {
+    // A header: keyValues stops at its `[`.
+    const many = s.charCodeAt(i + 1) === OPEN;
+    const from = many ? i + 2 : i + 1;
+    const to = bareKeyEnd(s, from);
+    if (to === from || s.charCodeAt(to) !== CLOSE || (many && s.charCodeAt(to + 1) !== CLOSE)) return undefined;
+    const name = s.slice(from, to);
+    const start = lineEnd(s, many ? to + 2 : to + 1);
+    if (start < 0) return undefined;
+    // The tables read on demand are read here only to be checked: this one is garbage once read.
+    const table: TomlTable = Object.create(null);
+    const lazy = many && name === onDemand;
+    if (!Object.hasOwn(root, name)) {
+      root[name] = lazy ? new TablesOnDemand(s) : many ? [table] : table;
+      if (many) arrays.add(name);
+    } else if (!many || !arrays.has(name)) {
+      return undefined;
+    } else if (!lazy) {
+      (root[name] as TomlTable[]).push(table);
+    }
+    if (lazy) (root[name] as TablesOnDemand).add(start);
+    i = keyValues(s, start, table);
+  }
+  return i < 0 ? undefined : root;
 }

@@ -1,5 +1,5 @@
 import { TYPE } from '../wire/constants.js';
-import { formatName, isSubdomain, nameKey, type Name } from '../wire/name.js';
+import { formatName, isSubdomain, nameKey, sameName, type Name } from '../wire/name.js';
 import type { NumberedRecord } from './model.js';
 
 /** A CNAME record of the zone: its owner, target and record number. */
@@ -22,23 +22,23 @@ export type Warn = (n: number | undefined, field: string, message: string) => vo
  */
 export function zoneWarnings(records: NumberedRecord[], apex: Name, mname: Name, warn: Warn): void {
   const cnames = new Map<string, Cname>();
-  for (const { rec, n, ownerKey } of records) {
-    if (rec.data.t === 'CNAME') cnames.set(ownerKey, { owner: rec.owner, target: rec.data.target, n });
+  for (const x of records) {
+    const { rec, n } = x;
+    if (rec.data.t === 'CNAME') cnames.set(x.ownerKey, { owner: rec.owner, target: rec.data.target, n });
   }
   // Without CNAMEs, no target is an alias and there is no loop.
   if (cnames.size > 0) {
     aliasTargets(records, cnames, warn);
     cnameLoops(cnames, warn);
   }
-  const apexKey = nameKey(apex);
-  if (!records.some(({ rec, ownerKey }) => rec.type === TYPE.NS && ownerKey === apexKey)) {
+  // sameName, not the owners' keys: most records are of other types, and need no key.
+  if (!records.some(({ rec }) => rec.type === TYPE.NS && sameName(rec.owner, apex))) {
     warn(undefined, '[domain] domain', `the zone has no NS records at its apex (RFC 1034 §4.2.1: resolvers and the parent zone look for them); ` +
       `add one [[records]] per name server: domain = "@", type = "NS", address = "ns1.${formatName(apex)}"`);
   }
   // RFC 1996 §2, RFC 2136 §4: secondaries and updaters look up the primary server the SOA MNAME
   // names. One in the zone with no address resolves nowhere (the seed's default is ns.<domain>).
-  const mnameKey = nameKey(mname);
-  if (isSubdomain(mname, apex) && !records.some(({ rec, ownerKey }) => (rec.type === TYPE.A || rec.type === TYPE.AAAA || rec.type === TYPE.CNAME) && ownerKey === mnameKey)) {
+  if (isSubdomain(mname, apex) && !records.some(({ rec }) => (rec.type === TYPE.A || rec.type === TYPE.AAAA || rec.type === TYPE.CNAME) && sameName(rec.owner, mname))) {
     warn(undefined, '[domain] soa', `the SOA names ${formatName(mname)} as the primary name server, and the zone has no address for it; ` +
       `add its A or AAAA record, or write soa = "<the primary's name>."`);
   }

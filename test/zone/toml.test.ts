@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse, TomlDate, TomlError } from 'smol-toml';
-import { parseZoneToml, readPlainToml } from '../../src/zone/toml.js';
+import { parseZoneToml, readPlainToml, TablesOnDemand } from '../../src/zone/toml.js';
 
 const root = new URL('../../../', import.meta.url);
 const ZONES = readdirSync(new URL('zones/', root)).map((f) => readFileSync(new URL(`zones/${f}`, root), 'utf8'));
@@ -28,17 +28,32 @@ function outcome(read: (text: string) => unknown, text: string): unknown {
   }
 }
 
-/** Read on the quick path, and the same as smol-toml, to the order of keys and the prototypes. */
+/** The document with its tables read on demand read, in their place: as smol-toml reads it. */
+function withTables(doc: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  for (const [key, v] of Object.entries(doc ?? {})) {
+    if (v instanceof TablesOnDemand) doc![key] = Array.from({ length: v.length }, (_, i) => v.at(i));
+  }
+  return doc;
+}
+
+/** A zone file's document, its [[records]] tables read. */
+const zoneToml = (text: string): unknown => withTables(parseZoneToml(text));
+
+/**
+ * Read on the quick path, and the same as smol-toml, to the order of keys and the prototypes, with
+ * the [[records]] tables read at once or on demand.
+ */
 function assertPlain(text: string): void {
   const doc = readPlainToml(text);
   assert.ok(doc !== undefined, `not read on the quick path:\n${text}`);
   assert.deepStrictEqual(outcome(() => doc, text), outcome(parse, text));
+  assert.deepStrictEqual(outcome(zoneToml, text), outcome(parse, text));
 }
 
 /** Left to smol-toml, with the same result or error. */
 function assertLeft(text: string): void {
   assert.equal(readPlainToml(text), undefined, `read on the quick path:\n${text}`);
-  assert.deepStrictEqual(outcome(parseZoneToml, text), outcome(parse, text));
+  assert.deepStrictEqual(outcome(zoneToml, text), outcome(parse, text));
 }
 
 describe('the TOML of zone files', () => {
@@ -82,6 +97,20 @@ describe('the TOML of zone files', () => {
     // As bench/'s generated zones (20,000 of them for a million records) are written.
     const hosts = Array.from({ length: 50 }, (_, i) => `[[records]]\ndomain = "h${i}"\naddress = "10.0.0.${i}"\n`);
     assertPlain(`version = 1.0\n\n[domain]\ndomain = "z0.scale"\nactive = true\n\n[defaults]\nttl = 3600\n\n${hosts.join('\n')}`);
+  });
+
+  it('reads the [[records]] tables of a zone file when asked for, each time from the text', () => {
+    const text = '[[records]]\ndomain = "a"\n[domain]\ndomain = "example.com"\n[[records]]\n# r\ndomain = "b"\nttl = 60\n\n[[health_checks]]\nname = "web"\n';
+    const doc = parseZoneToml(text);
+    assert.deepStrictEqual(Object.keys(doc), ['records', 'domain', 'health_checks']);
+    const records = doc.records;
+    assert.ok(records instanceof TablesOnDemand, 'records read on demand');
+    assert.ok(Array.isArray(doc.health_checks), 'other arrays of tables read at once');
+    assert.equal(records.length, 2);
+    assert.notEqual(records.at(1), records.at(1), 'a new table each time');
+    assert.deepStrictEqual(layout(records.at(1)), layout(Object.assign(Object.create(null), { domain: 'b', ttl: 60 })));
+    assert.deepStrictEqual(records.at(1), Object.assign(Object.create(null), { domain: 'b', ttl: 60 }));
+    assert.deepStrictEqual(records.at(0), Object.assign(Object.create(null), { domain: 'a' }));
   });
 
   it('leaves all else to smol-toml: the same document or the same error, line and column', () => {
@@ -156,7 +185,7 @@ describe('the TOML of zone files', () => {
       const text = mutate(pick(texts));
       if (readPlainToml(text) === undefined) left++;
       else quick++;
-      assert.deepStrictEqual(outcome(parseZoneToml, text), outcome(parse, text), `differs from smol-toml:\n${text}`);
+      assert.deepStrictEqual(outcome(zoneToml, text), outcome(parse, text), `differs from smol-toml:\n${text}`);
     }
     // Both paths are exercised, so that the comparison means something either way.
     assert.ok(quick > 400 && left > 400, `${quick} read on the quick path, ${left} left to smol-toml`);

@@ -49,16 +49,25 @@ function label(text: string, start: number, end: number, hash: number): string {
 }
 
 /**
- * The labels of a name as parseName reads it, when the name is the usual kind: ASCII without
- * escapes, each label 1 to 63 octets, 255 in all (a dot may end it). Such a name is split at its
- * dots without parseName's copying of each character; any other gives undefined, and is read by
- * parseName and the IDNA conversion, which say what is wrong.
+ * The labels of the name being split, at the start of an array kept from name to name: only the
+ * name's own array is made (an array grown by push would be made and grown first, per name).
  */
-function plainName(text: string): string[] | undefined {
+const scratch: string[] = [];
+
+/** The root's labels: none. */
+const ROOT: Name = [];
+
+/**
+ * The labels of a name as parseName reads it, then those of `suffix`, when the name is the usual
+ * kind: ASCII without escapes, each label 1 to 63 octets, 255 in all (a dot may end it). Such a
+ * name is split at its dots without parseName's copying of each character; any other gives
+ * undefined, and is read by parseName and the IDNA conversion, which say what is wrong.
+ */
+function plainName(text: string, suffix: Name = ROOT): string[] | undefined {
   const end = text.endsWith('.') ? text.length - 1 : text.length;
   // The name's wire form: its characters but the dots, and a length octet per label and the root.
   if (end + 2 > MAX_NAME_LENGTH) return undefined;
-  const labels: string[] = [];
+  let count = 0;
   let start = 0;
   let hash = FNV_OFFSET;
   for (let i = 0; i <= end; i++) {
@@ -69,13 +78,16 @@ function plainName(text: string): string[] | undefined {
       continue;
     }
     if (i === start || i - start > MAX_LABEL_LENGTH) return undefined;
-    labels.push(label(text, start, i, hash));
+    scratch[count++] = label(text, start, i, hash);
     start = i + 1;
     hash = FNV_OFFSET;
   }
-  // Copied to an array of its length: the one grown by push has room for 16 labels, 100 octets
-  // more per name (RDATA names are held as long as their zone's model).
-  return labels.slice();
+  for (const l of suffix) scratch[count++] = l;
+  // An array of the name's length (RDATA names are held as long as their zone's model, and owners
+  // while it compiles), and the labels let go of: a long one holds on to the text it was sliced from.
+  const labels = scratch.slice(0, count);
+  scratch.fill('', 0, count);
+  return labels;
 }
 
 /**
@@ -85,9 +97,9 @@ function plainName(text: string): string[] | undefined {
 export function ownerName(text: string, apex: Name): Name {
   if (text === '' || text === '@') return apex;
   const rel = text.endsWith('.') && !text.endsWith('\\.') ? text.slice(0, -1) : text;
-  // concat, not a spread: its array is exactly as long as the name (a spread's, like one grown by
-  // push, has room for 16 labels), and a million-record zone holds a name per record while it compiles.
-  const full = zoneName(rel).concat(apex);
+  // One array exactly as long as the name (a spread's, like one grown by push, has room for 16
+  // labels), and a million-record zone holds a name per record while it compiles.
+  const full = plainName(rel, apex) ?? zoneName(rel).concat(apex);
   const octets = wireLength(full);
   if (octets > MAX_NAME_LENGTH) {
     throw new WireError('NAME_TOO_LONG', `${formatName(full)} is ${octets} octets in wire form; a name holds at most ${MAX_NAME_LENGTH} (RFC 1035 §2.3.4): shorten the owner`);

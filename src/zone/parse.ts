@@ -130,7 +130,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
       problems.push({ origin, record: n, field, line: lines.record(n, field), message });
     };
     checkConsistency(numbered, recordsApex, atRecord, (n) => lines.record(n, 'type'));
-    checkSizes(numbered, atRecord);
+    checkSizes(numbered, recordsApex, atRecord);
     checkHealthRRsets(numbered, healthTtl, atRecord);
   }
 

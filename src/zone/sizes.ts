@@ -74,12 +74,15 @@ const ASCII_CASE_BIT = 0x20;
 
 /**
  * A hash of an RRset's type and owner, the same for owners equal under RFC 4343 §3 (as their
- * nameKey): FNV-1a over the type's two octets, then each label's length and octets, A–Z folded.
+ * nameKey): FNV-1a over the type's two octets, the number of labels, then each label's length and
+ * octets, A–Z folded, but for the last `suffix` labels (the apex, which every owner ends with).
  */
-function rrsetHash(type: number, owner: Name): number {
+function rrsetHash(type: number, owner: Name, suffix: number): number {
   let h = Math.imul(FNV_OFFSET ^ (type >> 8), FNV_PRIME);
   h = Math.imul(h ^ (type & 0xff), FNV_PRIME);
-  for (const label of owner) {
+  h = Math.imul(h ^ owner.length, FNV_PRIME);
+  for (let l = 0; l < owner.length - suffix; l++) {
+    const label = owner[l];
     h = Math.imul(h ^ label.length, FNV_PRIME);
     for (let i = 0; i < label.length; i++) {
       const c = label.charCodeAt(i);
@@ -92,36 +95,36 @@ function rrsetHash(type: number, owner: Name): number {
 /**
  * Rejects what the compiler could not encode or no message could carry: RDATA over 65,535 octets
  * (RFC 1035 §3.2.1), and an RRset over MAX_RRSET_OCTETS. Duplicate records count too (the tree
- * drops them later), which errs on the safe side.
+ * drops them later), which errs on the safe side. The owners are those of the zone at `apex`.
  */
 export function checkSizes(
-  records: NumberedRecord[], report: (n: number, field: string, message: string) => void,
+  records: NumberedRecord[], apex: Name, report: (n: number, field: string, message: string) => void,
 ): void {
   if (!mayBeTooLarge(records)) return;
   // The RRsets are first summed by buckets of a hash of their type and owner, which takes no key
   // per record: an RRset over the bound has its bucket over it, so only the records of a bucket
   // over it are summed by RRset, in the order of the file (in most zones, none).
   const buckets = new Float64Array(Math.min(MAX_BUCKETS, 2 ** Math.ceil(Math.log2(records.length))));
-  const hashes = new Uint32Array(records.length);
+  const bucketOf = new Uint32Array(records.length);
+  const lengths = new Float64Array(records.length);
   for (let i = 0; i < records.length; i++) {
     const { rec } = records[i];
-    const length = rdataLength(rec.data);
+    const length = (lengths[i] = rdataLength(rec.data));
     if (length > MAX_RDLENGTH) continue;
-    hashes[i] = rrsetHash(rec.type, rec.owner) & (buckets.length - 1);
-    buckets[hashes[i]] += RR_FIXED_OCTETS + length;
+    const bucket = (bucketOf[i] = rrsetHash(rec.type, rec.owner, apex.length) & (buckets.length - 1));
+    buckets[bucket] += RR_FIXED_OCTETS + length;
   }
   // RRsets by type, then owner: no key is made of the two per record.
   const byType = new Map<number, Map<string, RRsetSize>>();
   for (let i = 0; i < records.length; i++) {
+    const length = lengths[i];
+    if (length <= MAX_RDLENGTH && buckets[bucketOf[i]] <= MAX_RRSET_OCTETS) continue;
     const { rec, n } = records[i];
-    const length = rdataLength(rec.data);
+    const type = typeName(rec.type);
     if (length > MAX_RDLENGTH) {
-      const type = typeName(rec.type);
       report(n, 'address', `the ${type} data is ${octets(length)} octets on the wire; a record holds at most ${octets(MAX_RDLENGTH)} (RFC 1035 §3.2.1)${type === 'TXT' ? ': split the text over several TXT records' : ': shorten it'}`);
       continue;
     }
-    if (buckets[hashes[i]] <= MAX_RRSET_OCTETS) continue;
-    const type = typeName(rec.type);
     const set = rrsetSize(byType, rec.type, records[i].ownerKey);
     set.records++;
     set.octets += RR_FIXED_OCTETS + length;

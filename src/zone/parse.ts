@@ -4,7 +4,7 @@ import { TYPE } from '../wire/constants.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { DEFAULT_TTL, MAX_TTL, readBool, readInt, readString, rejectUnknown, type Report } from './fields.js';
 import { LineIndex } from './lines.js';
-import { NumberedRecord, type HealthCheck, type SoaData, type ZoneFile, type ZoneRecord, type ZoneTransferLists } from './model.js';
+import { NumberedRecords, type HealthCheck, type SoaData, type ZoneFile, type ZoneRecord, type ZoneTransferLists } from './model.js';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 import { nameProblem, zoneName } from './names.js';
 import { buildRecord, type RecordDefaults } from './records.js';
@@ -108,7 +108,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
   const soa = apex && soaData(domain, apex, text, at('domain'));
 
   const rawRecords = doc.records ?? [];
-  const numbered: NumberedRecord[] = [];
+  const numbered = new NumberedRecords();
   // With [domain] domain unusable, the records are still checked, relative to the file's name, so
   // that one edit fixes every problem of the file.
   const recordsApex = apex ?? fileApex(fileName);
@@ -124,7 +124,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
         continue;
       }
       const rec = buildRecord(raw, recordsApex, defaults, report, healthChecks);
-      if (rec) numbered.push(new NumberedRecord(rec, n));
+      if (rec) numbered.add(rec, n);
     }
     const atRecord = (n: number, field: string, message: string): void => {
       problems.push({ origin, record: n, field, line: lines.record(n, field), message });
@@ -141,7 +141,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
   zoneWarnings(numbered, apex, soa.mname, (n, field, message) => warnings.push(n === undefined
     ? { origin, field, line: lines.table('domain', field.replace(/^\[domain\] /, '')), message }
     : { origin, record: n, field, line: lines.record(n, field), message }));
-  const records = numbered.map((x) => x.rec);
+  const { records } = numbered;
   const zoneChecks = usedChecks(records, healthChecks.checks);
   return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records, ...(zoneChecks.size > 0 && { healthChecks: zoneChecks }) }, explicitSerial: domain?.serial !== undefined, transfer, warnings };
 }
@@ -248,7 +248,7 @@ function transferLists(domain: Table, report: Report, lists: TransferListReaders
 
 /** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME owner has no other data; the apex has no CNAME. */
 function checkConsistency(
-  records: NumberedRecord[], apex: Name, report: (n: number, field: string, message: string) => void,
+  numbered: NumberedRecords, apex: Name, report: (n: number, field: string, message: string) => void,
   lineOf: (n: number) => number | undefined,
 ): void {
   // RFC 1034 §3.6.2, RFC 2181 §10.1: a name with a CNAME holds nothing else. Each conflict names
@@ -258,12 +258,16 @@ function checkConsistency(
     return line === undefined ? `record ${n}` : `record ${n}, line ${line}`;
   };
   // Only names with a CNAME can conflict: the records of other names are passed over.
+  const { records } = numbered;
   const cnameOwners = new Set<string>();
-  for (const x of records) if (x.rec.type === TYPE.CNAME) cnameOwners.add(x.ownerKey);
+  for (let i = 0; i < records.length; i++) if (records[i].type === TYPE.CNAME) cnameOwners.add(numbered.ownerKey(i));
   if (cnameOwners.size === 0) return;
   const byOwner = new Map<string, { firstCname?: number; firstOther?: number }>();
-  for (const { rec: r, n, ownerKey: key } of records) {
+  for (let i = 0; i < records.length; i++) {
+    const key = numbered.ownerKey(i);
     if (!cnameOwners.has(key)) continue;
+    const r = records[i];
+    const n = numbered.n(i);
     const entry = byOwner.get(key) ?? {};
     byOwner.set(key, entry);
     if (r.type === TYPE.CNAME) {

@@ -2,7 +2,7 @@ import { HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TCP_MAX_MESSAGE, typeName } 
 import { FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
 import { formatName, wireLength, type Name } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
-import type { NumberedRecord } from './model.js';
+import type { NumberedRecords, ZoneRecord } from './model.js';
 
 /** RFC 1035 §3.2.1: RDLENGTH is a 16-bit field. */
 export const MAX_RDLENGTH = 0xffff;
@@ -44,9 +44,9 @@ const octets = (n: number): string => n.toLocaleString('en-US');
  * Whether a record or an RRset may be over its bound: not when all the records of the zone together
  * fit one RRset's (a record over RDLENGTH's bound is over that too), as in most zones.
  */
-function mayBeTooLarge(records: NumberedRecord[]): boolean {
+function mayBeTooLarge(records: ZoneRecord[]): boolean {
   let octets = 0;
-  for (const { rec } of records) octets += RR_FIXED_OCTETS + rdataLength(rec.data);
+  for (const rec of records) octets += RR_FIXED_OCTETS + rdataLength(rec.data);
   return octets > MAX_RRSET_OCTETS;
 }
 
@@ -98,8 +98,9 @@ function rrsetHash(type: number, owner: Name, suffix: number): number {
  * drops them later), which errs on the safe side. The owners are those of the zone at `apex`.
  */
 export function checkSizes(
-  records: NumberedRecord[], apex: Name, report: (n: number, field: string, message: string) => void,
+  numbered: NumberedRecords, apex: Name, report: (n: number, field: string, message: string) => void,
 ): void {
+  const { records } = numbered;
   if (!mayBeTooLarge(records)) return;
   // The RRsets are first summed by buckets of a hash of their type and owner, which takes no key
   // per record: an RRset over the bound has its bucket over it, so only the records of a bucket
@@ -108,7 +109,7 @@ export function checkSizes(
   const bucketOf = new Uint32Array(records.length);
   const lengths = new Float64Array(records.length);
   for (let i = 0; i < records.length; i++) {
-    const { rec } = records[i];
+    const rec = records[i];
     const length = (lengths[i] = rdataLength(rec.data));
     if (length > MAX_RDLENGTH) continue;
     const bucket = (bucketOf[i] = rrsetHash(rec.type, rec.owner, apex.length) & (buckets.length - 1));
@@ -119,13 +120,14 @@ export function checkSizes(
   for (let i = 0; i < records.length; i++) {
     const length = lengths[i];
     if (length <= MAX_RDLENGTH && buckets[bucketOf[i]] <= MAX_RRSET_OCTETS) continue;
-    const { rec, n } = records[i];
+    const rec = records[i];
+    const n = numbered.n(i);
     const type = typeName(rec.type);
     if (length > MAX_RDLENGTH) {
       report(n, 'address', `the ${type} data is ${octets(length)} octets on the wire; a record holds at most ${octets(MAX_RDLENGTH)} (RFC 1035 §3.2.1)${type === 'TXT' ? ': split the text over several TXT records' : ': shorten it'}`);
       continue;
     }
-    const set = rrsetSize(byType, rec.type, records[i].ownerKey);
+    const set = rrsetSize(byType, rec.type, numbered.ownerKey(i));
     set.records++;
     set.octets += RR_FIXED_OCTETS + length;
     if (set.octets > MAX_RRSET_OCTETS && !set.over) {

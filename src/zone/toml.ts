@@ -202,13 +202,31 @@ function array(s: string, i: number): unknown[] | typeof OUTSIDE {
   return items;
 }
 
+/** Where the keys of the table being checked (not read) start and end in the text. */
+const keyStarts: number[] = [];
+const keyEnds: number[] = [];
+
+/** Whether the key from `from` to `to` is one of the first `count` of keyStarts and keyEnds. */
+function seenKey(s: string, from: number, to: number, count: number): boolean {
+  for (let k = 0; k < count; k++) {
+    const start = keyStarts[k];
+    if (keyEnds[k] - start !== to - from) continue;
+    let i = 0;
+    while (i < to - from && s.charCodeAt(start + i) === s.charCodeAt(from + i)) i++;
+    if (i === to - from) return true;
+  }
+  return false;
+}
+
 /**
  * Reads the `key = value` lines (and blank and comment lines) from `i` into `table`, up to a table
  * header or the end: returns where the header starts (or the text's length), or -1 at a line
- * outside the subset (or wrong).
+ * outside the subset (or wrong). Without `table`, the lines are checked only (no table is made):
+ * the same lines are taken, a key twice as well as in a table.
  */
-function keyValues(s: string, i: number, table: TomlTable): number {
+function keyValues(s: string, i: number, table: TomlTable | undefined): number {
   const n = s.length;
+  let keys = 0;
   while (i < n) {
     i = skipBlank(s, i);
     const c = s.charCodeAt(i);
@@ -218,13 +236,19 @@ function keyValues(s: string, i: number, table: TomlTable): number {
     } else {
       const to = bareKeyEnd(s, i);
       if (to === i) return -1;
-      const name = s.slice(i, to);
       let j = skipBlank(s, to);
-      if (s.charCodeAt(j) !== EQUALS || table[name] !== undefined) return -1;
+      if (s.charCodeAt(j) !== EQUALS) return -1;
+      const name = table && s.slice(i, to);
+      if (name === undefined ? seenKey(s, i, to, keys) : table![name] !== undefined) return -1;
       j = skipBlank(s, j + 1);
       const v = value(s, j, false);
       if (v === OUTSIDE) return -1;
-      table[name] = v;
+      if (name === undefined) {
+        keyStarts[keys] = i;
+        keyEnds[keys++] = to;
+      } else {
+        table![name] = v;
+      }
       i = lineEnd(s, end);
     }
     if (i < 0) return -1;
@@ -253,18 +277,17 @@ export function readPlainToml(s: string, onDemand?: string): TomlTable | undefin
     const name = s.slice(from, to);
     const start = lineEnd(s, many ? to + 2 : to + 1);
     if (start < 0) return undefined;
-    // The tables read on demand are read here only to be checked: this one is garbage once read.
-    const table: TomlTable = Object.create(null);
-    const lazy = many && name === onDemand;
-    if (!Object.hasOwn(root, name)) {
-      root[name] = lazy ? new TablesOnDemand(s) : many ? [table] : table;
-      if (many) arrays.add(name);
-    } else if (!many || !arrays.has(name)) {
-      return undefined;
-    } else if (!lazy) {
-      (root[name] as TomlTable[]).push(table);
+    if (Object.hasOwn(root, name) && !(many && arrays.has(name))) return undefined;
+    if (many) arrays.add(name);
+    let table: TomlTable | undefined;
+    if (many && name === onDemand) {
+      // Only checked here, and read again when asked for.
+      ((root[name] ??= new TablesOnDemand(s)) as TablesOnDemand).add(start);
+    } else {
+      table = Object.create(null) as TomlTable;
+      if (many) ((root[name] ??= []) as TomlTable[]).push(table);
+      else root[name] = table;
     }
-    if (lazy) (root[name] as TablesOnDemand).add(start);
     i = keyValues(s, start, table);
   }
   return i < 0 ? undefined : root;

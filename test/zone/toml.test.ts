@@ -83,6 +83,8 @@ describe('the TOML of zone files', () => {
       'a-b = 1\n_c = 2\n123 = 3\n-x = 4\nconstructor = 5\ntoString = "x"\nhasOwnProperty = true\n',
       '[domain]\ndomain = "z0.scale"\n[constructor]\nx = 1\n[[toString]]\n',
       'a = 1\n[b]\nc = 2',
+      // Keys that differ only in length or in one character, a key again in the next table.
+      '[[records]]\nab = 1\nb = 2\nba = 3\nabc = 4\n[[records]]\nab = 5\n',
       'a = true\nb = false #x',
       'a = "#"',
       '# ü: a comment with non-ASCII text\na = 1\n',
@@ -125,7 +127,7 @@ describe('the TOML of zone files', () => {
       'a = 1\r\nb = 2\r\n', '\ufeffa = 1\n', '__proto__ = 1\n', '[__proto__]\n', '[[__proto__]]\nx = 1\n',
       'a = "x"\n[b]\n[b.c]\n',
       // Errors.
-      'a = 1\na = 2\n', '[a]\n[a]\n', 'a = 1\n[a]\n', '[a]\n[[a]]\n', '[[a]]\n[a]\n', '[[a]]\nb = 1\nb = 2\n',
+      'a = 1\na = 2\n', '[[records]]\nb = 1\nb = 2\n', '[[records]]\nab = 1\nb = 2\n# x\nab = 3\n', '[a]\n[a]\n', 'a = 1\n[a]\n', '[a]\n[[a]]\n', '[[a]]\n[a]\n', '[[a]]\nb = 1\nb = 2\n',
       'a = \n', 'a\n', '= 1\n', 'a = "unterminated\n', 'a = "x" y\n', 'a = 1 2\n', 'a = truex\n', 'a = tru\n',
       'a = 01\n', 'a = -01\n', 'a = 1.\n', 'a = .5\n', 'a = 1..2\n', 'a = -\n', 'a = "a\u0001"\n', 'a = "\u007f"\n',
       'a = [1, 2\n', 'a = [1 2]\n', 'a = [,]\n', 'a = [1,,2]\n', '[a\n', '[[a]\n', '[a]]\n', '[]\n', '[[]]\n', '[a] b = 1\n',

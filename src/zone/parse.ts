@@ -115,9 +115,12 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
   if (!Array.isArray(rawRecords) && !(rawRecords instanceof TablesOnDemand)) {
     top('records', 'records are written as [[records]] tables, one per record');
   } else if (recordsApex) {
+    // One report for all the records, of the record being read (reports are made while it is):
+    // not a function made per record.
+    let n = 0;
+    const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
     for (let i = 0; i < rawRecords.length; i++) {
-      const n = i + 1;
-      const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
+      n = i + 1;
       const raw: unknown = rawRecords.at(i);
       if (!isTable(raw)) {
         report('record', 'must be a [[records]] table');

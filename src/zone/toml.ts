@@ -34,7 +34,9 @@ export class TablesOnDemand {
 
   /** Table `i` (0-based), a new one at each call. */
   at(i: number): TomlTable {
-    const table: TomlTable = Object.create(null);
+    // Of null prototype, as smol-toml's tables: made so from an empty literal, its properties stay
+    // in V8's fast mode (Object.create(null) makes a dictionary), quicker to add and read by name.
+    const table: TomlTable = Object.setPrototypeOf({}, null);
     keyValues(this.text, this.starts[i], table);
     return table;
   }

@@ -27,25 +27,26 @@ const ASCII_MAX = 0x7f;
 /** Slots of the labels made lately (a power of two). */
 const RECENT_LABELS = 4096;
 /**
- * Labels this long at most are kept for sharing: V8 copies a slice of up to 12 characters, and
- * makes a longer one a view of the text it is sliced from, which a label kept here would hold in
- * memory (a zone file read long before).
- */
-const MAX_SHARED_LABEL = 12;
-/**
  * Labels made lately, by a hash of their characters. A zone's names repeat most of their labels
  * (`www`, `example`, `net`, the numbers of a reverse zone): each is kept once, not once per name
  * (a million-record zone holds two names per record while it compiles).
  */
 const recentLabels: string[] = new Array<string>(RECENT_LABELS).fill('');
+/** V8 copies a slice shorter than this; a longer one is a view of the string it is sliced from. */
+const MIN_SLICED = 13;
 
-/** The label from `start` to `end` of `text`, whose characters hash to `hash`: the same one as lately, if any. */
+/**
+ * The label from `start` to `end` of `text`, whose characters hash to `hash`: the same one as
+ * lately, if any. A copy of its own: as a view of the text (a zone file of megabytes), a long label
+ * would keep the text in memory as long as its name lives (in a difference kept for IXFR, say).
+ */
 function label(text: string, start: number, end: number, hash: number): string {
-  if (end - start > MAX_SHARED_LABEL) return text.slice(start, end);
   const slot = hash & (RECENT_LABELS - 1);
   const recent = recentLabels[slot];
   if (recent.length === end - start && text.startsWith(recent, start)) return recent;
-  return (recentLabels[slot] = text.slice(start, end));
+  // Joined from two pieces, a long label is copied.
+  const made = end - start < MIN_SLICED ? text.slice(start, end) : [text.slice(start, end - 1), text[end - 1]].join('');
+  return (recentLabels[slot] = made);
 }
 
 /**

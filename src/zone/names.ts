@@ -24,14 +24,16 @@ const DOT = 0x2e;
 const BACKSLASH = 0x5c;
 const ASCII_MAX = 0x7f;
 
-/** Slots of the labels made lately (a power of two). */
-const RECENT_LABELS = 4096;
+/** Pairs of slots of the labels made lately (a power of two). */
+const RECENT_PAIRS = 2048;
 /**
- * Labels made lately, by a hash of their characters. A zone's names repeat most of their labels
- * (`www`, `example`, `net`, the numbers of a reverse zone): each is kept once, not once per name
- * (a million-record zone holds two names per record while it compiles).
+ * Labels made lately, by a hash of their characters: two slots per hash, the label met last first.
+ * A zone's names repeat most of their labels (`www`, `example`, `net`, the numbers of a reverse
+ * zone): each is kept once, not once per name (a million-record zone holds two names per record
+ * while it compiles). Two slots, so that the labels met once (a host's own) do not push out those
+ * that come again.
  */
-const recentLabels: string[] = new Array<string>(RECENT_LABELS).fill('');
+const recentLabels: string[] = new Array<string>(2 * RECENT_PAIRS).fill('');
 /** V8 copies a slice shorter than this; a longer one is a view of the string it is sliced from. */
 const MIN_SLICED = 13;
 
@@ -41,9 +43,12 @@ const MIN_SLICED = 13;
  * would keep the text in memory as long as its name lives (in a difference kept for IXFR, say).
  */
 function label(text: string, start: number, end: number, hash: number): string {
-  const slot = hash & (RECENT_LABELS - 1);
-  const recent = recentLabels[slot];
-  if (recent.length === end - start && text.startsWith(recent, start)) return recent;
+  const slot = 2 * (hash & (RECENT_PAIRS - 1));
+  const last = recentLabels[slot];
+  if (last.length === end - start && text.startsWith(last, start)) return last;
+  const before = recentLabels[slot + 1];
+  recentLabels[slot + 1] = last;
+  if (before.length === end - start && text.startsWith(before, start)) return (recentLabels[slot] = before);
   // Joined from two pieces, a long label is copied.
   const made = end - start < MIN_SLICED ? text.slice(start, end) : [text.slice(start, end - 1), text[end - 1]].join('');
   return (recentLabels[slot] = made);

@@ -2,7 +2,7 @@ import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from '../wire/address.js
 import { formatName } from '../wire/name.js';
 import { TYPE } from '../wire/constants.js';
 import { readInt, readString, rejectUnknown, type Report } from './fields.js';
-import type { HealthCheck, NumberedRecord, RecordHealth } from './model.js';
+import type { HealthCheck, NumberedRecords, RecordHealth, ZoneRecord } from './model.js';
 
 /** The fields of a `[[health_checks]]` entry. */
 const CHECK_FIELDS = new Set(['name', 'type', 'port', 'path', 'host', 'expect', 'interval', 'timeout', 'rise', 'fall', 'fail']);
@@ -192,14 +192,17 @@ function normalAddress(a: string): string | undefined {
  * failover record at `healthTtl` (resolvers must not keep an address long after it went down).
  */
 export function checkHealthRRsets(
-  records: NumberedRecord[], healthTtl: number, report: (n: number, field: string, message: string) => void,
+  numbered: NumberedRecords, healthTtl: number, report: (n: number, field: string, message: string) => void,
 ): void {
+  const { records } = numbered;
   // Without health fields, no RRset is health-checked: nothing to check or cap.
-  if (!records.some((x) => x.rec.health !== undefined)) return;
-  const sets = new Map<string, NumberedRecord[]>();
-  for (const x of records) {
-    if (x.rec.type !== TYPE.A && x.rec.type !== TYPE.AAAA) continue;
-    const key = `${x.ownerKey}/${x.rec.type}`;
+  if (!records.some((rec) => rec.health !== undefined)) return;
+  const sets = new Map<string, { rec: ZoneRecord; n: number }[]>();
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i];
+    if (rec.type !== TYPE.A && rec.type !== TYPE.AAAA) continue;
+    const key = `${numbered.ownerKey(i)}/${rec.type}`;
+    const x = { rec, n: numbered.n(i) };
     const set = sets.get(key);
     if (set) set.push(x);
     else sets.set(key, [x]);

@@ -1,4 +1,4 @@
-import type { Name } from '../wire/name.js';
+import { nameKey, type Name } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
 import type { ZoneProblem } from './problem.js';
 
@@ -15,13 +15,36 @@ export interface ZoneRecord {
 }
 
 /**
- * A record as the file's checks see it: its number in the file (1-based), for their messages, and
- * its owner's nameKey, made once for all of them.
+ * The records of a file as its checks see them: each with its number in the file (1-based), for
+ * their messages, and its owner's nameKey, made once for all of them when the first asks (most
+ * checks of most zones need none). Arrays side by side, not an object per record: a million-record
+ * zone keeps them until its parse ends.
  */
-export interface NumberedRecord {
-  rec: ZoneRecord;
-  n: number;
-  ownerKey: string;
+export class NumberedRecords {
+  readonly records: ZoneRecord[] = [];
+  private readonly numbers: number[] = [];
+  /** The keys made so far; '' for the others (a nameKey is never empty). */
+  private keys: string[] | undefined;
+
+  get length(): number {
+    return this.records.length;
+  }
+
+  add(rec: ZoneRecord, n: number): void {
+    this.records.push(rec);
+    this.numbers.push(n);
+  }
+
+  /** The number in the file of record `i` (0-based). */
+  n(i: number): number {
+    return this.numbers[i];
+  }
+
+  /** The nameKey of record `i`'s owner. */
+  ownerKey(i: number): string {
+    this.keys ??= new Array<string>(this.records.length).fill('');
+    return this.keys[i] || (this.keys[i] = nameKey(this.records[i].owner));
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import { domainToASCII } from 'node:url';
 import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from '../wire/constants.js';
 import { WireError } from '../wire/errors.js';
+import { FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
 import { formatName, parseName, wireLength, type Name } from '../wire/name.js';
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -23,29 +24,76 @@ const DOT = 0x2e;
 const BACKSLASH = 0x5c;
 const ASCII_MAX = 0x7f;
 
+/** Pairs of slots of the labels made lately (a power of two). */
+const RECENT_PAIRS = 2048;
 /**
- * The labels of a name as parseName reads it, when the name is the usual kind: ASCII without
- * escapes, each label 1 to 63 octets, 255 in all (a dot may end it). Such a name is split at its
- * dots without parseName's copying of each character; any other gives undefined, and is read by
- * parseName and the IDNA conversion, which say what is wrong.
+ * Labels made lately, by a hash of their characters: two slots per hash, the label met last first.
+ * A zone's names repeat most of their labels (`www`, `example`, `net`, the numbers of a reverse
+ * zone): each is kept once, not once per name (a million-record zone holds two names per record
+ * while it compiles). Two slots, so that the labels met once (a host's own) do not push out those
+ * that come again.
  */
-function plainName(text: string): string[] | undefined {
+const recentLabels: string[] = new Array<string>(2 * RECENT_PAIRS).fill('');
+/** V8 copies a slice shorter than this; a longer one is a view of the string it is sliced from. */
+const MIN_SLICED = 13;
+
+/**
+ * The label from `start` to `end` of `text`, whose characters hash to `hash`: the same one as
+ * lately, if any. A copy of its own: as a view of the text (a zone file of megabytes), a long label
+ * would keep the text in memory as long as its name lives (in a difference kept for IXFR, say).
+ */
+function label(text: string, start: number, end: number, hash: number): string {
+  const slot = 2 * (hash & (RECENT_PAIRS - 1));
+  const last = recentLabels[slot];
+  if (last.length === end - start && text.startsWith(last, start)) return last;
+  const before = recentLabels[slot + 1];
+  recentLabels[slot + 1] = last;
+  if (before.length === end - start && text.startsWith(before, start)) return (recentLabels[slot] = before);
+  // Joined from two pieces, a long label is copied.
+  const made = end - start < MIN_SLICED ? text.slice(start, end) : [text.slice(start, end - 1), text[end - 1]].join('');
+  return (recentLabels[slot] = made);
+}
+
+/**
+ * The labels of the name being split, at the start of an array kept from name to name: only the
+ * name's own array is made (an array grown by push would be made and grown first, per name).
+ */
+const scratch: string[] = [];
+
+/** The root's labels: none. */
+const ROOT: Name = [];
+
+/**
+ * The labels of a name as parseName reads it, then those of `suffix`, when the name is the usual
+ * kind: ASCII without escapes, each label 1 to 63 octets, 255 in all (a dot may end it). Such a
+ * name is split at its dots without parseName's copying of each character; any other gives
+ * undefined, and is read by parseName and the IDNA conversion, which say what is wrong.
+ */
+function plainName(text: string, suffix: Name = ROOT): string[] | undefined {
   const end = text.endsWith('.') ? text.length - 1 : text.length;
   // The name's wire form: its characters but the dots, and a length octet per label and the root.
   if (end + 2 > MAX_NAME_LENGTH) return undefined;
-  const labels: string[] = [];
+  let count = 0;
   let start = 0;
+  let hash = FNV_OFFSET;
   for (let i = 0; i <= end; i++) {
     const c = i < end ? text.charCodeAt(i) : DOT;
     if (c === BACKSLASH || c > ASCII_MAX) return undefined;
-    if (c !== DOT) continue;
+    if (c !== DOT) {
+      hash = Math.imul(hash ^ c, FNV_PRIME);
+      continue;
+    }
     if (i === start || i - start > MAX_LABEL_LENGTH) return undefined;
-    labels.push(text.slice(start, i));
+    scratch[count++] = label(text, start, i, hash);
     start = i + 1;
+    hash = FNV_OFFSET;
   }
-  // Copied to an array of its length: the one grown by push has room for 16 labels, 100 octets
-  // more per name (RDATA names are held as long as their zone's model).
-  return labels.slice();
+  for (const l of suffix) scratch[count++] = l;
+  // An array of the name's length (RDATA names are held as long as their zone's model, and owners
+  // while it compiles), and the labels let go of: a long one holds on to the text it was sliced from.
+  const labels = scratch.slice(0, count);
+  scratch.fill('', 0, count);
+  return labels;
 }
 
 /**
@@ -55,9 +103,9 @@ function plainName(text: string): string[] | undefined {
 export function ownerName(text: string, apex: Name): Name {
   if (text === '' || text === '@') return apex;
   const rel = text.endsWith('.') && !text.endsWith('\\.') ? text.slice(0, -1) : text;
-  // concat, not a spread: its array is exactly as long as the name (a spread's, like one grown by
-  // push, has room for 16 labels), and a million-record zone holds a name per record while it compiles.
-  const full = zoneName(rel).concat(apex);
+  // One array exactly as long as the name (a spread's, like one grown by push, has room for 16
+  // labels), and a million-record zone holds a name per record while it compiles.
+  const full = plainName(rel, apex) ?? zoneName(rel).concat(apex);
   const octets = wireLength(full);
   if (octets > MAX_NAME_LENGTH) {
     throw new WireError('NAME_TOO_LONG', `${formatName(full)} is ${octets} octets in wire form; a name holds at most ${MAX_NAME_LENGTH} (RFC 1035 §2.3.4): shorten the owner`);

@@ -4,14 +4,14 @@ import { TYPE } from '../wire/constants.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { DEFAULT_TTL, MAX_TTL, readBool, readInt, readString, rejectUnknown, type Report } from './fields.js';
 import { LineIndex } from './lines.js';
-import type { HealthCheck, NumberedRecord, SoaData, ZoneFile, ZoneRecord, ZoneTransferLists } from './model.js';
+import { NumberedRecords, type HealthCheck, type SoaData, type ZoneFile, type ZoneRecord, type ZoneTransferLists } from './model.js';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 import { nameProblem, zoneName } from './names.js';
 import { buildRecord, type RecordDefaults } from './records.js';
 import { checkHealthRRsets, DEFAULT_HEALTH_TTL, readHealthChecks } from './health.js';
 import { checkSizes } from './sizes.js';
 import { zoneWarnings } from './warnings.js';
-import { parseZoneToml } from './toml.js';
+import { parseZoneToml, TablesOnDemand } from './toml.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
 
@@ -108,25 +108,32 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
   const soa = apex && soaData(domain, apex, text, at('domain'));
 
   const rawRecords = doc.records ?? [];
-  const numbered: NumberedRecord[] = [];
+  const numbered = new NumberedRecords();
   // With [domain] domain unusable, the records are still checked, relative to the file's name, so
   // that one edit fixes every problem of the file.
   const recordsApex = apex ?? fileApex(fileName);
-  if (!Array.isArray(rawRecords)) {
+  if (!Array.isArray(rawRecords) && !(rawRecords instanceof TablesOnDemand)) {
     top('records', 'records are written as [[records]] tables, one per record');
   } else if (recordsApex) {
-    rawRecords.forEach((raw, i) => {
-      const n = i + 1;
-      const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
-      if (!isTable(raw)) return report('record', 'must be a [[records]] table');
+    // One report for all the records, of the record being read (reports are made while it is):
+    // not a function made per record.
+    let n = 0;
+    const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
+    for (let i = 0; i < rawRecords.length; i++) {
+      n = i + 1;
+      const raw: unknown = rawRecords.at(i);
+      if (!isTable(raw)) {
+        report('record', 'must be a [[records]] table');
+        continue;
+      }
       const rec = buildRecord(raw, recordsApex, defaults, report, healthChecks);
-      if (rec) numbered.push({ rec, n, ownerKey: nameKey(rec.owner) });
-    });
+      if (rec) numbered.add(rec, n);
+    }
     const atRecord = (n: number, field: string, message: string): void => {
       problems.push({ origin, record: n, field, line: lines.record(n, field), message });
     };
     checkConsistency(numbered, recordsApex, atRecord, (n) => lines.record(n, 'type'));
-    checkSizes(numbered, atRecord);
+    checkSizes(numbered, recordsApex, atRecord);
     checkHealthRRsets(numbered, healthTtl, atRecord);
   }
 
@@ -137,7 +144,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
   zoneWarnings(numbered, apex, soa.mname, (n, field, message) => warnings.push(n === undefined
     ? { origin, field, line: lines.table('domain', field.replace(/^\[domain\] /, '')), message }
     : { origin, record: n, field, line: lines.record(n, field), message }));
-  const records = numbered.map((x) => x.rec);
+  const { records } = numbered;
   const zoneChecks = usedChecks(records, healthChecks.checks);
   return { active: true, zone: { apex, soa: { ttl: defaults.ttl, data: soa }, records, ...(zoneChecks.size > 0 && { healthChecks: zoneChecks }) }, explicitSerial: domain?.serial !== undefined, transfer, warnings };
 }
@@ -244,7 +251,7 @@ function transferLists(domain: Table, report: Report, lists: TransferListReaders
 
 /** RFC 1034 §3.6.2 / RFC 2181 §10.1: a CNAME owner has no other data; the apex has no CNAME. */
 function checkConsistency(
-  records: NumberedRecord[], apex: Name, report: (n: number, field: string, message: string) => void,
+  numbered: NumberedRecords, apex: Name, report: (n: number, field: string, message: string) => void,
   lineOf: (n: number) => number | undefined,
 ): void {
   // RFC 1034 §3.6.2, RFC 2181 §10.1: a name with a CNAME holds nothing else. Each conflict names
@@ -254,12 +261,16 @@ function checkConsistency(
     return line === undefined ? `record ${n}` : `record ${n}, line ${line}`;
   };
   // Only names with a CNAME can conflict: the records of other names are passed over.
+  const { records } = numbered;
   const cnameOwners = new Set<string>();
-  for (const { rec, ownerKey } of records) if (rec.type === TYPE.CNAME) cnameOwners.add(ownerKey);
+  for (let i = 0; i < records.length; i++) if (records[i].type === TYPE.CNAME) cnameOwners.add(numbered.ownerKey(i));
   if (cnameOwners.size === 0) return;
   const byOwner = new Map<string, { firstCname?: number; firstOther?: number }>();
-  for (const { rec: r, n, ownerKey: key } of records) {
+  for (let i = 0; i < records.length; i++) {
+    const key = numbered.ownerKey(i);
     if (!cnameOwners.has(key)) continue;
+    const r = records[i];
+    const n = numbered.n(i);
     const entry = byOwner.get(key) ?? {};
     byOwner.set(key, entry);
     if (r.type === TYPE.CNAME) {

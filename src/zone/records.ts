@@ -44,16 +44,16 @@ export interface RecordDefaults {
   class: number | string;
 }
 
+/**
+ * The served type a record's `type` names, as the string of SERVED_TYPES (the record's data holds
+ * it: one string for all records, not the file's text of each), or what it is, for the message.
+ */
 function resolveType(v: unknown): ServedType | string {
-  if (typeof v === 'number' || typeof v === 'bigint') {
-    const name = typeName(Number(v));
-    return (SERVED_TYPES as readonly string[]).includes(name) ? name : `type ${v} (${name})`;
-  }
-  if (typeof v === 'string') {
-    const upper = v.toUpperCase();
-    return (SERVED_TYPES as readonly string[]).includes(upper) ? upper : `type "${v}"`;
-  }
-  return `type ${JSON.stringify(v)}`;
+  const name = typeof v === 'number' || typeof v === 'bigint' ? typeName(Number(v)) : typeof v === 'string' ? v.toUpperCase() : undefined;
+  const served = SERVED_TYPES.find((t) => t === name);
+  if (served !== undefined) return served;
+  if (typeof v === 'number' || typeof v === 'bigint') return `type ${v} (${name})`;
+  return typeof v === 'string' ? `type "${v}"` : `type ${JSON.stringify(v)}`;
 }
 
 /** "an A record", "a CNAME record". */

@@ -1,7 +1,8 @@
 import { HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TCP_MAX_MESSAGE, typeName } from '../wire/constants.js';
-import { formatName, wireLength } from '../wire/name.js';
+import { FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
+import { formatName, wireLength, type Name } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
-import type { NumberedRecord } from './model.js';
+import type { NumberedRecords, ZoneRecord } from './model.js';
 
 /** RFC 1035 §3.2.1: RDLENGTH is a 16-bit field. */
 export const MAX_RDLENGTH = 0xffff;
@@ -43,9 +44,9 @@ const octets = (n: number): string => n.toLocaleString('en-US');
  * Whether a record or an RRset may be over its bound: not when all the records of the zone together
  * fit one RRset's (a record over RDLENGTH's bound is over that too), as in most zones.
  */
-function mayBeTooLarge(records: NumberedRecord[]): boolean {
+function mayBeTooLarge(records: ZoneRecord[]): boolean {
   let octets = 0;
-  for (const { rec } of records) octets += RR_FIXED_OCTETS + rdataLength(rec.data);
+  for (const rec of records) octets += RR_FIXED_OCTETS + rdataLength(rec.data);
   return octets > MAX_RRSET_OCTETS;
 }
 
@@ -65,25 +66,68 @@ function rrsetSize(byType: Map<number, Map<string, RRsetSize>>, type: number, ow
   return set;
 }
 
+/** Buckets of RRsets: as many as records, up to this many (a power of two, 8 MiB of sums). */
+const MAX_BUCKETS = 1 << 20;
+const ASCII_UPPER_A = 0x41;
+const ASCII_UPPER_Z = 0x5a;
+const ASCII_CASE_BIT = 0x20;
+
+/**
+ * A hash of an RRset's type and owner, the same for owners equal under RFC 4343 §3 (as their
+ * nameKey): FNV-1a over the type's two octets, the number of labels, then each label's length and
+ * octets, A–Z folded, but for the last `suffix` labels (the apex, which every owner ends with).
+ */
+function rrsetHash(type: number, owner: Name, suffix: number): number {
+  let h = Math.imul(FNV_OFFSET ^ (type >> 8), FNV_PRIME);
+  h = Math.imul(h ^ (type & 0xff), FNV_PRIME);
+  h = Math.imul(h ^ owner.length, FNV_PRIME);
+  for (let l = 0; l < owner.length - suffix; l++) {
+    const label = owner[l];
+    h = Math.imul(h ^ label.length, FNV_PRIME);
+    for (let i = 0; i < label.length; i++) {
+      const c = label.charCodeAt(i);
+      h = Math.imul(h ^ (c >= ASCII_UPPER_A && c <= ASCII_UPPER_Z ? c | ASCII_CASE_BIT : c), FNV_PRIME);
+    }
+  }
+  return h >>> 0;
+}
+
 /**
  * Rejects what the compiler could not encode or no message could carry: RDATA over 65,535 octets
  * (RFC 1035 §3.2.1), and an RRset over MAX_RRSET_OCTETS. Duplicate records count too (the tree
- * drops them later), which errs on the safe side.
+ * drops them later), which errs on the safe side. The owners are those of the zone at `apex`.
  */
 export function checkSizes(
-  records: NumberedRecord[], report: (n: number, field: string, message: string) => void,
+  numbered: NumberedRecords, apex: Name, report: (n: number, field: string, message: string) => void,
 ): void {
+  const { records } = numbered;
   if (!mayBeTooLarge(records)) return;
+  // The RRsets are first summed by buckets of a hash of their type and owner, which takes no key
+  // per record: an RRset over the bound has its bucket over it, so only the records of a bucket
+  // over it are summed by RRset, in the order of the file (in most zones, none).
+  const buckets = new Float64Array(Math.min(MAX_BUCKETS, 2 ** Math.ceil(Math.log2(records.length))));
+  const bucketOf = new Uint32Array(records.length);
+  const lengths = new Float64Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i];
+    const length = (lengths[i] = rdataLength(rec.data));
+    if (length > MAX_RDLENGTH) continue;
+    const bucket = (bucketOf[i] = rrsetHash(rec.type, rec.owner, apex.length) & (buckets.length - 1));
+    buckets[bucket] += RR_FIXED_OCTETS + length;
+  }
   // RRsets by type, then owner: no key is made of the two per record.
   const byType = new Map<number, Map<string, RRsetSize>>();
-  for (const { rec, n, ownerKey } of records) {
+  for (let i = 0; i < records.length; i++) {
+    const length = lengths[i];
+    if (length <= MAX_RDLENGTH && buckets[bucketOf[i]] <= MAX_RRSET_OCTETS) continue;
+    const rec = records[i];
+    const n = numbered.n(i);
     const type = typeName(rec.type);
-    const length = rdataLength(rec.data);
     if (length > MAX_RDLENGTH) {
       report(n, 'address', `the ${type} data is ${octets(length)} octets on the wire; a record holds at most ${octets(MAX_RDLENGTH)} (RFC 1035 §3.2.1)${type === 'TXT' ? ': split the text over several TXT records' : ': shorten it'}`);
       continue;
     }
-    const set = rrsetSize(byType, rec.type, ownerKey);
+    const set = rrsetSize(byType, rec.type, numbered.ownerKey(i));
     set.records++;
     set.octets += RR_FIXED_OCTETS + length;
     if (set.octets > MAX_RRSET_OCTETS && !set.over) {

@@ -1,6 +1,6 @@
 import { TYPE } from '../wire/constants.js';
-import { formatName, isSubdomain, nameKey, type Name } from '../wire/name.js';
-import type { NumberedRecord } from './model.js';
+import { formatName, isSubdomain, nameKey, sameName, type Name } from '../wire/name.js';
+import type { NumberedRecords } from './model.js';
 
 /** A CNAME record of the zone: its owner, target and record number. */
 interface Cname {
@@ -20,25 +20,26 @@ export type Warn = (n: number | undefined, field: string, message: string) => vo
  * CNAME loops, no NS at the apex, an SOA MNAME in the zone with no address. Run on a zone without
  * errors (one CNAME per name at most).
  */
-export function zoneWarnings(records: NumberedRecord[], apex: Name, mname: Name, warn: Warn): void {
+export function zoneWarnings(numbered: NumberedRecords, apex: Name, mname: Name, warn: Warn): void {
+  const { records } = numbered;
   const cnames = new Map<string, Cname>();
-  for (const { rec, n, ownerKey } of records) {
-    if (rec.data.t === 'CNAME') cnames.set(ownerKey, { owner: rec.owner, target: rec.data.target, n });
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i];
+    if (rec.data.t === 'CNAME') cnames.set(numbered.ownerKey(i), { owner: rec.owner, target: rec.data.target, n: numbered.n(i) });
   }
   // Without CNAMEs, no target is an alias and there is no loop.
   if (cnames.size > 0) {
-    aliasTargets(records, cnames, warn);
+    aliasTargets(numbered, cnames, warn);
     cnameLoops(cnames, warn);
   }
-  const apexKey = nameKey(apex);
-  if (!records.some(({ rec, ownerKey }) => rec.type === TYPE.NS && ownerKey === apexKey)) {
+  // sameName, not the owners' keys: most records are of other types, and need no key.
+  if (!records.some((rec) => rec.type === TYPE.NS && sameName(rec.owner, apex))) {
     warn(undefined, '[domain] domain', `the zone has no NS records at its apex (RFC 1034 §4.2.1: resolvers and the parent zone look for them); ` +
       `add one [[records]] per name server: domain = "@", type = "NS", address = "ns1.${formatName(apex)}"`);
   }
   // RFC 1996 §2, RFC 2136 §4: secondaries and updaters look up the primary server the SOA MNAME
   // names. One in the zone with no address resolves nowhere (the seed's default is ns.<domain>).
-  const mnameKey = nameKey(mname);
-  if (isSubdomain(mname, apex) && !records.some(({ rec, ownerKey }) => (rec.type === TYPE.A || rec.type === TYPE.AAAA || rec.type === TYPE.CNAME) && ownerKey === mnameKey)) {
+  if (isSubdomain(mname, apex) && !records.some((rec) => (rec.type === TYPE.A || rec.type === TYPE.AAAA || rec.type === TYPE.CNAME) && sameName(rec.owner, mname))) {
     warn(undefined, '[domain] soa', `the SOA names ${formatName(mname)} as the primary name server, and the zone has no address for it; ` +
       `add its A or AAAA record, or write soa = "<the primary's name>."`);
   }
@@ -49,9 +50,10 @@ export function zoneWarnings(records: NumberedRecord[], apex: Name, mname: Name,
  * Resolvers and mail servers may refuse to follow the CNAME, and no address goes in the additional
  * section. Names that only a wildcard CNAME covers are not checked.
  */
-function aliasTargets(records: NumberedRecord[], cnames: Map<string, Cname>, warn: Warn): void {
-  for (const { rec, n } of records) {
-    const d = rec.data;
+function aliasTargets(numbered: NumberedRecords, cnames: Map<string, Cname>, warn: Warn): void {
+  for (let i = 0; i < numbered.length; i++) {
+    const d = numbered.records[i].data;
+    const n = numbered.n(i);
     const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
     const alias = target && cnames.get(nameKey(target));
     if (!target || !alias) continue;

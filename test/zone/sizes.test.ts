@@ -53,6 +53,12 @@ describe('values the compiler cannot encode are rejected with file, line, record
       records: Array.from({ length: 4100 }, (_, i) => `[[records]]\ndomain = "many"\naddress = "10.0.${i >> 8}.${i & 255}"\n`).join(''),
       problems: ['zones/example.com.toml:12239: record 4079: address: the 4079 A records of many.example.com. up to this one take 65,264 octets in an answer; an answer holds the whole RRset in one message of at most 65,535 octets (RFC 1035 §4.2.2, RFC 2181 §9), which leaves 65,253 for its records: shorten them, or spread them over several names'],
     },
+    {
+      what: 'the same RRset, its owner written in other cases, among thousands of other names (RFC 4343 §3)',
+      records: Array.from({ length: 4100 }, (_, i) => `[[records]]\ndomain = "${i % 2 ? 'MANY' : 'many'}"\naddress = "10.0.${i >> 8}.${i & 255}"\n`).join('') +
+        Array.from({ length: 3000 }, (_, i) => `[[records]]\ndomain = "h${i}"\naddress = "10.1.${i >> 8}.${i & 255}"\n`).join(''),
+      problems: ['zones/example.com.toml:12239: record 4079: address: the 4079 A records of many.example.com. up to this one take 65,264 octets in an answer; an answer holds the whole RRset in one message of at most 65,535 octets (RFC 1035 §4.2.2, RFC 2181 §9), which leaves 65,253 for its records: shorten them, or spread them over several names'],
+    },
   ];
   for (const c of cases) it(c.what, () => assert.deepEqual(problems(HEAD + c.records), c.problems));
 

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse, TomlDate, TomlError } from 'smol-toml';
-import { parseZoneToml, readPlainToml } from '../../src/zone/toml.js';
+import { parseZoneToml, readPlainToml, TablesOnDemand } from '../../src/zone/toml.js';
 
 const root = new URL('../../../', import.meta.url);
 const ZONES = readdirSync(new URL('zones/', root)).map((f) => readFileSync(new URL(`zones/${f}`, root), 'utf8'));
+const HEAD_OF_LARGE = '[domain]\ndomain = "example.com"\n\n';
 const EDGE = readFileSync(new URL('test/fixtures/edge.test.toml', root), 'utf8');
 
 /** The keys of every table, in order, and the prototype of each: what deepStrictEqual leaves out. */
@@ -28,16 +29,32 @@ function outcome(read: (text: string) => unknown, text: string): unknown {
   }
 }
 
-/** Read on the quick path, and the same as smol-toml, to the order of keys and the prototypes. */
+/** The document with its tables read on demand read, in their place: as smol-toml reads it. */
+function withTables(doc: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  for (const [key, v] of Object.entries(doc ?? {})) {
+    if (v instanceof TablesOnDemand) doc![key] = Array.from({ length: v.length }, (_, i) => v.at(i));
+  }
+  return doc;
+}
+
+/** The document read on the quick path with its [[records]] tables read on demand, then read. */
+const onDemand = (text: string): unknown => withTables(readPlainToml(text, 'records'));
+
+/**
+ * Read on the quick path, and the same as smol-toml, to the order of keys and the prototypes, with
+ * the [[records]] tables read at once or on demand.
+ */
 function assertPlain(text: string): void {
   const doc = readPlainToml(text);
   assert.ok(doc !== undefined, `not read on the quick path:\n${text}`);
   assert.deepStrictEqual(outcome(() => doc, text), outcome(parse, text));
+  assert.deepStrictEqual(outcome(onDemand, text), outcome(parse, text));
 }
 
 /** Left to smol-toml, with the same result or error. */
 function assertLeft(text: string): void {
   assert.equal(readPlainToml(text), undefined, `read on the quick path:\n${text}`);
+  assert.equal(readPlainToml(text, 'records'), undefined, `read on the quick path, [[records]] on demand:\n${text}`);
   assert.deepStrictEqual(outcome(parseZoneToml, text), outcome(parse, text));
 }
 
@@ -68,6 +85,8 @@ describe('the TOML of zone files', () => {
       'a-b = 1\n_c = 2\n123 = 3\n-x = 4\nconstructor = 5\ntoString = "x"\nhasOwnProperty = true\n',
       '[domain]\ndomain = "z0.scale"\n[constructor]\nx = 1\n[[toString]]\n',
       'a = 1\n[b]\nc = 2',
+      // Keys that differ only in length or in one character, a key again in the next table.
+      '[[records]]\nab = 1\nb = 2\nba = 3\nabc = 4\n[[records]]\nab = 5\n',
       'a = true\nb = false #x',
       'a = "#"',
       '# ü: a comment with non-ASCII text\na = 1\n',
@@ -84,6 +103,25 @@ describe('the TOML of zone files', () => {
     assertPlain(`version = 1.0\n\n[domain]\ndomain = "z0.scale"\nactive = true\n\n[defaults]\nttl = 3600\n\n${hosts.join('\n')}`);
   });
 
+  it('reads the [[records]] tables of a large zone file when asked for, each time from the text', () => {
+    // A file of a megabyte or more (a small one's tables are read at once).
+    const many = Array.from({ length: 20000 }, (_, i) => `[[records]]\ndomain = "host-${i}"\naddress = "10.0.${i >> 8}.${i & 255}"\n\n`).join('');
+    assert.ok(many.length > 2 ** 20);
+    assert.ok(parseZoneToml(`${HEAD_OF_LARGE}${many}`).records instanceof TablesOnDemand, 'a large file\'s records read on demand');
+    assert.ok(Array.isArray(parseZoneToml(`${HEAD_OF_LARGE}${many.slice(0, many.indexOf('[[records]]', 100000))}`).records), 'a small file\'s records read at once');
+    const text = '[[records]]\ndomain = "a"\n[domain]\ndomain = "example.com"\n[[records]]\n# r\ndomain = "b"\nttl = 60\n\n[[health_checks]]\nname = "web"\n';
+    const doc = readPlainToml(text, 'records')!;
+    assert.deepStrictEqual(Object.keys(doc), ['records', 'domain', 'health_checks']);
+    const records = doc.records;
+    assert.ok(records instanceof TablesOnDemand, 'records read on demand');
+    assert.ok(Array.isArray(doc.health_checks), 'other arrays of tables read at once');
+    assert.equal(records.length, 2);
+    assert.notEqual(records.at(1), records.at(1), 'a new table each time');
+    assert.deepStrictEqual(layout(records.at(1)), layout(Object.assign(Object.create(null), { domain: 'b', ttl: 60 })));
+    assert.deepStrictEqual(records.at(1), Object.assign(Object.create(null), { domain: 'b', ttl: 60 }));
+    assert.deepStrictEqual(records.at(0), Object.assign(Object.create(null), { domain: 'a' }));
+  });
+
   it('leaves all else to smol-toml: the same document or the same error, line and column', () => {
     const outside = [
       // Not in the part read here, but valid.
@@ -96,7 +134,7 @@ describe('the TOML of zone files', () => {
       'a = 1\r\nb = 2\r\n', '\ufeffa = 1\n', '__proto__ = 1\n', '[__proto__]\n', '[[__proto__]]\nx = 1\n',
       'a = "x"\n[b]\n[b.c]\n',
       // Errors.
-      'a = 1\na = 2\n', '[a]\n[a]\n', 'a = 1\n[a]\n', '[a]\n[[a]]\n', '[[a]]\n[a]\n', '[[a]]\nb = 1\nb = 2\n',
+      'a = 1\na = 2\n', '[[records]]\nb = 1\nb = 2\n', '[[records]]\nab = 1\nb = 2\n# x\nab = 3\n', '[a]\n[a]\n', 'a = 1\n[a]\n', '[a]\n[[a]]\n', '[[a]]\n[a]\n', '[[a]]\nb = 1\nb = 2\n',
       'a = \n', 'a\n', '= 1\n', 'a = "unterminated\n', 'a = "x" y\n', 'a = 1 2\n', 'a = truex\n', 'a = tru\n',
       'a = 01\n', 'a = -01\n', 'a = 1.\n', 'a = .5\n', 'a = 1..2\n', 'a = -\n', 'a = "a\u0001"\n', 'a = "\u007f"\n',
       'a = [1, 2\n', 'a = [1 2]\n', 'a = [,]\n', 'a = [1,,2]\n', '[a\n', '[[a]\n', '[a]]\n', '[]\n', '[[]]\n', '[a] b = 1\n',
@@ -156,7 +194,10 @@ describe('the TOML of zone files', () => {
       const text = mutate(pick(texts));
       if (readPlainToml(text) === undefined) left++;
       else quick++;
-      assert.deepStrictEqual(outcome(parseZoneToml, text), outcome(parse, text), `differs from smol-toml:\n${text}`);
+      const expected = outcome(parse, text);
+      assert.deepStrictEqual(outcome(parseZoneToml, text), expected, `differs from smol-toml:\n${text}`);
+      if (readPlainToml(text, 'records') === undefined) assert.equal(readPlainToml(text), undefined, `read on the quick path only with [[records]] read at once:\n${text}`);
+      else assert.deepStrictEqual(outcome(onDemand, text), expected, `differs from smol-toml, [[records]] read on demand:\n${text}`);
     }
     // Both paths are exercised, so that the comparison means something either way.
     assert.ok(quick > 400 && left > 400, `${quick} read on the quick path, ${left} left to smol-toml`);

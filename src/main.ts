@@ -135,6 +135,10 @@ async function run(config: Config): Promise<void> {
   await serving.listen(host, config.port).catch((e: NodeJS.ErrnoException) => cannotListen(log, e, host, config.port));
   if (api) zoneApi = await startZoneApi(config, api, log, serving);
   ops.health.markReady();
+  if (config.zoneCacheDir !== undefined) {
+    const removed = await serving.sweepCache();
+    if (removed > 0) log.info('removed compiled zones no zone file uses from the cache', { dir: config.zoneCacheDir, removed });
+  }
 }
 
 function cannotListen(log: Logger, err: NodeJS.ErrnoException, host: string, port: number): never {

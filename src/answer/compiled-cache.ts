@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, unlinkSync, writevSync } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { CompiledFile, SerialInput } from './compile-file.js';
@@ -48,8 +49,12 @@ export const sharedImage: ImageAllocator = (bytes, ints) => {
   return { bytes: new Uint8Array(buffer, 0, bytes), ints: new Int32Array(buffer, intsAt, ints) };
 };
 
+/** An entry's file name ends so (cachePath); a temporary one's so (writeCached). */
+const ENTRY_SUFFIX = '.zone';
+const TEMPORARY_SUFFIX = '.tmp';
+
 export function cachePath(dir: string, key: string): string {
-  return join(dir, `${key}.zone`);
+  return join(dir, `${key}${ENTRY_SUFFIX}`);
 }
 
 const pad4 = (n: number): number => (n + 3) & ~3;
@@ -79,7 +84,7 @@ export function writeCached(dir: string, key: string, result: Cacheable): void {
   header.writeUInt32LE(axfr.length, MAGIC.length + 12);
   header.writeUInt32LE(crc, MAGIC.length + 16);
   const path = cachePath(dir, key);
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}${TEMPORARY_SUFFIX}`;
   // One write for the whole entry (its empty parts left out): a first start writes an entry per
   // zone, and each system call counts at 20,000 zones.
   const pieces = [header, ...parts].filter((p) => p.length > 0);
@@ -159,6 +164,35 @@ export function readCached(dir: string, key: string, alloc: ImageAllocator = pri
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Removes from `dir` the entries no file uses (`used` says; those of files changed or removed
+ * while no server ran: the running server drops its own with dropCached) and the temporary files
+ * of writers that ended before renaming them. What was written since `since` (epoch ms) is kept: an
+ * entry being handed over, a temporary file being written. Returns how many went.
+ */
+export async function sweepCached(dir: string, used: (key: string) => boolean, since: number): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const stale = name.endsWith(ENTRY_SUFFIX) ? !used(name.slice(0, -ENTRY_SUFFIX.length)) : name.endsWith(TEMPORARY_SUFFIX);
+    if (!stale) continue;
+    const path = join(dir, name);
+    try {
+      if ((await stat(path)).mtimeMs >= since) continue;
+      await unlink(path);
+      removed++;
+    } catch {
+      // Gone already.
+    }
+  }
+  return removed;
 }
 
 /** Removes an entry no file uses any more. */

@@ -5,7 +5,7 @@ import { Outbox } from '../outbox.js';
 import { YOUNG_GENERATION_MB, youngGeneration } from '../heap.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, type CompiledFile, type PreviousVersion, type SerialInput } from './compile-file.js';
-import { dropCached } from './compiled-cache.js';
+import { dropCached, sweepCached } from './compiled-cache.js';
 
 /**
  * What a file compiled to, and the digest of its text (src/zone/text.ts textDigest): hashing a
@@ -179,6 +179,16 @@ export class ThreadCompiler implements ZoneCompiler {
 
   forget(origin: string): void {
     this.use(origin, null);
+  }
+
+  /**
+   * Removes from the cache folder what no file uses and was written before `since` (epoch ms; see
+   * sweepCached): called once the first load is done, when every file in service has its entry.
+   * Resolves with how many went.
+   */
+  sweepCache(since: number): Promise<number> {
+    if (this.cache === null) return Promise.resolve(0);
+    return sweepCached(this.cache.dir, (key) => this.users.has(key), since);
   }
 
   /** Records that `origin` is served from cache entry `key` (null: none), dropping entries no file uses. */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { ThreadCompiler, type ZoneCompiler } from '../answer/compiler.js';
+import { ThreadCompiler } from '../answer/compiler.js';
 import { snapshotQueries, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
@@ -30,7 +30,7 @@ export function compiledCache(config: Config, log: Logger): { dir: string; versi
 export class LocalServing implements Serving {
   private readonly target: TableTarget;
   private readonly catalog: ZoneCatalog;
-  private readonly compiler: ZoneCompiler;
+  private readonly compiler: ThreadCompiler;
   private readonly observer: QueryObserver;
   private dns: DnsServer | null = null;
   private readonly notifier: Notifier;
@@ -115,6 +115,10 @@ export class LocalServing implements Serving {
 
   received(): number {
     return this.observer.counters.received();
+  }
+
+  sweepCache(): Promise<number> {
+    return this.compiler.sweepCache(Date.now());
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,11 @@ export interface Serving extends ZoneSink {
   snapshot(): Promise<Omit<ServerSnapshot, 'sourceStats'>>;
   /** A count that grows with every query received: the shutdown waits for it to stop growing. */
   received(): number;
+  /**
+   * Once the first load is done: removes from the compiled cache (ZONE_CACHE_DIR) the entries no
+   * zone file uses, those of files changed or removed while no server ran. Resolves with how many.
+   */
+  sweepCache(): Promise<number>;
   /** Stops answering: sockets closed (with DNS threads, every one stopped). */
   close(): Promise<void>;
 }

@@ -337,6 +337,10 @@ export class ThreadServing implements Serving {
   }
 
   /** Stops every DNS thread (each closes its sockets; TCP connections finish their answers), then the compile threads. */
+  sweepCache(): Promise<number> {
+    return this.compiler.sweepCache(Date.now());
+  }
+
   async close(): Promise<void> {
     this.stopping = true;
     this.notifier.close();

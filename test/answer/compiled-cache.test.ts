@@ -84,7 +84,8 @@ describe('compiled cache: zones kept on disk across restarts', () => {
     const zones = new ZoneDir();
     const cache = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
     const compiledDir = join(cache, 'compiled');
-    const env = { ZONE_CACHE_DIR: cache, ECLIPSO_LOG_IGNORE: '1' };
+    // No lame duck at each stop: the entries are written before a zone is served.
+    const env = { ZONE_CACHE_DIR: cache, ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0' };
     try {
       zones.write('cache.test.toml', ZONE);
       const first = await startServer(zones.path, { env });
@@ -109,6 +110,40 @@ describe('compiled cache: zones kept on disk across restarts', () => {
       const third = await startServer(zones.path, { env });
       assert.equal((await third.waitFor((l) => l.msg === 'zone loaded')).cached, undefined, 'a damaged entry is compiled again');
       assert.equal(((await query(third.port, 'www.cache.test', 'A')).answers![0] as { data: string }).data, '192.0.2.2');
+      await third.stop();
+    } finally {
+      zones.cleanup();
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it('a restart removes the entries of files changed or removed while no server ran, and writers\' leftovers', async () => {
+    const zones = new ZoneDir();
+    const cache = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
+    const compiledDir = join(cache, 'compiled');
+    // No lame duck at each stop: the entries are written before a zone is served.
+    const env = { ZONE_CACHE_DIR: cache, ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0' };
+    try {
+      zones.write('cache.test.toml', ZONE);
+      zones.write('gone.test.toml', ZONE.replaceAll('cache.test', 'gone.test'));
+      const first = await startServer(zones.path, { env });
+      await first.stop();
+      const before = readdirSync(compiledDir);
+      assert.equal(before.length, 2);
+      // While no server runs: one file changed, one removed, and a writer that died before its rename.
+      zones.write('cache.test.toml', ZONE.replace('192.0.2.1', '192.0.2.2'));
+      zones.remove('gone.test.toml');
+      writeFileSync(join(compiledDir, `${before[0]}.4242.x1.tmp`), 'half an entry');
+
+      const second = await startServer(zones.path, { env });
+      const swept = await second.waitFor((l) => l.msg === 'removed compiled zones no zone file uses from the cache', undefined, 'the cache swept once loaded');
+      assert.equal(swept.removed, 3);
+      const after = readdirSync(compiledDir);
+      assert.equal(after.length, 1, `left: ${after.join(', ')}`);
+      assert.ok(!before.includes(after[0]), 'the entry left is the changed file\'s new one');
+      await second.stop();
+      const third = await startServer(zones.path, { env });
+      assert.equal((await third.waitFor((l) => l.msg === 'zone loaded')).cached, true, 'read back at the next start');
       await third.stop();
     } finally {
       zones.cleanup();

@@ -9,7 +9,7 @@ import { parseTarget } from '../transfer/notify.js';
 import type { Zone, ZoneFile } from '../zone/model.js';
 import { compileZone } from './compile.js';
 import type { HealthPlan } from './health.js';
-import { packImage, type ZoneImage } from './image.js';
+import { packImage, privateImage, type ImageAllocator, type ZoneImage } from './image.js';
 import type { ZoneFacts } from './zone.js';
 
 /**
@@ -92,8 +92,8 @@ export interface TransferOutputs {
 /** A zone file's transfer lists are read as the settings they replace are (XFR_ALLOW, XFR_NOTIFY). */
 const TRANSFER_LIST_READERS = { allowTransfer: parseBlock, notify: parseTarget };
 
-/** Parses, checks and compiles one zone file: everything but installing it. */
-export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}, outputs: TransferOutputs = {}): CompiledFile {
+/** Parses, checks and compiles one zone file, its image in memory from `alloc`: everything but installing it. */
+export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}, outputs: TransferOutputs = {}, alloc: ImageAllocator = privateImage): CompiledFile {
   try {
     const parsed = parseZoneFile(text, origin, fileName, TRANSFER_LIST_READERS);
     if (!parsed.active) return { kind: 'inactive', apex: parsed.apex, warnings: parsed.warnings };
@@ -103,7 +103,7 @@ export function compileFile(text: string, origin: string, fileName: string, seri
     const { previous } = outputs;
     const transfers = outputs.transfers || (parsed.transfer.allowTransfer?.length ?? 0) > 0;
     const difference = transfers && previous && differenceFrom(previous, parsed.zone, origin, fileName);
-    const { health, ...image } = packImage(compiled);
+    const { health, ...image } = packImage(compiled, alloc);
     return {
       kind: 'zone', facts, image, ...(health && { health }), warnings: parsed.warnings, ...(transfers && { axfr: axfrImage(parsed.zone) }), ...(difference && { difference }),
     };

@@ -8,8 +8,8 @@ import { releaseMemory } from '../heap.js';
 import { differenceBuffers } from '../transfer/difference.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, differenceOf, type CompiledFile } from './compile-file.js';
-import { cacheKey, readCached, sharedImage, writeCached } from './compiled-cache.js';
-import type { ZoneImage } from './image.js';
+import { cacheKey, readCached, writeCached } from './compiled-cache.js';
+import { sharedImage, type ZoneImage } from './image.js';
 import type { CompileReply, CompileThreadData, ToThread } from './compiler.js';
 
 const { cacheDir, version, transfers, shared } = workerData as CompileThreadData;
@@ -26,7 +26,8 @@ let compiledZones = 0;
 
 function compiledFile(m: ToThread): CompiledFile {
   compiledZones++;
-  return compileFile(m.text, m.origin, m.fileName, m.serial, { previous: m.previous, transfers });
+  // Packed where it is handed over from: shared, the image is not copied again (handedOver).
+  return compileFile(m.text, m.origin, m.fileName, m.serial, { previous: m.previous, transfers }, shared ? sharedImage : undefined);
 }
 
 function compile(m: ToThread, digest: string): Omit<CompileReply, 'id' | 'result'> & { result: CompiledFile } {

@@ -4,7 +4,7 @@ import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { CompiledFile, SerialInput } from './compile-file.js';
-import type { ZoneImage } from './image.js';
+import { privateImage, type ImageAllocator } from './image.js';
 
 /**
  * Compiled zones kept on disk, so that a restart reads them back instead of parsing and compiling
@@ -31,23 +31,6 @@ type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
 export function cacheKey(version: string, textDigest: string, origin: string, fileName: string, serial: SerialInput = {}): string {
   return createHash('sha256').update(`${version}\0${origin}\0${fileName}\0${serial.previous ?? ''}/${serial.modified ?? ''}\0${textDigest}`).digest('hex');
 }
-
-/** Where a read entry's image goes: private buffers, or one SharedArrayBuffer (src/answer/compile-thread.ts). */
-export type ImageAllocator = (bytes: number, ints: number) => ZoneImage;
-
-const privateImage: ImageAllocator = (bytes, ints) => ({ bytes: new Uint8Array(bytes), ints: new Int32Array(ints) });
-
-/**
- * An image's arrays in one SharedArrayBuffer, its ints after its bytes (for DNS threads,
- * src/serving/threads.ts). One buffer a zone, not two: each costs its own bookkeeping in every
- * thread that holds it, and posting it to a thread costs about as much as the rest of the zone's
- * message.
- */
-export const sharedImage: ImageAllocator = (bytes, ints) => {
-  const intsAt = (bytes + Int32Array.BYTES_PER_ELEMENT - 1) & -Int32Array.BYTES_PER_ELEMENT;
-  const buffer = new SharedArrayBuffer(intsAt + ints * Int32Array.BYTES_PER_ELEMENT);
-  return { bytes: new Uint8Array(buffer, 0, bytes), ints: new Int32Array(buffer, intsAt, ints) };
-};
 
 /** An entry's file name ends so (cachePath); a temporary one's so (writeCached). */
 const ENTRY_SUFFIX = '.zone';

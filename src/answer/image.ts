@@ -246,38 +246,65 @@ function slotCount(n: number): number {
   return s;
 }
 
-/** Past this many, a zone's work arrays are its own: a large zone's are not kept after it. */
-const WORK_MAX_INTS = 1 << 16;
+/** Past this many elements, a zone's work arrays are its own: a large zone's are not kept after it. */
+const WORK_MAX_LENGTH = 1 << 16;
 
 /**
- * An array of ints packImage works in, kept from zone to zone (packing is synchronous): a typed
- * array of its own for each zone cost more than packing a zone of 50 records (bench/RESULTS.md).
+ * An array packImage works in, kept from zone to zone (packing is synchronous): a typed array of
+ * its own for each zone cost more than packing a zone of 50 records (bench/RESULTS.md).
  */
-class WorkInts {
-  private ints = new Int32Array(0);
+class Work<T extends Int32Array | Uint8Array> {
+  private array: T;
 
-  /** `n` ints, as the last zone left them. */
-  take(n: number): Int32Array {
-    if (n > WORK_MAX_INTS) return new Int32Array(n);
-    if (this.ints.length < n) this.ints = new Int32Array(Math.min(WORK_MAX_INTS, Math.max(n, 2 * this.ints.length)));
-    return this.ints.subarray(0, n);
+  constructor(private readonly make: (length: number) => T) {
+    this.array = make(0);
+  }
+
+  /** `n` elements, as the last zone left them. */
+  take(n: number): T {
+    if (n > WORK_MAX_LENGTH) return this.make(n);
+    if (this.array.length < n) this.array = this.make(Math.min(WORK_MAX_LENGTH, Math.max(n, 2 * this.array.length)));
+    return this.array.subarray(0, n) as T;
   }
 }
 
-/** packImage's work arrays (see Records and packImage). */
+const workInts = (): Work<Int32Array> => new Work((n) => new Int32Array(n));
+
+/** packImage's work arrays (see Records and packImage): the image is laid out in `bytes` and `ints`, then copied whole. */
 const WORK = {
-  found: new WorkInts(), of: new WorkInts(), buckets: new WorkInts(), trimmed: new WorkInts(), below: new WorkInts(), hashes: new WorkInts(),
-  earlier: new WorkInts(), placed: new WorkInts(),
+  found: workInts(), of: workInts(), buckets: workInts(), trimmed: workInts(), below: workInts(), hashes: workInts(),
+  earlier: workInts(), placed: workInts(), ints: workInts(), bytes: new Work((n) => new Uint8Array(n)),
 };
+
+/** Where an image is put: private memory, or memory shared with other threads. */
+export type ImageAllocator = (bytes: number, ints: number) => ZoneImage;
+
+/**
+ * An image's arrays in one buffer, its ints after its bytes: one allocation a zone, not two (each
+ * costs its own bookkeeping, and in every thread that holds it).
+ */
+function oneBuffer(buffer: (octets: number) => ArrayBufferLike): ImageAllocator {
+  return (bytes, ints) => {
+    const intsAt = (bytes + Int32Array.BYTES_PER_ELEMENT - 1) & -Int32Array.BYTES_PER_ELEMENT;
+    const b = buffer(intsAt + ints * Int32Array.BYTES_PER_ELEMENT);
+    return { bytes: new Uint8Array(b, 0, bytes), ints: new Int32Array(b, intsAt, ints) };
+  };
+}
+
+/** An image in an ArrayBuffer: handed to another thread by transferring it. */
+export const privateImage: ImageAllocator = oneBuffer((n) => new ArrayBuffer(n));
+/** An image in a SharedArrayBuffer, for DNS threads (src/serving/threads.ts): every thread serves it where it lies. */
+export const sharedImage: ImageAllocator = oneBuffer((n) => new SharedArrayBuffer(n));
 
 /** The key being hashed (packImage is synchronous): a name's later entries change its type alone. */
 const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
 
 /**
- * Lays a compiled zone out flat (see ZoneImage). A health-checked zone's image holds every health
- * state's answers, and `health` says which words of `ints` to swap between them (health.ts).
+ * Lays a compiled zone out flat (see ZoneImage), in memory from `alloc`. A health-checked zone's
+ * image holds every health state's answers, and `health` says which words of `ints` to swap
+ * between them (health.ts).
  */
-export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan } {
+export function packImage(zone: CompiledZone, alloc: ImageAllocator = privateImage): ZoneImage & { health?: HealthPlan } {
   const variants = zone.health?.variants;
   const found = WORK.found.take(zone.answers.length).fill(0);
   const order: Answer[] = [];
@@ -288,8 +315,8 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     const n = names[i].length;
     // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
     if (n > MAX_NAME_LENGTH) throw new RangeError(`name of ${n} octets in ${zone.apexKey}`);
-    // At most: later entries of a name take less, and not all copy their packet inline (then the
-    // bytes are cut to what was used).
+    // At most: later entries of a name take less, and not all copy their packet inline (the image
+    // takes what was used).
     size += (zone.entries.end(i) - zone.entries.starts[i]) * (n + KEY_TYPE_OCTETS + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS);
   }
   for (const a of answers) {
@@ -308,8 +335,9 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
 
   const entries = zone.entries.size;
   const slots = slotCount(entries);
-  let bytes = new Uint8Array(new ArrayBuffer(size));
-  const ints = new Int32Array(new ArrayBuffer(4 * (HEADER_INTS + 2 * entries + records.size * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots)));
+  // Every octet below `at` is written before the image is taken; the slots start empty.
+  const bytes = WORK.bytes.take(size);
+  const ints = WORK.ints.take(HEADER_INTS + 2 * entries + records.size * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots).fill(EMPTY_SLOT);
   ints.set([entries, records.size, belows.size, pairInts, relocCount, slots], 0);
   const entryOffsetAt = HEADER_INTS;
   const entryAnswerAt = entryOffsetAt + entries;
@@ -384,7 +412,6 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
     }
   }
   for (let r = 0; r < records.size; r++) if (placed[r] === NONE) at = place(r, at);
-  if (at < size) bytes = bytes.slice(0, at);
 
   let reloc = 0;
   records.answers.forEach((a, i) => {
@@ -416,7 +443,10 @@ export function packImage(zone: CompiledZone): ZoneImage & { health?: HealthPlan
       ints[pairAt + p++] = records.get(a);
     }
   }
-  return { bytes, ints, ...(zone.health && { health: { probes: zone.health.probes, sites } }) };
+  const image = alloc(at, ints.length);
+  image.bytes.set(bytes.subarray(0, at));
+  image.ints.set(ints);
+  return { ...image, ...(zone.health && { health: { probes: zone.health.probes, sites } }) };
 }
 
 /** Copies `a`'s packet (header, then body) from `packets` to `at`; returns where it ends. */

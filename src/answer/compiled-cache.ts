@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync, unlinkSync, writevSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -115,9 +115,13 @@ function fill(fd: number, first: Uint8Array, into: Uint8Array, at: number): bool
  * when there is none or it does not check out.
  */
 export function readCached(dir: string, key: string, alloc: ImageAllocator = privateImage): Cacheable | null {
+  const path = cachePath(dir, key);
+  // Looked for first: a miss is the rule in a first start, and an open that fails throws an error
+  // made with its stack (a first start at 20,000 zones: 0.3 s of a compile thread's time).
+  if (!existsSync(path)) return null;
   let fd: number;
   try {
-    fd = openSync(cachePath(dir, key), 'r');
+    fd = openSync(path, 'r');
   } catch {
     return null;
   }

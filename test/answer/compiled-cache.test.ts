@@ -12,6 +12,22 @@ import { startServer, ZoneDir } from '../helpers/server.js';
 
 const ZONE = '[domain]\ndomain = "cache.test"\n[[records]]\ndomain = "www"\naddress = "192.0.2.1"\n[[records]]\ntype = "MX"\naddress = "mail.cache.test."\n';
 
+/**
+ * Runs `test` with a zone folder and a cache folder (its `compiled/` and the env that points a
+ * server at it), removed after. No lame duck at each stop: the entries are written before a zone
+ * is served.
+ */
+async function withCache(test: (zones: ZoneDir, compiledDir: string, env: Record<string, string>) => Promise<void>): Promise<void> {
+  const zones = new ZoneDir();
+  const cache = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
+  try {
+    await test(zones, join(cache, 'compiled'), { ZONE_CACHE_DIR: cache, ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0' });
+  } finally {
+    zones.cleanup();
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
 describe('compiled cache: zones kept on disk across restarts', () => {
   const compiled = compileFile(ZONE, 'zones/cache.test.toml', 'cache.test.toml');
   assert.ok(compiled.kind === 'zone');
@@ -81,74 +97,54 @@ describe('compiled cache: zones kept on disk across restarts', () => {
     });
   }
 
-  it('a server restarted on the same folder reads its zones back, and drops entries no zone uses', async () => {
-    const zones = new ZoneDir();
-    const cache = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
-    const compiledDir = join(cache, 'compiled');
-    // No lame duck at each stop: the entries are written before a zone is served.
-    const env = { ZONE_CACHE_DIR: cache, ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0' };
-    try {
-      zones.write('cache.test.toml', ZONE);
-      const first = await startServer(zones.path, { env });
-      const loaded = await first.waitFor((l) => l.msg === 'zone loaded');
-      assert.equal(loaded.cached, undefined, 'compiled at the first start');
-      await first.stop();
-      assert.equal(readdirSync(compiledDir).length, 1);
+  it('a server restarted on the same folder reads its zones back, and drops entries no zone uses', () => withCache(async (zones, compiledDir, env) => {
+    zones.write('cache.test.toml', ZONE);
+    const first = await startServer(zones.path, { env });
+    const loaded = await first.waitFor((l) => l.msg === 'zone loaded');
+    assert.equal(loaded.cached, undefined, 'compiled at the first start');
+    await first.stop();
+    assert.equal(readdirSync(compiledDir).length, 1);
 
-      // A damaged entry is compiled again, not served.
-      const [entry] = readdirSync(compiledDir);
-      const again = await startServer(zones.path, { env });
-      assert.equal((await again.waitFor((l) => l.msg === 'zone loaded')).cached, true, 'read back at the second start');
-      assert.equal(((await query(again.port, 'www.cache.test', 'A')).answers![0] as { data: string }).data, '192.0.2.1');
-      // A change makes a new entry; the old one goes.
-      zones.write('cache.test.toml', ZONE.replace('192.0.2.1', '192.0.2.2'));
-      await again.waitFor((l) => l.msg === 'zone loaded' && l.cached === undefined);
-      assert.deepEqual(readdirSync(compiledDir).filter((f) => f.endsWith('.zone')).length, 1);
-      assert.ok(!readdirSync(compiledDir).includes(entry), 'the superseded entry is removed');
-      await again.stop();
+    // A damaged entry is compiled again, not served.
+    const [entry] = readdirSync(compiledDir);
+    const again = await startServer(zones.path, { env });
+    assert.equal((await again.waitFor((l) => l.msg === 'zone loaded')).cached, true, 'read back at the second start');
+    assert.equal(((await query(again.port, 'www.cache.test', 'A')).answers![0] as { data: string }).data, '192.0.2.1');
+    // A change makes a new entry; the old one goes.
+    zones.write('cache.test.toml', ZONE.replace('192.0.2.1', '192.0.2.2'));
+    await again.waitFor((l) => l.msg === 'zone loaded' && l.cached === undefined);
+    assert.deepEqual(readdirSync(compiledDir).filter((f) => f.endsWith('.zone')).length, 1);
+    assert.ok(!readdirSync(compiledDir).includes(entry), 'the superseded entry is removed');
+    await again.stop();
 
-      truncateSync(join(compiledDir, readdirSync(compiledDir)[0]), 10);
-      const third = await startServer(zones.path, { env });
-      assert.equal((await third.waitFor((l) => l.msg === 'zone loaded')).cached, undefined, 'a damaged entry is compiled again');
-      assert.equal(((await query(third.port, 'www.cache.test', 'A')).answers![0] as { data: string }).data, '192.0.2.2');
-      await third.stop();
-    } finally {
-      zones.cleanup();
-      rmSync(cache, { recursive: true, force: true });
-    }
-  });
+    truncateSync(join(compiledDir, readdirSync(compiledDir)[0]), 10);
+    const third = await startServer(zones.path, { env });
+    assert.equal((await third.waitFor((l) => l.msg === 'zone loaded')).cached, undefined, 'a damaged entry is compiled again');
+    assert.equal(((await query(third.port, 'www.cache.test', 'A')).answers![0] as { data: string }).data, '192.0.2.2');
+    await third.stop();
+  }));
 
-  it('a restart removes the entries of files changed or removed while no server ran, and writers\' leftovers', async () => {
-    const zones = new ZoneDir();
-    const cache = mkdtempSync(join(tmpdir(), 'eclipso-cache-'));
-    const compiledDir = join(cache, 'compiled');
-    // No lame duck at each stop: the entries are written before a zone is served.
-    const env = { ZONE_CACHE_DIR: cache, ECLIPSO_LOG_IGNORE: '1', SHUTDOWN_GRACE: '0' };
-    try {
-      zones.write('cache.test.toml', ZONE);
-      zones.write('gone.test.toml', ZONE.replaceAll('cache.test', 'gone.test'));
-      const first = await startServer(zones.path, { env });
-      await first.stop();
-      const before = readdirSync(compiledDir);
-      assert.equal(before.length, 2);
-      // While no server runs: one file changed, one removed, and a writer that died before its rename.
-      zones.write('cache.test.toml', ZONE.replace('192.0.2.1', '192.0.2.2'));
-      zones.remove('gone.test.toml');
-      writeFileSync(join(compiledDir, `${before[0]}.4242.x1.tmp`), 'half an entry');
+  it('a restart removes the entries of files changed or removed while no server ran, and writers\' leftovers', () => withCache(async (zones, compiledDir, env) => {
+    zones.write('cache.test.toml', ZONE);
+    zones.write('gone.test.toml', ZONE.replaceAll('cache.test', 'gone.test'));
+    const first = await startServer(zones.path, { env });
+    await first.stop();
+    const before = readdirSync(compiledDir);
+    assert.equal(before.length, 2);
+    // While no server runs: one file changed, one removed, and a writer that died before its rename.
+    zones.write('cache.test.toml', ZONE.replace('192.0.2.1', '192.0.2.2'));
+    zones.remove('gone.test.toml');
+    writeFileSync(join(compiledDir, `${before[0]}.4242.x1.tmp`), 'half an entry');
 
-      const second = await startServer(zones.path, { env });
-      const swept = await second.waitFor((l) => l.msg === 'removed compiled zones no zone file uses from the cache', undefined, 'the cache swept once loaded');
-      assert.equal(swept.removed, 3);
-      const after = readdirSync(compiledDir);
-      assert.equal(after.length, 1, `left: ${after.join(', ')}`);
-      assert.ok(!before.includes(after[0]), 'the entry left is the changed file\'s new one');
-      await second.stop();
-      const third = await startServer(zones.path, { env });
-      assert.equal((await third.waitFor((l) => l.msg === 'zone loaded')).cached, true, 'read back at the next start');
-      await third.stop();
-    } finally {
-      zones.cleanup();
-      rmSync(cache, { recursive: true, force: true });
-    }
-  });
+    const second = await startServer(zones.path, { env });
+    const swept = await second.waitFor((l) => l.msg === 'removed compiled zones no zone file uses from the cache', undefined, 'the cache swept once loaded');
+    assert.equal(swept.removed, 3);
+    const after = readdirSync(compiledDir);
+    assert.equal(after.length, 1, `left: ${after.join(', ')}`);
+    assert.ok(!before.includes(after[0]), 'the entry left is the changed file\'s new one');
+    await second.stop();
+    const third = await startServer(zones.path, { env });
+    assert.equal((await third.waitFor((l) => l.msg === 'zone loaded')).cached, true, 'read back at the next start');
+    await third.stop();
+  }));
 });

@@ -36,7 +36,7 @@ import { ZoneCatalog, type ServedVersion, type ZoneTarget, type ZoneText } from 
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
 import { sharedZone, type DnsThreadData, type DnsThreadSnapshot, type FromDnsThread, type ServableZone, type ToDnsThread } from './thread-messages.js';
-import { encodeZoneBatch, type ZoneChange } from './zone-batch.js';
+import { encodeZoneBatch, type ZoneBatch, type ZoneChange } from './zone-batch.js';
 
 const THREAD_MAIN = new URL('./dns-thread.js', import.meta.url);
 /** How long a DNS thread may take to close its sockets when stopping before it is ended. */
@@ -48,7 +48,7 @@ const MAX_RESTART_DELAY_MS = 5000;
 /**
  * Changes in one `zones` message at most. Node.js looks each SharedArrayBuffer of a message up among
  * the message's others (a linear search), so a message's cost grows with the square of its zones:
- * 20,000 images in one message took 137 ms to post, in messages of 250, 6 ms.
+ * 20,000 SharedArrayBuffers in one message took 137 ms to post, in messages of 250, 6 ms (Node.js 24).
  */
 const MAX_BATCH = 256;
 
@@ -56,6 +56,16 @@ const MAX_BATCH = 256;
 interface Posted {
   change: ZoneChange;
   file: Omit<ZoneText, 'text'>;
+}
+
+/** `changes` in batches of MAX_BATCH at most, each made once (for every thread it goes to). */
+function inBatches(changes: readonly Posted[]): { posted: Posted[]; batch: ZoneBatch }[] {
+  const out = [];
+  for (let i = 0; i < changes.length; i += MAX_BATCH) {
+    const posted = changes.slice(i, i + MAX_BATCH);
+    out.push({ posted, batch: encodeZoneBatch(posted.map((p) => p.change)) });
+  }
+  return out;
 }
 
 interface Slot {
@@ -229,10 +239,7 @@ export class ThreadServing implements Serving {
   private postZones(): void {
     if (this.unpostedDue !== null) clearImmediate(this.unpostedDue);
     this.unpostedDue = null;
-    const changes = this.unposted.splice(0);
-    for (let i = 0; i < changes.length; i += MAX_BATCH) {
-      const posted = changes.slice(i, i + MAX_BATCH);
-      const batch = encodeZoneBatch(posted.map((p) => p.change));
+    for (const { posted, batch } of inBatches(this.unposted.splice(0))) {
       for (const s of this.slots) {
         if (s.outbox === null) continue;
         s.sent.push(posted);
@@ -286,11 +293,9 @@ export class ThreadServing implements Serving {
     this.postZones();
     const outbox = new Outbox<ToDnsThread>(worker);
     Object.assign(slot, { worker, outbox, ready: false, failure: null, crash: undefined, startedAt: Date.now(), sent: [] });
-    const current = [...this.target.zones.values()];
-    for (let i = 0; i < current.length; i += MAX_BATCH) {
-      const posted = current.slice(i, i + MAX_BATCH);
+    for (const { posted, batch } of inBatches([...this.target.zones.values()])) {
       slot.sent.push(posted);
-      outbox.send({ kind: 'zones', batch: encodeZoneBatch(posted.map((p) => p.change)) });
+      outbox.send({ kind: 'zones', batch });
     }
     if (slot.listening) this.listenOn(slot);
     worker.on('message', (batch: FromDnsThread[]) => {

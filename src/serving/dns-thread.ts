@@ -18,10 +18,11 @@ import { transfersOn } from '../transfer/access.js';
 import { transferSettings } from '../transfer/settings.js';
 import { TableTarget } from './table-target.js';
 import type { DnsThreadData, FromDnsThread, ToDnsThread } from './thread-messages.js';
+import { forEachZoneChange } from './zone-batch.js';
 
 const { config, index, forwardGate } = workerData as DnsThreadData;
 const parent = parentPort!;
-// Messages both ways go in batches (src/outbox.ts): a thread started with 20,000 zones says it serves each.
+// Messages both ways go in batches (src/outbox.ts).
 const outbox = new Outbox<FromDnsThread>(parent);
 const send = (m: FromDnsThread): void => outbox.send(m);
 const log = Logger.forServer(config.logFormat, config.logDebug);
@@ -63,20 +64,20 @@ parent.on('message', (batch: ToDnsThread[]) => {
 
 function take(m: ToDnsThread): void {
   switch (m.kind) {
-    case 'put':
-      try {
-        target.put(m.file, m.zone);
-        send({ kind: 'served', fileName: m.file.fileName, serial: m.zone.facts.serial });
-      } catch (e) {
-        log.error('zone cannot be served by this DNS worker; it keeps its previous version', {
-          worker: index, file: m.file.origin, error: (e as Error).message, todo: 'this is a bug in Eclipso, please report it with the file',
-        });
-        send({ kind: 'served', fileName: m.file.fileName, serial: null });
-      }
+    case 'zones': {
+      // Said once for the batch, not per zone: the main thread knows what it sent (and logs a failure with its file).
+      const failed: { at: number; error: string }[] = [];
+      forEachZoneChange(m.batch, (change, at) => {
+        if ('drop' in change) return target.drop(null, change.drop);
+        try {
+          target.put(null, change.put);
+        } catch (e) {
+          failed.push({ at, error: (e as Error).message });
+        }
+      });
+      send({ kind: 'served', failed });
       return;
-    case 'drop':
-      target.drop(m.file, m.apexKey);
-      return;
+    }
     case 'listen':
       void listen(m.host, m.port);
       return;

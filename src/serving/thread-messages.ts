@@ -2,7 +2,7 @@ import type { CompiledFile } from '../answer/compile-file.js';
 import { servedFacts, type ServedFacts } from '../answer/zone.js';
 import type { Config } from '../config.js';
 import type { ServerSnapshot } from '../counters/snapshot.js';
-import type { ZoneText } from './catalog.js';
+import type { ZoneBatch } from './zone-batch.js';
 
 /** A compiled zone: what the catalog gives a target. */
 export type ServableZone = Extract<CompiledFile, { kind: 'zone' }>;
@@ -35,9 +35,11 @@ export interface DnsThreadData {
 
 /** Messages from the main thread to a DNS thread (src/serving/threads.ts, dns-thread.ts). */
 export type ToDnsThread =
-  /** Serve this zone (its image and transfer messages shared, not copied). */
-  | { kind: 'put'; file: Omit<ZoneText, 'text'>; zone: SharedZone }
-  | { kind: 'drop'; file: Omit<ZoneText, 'text'>; apexKey: string }
+  /**
+   * Serve these zones, drop those, in order (src/serving/zone-batch.ts: made once for every thread;
+   * images and transfer messages shared, not copied). Answered by one `served`.
+   */
+  | { kind: 'zones'; batch: ZoneBatch }
   /**
    * Bind the port and answer (sent once the first load is done, after its zones); `port` 0: any,
    * for the first thread only; the others bind the port it got.
@@ -54,6 +56,9 @@ export type DnsThreadSnapshot = Pick<ServerSnapshot, 'queries' | 'zones' | 'reco
 export type FromDnsThread =
   | { kind: 'ready'; port: number }
   | { kind: 'failed'; code: string | undefined; message: string }
-  /** The thread serves `fileName` with `serial`, or could not install it (null: a bug, logged there). */
-  | { kind: 'served'; fileName: string; serial: number | null }
+  /**
+   * The thread serves the zones of its oldest unanswered `zones` message, but for those it could not
+   * install (a bug): their numbers in the batch and why.
+   */
+  | { kind: 'served'; failed: { at: number; error: string }[] }
   | { kind: 'snapshot'; id: number; snapshot: DnsThreadSnapshot };

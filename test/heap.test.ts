@@ -50,7 +50,9 @@ describe("each thread's heap", () => {
     assert.ok(after < held - 20 * 2 ** 20, `the heap used ${(held / 2 ** 20).toFixed(1)} MiB with the load and ${(after / 2 ** 20).toFixed(1)} MiB after collecting: its garbage was not collected`);
   });
 
-  it('gives the pages of what a compile left back to the system, which a plain collection keeps pooled', async () => {
+  // Node.js 20 (past its end of life, not supported: README) gives back less either way.
+  const before22 = Number(process.versions.node.split('.')[0]) < 22;
+  it('gives the pages of what a compile left back to the system, which a plain collection keeps pooled', { skip: before22 && 'Node.js 20' }, async () => {
     // In a process of its own: its RSS is the test's alone. A compile's work: objects that live until it ends.
     const script = `
       import { collectGarbage, releaseMemory } from ${JSON.stringify(HEAP)};

@@ -250,8 +250,9 @@ function slotCount(n: number): number {
 const WORK_MAX_LENGTH = 1 << 16;
 
 /**
- * An array packImage works in, kept from zone to zone (packing is synchronous): a typed array of
- * its own for each zone cost more than packing a zone of 50 records (bench/RESULTS.md).
+ * An array packImage works in, kept from zone to zone (packing is synchronous): typed arrays of
+ * their own for each zone were a third of packing a zone of 50 records (an ArrayBuffer costs
+ * its allocation and the collector's bookkeeping, whatever its size).
  */
 class Work<T extends Int32Array | Uint8Array> {
   private array: T;

@@ -69,7 +69,7 @@ export function encodeZoneBatch(changes: readonly ZoneChange[]): ZoneBatch {
     rows[r + ROW.KIND] = PUT;
     rows[r + ROW.SERIAL] = facts.serial;
     rows[r + ROW.RECORDS] = facts.records;
-    // An image's two arrays lie in one buffer (src/answer/compiled-cache.ts sharedImage), listed once.
+    // An image's two arrays lie in one buffer (src/answer/image.ts sharedImage), listed once.
     rows[r + ROW.BYTES_BUFFER] = buffers.push(image.bytes.buffer) - 1;
     rows[r + ROW.BYTES_OFFSET] = image.bytes.byteOffset;
     rows[r + ROW.BYTES_LENGTH] = image.bytes.length;

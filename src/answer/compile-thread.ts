@@ -13,6 +13,8 @@ import { sharedImage, type ZoneImage } from './image.js';
 import type { CompileReply, CompileThreadData, ToThread } from './compiler.js';
 
 const { cacheDir, version, transfers, shared } = workerData as CompileThreadData;
+/** Where images are made: shared, they are made where they are handed over from, not copied there (handedOver). */
+const images = shared ? sharedImage : undefined;
 
 /** A zone read back from the cache, with the difference from the previous version when one is asked for. */
 function fromCache(m: ToThread, cached: CompiledFile): CompiledFile {
@@ -26,15 +28,13 @@ let compiledZones = 0;
 
 function compiledFile(m: ToThread): CompiledFile {
   compiledZones++;
-  // Packed where it is handed over from: shared, the image is not copied again (handedOver).
-  return compileFile(m.text, m.origin, m.fileName, m.serial, { previous: m.previous, transfers }, shared ? sharedImage : undefined);
+  return compileFile(m.text, m.origin, m.fileName, m.serial, { previous: m.previous, transfers }, images);
 }
 
 function compile(m: ToThread, digest: string): Omit<CompileReply, 'id' | 'result'> & { result: CompiledFile } {
   if (cacheDir === null) return { result: compiledFile(m), key: null };
   const key = cacheKey(version, digest, m.origin, m.fileName, m.serial);
-  // Read back where it is handed over from: shared, the image is not copied again.
-  const cached = readCached(cacheDir, key, shared ? sharedImage : undefined);
+  const cached = readCached(cacheDir, key, images);
   // An entry written while transfers were off has no transfer messages: compiled again, and rewritten.
   if (cached && (!transfers || cached.kind !== 'zone' || cached.axfr)) return { result: fromCache(m, cached), key };
   const result = compiledFile(m);
@@ -136,7 +136,7 @@ function idleStep(): void {
   }
   try {
     compiledZones++;
-    handedOver(compileFile(WARM_UP_ZONE, 'warm-up.invalid.toml', 'warm-up.invalid.toml', {}, { transfers }));
+    handedOver(compileFile(WARM_UP_ZONE, 'warm-up.invalid.toml', 'warm-up.invalid.toml', {}, { transfers }, images));
     textDigest(WARM_UP_ZONE);
   } catch {
     // A warm-up that fails costs the next files their speed, nothing else: a file says what is wrong.

@@ -9,7 +9,7 @@
  */
 import { parseZoneFile } from '../dist/zone/parse.js';
 import { compileZone } from '../dist/answer/compile.js';
-import { packImage } from '../dist/answer/image.js';
+import { packImage } from '../dist/answer/pack.js';
 import { axfrImage } from '../dist/transfer/axfr.js';
 import { zoneDifference } from '../dist/transfer/difference.js';
 import { scaleZone } from './lib/dataset.mjs';

@@ -9,7 +9,8 @@ import { parseTarget } from '../transfer/notify.js';
 import type { Zone, ZoneFile } from '../zone/model.js';
 import { compileZone } from './compile.js';
 import type { HealthPlan } from './health.js';
-import { packImage, privateImage, type ImageAllocator, type ZoneImage } from './image.js';
+import { privateImage, type ImageAllocator, type ZoneImage } from './image.js';
+import { packImage } from './pack.js';
 import type { ZoneFacts } from './zone.js';
 
 /**

@@ -36,7 +36,7 @@ import { ZoneCatalog, type ServedVersion, type ZoneTarget, type ZoneText } from 
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
 import { sharedZone, type DnsThreadData, type DnsThreadSnapshot, type FromDnsThread, type ServableZone, type ToDnsThread } from './thread-messages.js';
-import { encodeZoneBatch, type ZoneBatch, type ZoneChange } from './zone-batch.js';
+import { inBatches, type ZoneChange } from './zone-batch.js';
 
 const THREAD_MAIN = new URL('./dns-thread.js', import.meta.url);
 /** How long a DNS thread may take to close its sockets when stopping before it is ended. */
@@ -45,27 +45,11 @@ const SNAPSHOT_TIMEOUT_MS = 1000;
 /** A DNS thread that dies sooner than this after starting is restarted with a growing delay. */
 const QUICK_DEATH_MS = 5000;
 const MAX_RESTART_DELAY_MS = 5000;
-/**
- * Changes in one `zones` message at most. Node.js looks each SharedArrayBuffer of a message up among
- * the message's others (a linear search), so a message's cost grows with the square of its zones:
- * 20,000 SharedArrayBuffers in one message took 137 ms to post, in messages of 250, 6 ms (Node.js 24).
- */
-const MAX_BATCH = 256;
 
 /** A change posted to the DNS threads, with the file it came from (for their answer, `served`). */
 interface Posted {
   change: ZoneChange;
   file: Omit<ZoneText, 'text'>;
-}
-
-/** `changes` in batches of MAX_BATCH at most, each made once (for every thread it goes to). */
-function inBatches(changes: readonly Posted[]): { posted: Posted[]; batch: ZoneBatch }[] {
-  const out = [];
-  for (let i = 0; i < changes.length; i += MAX_BATCH) {
-    const posted = changes.slice(i, i + MAX_BATCH);
-    out.push({ posted, batch: encodeZoneBatch(posted.map((p) => p.change)) });
-  }
-  return out;
 }
 
 interface Slot {
@@ -239,7 +223,7 @@ export class ThreadServing implements Serving {
   private postZones(): void {
     if (this.unpostedDue !== null) clearImmediate(this.unpostedDue);
     this.unpostedDue = null;
-    for (const { posted, batch } of inBatches(this.unposted.splice(0))) {
+    for (const { posted, batch } of inBatches(this.unposted.splice(0), (p) => p.change)) {
       for (const s of this.slots) {
         if (s.outbox === null) continue;
         s.sent.push(posted);
@@ -293,7 +277,7 @@ export class ThreadServing implements Serving {
     this.postZones();
     const outbox = new Outbox<ToDnsThread>(worker);
     Object.assign(slot, { worker, outbox, ready: false, failure: null, crash: undefined, startedAt: Date.now(), sent: [] });
-    for (const { posted, batch } of inBatches([...this.target.zones.values()])) {
+    for (const { posted, batch } of inBatches([...this.target.zones.values()], (p) => p.change)) {
       slot.sent.push(posted);
       outbox.send({ kind: 'zones', batch });
     }

@@ -1,0 +1,212 @@
+import { HEADER_SIZE, MAX_NAME_LENGTH, TYPE } from '../wire/constants.js';
+import { FNV_OFFSET } from '../wire/fnv.js';
+import type { Answer, Below } from './answer.js';
+import type { CompiledZone } from './compile.js';
+import { finishHash, fnv } from './hash.js';
+import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
+import {
+  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, DISTANCE_OCTETS, EMPTY_SLOT, entryBits, HEADER_INTS, INLINE_LENGTH_OCTETS, INLINE_MAX, KEY_TYPE_OCTETS, MAX_DISTANCE,
+  NAME_LENGTH_OCTETS, NONE, privateImage, RELOC, RELOC_HEADER_INTS, SAME_NAME, type ImageAllocator, type ZoneImage,
+} from './image.js';
+import { Records } from './same-responses.js';
+import { Work, workInts } from './work-arrays.js';
+
+/** packImage's work arrays: the image is laid out in `bytes` and `ints`, then copied whole. */
+const WORK = { found: workInts(), placed: workInts(), ints: workInts(), bytes: new Work((n) => new Uint8Array(n)) };
+
+/**
+ * Every Answer reachable from `a` not yet `found` (by id), in the order first reached, into
+ * `order`: its smaller forms, what it gives names below, and its other health states (`variants`).
+ */
+function collect(a: Answer, found: Int32Array, order: Answer[], belows: Map<Below, number>, variants: ReadonlyMap<Answer, HealthVariants> | undefined): void {
+  for (let f: Answer | null = a; f !== null && !found[f.id]; f = f.trimmed) {
+    found[f.id] = 1;
+    order.push(f);
+    const health = variants?.get(f);
+    if (health) for (const v of health.answers) collect(v, found, order, belows, variants);
+    const below = f.below;
+    if (below === null || belows.has(below)) continue;
+    belows.set(below, belows.size);
+    for (const b of below.byType.values()) collect(b, found, order, belows, variants);
+    collect(below.other, found, order, belows, variants);
+  }
+}
+
+/** Octets of `a`'s packet as compiled, with its question. */
+function compiledLength(a: Answer): number {
+  return a.length + a.qEnd - HEADER_SIZE;
+}
+
+/**
+ * Index slots for `n` keys: a power of two (the slot is the hash's low bits), at most 3/4 full.
+ * Linear probing reads about (1 + 1/(1-a)^2)/2 slots for a key that is not there at load a
+ * (Knuth, TAOCP vol. 3 §6.4): 2.5 at 1/2, 8.5 at 3/4. Misses are common: a query for a type its
+ * name lacks, and each suffix of a name that does not exist. Bounded at 3/4, an index is between
+ * 3/8 and 3/4 full (about 3 slots a miss half way, 8.5 at worst), and with one int a slot 8.5
+ * slots are 34 octets read in order: one or two cache lines. Bounded at 1/2, it would be twice
+ * the size to spare about one slot read a miss.
+ */
+function slotCount(n: number): number {
+  let s = 16;
+  while (4 * n > 3 * s) s *= 2;
+  return s;
+}
+
+/** The key being hashed (packImage is synchronous): a name's later entries change its type alone. */
+const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
+
+/**
+ * Lays a compiled zone out flat (see ZoneImage), in memory from `alloc`. A health-checked zone's
+ * image holds every health state's answers, and `health` says which words of `ints` to swap
+ * between them (health.ts).
+ */
+export function packImage(zone: CompiledZone, alloc: ImageAllocator = privateImage): ZoneImage & { health?: HealthPlan } {
+  const variants = zone.health?.variants;
+  const found = WORK.found.take(zone.answers.length).fill(0);
+  const order: Answer[] = [];
+  const belows = new Map<Below, number>();
+  const { names, types, answers } = zone.entries;
+  let size = 0;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i].length;
+    // RFC 1035 §3.1: the parser allows no longer name; one octet holds its length.
+    if (n > MAX_NAME_LENGTH) throw new RangeError(`name of ${n} octets in ${zone.apexKey}`);
+    // At most: later entries of a name take less, and not all copy their packet inline (the image
+    // takes what was used).
+    size += (zone.entries.end(i) - zone.entries.starts[i]) * (n + KEY_TYPE_OCTETS + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS);
+  }
+  for (const a of answers) {
+    if (a.relocs === null && compiledLength(a) <= INLINE_MAX) size += a.length;
+    collect(a, found, order, belows, variants);
+  }
+  const records = new Records(zone.packets, belows, zone.answers.length, order.length);
+  for (const a of order) records.add(a);
+  let relocCount = 0;
+  let pairInts = 0;
+  for (const a of records.answers) {
+    size += a.length;
+    if (a.relocs !== null && a.relocs.length > 0) relocCount += RELOC_HEADER_INTS + a.relocs.length;
+  }
+  for (const b of belows.keys()) pairInts += b.byType.size * 2;
+
+  const entries = zone.entries.size;
+  const slots = slotCount(entries);
+  // Every octet below `at` is written before the image is taken; the slots start empty.
+  const bytes = WORK.bytes.take(size);
+  const ints = WORK.ints.take(HEADER_INTS + 2 * entries + records.size * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots).fill(EMPTY_SLOT);
+  ints.set([entries, records.size, belows.size, pairInts, relocCount, slots], 0);
+  const entryOffsetAt = HEADER_INTS;
+  const entryAnswerAt = entryOffsetAt + entries;
+  const answerAt = entryAnswerAt + entries;
+  const belowAt = answerAt + records.size * ANSWER_INTS;
+  const pairAt = belowAt + belows.size * BELOW_INTS;
+  const relocAt = pairAt + pairInts;
+  const slotAt = relocAt + relocCount;
+
+  const sites: HealthSite[] = [];
+  const site = (at: number, a: Answer): void => {
+    const v = variants?.get(a);
+    if (v) sites.push({ at, probes: v.probes, answers: v.answers.map((x) => records.get(x)) });
+  };
+  // Where each record's packet is placed in `bytes` (its first copy, when inline copies repeat it).
+  const placed = WORK.placed.take(records.size).fill(NONE);
+  const place = (r: number, at: number): number => {
+    placed[r] = at;
+    return writePacket(bytes, zone.packets, records.answers[r], at);
+  };
+  let at = 0;
+  const mask = slots - 1;
+  const hashBitsOf = -1 << entryBits(entries);
+  // Where the N of the name's last entry given in full is: its later entries point back to it.
+  let lastAt = 0;
+  for (let i = 0, e = 0; i < names.length; i++) {
+    const name = names[i];
+    const n = name.length;
+    for (let c = 0; c < n; c++) keyOctets[c] = name.charCodeAt(c);
+    // The keys' hashes (hashBytes) share the name's part.
+    const nameHash = fnv(FNV_OFFSET, keyOctets, 0, n);
+    for (const first = e; e < zone.entries.end(i); e++) {
+      const a = answers[e];
+      const type = types[e];
+      keyOctets[n] = type >> 8;
+      keyOctets[n + 1] = type & 0xff;
+      const distance = at + DISTANCE_OCTETS + KEY_TYPE_OCTETS - lastAt;
+      if (e > first && distance <= MAX_DISTANCE) {
+        bytes[at++] = distance >> 8;
+        bytes[at++] = distance & 0xff;
+        bytes[at++] = keyOctets[n];
+        bytes[at++] = keyOctets[n + 1];
+        bytes[at] = SAME_NAME;
+      } else {
+        for (let c = 0; c < n + KEY_TYPE_OCTETS; c++) bytes[at++] = keyOctets[c];
+        bytes[at] = n;
+        lastAt = at;
+      }
+      ints[entryOffsetAt + e] = at;
+      at += NAME_LENGTH_OCTETS;
+      const r = records.get(a);
+      ints[entryAnswerAt + e] = r;
+      // A packet for this name alone (or for names as long with the same answer: sameResponse)
+      // follows the first such key, inline or not: its record points there. An answer with health
+      // states is reached through its entry's answer word, which a state change swaps: never inline.
+      const own = a.relocs === null && placed[r] === NONE;
+      const inlinable = a.relocs === null && compiledLength(a) <= INLINE_MAX && variants?.has(a) !== true;
+      // The usual answer is copied from beside its key: an entry keeps its own copy of a shared
+      // packet (two names' A answers, a CNAME's A and AAAA), except ANY, which reads the copy of the
+      // type its one RRset is (RFC 8482 §4.1): rarely asked, it spares a copy per name.
+      const inline = inlinable && (own || type !== TYPE.ANY) ? a.length : 0;
+      site(entryAnswerAt + e, a);
+      bytes[at] = inline >> 8;
+      bytes[at + 1] = inline & 0xff;
+      at += INLINE_LENGTH_OCTETS;
+      if (own) at = place(r, at);
+      else if (inline > 0) at = writePacket(bytes, zone.packets, a, at);
+      const hash = finishHash(fnv(nameHash, keyOctets, n, n + KEY_TYPE_OCTETS));
+      let s = hash & mask;
+      while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
+      ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
+    }
+  }
+  for (let r = 0; r < records.size; r++) if (placed[r] === NONE) at = place(r, at);
+
+  let reloc = 0;
+  records.answers.forEach((a, i) => {
+    const rec = answerAt + i * ANSWER_INTS;
+    ints[rec + ANSWER.PACKET_AT] = placed[i];
+    ints[rec + ANSWER.PACKET_LENGTH] = a.length;
+    if (a.relocs !== null && a.relocs.length > 0) {
+      ints[rec + ANSWER.RELOCS] = reloc;
+      ints[relocAt + reloc + RELOC.COUNT] = a.relocs.length;
+      ints[relocAt + reloc + RELOC.QEND] = a.qEnd;
+      reloc += RELOC_HEADER_INTS;
+      for (const p of a.relocs) ints[relocAt + reloc++] = p;
+    } else {
+      ints[rec + ANSWER.RELOCS] = NONE;
+    }
+    ints[rec + ANSWER.TRIMMED] = records.trimmed[i];
+    ints[rec + ANSWER.BELOW] = records.below[i];
+  });
+  let p = 0;
+  for (const [b, i] of belows) {
+    const rec = belowAt + i * BELOW_INTS;
+    ints[rec + BELOW.OTHER] = records.get(b.other);
+    site(rec + BELOW.OTHER, b.other);
+    ints[rec + BELOW.PAIR_AT] = p;
+    ints[rec + BELOW.PAIR_COUNT] = b.byType.size;
+    for (const [type, a] of b.byType) {
+      ints[pairAt + p++] = type;
+      site(pairAt + p, a);
+      ints[pairAt + p++] = records.get(a);
+    }
+  }
+  const image = alloc(at, ints.length);
+  image.bytes.set(bytes.subarray(0, at));
+  image.ints.set(ints);
+  return { ...image, ...(zone.health && { health: { probes: zone.health.probes, sites } }) };
+}
+
+/** Copies `a`'s packet (header, then body) from `packets` to `at`; returns where it ends. */
+function writePacket(bytes: Uint8Array, packets: Uint8Array, a: Answer, at: number): number {
+  for (let i = a.at; i < a.at + a.length; i++) bytes[at++] = packets[i];
+  return at;
+}

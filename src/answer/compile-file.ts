@@ -34,11 +34,13 @@ export type CompiledFile =
 /**
  * How the serial served is decided (src/transfer/serial.ts): from `modified` (the file's
  * modification time, Unix seconds) and `previous` (the serial served for the file's last
- * version); with neither, the file's own (explicit, or a placeholder).
+ * version); with neither, the file's own (explicit, or a placeholder read from `digest`, the
+ * text's textDigest, made from the text when not given).
  */
 export interface SerialInput {
   previous?: number;
   modified?: number;
+  digest?: string;
 }
 
 /** The file's version compiled before, and the serial it was served with: what an IXFR difference starts from. */
@@ -96,7 +98,7 @@ const TRANSFER_LIST_READERS = { allowTransfer: parseBlock, notify: parseTarget }
 /** Parses, checks and compiles one zone file, its image in memory from `alloc`: everything but installing it. */
 export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}, outputs: TransferOutputs = {}, alloc: ImageAllocator = privateImage): CompiledFile {
   try {
-    const parsed = parseZoneFile(text, origin, fileName, TRANSFER_LIST_READERS);
+    const parsed = parseZoneFile(text, origin, fileName, TRANSFER_LIST_READERS, serial.digest);
     if (!parsed.active) return { kind: 'inactive', apex: parsed.apex, warnings: parsed.warnings };
     parsed.zone.soa.data.serial = servedSerial(parsed, serial, origin, parsed.warnings);
     const compiled = compileZone(parsed.zone);

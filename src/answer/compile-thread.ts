@@ -136,8 +136,8 @@ function idleStep(): void {
   }
   try {
     compiledZones++;
+    // Without a serial or a digest given, the zone's placeholder serial warms up the hashing too.
     handedOver(compileFile(WARM_UP_ZONE, 'warm-up.invalid.toml', 'warm-up.invalid.toml', {}, { transfers }, images));
-    textDigest(WARM_UP_ZONE);
   } catch {
     // A warm-up that fails costs the next files their speed, nothing else: a file says what is wrong.
     compiledZones = WARM_UP_COMPILES;
@@ -152,8 +152,9 @@ parentPort!.on('message', (files: ToThread[]) => {
   stopIdle();
   worked = true;
   const replies = files.map((m): CompileReply => {
-    const digest = textDigest(m.text);
-    const { result, ...rest } = compile(m, digest);
+    // Made once: the source's when it made one (the folder, to see whether the file changed).
+    const digest = m.serial.digest ?? textDigest(m.text);
+    const { result, ...rest } = compile({ ...m, serial: { ...m.serial, digest } }, digest);
     return { id: m.id, result: { ...handedOver(result), digest }, ...rest };
   });
   parentPort!.postMessage(replies, replies.flatMap((r) => buffersOf(r.result)));

@@ -199,7 +199,9 @@ function answer(answers: ZoneAnswers, tree: ZoneTree, health: HealthCompiler | n
 function ownTypes(answers: ZoneAnswers, tree: ZoneTree, entries: Entries, node: ZoneNode): void {
   const any = resolve(tree, node.name, TYPE.ANY, node.key);
   let same: Answer | null = null;
-  for (const type of node.rrsets.types()) {
+  const sets = node.rrsets.values();
+  for (let i = 0; i < sets.length; i++) {
+    const type = sets[i].type;
     const res = resolve(tree, node.name, type, node.key);
     const answer = compileAnswer(answers, node.name, type, res, false);
     if (same === null && sameResolution(res, any)) same = answer;

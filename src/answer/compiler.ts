@@ -69,7 +69,8 @@ export class InlineCompiler implements ZoneCompiler {
   constructor(private readonly transfers = false) {}
 
   async compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<DigestedFile> {
-    return { ...compileFile(text, origin, fileName, serial, { previous, transfers: this.transfers }), digest: textDigest(text) };
+    const digest = serial.digest ?? textDigest(text);
+    return { ...compileFile(text, origin, fileName, { ...serial, digest }, { previous, transfers: this.transfers }), digest };
   }
 
   forget(): void {}

@@ -91,7 +91,8 @@ function responseHash(packets: Uint8Array, a: Answer, trimmed: number, below: nu
   h = Math.imul(h ^ a.qEnd, FNV_PRIME);
   h = Math.imul(h ^ trimmed, FNV_PRIME);
   h = Math.imul(h ^ below, FNV_PRIME);
-  for (const p of a.relocs ?? []) h = Math.imul(h ^ p, FNV_PRIME);
+  const relocs = a.relocs;
+  if (relocs !== null) for (let i = 0; i < relocs.length; i++) h = Math.imul(h ^ relocs[i], FNV_PRIME);
   return finishHash(words(h, packets, a.at, a.at + a.length));
 }
 

@@ -118,18 +118,19 @@ export class ZoneCatalog implements ZoneSink {
    * source last changed the file (Unix seconds; now when not given), which the serial is derived
    * from unless the file sets one.
    */
-  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: string, modified?: number, digest?: string): Promise<boolean> {
     const started = performance.now();
     const removals = this.removals.get(fileName) ?? 0;
     // The same text as the one handed over last (the folder watcher or the S3 sync reading back
     // what the HTTP API has just served) is not applied again, so its serial does not move. Known
-    // once compiled: the digest is made on the compile thread (a large zone's takes milliseconds).
+    // once compiled: the digest, unless the source made it, is made on the compile thread (a large
+    // zone's takes milliseconds).
     let again = false;
     // A file's versions are compiled one after another: each one's serial builds on the one before.
     const prior = this.compiling.get(fileName) ?? Promise.resolve();
     const compiled = prior.then(() => {
       const latest = this.latest.get(fileName);
-      return this.compiler.compile(text, origin, fileName, { previous: latest?.serial, modified: modified ?? Date.now() / 1000 }, latest?.text ? latest : undefined);
+      return this.compiler.compile(text, origin, fileName, { previous: latest?.serial, modified: modified ?? Date.now() / 1000, digest }, latest?.text ? latest : undefined);
     });
     const noted = compiled.then((c) => {
       again = c.digest === this.handed.get(fileName);

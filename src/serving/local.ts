@@ -75,8 +75,8 @@ export class LocalServing implements Serving {
     return this.catalog.version(fileName);
   }
 
-  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
-    return this.catalog.upsert(origin, fileName, text, modified);
+  upsert(origin: string, fileName: string, text: string, modified?: number, digest?: string): Promise<boolean> {
+    return this.catalog.upsert(origin, fileName, text, modified, digest);
   }
 
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {

@@ -156,9 +156,9 @@ export class ThreadServing implements Serving {
     return v && this.unserved.get(fileName)?.serial === v.serial ? { ...v, answering: false } : v;
   }
 
-  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: string, modified?: number, digest?: string): Promise<boolean> {
     this.failedInThreads.delete(fileName);
-    return this.catalog.upsert(origin, fileName, text, modified);
+    return this.catalog.upsert(origin, fileName, text, modified, digest);
   }
 
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {

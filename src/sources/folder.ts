@@ -242,10 +242,12 @@ export class FolderSource implements ZoneSource {
         });
         return none;
     }
-    const digest = hash('sha256', read.bytes, 'base64');
+    // The text's digest (textDigest) as well: its octets are read as they are (a BOM kept, nothing
+    // replaced: src/zone/text.ts), so it is the text's UTF-8.
+    const digest = hash('sha256', read.bytes, 'hex');
     if (this.digests.get(file) === digest) return none;
     this.digests.set(file, digest);
     const text = zoneText(this.sink!, path, file, read.bytes);
-    return text === null ? none : this.sink!.upsert(path, file, text, read.modified);
+    return text === null ? none : this.sink!.upsert(path, file, text, read.modified, digest);
   }
 }

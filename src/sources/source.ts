@@ -15,8 +15,10 @@ export interface ZoneSink {
    * concurrently but applied in the order they were handed over, removals included. `modified`:
    * when the file was last changed in the store (Unix seconds): the file's mtime, the object's
    * LastModified. The zone's default serial is derived from it (src/transfer/serial.ts).
+   * `digest`: the text's textDigest (src/zone/text.ts), when the source has made it already (the
+   * folder, to see whether a file changed): a large zone's takes milliseconds to make again.
    */
-  upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean>;
+  upsert(origin: string, fileName: string, text: string, modified?: number, digest?: string): Promise<boolean>;
   /** Rejects a file whose bytes are not text (not UTF-8): logged and counted like any rejected file. */
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void>;
   /** Stops serving the zone that came from this file. */

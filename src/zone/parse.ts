@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { TomlError } from 'smol-toml';
 import { TYPE } from '../wire/constants.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
@@ -12,6 +11,7 @@ import { checkHealthRRsets, DEFAULT_HEALTH_TTL, readHealthChecks } from './healt
 import { checkSizes } from './sizes.js';
 import { zoneWarnings } from './warnings.js';
 import { parseZoneToml, TablesOnDemand } from './toml.js';
+import { textDigest } from './text.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
 
@@ -49,19 +49,23 @@ const SERIAL_HEX_DIGITS = 8;
 
 /**
  * A serial that changes whenever the file does and is the same on every replica reading the same
- * file: the first 32 bits of the file's SHA-256, read from its hex digest (quicker to make than a
- * Buffer's for a small file).
+ * file: the first 32 bits of the file's SHA-256, read from its hex digest (textDigest).
  */
-function contentSerial(text: string): number {
-  return Number.parseInt(hash('sha256', text, 'hex').slice(0, SERIAL_HEX_DIGITS), 16);
+function contentSerial(digest: string): number {
+  return Number.parseInt(digest.slice(0, SERIAL_HEX_DIGITS), 16);
 }
+
+/** A serial as written by hand: the date and a number of the day (RFC 1912 §2.2). */
+const SERIAL_EXAMPLE = '2024010101';
 
 /**
  * Parses and validates one `<domain>.toml`. Every problem in the file is collected and thrown
  * together as a ZoneFileError; nothing is served from a file with a problem. Without `lists`, the
  * entries of the transfer lists are only checked to be strings (a file read again once accepted).
+ * `digest`: textDigest(text), when the caller has made it (a file without a serial is served with
+ * one read from it): not made again.
  */
-export function parseZoneFile(text: string, origin: string, fileName: string, lists?: TransferListReaders): ZoneFile {
+export function parseZoneFile(text: string, origin: string, fileName: string, lists?: TransferListReaders, digest?: string): ZoneFile {
   const problems: ZoneProblem[] = [];
   let doc: Table;
   try {
@@ -105,7 +109,7 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
   const healthChecks = readHealthChecks(doc.health_checks, (n, field, message) =>
     problems.push({ origin, field: `[[health_checks]] ${n}: ${field}`, line: lines.entry('health_checks', n, field), message }), top);
 
-  const soa = apex && soaData(domain, apex, text, at('domain'));
+  const soa = apex && soaData(domain, apex, () => contentSerial(digest ?? textDigest(text)), at('domain'));
 
   const rawRecords = doc.records ?? [];
   const numbered = new NumberedRecords();
@@ -193,7 +197,8 @@ function zoneApex(domain: Table, fileName: string, report: Report): Name | undef
   return apex;
 }
 
-function soaData(domain: Table, apex: Name, text: string, report: Report): SoaData | undefined {
+/** `placeholder`: the serial of a file that sets none (hashing the file: made only then). */
+function soaData(domain: Table, apex: Name, placeholder: () => number, report: Report): SoaData | undefined {
   const name = (field: string, fallback: Name): Name | undefined => {
     // The example is made only for a field that is there (it may be wrong).
     if (domain[field] === undefined) return fallback;
@@ -211,7 +216,7 @@ function soaData(domain: Table, apex: Name, text: string, report: Report): SoaDa
   const rname = name('rname', ['hostmaster', ...apex]);
   const u32 = (f: string, fallback: number): number =>
     readInt(domain, f, 0, 0xffffffff, report, String(fallback)) ?? fallback;
-  const serial = u32('serial', contentSerial(text));
+  const serial = readInt(domain, 'serial', 0, 0xffffffff, report, SERIAL_EXAMPLE) ?? placeholder();
   const timers = {
     refresh: u32('refresh', SOA_DEFAULTS.refresh),
     retry: u32('retry', SOA_DEFAULTS.retry),

@@ -48,12 +48,9 @@ const ANY_PREFERRED: readonly number[] = [TYPE.A, TYPE.AAAA, TYPE.SOA, TYPE.MX, 
  * in zone order (so SOA at the apex), else its last other RRset.
  */
 function anyAnswer(node: ZoneNode): RRset | undefined {
-  let other: RRset | undefined;
-  for (const set of node.rrsets.values()) {
-    if (ANY_PREFERRED.includes(set.type)) return set;
-    other = set;
-  }
-  return other;
+  const sets = node.rrsets.values();
+  for (let i = 0; i < sets.length; i++) if (ANY_PREFERRED.includes(sets[i].type)) return sets[i];
+  return sets[sets.length - 1];
 }
 
 /** The closest encloser's wildcard `*.<encloser>` for a name that does not exist (RFC 4592 §3.3.1). */
@@ -82,8 +79,9 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
   const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: NOTHING, authority: NOTHING, additional: NOTHING, optionalAuthority: false };
   // The keys of the answer section's owners, in order (known here: no key is looked up again).
   let answerKeys: readonly string[] = NOTHING;
-  // Keys of the names a CNAME led from so far: a loop stops (few hops: a list is enough).
-  const seen: string[] = [];
+  // Keys of the names a CNAME led from so far: a loop stops (few hops: a list is enough; made at
+  // the first CNAME, as most questions meet none).
+  let seen: string[] | null = null;
   let name = qname;
   for (let hop = 0; hop <= MAX_CHAIN; hop++) {
     if (!tree.inZone(name)) break;
@@ -97,7 +95,7 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
       if (res.answer.length === 0) res.aa = false;
       break;
     }
-    if (seen.includes(key)) break;
+    if (seen?.includes(key)) break;
     const node = tree.nodes.get(key) ?? wildcardFor(tree, name, key);
     if (!node) {
       // RFC 6604 §2: the RCODE follows the last name in the chain.
@@ -121,7 +119,7 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
     answerKeys = plus(answerKeys, key);
     const next = cname.data[0];
     if (next.t !== 'CNAME') break;
-    seen.push(key);
+    (seen ??= []).push(key);
     name = next.target;
   }
   addAdditional(tree, res, answerKeys);

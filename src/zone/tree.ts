@@ -35,7 +35,10 @@ export class RRsets {
   }
 
   get(type: number): RRset | undefined {
-    for (const set of this.sets) if (set.type === type) return set;
+    // Indexed: asked several times for every answer compiled, and a for-of's iterator is not
+    // always optimised away (each step an object to collect).
+    const sets = this.sets;
+    for (let i = 0; i < sets.length; i++) if (sets[i].type === type) return sets[i];
     return undefined;
   }
 
@@ -102,10 +105,11 @@ export class ZoneTree {
     // RDATA already in each RRset, for duplicate checks while the tree is built.
     const seen = new Map<RRset, Set<string>>();
     this.add(zone.apex, TYPE.SOA, zone.soa.ttl, zone.soa.data, seen);
-    for (const r of zone.records) this.add(r.owner, r.type, r.ttl, r.data, seen);
-    for (const node of this.nodes.values()) {
+    const records = zone.records;
+    for (let i = 0; i < records.length; i++) this.add(records[i].owner, records[i].type, records[i].ttl, records[i].data, seen);
+    this.nodes.forEach((node) => {
       if (node.key !== this.apexKey && node.rrsets.has(TYPE.NS)) this.cuts.set(node.key, node);
-    }
+    });
   }
 
   private add(owner: Name, type: number, ttl: number, data: RData, seen: Map<RRset, Set<string>>): void {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { formatName } from '../../src/wire/name.js';
@@ -59,6 +60,18 @@ describe('zone files', () => {
     };
     assert.equal(serial(SEED), serial(SEED));
     assert.notEqual(serial(SEED), serial(SEED + '\n# changed\n'));
+    // The first 32 bits of the text's SHA-256, from the digest the caller made when it gives one.
+    assert.equal(serial(SEED), Number.parseInt(createHash('sha256').update(SEED).digest('hex').slice(0, 8), 16));
+    const given = parseZoneFile(SEED, 'x', 'hello_a.net.toml', undefined, `89abcdef${'0'.repeat(56)}`);
+    assert.ok(given.active);
+    assert.equal(given.zone.soa.data.serial, 0x89abcdef);
+  });
+
+  it('take a serial written in the file as it is, and show a dated example for one out of range', () => {
+    assert.equal(zone('', 'serial = 2024010101').soa.data.serial, 2024010101);
+    assert.deepEqual(problems('[domain]\ndomain = "example.com"\nserial = -1\n'), [
+      'zones/example.com.toml:3: [domain] serial: -1 is not a whole number from 0 to 4294967295; write e.g. serial = 2024010101',
+    ]);
   });
 
   it('resolve owners relative to the zone: "", "@", "www", "www.", wildcards', () => {

@@ -219,6 +219,29 @@ function array(s: string, i: number): unknown[] | typeof OUTSIDE {
   return items;
 }
 
+/** Slots of recentKeys: a power of two. */
+const RECENT_KEYS = 64;
+/** Keys and table names met lately, by their length and first character (see keyString). */
+const recentKeys: string[] = new Array<string>(RECENT_KEYS).fill('');
+
+/** V8 copies a slice shorter than this; a longer one is a view of the whole text (not kept, then). */
+const MIN_SLICED = 13;
+
+/**
+ * The key (or table name) from `from` to `to` of `s`: the string met last for the same characters,
+ * if it is in its slot. A file names its tables with a few keys, over and over (`records`,
+ * `domain`, `address`): a new string for each is looked up in V8's table of property names each
+ * time it names a property, where the same string is looked up once (those lookups were the
+ * largest cost of reading a zone file's TOML: bench/RESULTS.md).
+ */
+function keyString(s: string, from: number, to: number): string {
+  if (to - from >= MIN_SLICED) return s.slice(from, to);
+  const slot = (31 * (to - from) + s.charCodeAt(from)) & (RECENT_KEYS - 1);
+  const last = recentKeys[slot];
+  if (last.length === to - from && s.startsWith(last, from)) return last;
+  return (recentKeys[slot] = s.slice(from, to));
+}
+
 /** Where the key of the line read last by keyValue starts and ends. */
 let keyFrom = 0;
 let keyTo = 0;
@@ -268,7 +291,7 @@ function keyValues(s: string, i: number, table: TomlTable): number {
   while ((i = nextLine(s, i)) >= 0 && i < n && s.charCodeAt(i) !== OPEN) {
     const v = keyValue(s, i);
     if (v === OUTSIDE) return -1;
-    const name = s.slice(keyFrom, keyTo);
+    const name = keyString(s, keyFrom, keyTo);
     if (table[name] !== undefined) return -1;
     table[name] = v;
     i = end;
@@ -326,7 +349,7 @@ export function readPlainToml(s: string, onDemand?: string): TomlTable | undefin
     const from = many ? i + 2 : i + 1;
     const to = bareKeyEnd(s, from);
     if (to === from || s.charCodeAt(to) !== CLOSE || (many && s.charCodeAt(to + 1) !== CLOSE)) return undefined;
-    const name = s.slice(from, to);
+    const name = keyString(s, from, to);
     const start = lineEnd(s, many ? to + 2 : to + 1);
     if (start < 0) return undefined;
     // The tables read on demand are only checked here.

@@ -212,8 +212,14 @@ function ownTypes(answers: ZoneAnswers, tree: ZoneTree, entries: Entries, node: 
 
 /** True when two resolutions hold the same RRsets in each section, so encode to the same body. */
 function sameResolution(a: Resolution, b: Resolution): boolean {
-  const same = (x: readonly RRset[], y: readonly RRset[]): boolean => x.length === y.length && x.every((s, i) => s === y[i]);
-  return a.rcode === b.rcode && a.aa === b.aa && a.optionalAuthority === b.optionalAuthority && same(a.answer, b.answer) && same(a.authority, b.authority) && same(a.additional, b.additional);
+  return a.rcode === b.rcode && a.aa === b.aa && a.optionalAuthority === b.optionalAuthority && sameSets(a.answer, b.answer) && sameSets(a.authority, b.authority) && sameSets(a.additional, b.additional);
+}
+
+/** True when two sections hold the same RRsets in the same order (asked for every name: no closure made). */
+function sameSets(x: readonly RRset[], y: readonly RRset[]): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** RFC 4592 §3.3: answers synthesized from `*.<node>` for names below the node that do not exist. */

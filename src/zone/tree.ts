@@ -99,9 +99,12 @@ export class ZoneTree {
    * is the tree's own string (its hash kept), where `*.<name>`'s key would be a new one to hash.
    */
   private readonly wildcards = new Map<string, ZoneNode>();
+  /** The apex's node: the parent of most names, found without a key made and looked up. */
+  private readonly apex: ZoneNode;
 
   constructor(readonly zone: Zone) {
     this.apexKey = nameKey(zone.apex);
+    this.apex = this.node(zone.apex, this.apexKey);
     // RDATA already in each RRset, for duplicate checks while the tree is built.
     const seen = new Map<RRset, Set<string>>();
     this.add(zone.apex, TYPE.SOA, zone.soa.ttl, zone.soa.data, seen);
@@ -141,7 +144,7 @@ export class ZoneTree {
     this.nodes.set(key, node);
     if (name.length > this.zone.apex.length) {
       // The parent's key is a tail of this one's.
-      const parent = this.node(name.slice(1), key.slice(1 + name[0].length));
+      const parent = name.length === this.zone.apex.length + 1 ? this.apex : this.node(name.slice(1), key.slice(1 + name[0].length));
       if (name[0] === WILDCARD_LABEL) this.wildcards.set(parent.key, node);
     }
     return node;

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { watch, type Dirent, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import type { Logger } from '../log.js';
 import { isZoneFileName } from '../zone/parse.js';
 import { readRegularFile, readRegularFileSync, type FileRead } from './regular-file.js';
 import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
+import { textDigest } from '../zone/text.js';
 
 /**
  * Zone files read at once during a rescan while serving (each read is several round trips to
@@ -242,9 +242,8 @@ export class FolderSource implements ZoneSource {
         });
         return none;
     }
-    // The text's digest (textDigest) as well: its octets are read as they are (a BOM kept, nothing
-    // replaced: src/zone/text.ts), so it is the text's UTF-8.
-    const digest = hash('sha256', read.bytes, 'hex');
+    // Of the octets: the text's digest too, handed over with it.
+    const digest = textDigest(read.bytes);
     if (this.digests.get(file) === digest) return none;
     this.digests.set(file, digest);
     const text = zoneText(this.sink!, path, file, read.bytes);

@@ -3,6 +3,7 @@ import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from '../wire/constants.js';
 import { WireError } from '../wire/errors.js';
 import { FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
 import { formatName, parseName, wireLength, type Name } from '../wire/name.js';
+import { MIN_SLICED } from './text.js';
 
 const NON_ASCII = /[^\x00-\x7f]/;
 const NON_ASCII_ALL = /[^\x00-\x7f]/gu;
@@ -34,8 +35,6 @@ const RECENT_PAIRS = 2048;
  * that come again.
  */
 const recentLabels: string[] = new Array<string>(2 * RECENT_PAIRS).fill('');
-/** V8 copies a slice shorter than this; a longer one is a view of the string it is sliced from. */
-const MIN_SLICED = 13;
 
 /**
  * The label from `start` to `end` of `text`, whose characters hash to `hash`: the same one as

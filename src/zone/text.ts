@@ -42,8 +42,15 @@ function badLine(bytes: Uint8Array, origin: string): ZoneProblem {
 /**
  * The SHA-256 of a zone file's text (its UTF-8 octets), in hex: the version of a zone file
  * wherever it lies, so that a file edited directly and one written through the HTTP API compare
- * alike (the API's ETag, src/api/).
+ * alike (the API's ETag, src/api/). Made from the octets as read, it is the same: decodeZoneText
+ * replaces nothing and keeps a BOM (the folder source hashes them to see whether a file changed).
  */
-export function textDigest(text: string): string {
+export function textDigest(text: string | Uint8Array): string {
   return hash('sha256', text, 'hex');
 }
+
+/**
+ * V8 copies a slice of a string shorter than this; a longer one is a view of the string it is
+ * sliced from, which it keeps in memory (a whole zone file) as long as it lives.
+ */
+export const MIN_SLICED = 13;

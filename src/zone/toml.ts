@@ -1,4 +1,5 @@
 import { parse as parseToml, TomlDate } from 'smol-toml';
+import { MIN_SLICED } from './text.js';
 
 /**
  * The TOML of a zone file. Zone files are written in a small part of TOML: `[table]` and
@@ -224,15 +225,13 @@ const RECENT_KEYS = 64;
 /** Keys and table names met lately, by their length and first character (see keyString). */
 const recentKeys: string[] = new Array<string>(RECENT_KEYS).fill('');
 
-/** V8 copies a slice shorter than this; a longer one is a view of the whole text (not kept, then). */
-const MIN_SLICED = 13;
-
 /**
  * The key (or table name) from `from` to `to` of `s`: the string met last for the same characters,
  * if it is in its slot. A file names its tables with a few keys, over and over (`records`,
  * `domain`, `address`): a new string for each is looked up in V8's table of property names each
  * time it names a property, where the same string is looked up once (those lookups were the
- * largest cost of reading a zone file's TOML: bench/RESULTS.md).
+ * largest cost of reading a zone file's TOML: bench/RESULTS.md). A long key, a view of the text
+ * (MIN_SLICED), is not kept.
  */
 function keyString(s: string, from: number, to: number): string {
   if (to - from >= MIN_SLICED) return s.slice(from, to);

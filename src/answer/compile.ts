@@ -33,46 +33,64 @@ export interface CompiledZone {
  * image writes the name once (image.ts), and no string is made per entry (a zone has millions).
  */
 export class Entries {
-  /** Each name's key (nameKey), and where its entries start in `types` and `answers`. */
+  /** Each name's key (nameKey). */
   readonly names: string[] = [];
-  readonly starts: number[] = [];
-  readonly types: number[] = [];
+  /**
+   * Where each name's entries start in `types` and `answers`, and each entry's query type: in
+   * typed arrays grown by doubling (a zone of a million names has millions of entries: pushed onto
+   * arrays, they cost a third of compiling its answers; bench/RESULTS.md).
+   */
+  private startList = new Int32Array(INITIAL_ENTRIES);
+  private typeList = new Uint16Array(INITIAL_ENTRIES);
   readonly answers: Answer[] = [];
   /** By lookup key (see keys()), made when first asked. */
   private index: Map<string, Answer> | null = null;
 
   get size(): number {
-    return this.types.length;
+    return this.answers.length;
+  }
+
+  /** Where each name's entries start (one a name). */
+  get starts(): Int32Array {
+    return this.startList.subarray(0, this.names.length);
+  }
+
+  /** Each entry's query type. */
+  get types(): Uint16Array {
+    return this.typeList.subarray(0, this.answers.length);
   }
 
   /** Sets the answer to (name, type): the name is new or the last one set. */
   set(nameKey: string, type: number, answer: Answer): void {
     this.index = null;
     const last = this.names.length - 1;
+    const size = this.answers.length;
     if (last >= 0 && this.names[last] === nameKey) {
-      for (let e = this.starts[last]; e < this.types.length; e++) {
-        if (this.types[e] === type) {
+      for (let e = this.startList[last]; e < size; e++) {
+        if (this.typeList[e] === type) {
           this.answers[e] = answer;
           return;
         }
       }
     } else {
+      if (last + 1 === this.startList.length) this.startList = grown(this.startList);
+      this.startList[last + 1] = size;
       this.names.push(nameKey);
-      this.starts.push(this.types.length);
     }
-    this.types.push(type);
+    if (size === this.typeList.length) this.typeList = grown(this.typeList);
+    this.typeList[size] = type;
     this.answers.push(answer);
   }
 
   /** Where the entries of name `i` end. */
   end(i: number): number {
-    return i + 1 < this.starts.length ? this.starts[i + 1] : this.types.length;
+    return i + 1 < this.names.length ? this.startList[i + 1] : this.answers.length;
   }
 
   /** Lookup keys, in order: the lower-cased wire name followed by the query type's two octets. */
   *keys(): Generator<string> {
     for (let i = 0; i < this.names.length; i++) {
-      for (let e = this.starts[i]; e < this.end(i); e++) yield this.names[i] + String.fromCharCode(this.types[e] >> 8, this.types[e] & 0xff);
+      for (let e = this.startList[i]; e < this.end(i); e++) yield this.names[i] + String.fromCharCode(this.typeList[e] >> 8, this.typeList[e] & 0xff);
     }
   }
 
@@ -85,6 +103,16 @@ export class Entries {
     }
     return this.index.get(key);
   }
+}
+
+/** Entries room is first made for: a small zone's (most have tens of names). */
+const INITIAL_ENTRIES = 64;
+
+/** `a`'s elements in an array twice as long. */
+function grown<T extends Int32Array | Uint16Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(2 * a.length);
+  b.set(a);
+  return b;
 }
 
 /**
@@ -197,12 +225,12 @@ function answer(answers: ZoneAnswers, tree: ZoneTree, health: HealthCompiler | n
  * a packet is always sent behind the query's own question (Answer).
  */
 function ownTypes(answers: ZoneAnswers, tree: ZoneTree, entries: Entries, node: ZoneNode): void {
-  const any = resolve(tree, node.name, TYPE.ANY, node.key);
+  const any = resolve(tree, node.name, TYPE.ANY, node.key, node);
   let same: Answer | null = null;
   const sets = node.rrsets.values();
   for (let i = 0; i < sets.length; i++) {
     const type = sets[i].type;
-    const res = resolve(tree, node.name, type, node.key);
+    const res = resolve(tree, node.name, type, node.key, node);
     const answer = compileAnswer(answers, node.name, type, res, false);
     if (same === null && sameResolution(res, any)) same = answer;
     entries.set(node.key, type, answer);

@@ -12,7 +12,7 @@ import { Records } from './same-responses.js';
 import { Work, workInts } from './work-arrays.js';
 
 /** packImage's work arrays: the image is laid out in `bytes` and `ints`, then copied whole. */
-const WORK = { found: workInts(), placed: workInts(), ints: workInts(), bytes: new Work((n) => new Uint8Array(n)) };
+const WORK = { found: workInts(), placed: workInts(), ints: workInts(), hashes: workInts(), order: workInts(), bytes: new Work((n) => new Uint8Array(n)) };
 
 /**
  * Every Answer reachable from `a` not yet `found` (by id), in the order first reached, into
@@ -52,6 +52,17 @@ function slotCount(n: number): number {
   return s;
 }
 
+/**
+ * From this size on (the octets' bound and the ints), a zone's image is laid out where it will
+ * stay, not in work arrays copied into it once the octets used are known: in a zone of a million
+ * names, the copy and the first touch of the work arrays' fresh pages were a quarter of packing
+ * (bench/RESULTS.md). The octets' bound is about twice what is used, and the rest of it is never
+ * written: address space that takes no memory as long as the allocation is mapped on its own,
+ * which glibc's malloc does from 32 MiB on whatever it learned (mallopt(3): M_MMAP_THRESHOLD's
+ * dynamic bound); a smaller one may come from memory malloc reuses, which calloc clears whole.
+ */
+const IN_PLACE_OCTETS = 32 << 20;
+
 /** The key being hashed (packImage is synchronous): a name's later entries change its type alone. */
 const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);
 
@@ -65,7 +76,7 @@ export function packImage(zone: CompiledZone, alloc: ImageAllocator = privateIma
   const found = WORK.found.take(zone.answers.length).fill(0);
   const order: Answer[] = [];
   const belows = new Map<Below, number>();
-  const { names, types, answers } = zone.entries;
+  const { names, types, answers, starts } = zone.entries;
   let size = 0;
   for (let i = 0; i < names.length; i++) {
     const n = names[i].length;
@@ -73,7 +84,7 @@ export function packImage(zone: CompiledZone, alloc: ImageAllocator = privateIma
     if (n > MAX_NAME_LENGTH) throw new RangeError(`name of ${n} octets in ${zone.apexKey}`);
     // At most: later entries of a name take less, and not all copy their packet inline (the image
     // takes what was used).
-    size += (zone.entries.end(i) - zone.entries.starts[i]) * (n + KEY_TYPE_OCTETS + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS);
+    size += (zone.entries.end(i) - starts[i]) * (n + KEY_TYPE_OCTETS + NAME_LENGTH_OCTETS + INLINE_LENGTH_OCTETS);
   }
   for (const a of answers) {
     if (a.relocs === null && compiledLength(a) <= INLINE_MAX) size += a.length;
@@ -91,9 +102,14 @@ export function packImage(zone: CompiledZone, alloc: ImageAllocator = privateIma
 
   const entries = zone.entries.size;
   const slots = slotCount(entries);
-  // Every octet below `at` is written before the image is taken; the slots start empty.
-  const bytes = WORK.bytes.take(size);
-  const ints = WORK.ints.take(HEADER_INTS + 2 * entries + records.size * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots).fill(EMPTY_SLOT);
+  const intCount = HEADER_INTS + 2 * entries + records.size * ANSWER_INTS + belows.size * BELOW_INTS + pairInts + relocCount + slots;
+  // A large zone is laid out in its image's own memory (see IN_PLACE_OCTETS); a small one in the
+  // work arrays, then copied into an image of the octets used.
+  const inPlace = size + intCount * Int32Array.BYTES_PER_ELEMENT >= IN_PLACE_OCTETS ? alloc(size, intCount) : null;
+  // Every octet below `at` is written before the image is taken.
+  const bytes = inPlace?.bytes ?? WORK.bytes.take(size);
+  // Every int but the slots' is written before the image is taken (fillIndex empties those).
+  const ints = inPlace?.ints ?? WORK.ints.take(intCount);
   ints.set([entries, records.size, belows.size, pairInts, relocCount, slots], 0);
   const entryOffsetAt = HEADER_INTS;
   const entryAnswerAt = entryOffsetAt + entries;
@@ -115,8 +131,8 @@ export function packImage(zone: CompiledZone, alloc: ImageAllocator = privateIma
     return writePacket(bytes, zone.packets, records.answers[r], at);
   };
   let at = 0;
-  const mask = slots - 1;
-  const hashBitsOf = -1 << entryBits(entries);
+  // Each key's hash, for the index made once all are known (fillIndex).
+  const hashes = WORK.hashes.take(entries);
   // Where the N of the name's last entry given in full is: its later entries point back to it.
   let lastAt = 0;
   for (let i = 0, e = 0; i < names.length; i++) {
@@ -161,12 +177,10 @@ export function packImage(zone: CompiledZone, alloc: ImageAllocator = privateIma
       at += INLINE_LENGTH_OCTETS;
       if (own) at = place(r, at);
       else if (inline > 0) at = writePacket(bytes, zone.packets, a, at);
-      const hash = finishHash(fnv(nameHash, keyOctets, n, n + KEY_TYPE_OCTETS));
-      let s = hash & mask;
-      while (ints[slotAt + s] !== EMPTY_SLOT) s = (s + 1) & mask;
-      ints[slotAt + s] = (hash & hashBitsOf) | (e + 1);
+      hashes[e] = finishHash(fnv(nameHash, keyOctets, n, n + KEY_TYPE_OCTETS));
     }
   }
+  fillIndex(ints.subarray(slotAt).fill(EMPTY_SLOT), hashes);
   for (let r = 0; r < records.size; r++) if (placed[r] === NONE) at = place(r, at);
 
   let reloc = 0;
@@ -199,10 +213,47 @@ export function packImage(zone: CompiledZone, alloc: ImageAllocator = privateIma
       ints[pairAt + p++] = records.get(a);
     }
   }
-  const image = alloc(at, ints.length);
-  image.bytes.set(bytes.subarray(0, at));
-  image.ints.set(ints);
+  let image: ZoneImage;
+  if (inPlace) {
+    image = { bytes: inPlace.bytes.subarray(0, at), ints: inPlace.ints };
+  } else {
+    image = alloc(at, ints.length);
+    image.bytes.set(bytes.subarray(0, at));
+    image.ints.set(ints);
+  }
   return { ...image, ...(zone.health && { health: { probes: zone.health.probes, sites } }) };
+}
+
+/**
+ * An index of at most this many slots (256 KiB) is filled in the keys' order; a larger one a part
+ * of this size at a time, each part's keys in their order. A key goes into a slot at random: in a
+ * zone of a million names, into 16 MiB of slots, each key a cache and TLB miss (a tenth of
+ * packing the zone; bench/RESULTS.md). Linear probing finds every key whatever order they went in.
+ */
+const PART_SLOTS = 1 << 16;
+
+/** Fills the index `slots` (all EMPTY_SLOT) with entry e's key, whose hash is `hashes[e]`, for every e. */
+function fillIndex(slots: Int32Array, hashes: Int32Array): void {
+  const mask = slots.length - 1;
+  const hashBitsOf = -1 << entryBits(hashes.length);
+  const put = (e: number): void => {
+    const hash = hashes[e];
+    let s = hash & mask;
+    while (slots[s] !== EMPTY_SLOT) s = (s + 1) & mask;
+    slots[s] = (hash & hashBitsOf) | (e + 1);
+  };
+  if (slots.length <= PART_SLOTS) {
+    for (let e = 0; e < hashes.length; e++) put(e);
+    return;
+  }
+  // A counting sort of the entries by the part their first slot lies in.
+  const shift = 31 - Math.clz32(PART_SLOTS);
+  const starts = new Int32Array((slots.length >>> shift) + 1);
+  for (let e = 0; e < hashes.length; e++) starts[((hashes[e] & mask) >>> shift) + 1]++;
+  for (let p = 1; p < starts.length; p++) starts[p] += starts[p - 1];
+  const order = WORK.order.take(hashes.length);
+  for (let e = 0; e < hashes.length; e++) order[starts[(hashes[e] & mask) >>> shift]++] = e;
+  for (let i = 0; i < order.length; i++) put(order[i]);
 }
 
 /** Copies `a`'s packet (header, then body) from `packets` to `at`; returns where it ends. */

@@ -73,9 +73,10 @@ export function negative(tree: ZoneTree, rcode: typeof RCODE.NXDOMAIN | typeof R
  * RFC 1034 §4.3.2 step 3 over one zone: exact match, CNAME chasing within the zone, wildcard
  * synthesis (RFC 4592), referral at delegation points, NXDOMAIN/NODATA with the SOA (RFC 2308).
  * Additional-section processing adds in-zone addresses of MX, NS and SRV targets. `qkey`:
- * nameKey(qname), when the caller has it.
+ * nameKey(qname), and `qnode`: qname's node, when the caller has them (a zone's compile resolves
+ * each of its names, and in a zone of a million names each lookup of one is a cache miss).
  */
-export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameKey(qname)): Resolution {
+export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameKey(qname), qnode?: ZoneNode): Resolution {
   const res: Resolution = { rcode: RCODE.NOERROR, aa: true, answer: NOTHING, authority: NOTHING, additional: NOTHING, optionalAuthority: false };
   // The keys of the answer section's owners, in order (known here: no key is looked up again).
   let answerKeys: readonly string[] = NOTHING;
@@ -96,7 +97,7 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
       break;
     }
     if (seen?.includes(key)) break;
-    const node = tree.nodes.get(key) ?? wildcardFor(tree, name, key);
+    const node = (name === qname ? qnode : undefined) ?? tree.nodes.get(key) ?? wildcardFor(tree, name, key);
     if (!node) {
       // RFC 6604 §2: the RCODE follows the last name in the chain.
       res.rcode = RCODE.NXDOMAIN;
@@ -134,7 +135,7 @@ export function resolve(tree: ZoneTree, qname: Name, qtype: number, qkey = nameK
  */
 function addApexNs(tree: ZoneTree, res: Resolution, answerKeys: readonly string[], qtype: number): void {
   if (qtype === TYPE.ANY || qtype === TYPE.DS) return;
-  const ns = tree.nodes.get(tree.apexKey)?.rrsets.get(TYPE.NS);
+  const ns = tree.apex.rrsets.get(TYPE.NS);
   // Not twice: the answer may hold it already, also at the end of a CNAME chain.
   if (!ns || holds(res.answer, answerKeys, tree.apexKey, TYPE.NS)) return;
   res.authority = plus(res.authority, ns);

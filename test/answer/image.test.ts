@@ -132,6 +132,31 @@ describe('zone image: answers that send the same octets share one record, the in
     assert.equal(ask('x.big.far.test', 'A').rcode, 'NXDOMAIN');
   });
 
+  it('answers every name of a zone large enough to be laid out in its image\'s own memory, its index filled a part at a time', () => {
+    // 100,000 PTR names: an image of over 32 MiB (its octets' bound and ints), an index of 2^19 slots.
+    const names = 100_000;
+    const owner = (i: number): string => `${i & 255}.${(i >> 8) & 255}.${i >> 16}`;
+    const parts = ['[domain]\ndomain = "10.in-addr.arpa"\n[defaults]\nttl = 3600\n', record('', 'ns1.example.net.', 'NS')];
+    for (let i = 0; i < names; i++) parts.push(record(owner(i), `host-${i}.example.net.`, 'PTR'));
+    const zone = served(parts.join(''), '10.in-addr.arpa');
+    assert.ok(zone.bytes.buffer.byteLength >= 32 << 20, `an image of ${zone.bytes.buffer.byteLength} octets`);
+    const table = new AnswerTable();
+    table.install(zone);
+    const responder = new Responder(table, 1232);
+    const out = Buffer.alloc(1232);
+    const ask = (name: string, type: string): Decoded => {
+      const q = makeQuery(name, type, { id: 7 });
+      return packet.decode(out.subarray(0, responder.respond(q, q.length, out, true, new QueryResult()))) as Decoded;
+    };
+    for (let i = 0; i < names; i += 97) {
+      const a = ask(`${owner(i)}.10.IN-addr.arpa`, 'PTR');
+      assert.deepEqual([a.rcode, a.answers?.map((r) => (r as { data: unknown }).data)], ['NOERROR', [`host-${i}.example.net`]], `${owner(i)} PTR`);
+      assert.equal(ask(`${owner(i)}.10.in-addr.arpa`, 'A').answers?.length, 0, `${owner(i)} A: NODATA`);
+    }
+    assert.equal(ask('1.2.200.10.in-addr.arpa', 'PTR').rcode, 'NXDOMAIN');
+    assert.deepEqual(ask('10.in-addr.arpa', 'NS').answers?.map((r) => (r as { data: unknown }).data), ['ns1.example.net']);
+  });
+
   it('packs a 50-record zone of the 20,000-zone benchmark into under 7,000 octets', () => {
     const file = compileFile(scaleZone(12345), 'z12345.scale.toml', 'z12345.scale.toml');
     assert.ok(file.kind === 'zone');

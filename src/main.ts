@@ -136,7 +136,7 @@ async function run(config: Config): Promise<void> {
   if (api) zoneApi = await startZoneApi(config, api, log, serving);
   ops.health.markReady();
   if (config.zoneCacheDir !== undefined) {
-    const removed = await serving.sweepCache();
+    const removed = await serving.settleCache();
     if (removed > 0) log.info('removed compiled zones no zone file uses from the cache', { dir: config.zoneCacheDir, removed });
   }
 }

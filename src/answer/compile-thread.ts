@@ -1,16 +1,17 @@
 /**
  * A compile thread (src/answer/compiler.ts): compiles the zone files it is sent and sends back
  * what they compiled to, the buffers transferred, not copied. With a cache folder, a file compiled
- * before (same text, name and Eclipso version) is read back from it instead.
+ * before (same text, name and Eclipso version) is read back from it instead, and a file compiled
+ * is written to it: during the first load, once the load is done (see `deferred`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { releaseMemory } from '../heap.js';
 import { differenceBuffers } from '../transfer/difference.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, differenceOf, type CompiledFile } from './compile-file.js';
-import { cacheKey, readCached, writeCached } from './compiled-cache.js';
+import { cacheEntry, cachedKeys, cacheKey, readCached, writeCached, writeEntry, type Cacheable } from './compiled-cache.js';
 import { sharedImage, type ZoneImage } from './image.js';
-import type { CompileReply, CompileThreadData, ToThread } from './compiler.js';
+import type { CompileReply, CompileThreadData, DeferredWritten, ToThread, ToThreadMessage } from './compiler.js';
 
 const { cacheDir, version, transfers, shared } = workerData as CompileThreadData;
 /** Where images are made: shared, they are made where they are handed over from, not copied there (handedOver). */
@@ -31,21 +32,97 @@ function compiledFile(m: ToThread): CompiledFile {
   return compileFile(m.text, m.origin, m.fileName, m.serial, { previous: m.previous, transfers }, images);
 }
 
+/**
+ * The keys of the cache's entries when this thread first looked (cachedKeys), and of those it has
+ * written since. One another thread wrote meanwhile is missed: its zone is compiled, and written, again.
+ */
+let keys: Set<string> | null = null;
+
 function compile(m: ToThread, digest: string): Omit<CompileReply, 'id' | 'result'> & { result: CompiledFile } {
   if (cacheDir === null) return { result: compiledFile(m), key: null };
   const key = cacheKey(version, digest, m.origin, m.fileName, m.serial);
-  const cached = readCached(cacheDir, key, images);
+  keys ??= cachedKeys(cacheDir);
+  const cached = keys.has(key) ? readCached(cacheDir, key, images) : null;
   // An entry written while transfers were off has no transfer messages: compiled again, and rewritten.
   if (cached && (!transfers || cached.kind !== 'zone' || cached.axfr)) return { result: fromCache(m, cached), key };
   const result = compiledFile(m);
   if (result.kind !== 'zone' && result.kind !== 'inactive') return { result, key: null };
+  if (m.deferCache && defer(key, result)) return { result, key };
   try {
     writeCached(cacheDir, key, result);
+    keys.add(key);
     return { result, key };
   } catch (e) {
     // A full disk or a read-only folder costs the next start its speed, nothing else.
     return { result, key: null, cacheError: (e as Error).message };
   }
+}
+
+/**
+ * Cache entries compiled during the first load, written once it is done (writeDeferred): writing
+ * an entry a zone (system calls for a file made, written, closed and renamed) was a third of the CPU
+ * of a first start at 20,000 zones, and made it 1.4 s longer (bench/RESULTS.md); written after,
+ * it delays nothing (the next start reads only what was written). Each is a copy (the image is
+ * handed over, and a health-checked zone's changes as its checks report), at most
+ * DEFERRED_MAX_OCTETS in all: past that, entries are written as their zones are compiled.
+ */
+const deferred: Uint8Array[][] = [];
+const deferredKeys: string[] = [];
+let deferredOctets = 0;
+const DEFERRED_MAX_OCTETS = 128 * 2 ** 20;
+/**
+ * The entries are copied end to end into slabs of this size (a larger entry into one of its own):
+ * a buffer of its own for each was a third of deferring them (an ArrayBuffer costs its allocation
+ * and the collector's bookkeeping, whatever its size).
+ */
+const SLAB_OCTETS = 2 ** 20;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+/** Keeps the entry of `result` for writeDeferred; false when there is no room. */
+function defer(key: string, result: Cacheable): boolean {
+  const pieces = cacheEntry(result);
+  const size = pieces.reduce((n, p) => n + p.length, 0);
+  if (deferredOctets + size > DEFERRED_MAX_OCTETS) return false;
+  deferredOctets += size;
+  if (slabUsed + size > slab.length) {
+    slab = new Uint8Array(Math.max(SLAB_OCTETS, size));
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  for (const p of pieces) {
+    slab.set(p, slabUsed);
+    slabUsed += p.length;
+  }
+  deferred.push([slab.subarray(at, slabUsed)]);
+  deferredKeys.push(key);
+  return true;
+}
+
+/** Entries written a turn: files sent meanwhile are compiled between turns, not after all of them. */
+const WRITES_PER_TURN = 64;
+
+/** Writes the deferred entries, a few a turn, then says so (DeferredWritten). */
+function writeDeferred(from = 0, error?: string): void {
+  let i = from;
+  for (const end = Math.min(deferred.length, from + WRITES_PER_TURN); i < end; i++) {
+    try {
+      writeEntry(cacheDir!, deferredKeys[i], deferred[i]);
+      keys?.add(deferredKeys[i]);
+    } catch (e) {
+      error ??= (e as Error).message;
+    }
+  }
+  if (i < deferred.length) {
+    setImmediate(() => writeDeferred(i, error));
+    return;
+  }
+  deferred.length = 0;
+  deferredKeys.length = 0;
+  deferredOctets = 0;
+  slab = new Uint8Array(0);
+  slabUsed = 0;
+  parentPort!.postMessage({ written: i, ...(error !== undefined && { cacheError: error }) } satisfies DeferredWritten);
 }
 
 /** A copy of `a` in a SharedArrayBuffer. */
@@ -148,7 +225,12 @@ function idleStep(): void {
 idleLater();
 
 // The files of one message are answered in one message (src/outbox.ts).
-parentPort!.on('message', (files: ToThread[]) => {
+parentPort!.on('message', (message: ToThreadMessage) => {
+  if (!Array.isArray(message)) {
+    writeDeferred();
+    return;
+  }
+  const files: ToThread[] = message;
   stopIdle();
   worked = true;
   const replies = files.map((m): CompileReply => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readSync, renameSync, rmSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, renameSync, rmSync, unlinkSync, writevSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -22,7 +22,7 @@ import { privateImage, type ImageAllocator } from './image.js';
 const MAGIC = Buffer.from('ECLIPSO-ZONE-4\n\0', 'latin1');
 const HEADER = MAGIC.length + 5 * 4;
 
-type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
+export type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;
 
 /**
  * The key of a file's compiled form, from its text's digest (src/zone/text.ts textDigest: the text
@@ -49,8 +49,11 @@ function checksum(parts: Uint8Array[]): number {
   return crc;
 }
 
-/** Writes an entry (to a temporary file, then renamed: a reader never sees half of one). */
-export function writeCached(dir: string, key: string, result: Cacheable): void {
+/**
+ * An entry's octets, in pieces (its empty parts left out): the header, the JSON part and its
+ * padding, then views of the image and the transfer messages.
+ */
+export function cacheEntry(result: Cacheable): Uint8Array[] {
   const { kind } = result;
   const json = Buffer.from(JSON.stringify(kind === 'zone' ? { kind, facts: result.facts, warnings: result.warnings, ...(result.health && { health: result.health }) } : result));
   const bytes = kind === 'zone' ? result.image.bytes : new Uint8Array(0);
@@ -66,15 +69,24 @@ export function writeCached(dir: string, key: string, result: Cacheable): void {
   header.writeUInt32LE(ints.length, MAGIC.length + 8);
   header.writeUInt32LE(axfr.length, MAGIC.length + 12);
   header.writeUInt32LE(crc, MAGIC.length + 16);
+  return [header, ...parts].filter((p) => p.length > 0);
+}
+
+/** Writes an entry (to a temporary file, then renamed: a reader never sees half of one). */
+export function writeCached(dir: string, key: string, result: Cacheable): void {
+  writeEntry(dir, key, cacheEntry(result));
+}
+
+/** Writes an entry's pieces (cacheEntry) as the entry `key`. */
+export function writeEntry(dir: string, key: string, pieces: readonly Uint8Array[]): void {
   const path = cachePath(dir, key);
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}${TEMPORARY_SUFFIX}`;
-  // One write for the whole entry (its empty parts left out): a first start writes an entry per
-  // zone, and each system call counts at 20,000 zones.
-  const pieces = [header, ...parts].filter((p) => p.length > 0);
+  // One write for the whole entry: a first start writes an entry per zone, and each system call
+  // counts at 20,000 zones.
   const size = pieces.reduce((n, p) => n + p.length, 0);
   const fd = openSync(tmp, 'w');
   try {
-    const written = writevSync(fd, pieces);
+    const written = writevSync(fd, pieces as Uint8Array[]);
     // A regular file takes all of it or fails; a short write (a full disk) leaves no entry behind.
     if (written !== size) throw new Error(`${tmp}: ${written} of ${size} bytes written`);
   } catch (e) {
@@ -116,9 +128,6 @@ function fill(fd: number, first: Uint8Array, into: Uint8Array, at: number): bool
  */
 export function readCached(dir: string, key: string, alloc: ImageAllocator = privateImage): Cacheable | null {
   const path = cachePath(dir, key);
-  // Looked for first: a miss is the rule in a first start, and an open that fails throws an error
-  // made with its stack (a first start at 20,000 zones: 0.3 s of a compile thread's time).
-  if (!existsSync(path)) return null;
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -180,6 +189,19 @@ export async function sweepCached(dir: string, used: (key: string) => boolean, s
     }
   }
   return removed;
+}
+
+/**
+ * The keys of the entries in `dir` now (none when it cannot be read): a key not among them is a
+ * miss, known without looking for its file (a first start has a miss a zone, and each open that
+ * fails throws an error made with its stack: 0.3 s of a compile thread's time at 20,000 zones).
+ */
+export function cachedKeys(dir: string): Set<string> {
+  try {
+    return new Set(readdirSync(dir).filter((n) => n.endsWith(ENTRY_SUFFIX)).map((n) => n.slice(0, -ENTRY_SUFFIX.length)));
+  } catch {
+    return new Set();
+  }
 }
 
 /** Removes an entry no file uses any more. */

@@ -52,6 +52,18 @@ export interface ToThread {
   fileName: string;
   serial: SerialInput;
   previous?: PreviousVersion;
+  /** Compiled during the first load: its cache entry is written once the load is done (compile-thread.ts). */
+  deferCache?: true;
+}
+
+/** A message to a compile thread: files to compile, or `writeDeferred`: the first load is done. */
+export type ToThreadMessage = ToThread[] | typeof WRITE_DEFERRED;
+const WRITE_DEFERRED = { writeDeferred: true } as const;
+
+/** A compile thread's word that it wrote the cache entries it deferred: how many, and why one failed. */
+export interface DeferredWritten {
+  written: number;
+  cacheError?: string;
 }
 
 export interface CompileReply {
@@ -95,8 +107,13 @@ interface Waiting {
 
 interface CompileThread {
   worker: Worker;
-  /** Files sent and not compiled yet. */
+  /** Files sent and not compiled yet, and deferred cache entries being written (one). */
   busy: number;
+  /** Files sent with `deferCache` since it last wrote its deferred entries. */
+  deferred: number;
+  /** Resolves with how many when the thread has written its deferred entries (0 when it ended); null: not asked to. */
+  writing: Promise<number> | null;
+  written: ((entries: number) => void) | null;
   /** Files handed over together (a source's batch) go in one message, and come back in one. */
   outbox: Outbox<ToThread>;
   /** Ends the thread once it has been idle IDLE_THREAD_MS. */
@@ -124,6 +141,8 @@ export class ThreadCompiler implements ZoneCompiler {
   private readonly keys = new Map<string, string>();
   private readonly users = new Map<string, number>();
   private cacheErrorLogged = false;
+  /** During the first load (until settleCache): cache entries are written once it is done. */
+  private deferring: boolean;
 
   /**
    * `size` threads at most. `cache`: where compiled zones are kept for the next start (the folder
@@ -134,14 +153,17 @@ export class ThreadCompiler implements ZoneCompiler {
     private readonly size: number,
     private readonly cache: { dir: string; version: string; log: Logger } | null = null,
     private readonly outputs: CompileOutputs = { transfers: false, shared: false },
-  ) {}
+  ) {
+    this.deferring = cache !== null;
+  }
 
   compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<DigestedFile> {
     const thread = this.leastBusy();
     const id = this.nextId++;
     this.claim(thread);
+    if (this.deferring) thread.deferred++;
     return new Promise((resolve) => {
-      const message = { id, text, origin, fileName, serial, previous };
+      const message: ToThread = { id, text, origin, fileName, serial, previous, ...(this.deferring && { deferCache: true as const }) };
       this.waiting.set(id, {
         resolve: (r) => {
           this.release(thread);
@@ -165,7 +187,8 @@ export class ThreadCompiler implements ZoneCompiler {
       return;
     }
     this.retryThread ??= this.start(false);
-    const message = { ...w.message, id: this.nextId++ };
+    // Written at once: the retry thread ends when it has nothing left to compile.
+    const message = { ...w.message, id: this.nextId++, deferCache: undefined };
     this.waiting.set(message.id, {
       resolve: (r) => {
         w.resolve(r);
@@ -183,13 +206,39 @@ export class ThreadCompiler implements ZoneCompiler {
   }
 
   /**
-   * Removes from the cache folder what no file uses and was written before `since` (epoch ms; see
-   * sweepCached): called once the first load is done, when every file in service has its entry.
+   * Called once the first load is done, when every file in service has its entry: removes from the
+   * cache folder what no file uses and was written before `since` (epoch ms; see sweepCached), then
+   * has the threads write the entries they deferred (and from then on, each as it is compiled).
    * Resolves with how many went.
    */
-  sweepCache(since: number): Promise<number> {
-    if (this.cache === null) return Promise.resolve(0);
-    return sweepCached(this.cache.dir, (key) => this.users.has(key), since);
+  async settleCache(since: number): Promise<number> {
+    if (this.cache === null) return 0;
+    // Swept first: a temporary file being written is kept by its time, which the sweep and the
+    // file system's clock may not tell apart.
+    const removed = await sweepCached(this.cache.dir, (key) => this.users.has(key), since);
+    this.deferring = false;
+    const started = performance.now();
+    void Promise.all(this.threads.map((t) => this.writeDeferred(t))).then((counts) => {
+      const entries = counts.reduce((a, b) => a + b, 0);
+      if (entries > 0) this.cache?.log.info('wrote the first load\'s compiled zones to the cache', { dir: this.cache.dir, entries, ms: Math.round(performance.now() - started) });
+    });
+    return removed;
+  }
+
+  /** Has `thread` write the cache entries it deferred, if any; resolves with how many once it has (or has ended). */
+  private writeDeferred(thread: CompileThread): Promise<number> {
+    if (thread.writing !== null || thread.deferred === 0) return thread.writing ?? Promise.resolve(0);
+    this.claim(thread);
+    thread.outbox.flush();
+    thread.worker.postMessage(WRITE_DEFERRED);
+    thread.writing = new Promise<number>((resolve) => (thread.written = resolve)).then((entries) => {
+      thread.written = null;
+      thread.writing = null;
+      thread.deferred = 0;
+      this.release(thread);
+      return entries;
+    });
+    return thread.writing;
   }
 
   /** Records that `origin` is served from cache entry `key` (null: none), dropping entries no file uses. */
@@ -215,6 +264,9 @@ export class ThreadCompiler implements ZoneCompiler {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.retries.splice(0)) w.resolve(STOPPED);
+    // What an idle thread deferred is written first (a stop soon after a start still leaves the next
+    // start its cache); a thread still compiling is ended as it is.
+    await Promise.all(this.threads.filter((t) => t.busy === 0 || t.writing !== null).map((t) => this.writeDeferred(t)));
     const threads = this.threads.splice(0);
     if (this.retryThread) threads.push(this.retryThread);
     this.retryThread = null;
@@ -247,7 +299,8 @@ export class ThreadCompiler implements ZoneCompiler {
     thread.worker.unref();
     thread.idle = setTimeout(() => {
       const i = this.threads.indexOf(thread);
-      if (i < 0 || thread.busy > 0) return;
+      // Not while it holds deferred cache entries: writeDeferred releases it again once written.
+      if (i < 0 || thread.busy > 0 || thread.deferred > 0) return;
       this.threads.splice(i, 1);
       void thread.worker.terminate();
       if (this.threads.length === 0) this.start().worker.unref();
@@ -272,8 +325,13 @@ export class ThreadCompiler implements ZoneCompiler {
       workerData: { cacheDir: this.cache?.dir ?? null, version: this.cache?.version ?? '', ...this.outputs } satisfies CompileThreadData,
       resourceLimits: youngGeneration(YOUNG_GENERATION_MB.compile),
     });
-    const thread: CompileThread = { worker, busy: 0, idle: null, outbox: new Outbox(worker) };
-    worker.on('message', (replies: CompileReply[]) => {
+    const thread: CompileThread = { worker, busy: 0, idle: null, outbox: new Outbox(worker), deferred: 0, writing: null, written: null };
+    worker.on('message', (replies: CompileReply[] | DeferredWritten) => {
+      if (!Array.isArray(replies)) {
+        if (replies.cacheError !== undefined) this.cacheUnusable(replies.cacheError);
+        thread.written?.(replies.written);
+        return;
+      }
       for (const m of replies) {
         const w = this.waiting.get(m.id);
         this.waiting.delete(m.id);
@@ -283,6 +341,7 @@ export class ThreadCompiler implements ZoneCompiler {
       }
     });
     const fail = (why: string, outOfMemory: boolean): void => {
+      thread.written?.(0);
       const i = this.threads.indexOf(thread);
       if (i >= 0) this.threads.splice(i, 1);
       if (this.retryThread === thread) this.retryThread = null;

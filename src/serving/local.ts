@@ -117,8 +117,8 @@ export class LocalServing implements Serving {
     return this.observer.counters.received();
   }
 
-  sweepCache(): Promise<number> {
-    return this.compiler.sweepCache(Date.now());
+  settleCache(): Promise<number> {
+    return this.compiler.settleCache(Date.now());
   }
 
   async close(): Promise<void> {

@@ -23,9 +23,10 @@ export interface Serving extends ZoneSink {
   received(): number;
   /**
    * Once the first load is done: removes from the compiled cache (ZONE_CACHE_DIR) the entries no
-   * zone file uses, those of files changed or removed while no server ran. Resolves with how many.
+   * zone file uses, those of files changed or removed while no server ran, and resolves with how
+   * many; then the entries of the zones the load compiled are written (src/answer/compile-thread.ts).
    */
-  sweepCache(): Promise<number>;
+  settleCache(): Promise<number>;
   /** Stops answering: sockets closed (with DNS threads, every one stopped). */
   close(): Promise<void>;
 }

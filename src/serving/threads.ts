@@ -393,8 +393,8 @@ export class ThreadServing implements Serving {
   }
 
   /** Stops every DNS thread (each closes its sockets; TCP connections finish their answers), then the compile threads. */
-  sweepCache(): Promise<number> {
-    return this.compiler.sweepCache(Date.now());
+  settleCache(): Promise<number> {
+    return this.compiler.settleCache(Date.now());
   }
 
   async close(): Promise<void> {

@@ -14,8 +14,8 @@ const ZONE = '[domain]\ndomain = "cache.test"\n[[records]]\ndomain = "www"\naddr
 
 /**
  * Runs `test` with a zone folder and a cache folder (its `compiled/` and the env that points a
- * server at it), removed after. No lame duck at each stop: the entries are written before a zone
- * is served.
+ * server at it), removed after. No lame duck at each stop: a stop writes the entries the first
+ * load left for later before the compile threads end.
  */
 async function withCache(test: (zones: ZoneDir, compiledDir: string, env: Record<string, string>) => Promise<void>): Promise<void> {
   const zones = new ZoneDir();
@@ -124,6 +124,26 @@ describe('compiled cache: zones kept on disk across restarts', () => {
     await third.stop();
   }));
 
+  it('a first start answers before it writes its compiled zones to the cache, then writes every one and says so', () => withCache(async (zones, compiledDir, env) => {
+    const apexes = ['one.test', 'two.test', 'three.test'];
+    for (const apex of apexes) zones.write(`${apex}.toml`, ZONE.replaceAll('cache.test', apex));
+    const server = await startServer(zones.path, { env });
+    const wrote = await server.waitFor((l) => l.msg === 'wrote the first load\'s compiled zones to the cache', undefined, 'the deferred cache entries written');
+    assert.equal(wrote.entries, apexes.length);
+    const ready = server.logs.findIndex((l) => l.msg === 'zones ready');
+    assert.ok(ready >= 0 && ready < server.logs.indexOf(wrote), 'written after the zones were ready');
+    assert.equal(readdirSync(compiledDir).filter((f) => f.endsWith('.zone')).length, apexes.length);
+    // A zone changed from then on is written as it is compiled.
+    zones.write('two.test.toml', ZONE.replaceAll('cache.test', 'two.test').replace('192.0.2.1', '192.0.2.2'));
+    await server.waitFor((l) => l.msg === 'zone loaded' && l.zone === 'two.test.' && server.logs.indexOf(l) > server.logs.indexOf(wrote));
+    assert.equal(readdirSync(compiledDir).filter((f) => f.endsWith('.zone')).length, apexes.length, 'the new entry in, the old one out');
+    await server.stop();
+    // two.test's entry was compiled with the serial it followed, which a new start does not have.
+    const again = await startServer(zones.path, { env });
+    for (const apex of ['one.test', 'three.test']) assert.equal((await again.waitFor((l) => l.msg === 'zone loaded' && l.zone === `${apex}.`)).cached, true, `${apex} read back`);
+    await again.stop();
+  }));
+
   it('a restart removes the entries of files changed or removed while no server ran, and writers\' leftovers', () => withCache(async (zones, compiledDir, env) => {
     zones.write('cache.test.toml', ZONE);
     zones.write('gone.test.toml', ZONE.replaceAll('cache.test', 'gone.test'));
@@ -139,6 +159,8 @@ describe('compiled cache: zones kept on disk across restarts', () => {
     const second = await startServer(zones.path, { env });
     const swept = await second.waitFor((l) => l.msg === 'removed compiled zones no zone file uses from the cache', undefined, 'the cache swept once loaded');
     assert.equal(swept.removed, 3);
+    // Then the changed file's entry is written.
+    await second.waitFor((l) => l.msg === 'wrote the first load\'s compiled zones to the cache', undefined, 'the deferred cache entry written');
     const after = readdirSync(compiledDir);
     assert.equal(after.length, 1, `left: ${after.join(', ')}`);
     assert.ok(!before.includes(after[0]), 'the entry left is the changed file\'s new one');

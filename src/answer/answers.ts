@@ -1,5 +1,6 @@
 import { HEADER_SIZE } from '../wire/constants.js';
 import { Answer, type Below } from './answer.js';
+import type { SectionTails } from './tails.js';
 
 /** Octets a zone's arena starts with at least: doubled whenever it is full. */
 const INITIAL_OCTETS = 4096;
@@ -42,8 +43,11 @@ export class ZoneAnswers {
   private bytes: Uint8Array;
   private used = 0;
 
-  /** `records`: how many the zone has. */
-  constructor(records: number) {
+  /**
+   * `records`: how many the zone has; `tails`: the sections its answers share, encoded once
+   * (packet.ts; none: each answer encoded whole).
+   */
+  constructor(records: number, readonly tails: SectionTails | null = null) {
     this.bytes = octets(Math.max(INITIAL_OCTETS, records * OCTETS_PER_RECORD));
   }
 

@@ -6,6 +6,7 @@ import { ZoneTree, type RRset, type ZoneNode } from '../zone/tree.js';
 import { Answer, Below, FALLBACK_TYPE } from './answer.js';
 import { HealthCompiler, type HealthProbe, type HealthVariants } from './health.js';
 import { ZoneAnswers } from './answers.js';
+import { SectionTails } from './tails.js';
 import { compileAnswer } from './packet.js';
 
 /**
@@ -128,7 +129,7 @@ export function compileZone(zone: Zone): CompiledZone {
   const tree = new ZoneTree(zone);
   const health = HealthCompiler.of(tree, zone);
   const entries = new Entries();
-  const answers = new ZoneAnswers(tree.records);
+  const answers = new ZoneAnswers(tree.records, new SectionTails(zone.apex.length));
   // DS too: a CNAME chain into a delegation point ends in the parent's NODATA for DS, not a referral.
   const askTypes = [...tree.types, TYPE.ANY, TYPE.DS];
   // A name's key goes with it: the tree's own key strings are looked up without hashing them again.

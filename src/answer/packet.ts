@@ -8,6 +8,7 @@ import type { Resolution } from '../zone/resolve.js';
 import type { RRset } from '../zone/tree.js';
 import type { Answer, Below } from './answer.js';
 import type { ZoneAnswers } from './answers.js';
+import type { SectionTails } from './tails.js';
 
 /** RFC 1035 §4.1.4: a pointer to offset 12, where the question name starts. */
 const QNAME_POINTER = 0xc000 | HEADER_SIZE;
@@ -32,7 +33,7 @@ function count(sets: readonly RRset[]): number {
  * `variable`, the packet must serve any question name: names are compressed only against the body,
  * and the pointers to relocate are listed (relocations).
  */
-function encodeInto(qname: Name, qtype: number, res: Resolution, variable: boolean): number {
+function encodeInto(qname: Name, qtype: number, res: Resolution, variable: boolean, tails: SectionTails | null): number {
   const w = scratch;
   w.reset();
   w.u16(0);
@@ -58,8 +59,16 @@ function encodeInto(qname: Name, qtype: number, res: Resolution, variable: boole
   w.u16(CLASS.IN);
   const qEnd = w.pos;
   writeSection(w, res.answer, qname);
+  const start = w.pos;
+  const key = tails === null || variable ? -1 : tails.key(res, qname, start);
+  const tail = key < 0 ? null : tails!.find(key, res);
+  if (tail !== null) {
+    w.bytes(tail);
+    return qEnd;
+  }
   writeSection(w, res.authority, qname);
   writeSection(w, res.additional, qname);
+  if (key >= 0) tails!.keep(key, res, w.buf.subarray(start, w.pos));
   return qEnd;
 }
 
@@ -76,7 +85,7 @@ interface Encoded {
 }
 
 function encode(qname: Name, qtype: number, res: Resolution, variable: boolean): Encoded {
-  const qEnd = encodeInto(qname, qtype, res, variable);
+  const qEnd = encodeInto(qname, qtype, res, variable, null);
   return { packet: scratch.result(), qEnd, relocs: relocations(variable, qEnd) };
 }
 
@@ -205,7 +214,7 @@ const MAX_FITTED_ADDITIONAL = 24;
  * smaller forms are added.
  */
 export function compileAnswer(answers: ZoneAnswers, qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null = null): Answer {
-  const qEnd = encodeInto(qname, qtype, res, variable);
+  const qEnd = encodeInto(qname, qtype, res, variable, answers.tails);
   // The usual answer: no smaller form is made, and it goes from the writer to the zone's packets.
   if (alwaysFits(scratch.pos, qEnd, variable)) return answers.add(scratch.buf, scratch.pos, qEnd, relocations(variable, qEnd), null, below);
   const full: Encoded = { packet: scratch.result(), qEnd, relocs: relocations(variable, qEnd) };

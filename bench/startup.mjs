@@ -4,9 +4,10 @@
  * memory as PSS summed over the process tree (pages that forked processes share count once).
  * Eclipso cold (no cache), with an empty compiled cache (cold, and writing it), warm (reading it
  * back), for WORKERS=1 and WORKERS=2; no CPU pinning (compiling uses every core). With
- * --reverse=N, one zone of N PTR records instead (a large reverse zone: one compile thread).
+ * --reverse=N, one zone of N PTR records instead (a large reverse zone: one compile thread);
+ * --ns, each zone with an NS record at its apex and its name server's address (two of its records).
  *
- *   node bench/startup.mjs [--zones=20000 | --reverse=1000000] [--workers=1,2]
+ *   node bench/startup.mjs [--zones=20000 [--ns] | --reverse=1000000] [--workers=1,2]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ const ZONES = Number(opts.zones ?? 20_000);
 const PER_ZONE = 50;
 const REVERSE = opts.reverse === undefined ? 0 : Number(opts.reverse);
 const WORKERS = String(opts.workers ?? '1,2').split(',').map(Number);
+const NS = opts.ns !== undefined;
 /**
  * PSS is read twice after ready: at 4 s, and at 15 s, once what the compile threads held has gone
  * back (a cold start's PSS falls by about a quarter between the two; NSD's does not move).
@@ -101,7 +103,7 @@ try {
     mkdirSync(zoneDir, { recursive: true });
     writeFileSync(join(zoneDir, `${REVERSE_APEX}.toml`), reverseZone(REVERSE));
   } else {
-    writeScaleDataset(zoneDir, ZONES, PER_ZONE);
+    writeScaleDataset(zoneDir, ZONES, PER_ZONE, NS);
   }
   let nsd = null;
   if (HAS_NSD) {
@@ -125,7 +127,7 @@ try {
     }
   }
   const at = PSS_AT_MS.map((ms) => `${ms / 1000} s`);
-  const data = REVERSE > 0 ? `one zone of ${REVERSE} PTR records` : `${ZONES} zones of ${PER_ZONE} records`;
+  const data = REVERSE > 0 ? `one zone of ${REVERSE} PTR records` : `${ZONES} zones of ${PER_ZONE} records${NS ? ', NS and its address among them' : ''}`;
   process.stdout.write(`### Start-up (${data}: spawn until sample queries answer; PSS of the process tree ${at.join(' and ')} later)\n\n`);
   process.stdout.write(table(['server', 'ready (s)', '÷ NSD', ...at.flatMap((a) => [`PSS at ${a} (MiB)`, '÷ NSD']), 'peak RSS (MiB)', '÷ NSD'], rows) + '\n');
 } finally {

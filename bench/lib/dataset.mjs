@@ -102,11 +102,12 @@ export function writeDataset(dir) {
 
 /**
  * The scale data set: `zones` zones of `perZone` records each (A records and one MX, one TXT),
- * named z<N>.scale. Returns the folder.
+ * named z<N>.scale; with `ns`, as zones are served, an NS record at the apex and its name server's
+ * address among them. Returns the folder.
  */
-export function writeScaleDataset(dir, zones, perZone) {
+export function writeScaleDataset(dir, zones, perZone, ns = false) {
   mkdirSync(dir, { recursive: true });
-  for (let z = 0; z < zones; z++) writeFileSync(join(dir, `z${z}.scale.toml`), scaleZone(z, perZone, 1));
+  for (let z = 0; z < zones; z++) writeFileSync(join(dir, `z${z}.scale.toml`), scaleZone(z, perZone, 1, ns));
   return dir;
 }
 
@@ -126,12 +127,18 @@ export function reverseZone(records) {
   return parts.join('');
 }
 
-export function scaleZone(z, perZone, version) {
+/**
+ * Zone z of the scale data set: apex A, MX and TXT, then hosts h3, h4, … with an A record each;
+ * with `ns`, h3 and h4 give way to the apex NS and the address of its target, ns.<apex> (then every
+ * positive answer carries the NS RRset and that address, as NSD answers).
+ */
+export function scaleZone(z, perZone, version, ns = false) {
   const apex = `z${z}.scale`;
   let t = `version = 1.0\n\n[domain]\ndomain = "${apex}"\nactive = true\n\n[defaults]\nttl = 3600\n\n`;
   t += record('', `10.${version & 0xff}.0.1`);
   t += record('', `mail.${apex}.`, 'type = "MX"\npreference = 10\n');
   t += record('', `v=spf1 mx -all`, 'type = "TXT"\n');
-  for (let h = 3; h < perZone; h++) t += record(`h${h}`, `10.${(z >> 8) & 0xff}.${z & 0xff}.${h & 0xff}`);
+  if (ns) t += record('', `ns.${apex}.`, 'type = "NS"\n') + record('ns', `10.${(z >> 8) & 0xff}.${z & 0xff}.4`);
+  for (let h = ns ? 5 : 3; h < perZone; h++) t += record(`h${h}`, `10.${(z >> 8) & 0xff}.${z & 0xff}.${h & 0xff}`);
   return t;
 }

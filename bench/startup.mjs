@@ -25,7 +25,7 @@ const ZONES = Number(opts.zones ?? 20_000);
 const PER_ZONE = 50;
 const REVERSE = opts.reverse === undefined ? 0 : Number(opts.reverse);
 const WORKERS = String(opts.workers ?? '1,2').split(',').map(Number);
-const NS = opts.ns !== undefined;
+const NS = 'ns' in opts;
 /**
  * PSS is read twice after ready: at 4 s, and at 15 s, once what the compile threads held has gone
  * back (a cold start's PSS falls by about a quarter between the two; NSD's does not move).

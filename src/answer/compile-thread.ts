@@ -59,23 +59,26 @@ function compile(m: ToThread, digest: string): Omit<CompileReply, 'id' | 'result
 }
 
 /**
- * Cache entries compiled during the first load, written once it is done (writeDeferred): writing
- * an entry a zone (system calls for a file made, written, closed and renamed) was a third of the CPU
- * of a first start at 20,000 zones, and made it 1.4 s longer (bench/RESULTS.md); written after,
- * it delays nothing (the next start reads only what was written). Each is a copy (the image is
- * handed over, and a health-checked zone's changes as its checks report), at most
- * DEFERRED_MAX_OCTETS in all: past that, entries are written as their zones are compiled.
+ * Cache entries compiled during the first load, written once it is done (writeDeferred): an entry
+ * written as each zone compiled (a file made, written, closed and renamed) made a first start at
+ * 20,000 zones a second longer (bench/RESULTS.md); written after, it delays no answer (the next
+ * start reads only what was written). Each is a copy (the image is handed over, and a
+ * health-checked zone's changes as its checks report), at most DEFERRED_MAX_OCTETS in all: past
+ * that, entries are written as their zones are compiled.
  */
-const deferred: Uint8Array[][] = [];
+const deferred: Uint8Array[] = [];
 const deferredKeys: string[] = [];
 let deferredOctets = 0;
 const DEFERRED_MAX_OCTETS = 128 * 2 ** 20;
 /**
  * The entries are copied end to end into slabs of this size (a larger entry into one of its own):
  * a buffer of its own for each was a third of deferring them (an ArrayBuffer costs its allocation
- * and the collector's bookkeeping, whatever its size).
+ * and the collector's bookkeeping, whatever its size). 32 MiB: glibc's malloc maps so large an
+ * allocation on its own, whatever it learned (mallopt(3): M_MMAP_THRESHOLD's dynamic bound), and
+ * gives it back whole when it is freed; slabs of 1 MiB stayed in malloc's arenas once written,
+ * 130 MiB of PSS a first start at 20,000 zones kept (bench/RESULTS.md).
  */
-const SLAB_OCTETS = 2 ** 20;
+const SLAB_OCTETS = 32 * 2 ** 20;
 let slab = new Uint8Array(0);
 let slabUsed = 0;
 
@@ -94,7 +97,7 @@ function defer(key: string, result: Cacheable): boolean {
     slab.set(p, slabUsed);
     slabUsed += p.length;
   }
-  deferred.push([slab.subarray(at, slabUsed)]);
+  deferred.push(slab.subarray(at, slabUsed));
   deferredKeys.push(key);
   return true;
 }
@@ -107,7 +110,7 @@ function writeDeferred(from = 0, error?: string): void {
   let i = from;
   for (const end = Math.min(deferred.length, from + WRITES_PER_TURN); i < end; i++) {
     try {
-      writeEntry(cacheDir!, deferredKeys[i], deferred[i]);
+      writeEntry(cacheDir!, deferredKeys[i], [deferred[i]]);
       keys?.add(deferredKeys[i]);
     } catch (e) {
       error ??= (e as Error).message;
@@ -122,6 +125,8 @@ function writeDeferred(from = 0, error?: string): void {
   deferredOctets = 0;
   slab = new Uint8Array(0);
   slabUsed = 0;
+  // The slabs go now, not when the heap next fills (an idle thread's may not for minutes).
+  if (i > 0) releaseMemory();
   parentPort!.postMessage({ written: i, ...(error !== undefined && { cacheError: error }) } satisfies DeferredWritten);
 }
 

@@ -39,7 +39,7 @@ export class Entries {
   /**
    * Where each name's entries start in `types` and `answers`, and each entry's query type: in
    * typed arrays grown by doubling (a zone of a million names has millions of entries: pushed onto
-   * arrays, they cost a third of compiling its answers; bench/RESULTS.md).
+   * arrays, they were a sixth of compiling its answers; bench/RESULTS.md).
    */
   private startList = new Int32Array(INITIAL_ENTRIES);
   private typeList = new Uint16Array(INITIAL_ENTRIES);

@@ -113,6 +113,7 @@ interface CompileThread {
   deferred: number;
   /** Resolves with how many when the thread has written its deferred entries (0 when it ended); null: not asked to. */
   writing: Promise<number> | null;
+  /** Resolves `writing`. */
   written: ((entries: number) => void) | null;
   /** Files handed over together (a source's batch) go in one message, and come back in one. */
   outbox: Outbox<ToThread>;

@@ -22,8 +22,8 @@ let used = 0;
 /**
  * The authority and additional sections of a zone's answers (their tail), encoded once per place
  * and copied after that. Most answers of a zone with NS records end the same way: the apex NS
- * RRset, then its in-zone targets' addresses (RFC 1034 §4.3.2, as NSD answers). Encoding them,
- * names compressed, was two thirds of compiling such a zone's answers (bench/RESULTS.md).
+ * RRset, then its in-zone targets' addresses (RFC 1034 §4.3.2, as NSD answers): encoded each time,
+ * names compressed, they were a tenth of compiling such a zone (bench/RESULTS.md).
  *
  * A tail's octets depend on where it starts and on the names it can point to: those of the
  * question (a fixed packet's question suffixes are compression targets) and of the answer section.

@@ -11,7 +11,7 @@ import {
 import { Records } from './same-responses.js';
 import { Work, workInts } from './work-arrays.js';
 
-/** packImage's work arrays: the image is laid out in `bytes` and `ints`, then copied whole. */
+/** packImage's work arrays: a small zone's image is laid out in `bytes` and `ints`, then copied whole (a large one's in place: IN_PLACE_OCTETS). */
 const WORK = { found: workInts(), placed: workInts(), ints: workInts(), hashes: workInts(), order: workInts(), bytes: new Work((n) => new Uint8Array(n)) };
 
 /**

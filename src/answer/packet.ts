@@ -31,7 +31,8 @@ function count(sets: readonly RRset[]): number {
 /**
  * Encodes a resolution as a ready response into `scratch`; returns where its question ends. With
  * `variable`, the packet must serve any question name: names are compressed only against the body,
- * and the pointers to relocate are listed (relocations).
+ * and the pointers to relocate are listed (relocations). `tails`: the zone's authority and
+ * additional sections encoded so far, reused where they encode the same (SectionTails).
  */
 function encodeInto(qname: Name, qtype: number, res: Resolution, variable: boolean, tails: SectionTails | null): number {
   const w = scratch;

@@ -7,7 +7,7 @@ import { Answer, Below, FALLBACK_TYPE } from './answer.js';
 import { HealthCompiler, type HealthProbe, type HealthVariants } from './health.js';
 import { ZoneAnswers } from './answers.js';
 import { SectionTails } from './tails.js';
-import { compileAnswer } from './packet.js';
+import { compileAnswer, compileAnswerAndAny } from './packet.js';
 
 /**
  * A zone compiled to answers. `entries` maps (name, query type) to answers; type 0 holds a name's
@@ -232,11 +232,23 @@ function ownTypes(answers: ZoneAnswers, tree: ZoneTree, entries: Entries, node: 
   for (let i = 0; i < sets.length; i++) {
     const type = sets[i].type;
     const res = resolve(tree, node.name, type, node.key, node);
-    const answer = compileAnswer(answers, node.name, type, res, false);
-    if (same === null && sameResolution(res, any)) same = answer;
+    let answer: Answer;
+    if (same === null && sameResolution(res, any)) {
+      answer = same = compileAnswer(answers, node.name, type, res, false);
+    } else if (same === null && answerOnly(res, any)) {
+      // ANY's answer is this one's without its authority and additional sections: both from one encoding.
+      [answer, same] = compileAnswerAndAny(answers, node.name, type, res);
+    } else {
+      answer = compileAnswer(answers, node.name, type, res, false);
+    }
     entries.set(node.key, type, answer);
   }
   entries.set(node.key, TYPE.ANY, same ?? compileAnswer(answers, node.name, TYPE.ANY, any, false));
+}
+
+/** True when `any` holds `res`'s answer section and no other section (see compileAnswerAndAny). */
+function answerOnly(res: Resolution, any: Resolution): boolean {
+  return any.authority.length === 0 && any.additional.length === 0 && !any.optionalAuthority && res.rcode === any.rcode && res.aa === any.aa && sameSets(res.answer, any.answer);
 }
 
 /** True when two resolutions hold the same RRsets in each section, so encode to the same body. */

@@ -2,6 +2,7 @@ import {
   CLASS, EDNS_DEFAULT_PAYLOAD, FLAG2_AA, FLAG2_QR, FLAG2_TC, HEADER_SIZE, MAX_NAME_LENGTH, OPT_RR_SIZE, TYPE, UDP_DEFAULT_PAYLOAD,
 } from '../wire/constants.js';
 import { sameName, suffixHashes, writeName, type Name } from '../wire/name.js';
+import { setArcount, setNscount } from '../wire/header.js';
 import { compressesNames, writeRData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Resolution } from '../zone/resolve.js';
@@ -20,6 +21,8 @@ const QNAME_POINTER = 0xc000 | HEADER_SIZE;
 const scratch = new WireWriter(512);
 /** suffixHashes of a variable packet's question name (at most 127 labels, RFC 1035 §3.1). */
 const qnameHashes = new Int32Array(MAX_NAME_LENGTH);
+/** Where the answer section of the packet in `scratch` ends (encodeInto). */
+let answerEnd = 0;
 
 /** Records in RRsets. */
 function count(sets: readonly RRset[]): number {
@@ -60,7 +63,7 @@ function encodeInto(qname: Name, qtype: number, res: Resolution, variable: boole
   w.u16(CLASS.IN);
   const qEnd = w.pos;
   writeSection(w, res.answer, qname);
-  const start = w.pos;
+  const start = (answerEnd = w.pos);
   const key = tails === null || variable ? -1 : tails.key(res, qname, start);
   const tail = key < 0 ? null : tails!.find(key, res);
   if (tail !== null) {
@@ -207,6 +210,24 @@ function truncatedForms(res: Resolution, enc: (r: Resolution) => Encoded): Encod
 const MAX_FORMS = 32;
 /** Additional RRsets up to which the smaller forms are fitted RRset by RRset, as NSD fills them. */
 const MAX_FITTED_ADDITIONAL = 24;
+
+/**
+ * Compiles the answer to (qname, qtype) and, from the same encoding, the answer to ANY, whose
+ * resolution `any` holds the same answer section and nothing else (RFC 8482 §4.1: ANY is answered
+ * with one RRset, without the NS RRset the answer to its type carries, as NSD): its packet is
+ * that one's header, its other counts zero, and answer section. The answer section's octets are
+ * the same either way: it points into the question where ANY's own encoding would (a name in it
+ * makes the question's suffixes compression targets in both). Null for ANY when the answer needs
+ * smaller forms; the caller compiles ANY's then.
+ */
+export function compileAnswerAndAny(answers: ZoneAnswers, qname: Name, qtype: number, res: Resolution): [Answer, Answer | null] {
+  const qEnd = encodeInto(qname, qtype, res, false, answers.tails);
+  if (!alwaysFits(scratch.pos, qEnd, false)) return [compileAnswer(answers, qname, qtype, res, false), null];
+  const answer = answers.add(scratch.buf, scratch.pos, qEnd, null, null, null);
+  setNscount(scratch.buf, 0);
+  setArcount(scratch.buf, 0);
+  return [answer, answers.add(scratch.buf, answerEnd, qEnd, null, null, null)];
+}
 
 /**
  * Compiles one answer with its smaller forms, largest first, tried in turn when it does not fit:

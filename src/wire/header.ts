@@ -63,6 +63,10 @@ export function setArcount(b: Uint8Array, n: number): void {
   setU16(b, ARCOUNT_OFFSET, n);
 }
 
+export function setNscount(b: Uint8Array, n: number): void {
+  setU16(b, NSCOUNT_OFFSET, n);
+}
+
 /** Whether ANCOUNT, NSCOUNT and ARCOUNT are all zero (a plain query: nothing after the question). */
 export function hasNoRecords(b: Uint8Array): boolean {
   return (b[ANCOUNT_OFFSET] | b[ANCOUNT_OFFSET + 1] | b[NSCOUNT_OFFSET] | b[NSCOUNT_OFFSET + 1] | b[ARCOUNT_OFFSET] | b[ARCOUNT_OFFSET + 1]) === 0;

@@ -105,8 +105,16 @@ function defer(key: string, result: Cacheable): boolean {
 /** Entries written a turn: files sent meanwhile are compiled between turns, not after all of them. */
 const WRITES_PER_TURN = 64;
 
-/** Writes the deferred entries, a few a turn, then says so (DeferredWritten). */
+/** An entry written: its slab is let go once every entry in it is. */
+const WRITTEN = new Uint8Array(0);
+
+/**
+ * Writes the deferred entries, a few a turn, then says so (DeferredWritten). Each slab goes once
+ * its entries are written, not when the heap next fills (an idle thread's may not for minutes):
+ * writing 20,000 entries can take seconds.
+ */
 function writeDeferred(from = 0, error?: string): void {
+  if (from === 0) slab = WRITTEN;
   let i = from;
   for (const end = Math.min(deferred.length, from + WRITES_PER_TURN); i < end; i++) {
     try {
@@ -115,6 +123,9 @@ function writeDeferred(from = 0, error?: string): void {
     } catch (e) {
       error ??= (e as Error).message;
     }
+    const done = deferred[i].buffer;
+    deferred[i] = WRITTEN;
+    if (i + 1 === deferred.length || deferred[i + 1].buffer !== done) releaseMemory();
   }
   if (i < deferred.length) {
     setImmediate(() => writeDeferred(i, error));
@@ -123,10 +134,7 @@ function writeDeferred(from = 0, error?: string): void {
   deferred.length = 0;
   deferredKeys.length = 0;
   deferredOctets = 0;
-  slab = new Uint8Array(0);
   slabUsed = 0;
-  // The slabs go now, not when the heap next fills (an idle thread's may not for minutes).
-  if (i > 0) releaseMemory();
   parentPort!.postMessage({ written: i, ...(error !== undefined && { cacheError: error }) } satisfies DeferredWritten);
 }
 

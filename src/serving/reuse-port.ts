@@ -28,10 +28,26 @@ export async function dnsThreadsWork(config: Config, log: Logger, host: string):
 }
 
 /**
+ * Ports tried at most: the probe's port is one the kernel picked free for UDP, and TCP may hold it
+ * already (a connection's local port: seen once in a CI run, which then served with one thread
+ * for no reason); then another is tried.
+ */
+const PROBE_PORTS = 8;
+
+/**
  * Whether two sockets can bind one port with SO_REUSEPORT, UDP and TCP: Node.js 22.12+ on a
  * kernel that has it. Older Node.js ignores the option, so the second bind fails.
  */
 async function reusePortWorks(host: string): Promise<boolean> {
+  for (let tries = 0; tries < PROBE_PORTS; tries++) {
+    const works = await probe(host);
+    if (works !== 'port taken') return works;
+  }
+  return false;
+}
+
+/** One probe on a port the kernel picks: whether both pairs of sockets bound it, or the port was taken for TCP. */
+async function probe(host: string): Promise<boolean | 'port taken'> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
   const udp = [0, 1].map(() => createSocket({ type, reusePort: true } as SocketOptions));
   const tcp = [0, 1].map(() => createServer());
@@ -45,8 +61,13 @@ async function reusePortWorks(host: string): Promise<boolean> {
   });
   try {
     const port = await bindUdp(0, 0);
+    try {
+      await listenTcp(0, port);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return 'port taken';
+      throw e;
+    }
     await bindUdp(1, port);
-    await listenTcp(0, port);
     await listenTcp(1, port);
     return true;
   } catch {

@@ -10,7 +10,7 @@ import { differenceBuffers } from '../transfer/difference.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, differenceOf, type CompiledFile } from './compile-file.js';
 import { cacheEntry, cachedKeys, cacheKey, readCached, writeCached, writeEntry, type Cacheable } from './compiled-cache.js';
-import { sharedImage, type ZoneImage } from './image.js';
+import { MAPPED_ALONE_OCTETS, sharedImage, type ZoneImage } from './image.js';
 import type { CompileReply, CompileThreadData, DeferredWritten, ToThread, ToThreadMessage } from './compiler.js';
 
 const { cacheDir, version, transfers, shared } = workerData as CompileThreadData;
@@ -73,12 +73,11 @@ const DEFERRED_MAX_OCTETS = 128 * 2 ** 20;
 /**
  * The entries are copied end to end into slabs of this size (a larger entry into one of its own):
  * a buffer of its own for each was a third of deferring them (an ArrayBuffer costs its allocation
- * and the collector's bookkeeping, whatever its size). 32 MiB: glibc's malloc maps so large an
- * allocation on its own, whatever it learned (mallopt(3): M_MMAP_THRESHOLD's dynamic bound), and
- * gives it back whole when it is freed; slabs of 1 MiB stayed in malloc's arenas once written,
- * 130 MiB of PSS a first start at 20,000 zones kept (bench/RESULTS.md).
+ * and the collector's bookkeeping, whatever its size). Mapped alone, a slab is given back whole
+ * when freed; slabs of 1 MiB stayed in malloc's arenas once written, 130 MiB of PSS a first start
+ * at 20,000 zones kept (bench/RESULTS.md).
  */
-const SLAB_OCTETS = 32 * 2 ** 20;
+const SLAB_OCTETS = MAPPED_ALONE_OCTETS;
 let slab = new Uint8Array(0);
 let slabUsed = 0;
 

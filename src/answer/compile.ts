@@ -2,7 +2,7 @@ import { RCODE, TYPE } from '../wire/constants.js';
 import { isSubdomain, nameKey, type Name } from '../wire/name.js';
 import type { Zone } from '../zone/model.js';
 import { negative, resolve, type Resolution } from '../zone/resolve.js';
-import { ZoneTree, type RRset, type ZoneNode } from '../zone/tree.js';
+import { sameSets, ZoneTree, type ZoneNode } from '../zone/tree.js';
 import { Answer, Below, FALLBACK_TYPE } from './answer.js';
 import { HealthCompiler, type HealthProbe, type HealthVariants } from './health.js';
 import { ZoneAnswers } from './answers.js';
@@ -256,12 +256,6 @@ function sameResolution(a: Resolution, b: Resolution): boolean {
   return a.rcode === b.rcode && a.aa === b.aa && a.optionalAuthority === b.optionalAuthority && sameSets(a.answer, b.answer) && sameSets(a.authority, b.authority) && sameSets(a.additional, b.additional);
 }
 
-/** True when two sections hold the same RRsets in the same order (asked for every name: no closure made). */
-function sameSets(x: readonly RRset[], y: readonly RRset[]): boolean {
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
 
 /** RFC 4592 §3.3: answers synthesized from `*.<node>` for names below the node that do not exist. */
 function wildcardBelow(wildcard: ZoneNode, askTypes: number[], variable: (name: Name, key: string, type: number) => Answer): Below {

@@ -88,6 +88,14 @@ export const EMPTY_SLOT = 0;
 /** No smaller form, no below. */
 export const NONE = -1;
 
+/**
+ * Octets from which an allocation is mapped on its own by glibc's malloc whatever it learned
+ * (mallopt(3): M_MMAP_THRESHOLD's dynamic bound on 64-bit systems): its pages untouched take no
+ * memory, and it is given back whole when freed. A smaller one may come from memory malloc reuses
+ * (which calloc clears whole, and which stays in its arenas once freed).
+ */
+export const MAPPED_ALONE_OCTETS = 32 * 2 ** 20;
+
 /** Where an image is put: private memory, or memory shared with other threads. */
 export type ImageAllocator = (bytes: number, ints: number) => ZoneImage;
 

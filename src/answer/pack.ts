@@ -5,7 +5,7 @@ import type { CompiledZone } from './compile.js';
 import { finishHash, fnv } from './hash.js';
 import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
 import {
-  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, DISTANCE_OCTETS, EMPTY_SLOT, entryBits, HEADER_INTS, INLINE_LENGTH_OCTETS, INLINE_MAX, KEY_TYPE_OCTETS, MAX_DISTANCE,
+  ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, DISTANCE_OCTETS, EMPTY_SLOT, entryBits, HEADER_INTS, INLINE_LENGTH_OCTETS, MAPPED_ALONE_OCTETS, INLINE_MAX, KEY_TYPE_OCTETS, MAX_DISTANCE,
   NAME_LENGTH_OCTETS, NONE, privateImage, RELOC, RELOC_HEADER_INTS, SAME_NAME, type ImageAllocator, type ZoneImage,
 } from './image.js';
 import { Records } from './same-responses.js';
@@ -57,11 +57,9 @@ function slotCount(n: number): number {
  * stay, not in work arrays copied into it once the octets used are known: in a zone of a million
  * names, the copy and the first touch of the work arrays' fresh pages were a quarter of packing
  * (bench/RESULTS.md). The octets' bound is about twice what is used, and the rest of it is never
- * written: address space that takes no memory as long as the allocation is mapped on its own,
- * which glibc's malloc does from 32 MiB on whatever it learned (mallopt(3): M_MMAP_THRESHOLD's
- * dynamic bound); a smaller one may come from memory malloc reuses, which calloc clears whole.
+ * written: address space that takes no memory, the allocation being mapped on its own.
  */
-const IN_PLACE_OCTETS = 32 << 20;
+const IN_PLACE_OCTETS = MAPPED_ALONE_OCTETS;
 
 /** The key being hashed (packImage is synchronous): a name's later entries change its type alone. */
 const keyOctets = new Uint8Array(MAX_NAME_LENGTH + KEY_TYPE_OCTETS);

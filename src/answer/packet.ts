@@ -222,7 +222,7 @@ const MAX_FITTED_ADDITIONAL = 24;
  */
 export function compileAnswerAndAny(answers: ZoneAnswers, qname: Name, qtype: number, res: Resolution): [Answer, Answer | null] {
   const qEnd = encodeInto(qname, qtype, res, false, answers.tails);
-  if (!alwaysFits(scratch.pos, qEnd, false)) return [compileAnswer(answers, qname, qtype, res, false), null];
+  if (!alwaysFits(scratch.pos, qEnd, false)) return [withSmallerForms(answers, qname, qtype, res, false, null, qEnd), null];
   const answer = answers.add(scratch.buf, scratch.pos, qEnd, null, null, null);
   setNscount(scratch.buf, 0);
   setArcount(scratch.buf, 0);
@@ -239,6 +239,11 @@ export function compileAnswer(answers: ZoneAnswers, qname: Name, qtype: number, 
   const qEnd = encodeInto(qname, qtype, res, variable, answers.tails);
   // The usual answer: no smaller form is made, and it goes from the writer to the zone's packets.
   if (alwaysFits(scratch.pos, qEnd, variable)) return answers.add(scratch.buf, scratch.pos, qEnd, relocations(variable, qEnd), null, below);
+  return withSmallerForms(answers, qname, qtype, res, variable, below, qEnd);
+}
+
+/** compileAnswer for an answer that may not fit, its full form just encoded in `scratch`. */
+function withSmallerForms(answers: ZoneAnswers, qname: Name, qtype: number, res: Resolution, variable: boolean, below: Below | null, qEnd: number): Answer {
   const full: Encoded = { packet: scratch.result(), qEnd, relocs: relocations(variable, qEnd) };
   const enc = (r: Resolution): Encoded => encode(qname, qtype, r, variable);
   const smaller: Encoded[] = [];

@@ -1,7 +1,7 @@
-import type { Name } from '../wire/name.js';
+import { isSubdomain, type Name } from '../wire/name.js';
 import { compressesNames, type RData } from '../wire/rdata.js';
 import type { Resolution } from '../zone/resolve.js';
-import type { RRset } from '../zone/tree.js';
+import { sameSets, type RRset } from '../zone/tree.js';
 
 /** One encoded tail: its sections' RRsets and where its octets lie in the arena. */
 interface Tail {
@@ -83,7 +83,7 @@ export class SectionTails {
 /** True when a name the RRsets write (owner, or RDATA name) lies at or below `qname` from label `from` on. */
 function pointsBelow(sets: readonly RRset[], qname: Name, from: number): boolean {
   for (const set of sets) {
-    if (atOrBelow(set.owner, qname, from)) return true;
+    if (isSubdomain(set.owner, qname, from)) return true;
     for (const d of set.data) if (dataBelow(d, qname, from)) return true;
   }
   return false;
@@ -95,30 +95,12 @@ function dataBelow(d: RData, qname: Name, from: number): boolean {
     case 'NS':
     case 'CNAME':
     case 'PTR':
-      return atOrBelow(d.target, qname, from);
+      return isSubdomain(d.target, qname, from);
     case 'MX':
-      return atOrBelow(d.exchange, qname, from);
+      return isSubdomain(d.exchange, qname, from);
     case 'SOA':
-      return atOrBelow(d.mname, qname, from) || atOrBelow(d.rname, qname, from);
+      return isSubdomain(d.mname, qname, from) || isSubdomain(d.rname, qname, from);
     default:
       return false;
   }
-}
-
-/** True when `name` ends with `qname`'s labels from `from` on (ASCII case folded, RFC 4343). */
-function atOrBelow(name: Name, qname: Name, from: number): boolean {
-  const n = qname.length - from;
-  if (name.length < n) return false;
-  for (let i = 0; i < n; i++) {
-    const a = name[name.length - n + i];
-    const b = qname[from + i];
-    if (a !== b && a.toLowerCase() !== b.toLowerCase()) return false;
-  }
-  return true;
-}
-
-function sameSets(a: readonly RRset[], b: readonly RRset[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -73,14 +73,15 @@ export function sameName(a: Name, b: Name): boolean {
   return true;
 }
 
-/** True when `name` is `ancestor` or lies below it. */
-export function isSubdomain(name: Name, ancestor: Name): boolean {
-  if (ancestor.length > name.length) return false;
-  const off = name.length - ancestor.length;
-  for (let i = 0; i < ancestor.length; i++) {
+/** True when `name` is `ancestor` (its labels from `from` on) or lies below it. */
+export function isSubdomain(name: Name, ancestor: Name, from = 0): boolean {
+  const n = ancestor.length - from;
+  if (n > name.length) return false;
+  const off = name.length - n;
+  for (let i = 0; i < n; i++) {
     // Labels of one zone are mostly the same strings: folding only when they differ spares a regex.
     const a = name[off + i];
-    const b = ancestor[i];
+    const b = ancestor[from + i];
     if (a !== b && lowerLabel(a) !== lowerLabel(b)) return false;
   }
   return true;

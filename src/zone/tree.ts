@@ -20,6 +20,13 @@ export interface RRset {
   data: RData[];
 }
 
+/** True when two lists hold the same RRsets (the same objects) in the same order. */
+export function sameSets(x: readonly RRset[], y: readonly RRset[]): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 /** No RRset: what a name holds until its first (an empty non-terminal holds none). */
 const NO_RRSETS: readonly RRset[] = Object.freeze([]);
 

@@ -12,6 +12,7 @@ import { authorize, mayRead, type ApiToken } from './auth.js';
 import { readBody, requireMediaType } from './body.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { applyChanges, parseChanges, zoneRRsets } from './rrsets.js';
+import { editedZoneText } from './zone-edit.js';
 import { parseJsonBody, parseTomlBody, zoneDoc, zoneText, type ZoneDoc } from './zone-json.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
@@ -161,8 +162,11 @@ export class ZonesApi {
     const changes = parseChanges(parseJsonBody(await readBody(req, this.deps.maxBody)));
     const reply = await this.write(token, zone, req, (current) => {
       if (!current) throw notFound(`zone ${zone} does not exist; create it with PUT /api/v1/zones/${zone}`);
+      const stored = storedDoc(zone, current.text);
+      const changed = withNextSerial(applyChanges(stored, zone, changes));
       return {
-        text: zoneText(withNextSerial(applyChanges(storedDoc(zone, current.text), zone, changes))),
+        // The file edited where the change lies, its comments and layout kept (zone-edit.ts); else written anew.
+        text: editedZoneText(current.text, stored, changed) ?? zoneText(changed),
         change: `PATCH ${changes.map((c) => `${c.changetype} ${c.name}/${c.type}`).join(', ')}`,
       };
     });

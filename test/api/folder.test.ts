@@ -150,6 +150,27 @@ describe('HTTP zone API on a zone folder: create, read, patch, delete, each seen
     for (const t of Object.values(TOKENS)) assert.ok(!all.includes(t.token), 'a token appears in the log');
   });
 
+  it('a PATCH edits a hand-written file where the change lies: its comments, layout and other tables kept, the serial raised in its line', async () => {
+    const handWritten = [
+      '# shop.test, kept by hand and by the API', 'version = 1', '', '[domain]', 'domain = "shop.test"', 'serial = 7 # the API raises it', '',
+      '[[records]] # name servers', 'domain = "@"', 'type = "NS"', 'address = "ns1.shop.test."', '',
+      '[[records]]', 'domain = "ns1"', 'address = "192.0.2.53"', '',
+      '# the web front', '[[records]]', 'domain = "www"', 'address = "192.0.2.10"', '',
+    ].join('\n');
+    dir.write('shop.test.toml', handWritten);
+    await pollUntil(() => dig(dns, 'shop.test', 'SOA').join().split(' ')[6] === '7', 'the hand-written file (serial 7) to be served');
+    const r = await api.call('PATCH', '/zones/shop.test', {
+      token: admin, json: { rrsets: [{ name: 'ns1.shop.test.', type: 'A', ttl: 60, changetype: 'REPLACE', records: [{ content: '192.0.2.54' }] }] },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const expected = handWritten
+      .replace('serial = 7 #', 'serial = 8 #')
+      .replace('domain = "ns1"\naddress = "192.0.2.53"', 'domain = "ns1"\ntype = "A"\nttl = 60\naddress = "192.0.2.54"');
+    assert.equal(readFileSync(join(dir.path, 'shop.test.toml'), 'utf8'), expected);
+    assert.deepEqual(dig(dns, 'ns1.shop.test', 'A'), ['ns1.shop.test. 60 IN A 192.0.2.54']);
+    assert.equal(dig(dns, 'shop.test', 'SOA').join().split(' ')[6], '8');
+  });
+
   it('DELETE removes the file and the zone: dig is REFUSED at once', async () => {
     const r = await api.call('DELETE', '/zones/shop.test', { token: admin });
     assert.equal(r.status, 200, JSON.stringify(r.body));

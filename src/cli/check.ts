@@ -1,18 +1,23 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InlineCompiler } from '../answer/compiler.js';
+import { ConfigError, parseConfig, type CliAction } from '../config.js';
 import { Logger } from '../log.js';
 import { ZoneCatalog, type FileOutcome } from '../serving/catalog.js';
+import { isDynamoUrl, parseDynamoUrl } from '../sources/dynamodb-items.js';
+import type { RemoteZones } from '../sources/remote-zones.js';
+import { isS3Url, parseS3Url } from '../sources/s3-location.js';
 import { zoneText } from '../sources/source.js';
 import { isZoneFileName } from '../zone/parse.js';
 import { formatProblem, type ZoneProblem } from '../zone/problem.js';
 
-export const CHECK_USAGE = `Usage: eclipso check [--format text|json] [DIR|FILE ...]
+export const CHECK_USAGE = `Usage: eclipso check [--format text|json] [DIR|FILE|s3://bucket[/prefix/]|dynamodb://table ...]
 
 Parses, validates and compiles zone files as the server would, without serving them: every
 problem is printed with file, line, record and field. Folders are read for their <domain>.toml
-files; with no argument, ZONE_DIR (default zones). Exit code 0 when every file is good, 1 when
-any has a problem, 2 for a bad argument.`;
+files, a bucket or a table as the server reads it (same AWS_* variables and S3_FORCE_PATH_STYLE);
+with no argument, ZONE_DIR (default zones). Exit code 0 when every file is good, 1 when any has a
+problem, 2 for a bad argument.`;
 
 /** Exit codes of `check`: all good, some file has a problem, the command line is wrong. */
 const EXIT_OK = 0;
@@ -48,6 +53,54 @@ async function zoneFiles(path: string): Promise<string[]> {
   return (await readdir(path)).filter(isZoneFileName).sort().map((f) => join(path, f));
 }
 
+/**
+ * The bucket or table a path names (s3://…, dynamodb://…), read with the server's own clients and
+ * settings; null for a path on disk. Its SDK is loaded only then, as the server loads it.
+ */
+async function remoteZones(path: string, env: NodeJS.ProcessEnv): Promise<RemoteZones | null> {
+  if (isS3Url(path)) {
+    const { clientConfig, S3Bucket } = await import('../sources/s3-bucket.js');
+    // No flags: the environment's settings, as the server reads them (S3_FORCE_PATH_STYLE).
+    const { config } = parseConfig([], env) as Extract<CliAction, { action: 'run' }>;
+    const bucket = new S3Bucket(parseS3Url(path), clientConfig(env, config.s3PathStyle));
+    await bucket.resolveRegion();
+    return bucket;
+  }
+  if (isDynamoUrl(path)) {
+    const { DynamoTable } = await import('../sources/dynamodb-table.js');
+    const table = await DynamoTable.open(parseDynamoUrl(path), env);
+    await table.resolveRegion();
+    return table;
+  }
+  return null;
+}
+
+/** Hands every zone file of a bucket or table to the catalog; what cannot be listed or read is a problem of its own. */
+async function checkRemote(remote: RemoteZones, path: string, catalog: ZoneCatalog, outcomes: FileOutcome[]): Promise<void> {
+  const signal = new AbortController().signal;
+  let files: string[];
+  try {
+    files = [...(await remote.list(signal)).keys()].sort();
+  } catch (e) {
+    outcomes.push(unreadable(path, `cannot list: ${(e as Error).message}`));
+    return;
+  }
+  for (const file of files) {
+    const origin = remote.origin(file);
+    try {
+      const { bytes } = await remote.get(file, signal);
+      const text = zoneText(catalog, origin, file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      if (text !== null) await catalog.upsert(origin, file, text);
+    } catch (e) {
+      outcomes.push(unreadable(origin, `cannot read: ${(e as Error).message}`));
+    }
+  }
+}
+
+function unreadable(origin: string, message: string): FileOutcome {
+  return { origin, accepted: false, records: 0, problems: [{ origin, message }], warnings: [] };
+}
+
 /** `eclipso check`: returns the exit code. Output goes to `write` (stdout). */
 export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s: string) => void): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -63,11 +116,24 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
   // The server's own catalog, compiling each zone and keeping none: the same verdict as a reload.
   const catalog = new ZoneCatalog({ put: () => {}, drop: () => {} }, new InlineCompiler(), new Logger('json', false, () => {}), (o) => outcomes.push(o));
   for (const path of args.paths) {
+    let remote: RemoteZones | null;
+    try {
+      remote = await remoteZones(path, env);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      write(`eclipso check: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (remote) {
+      await checkRemote(remote, path, catalog, outcomes);
+      remote.destroy();
+      continue;
+    }
     let files: string[];
     try {
       files = await zoneFiles(path);
     } catch (e) {
-      outcomes.push({ origin: path, accepted: false, records: 0, problems: [{ origin: path, message: `cannot read: ${(e as Error).message}` }], warnings: [] });
+      outcomes.push(unreadable(path, `cannot read: ${(e as Error).message}`));
       continue;
     }
     for (const file of files) {
@@ -75,7 +141,7 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
       try {
         bytes = await readFile(file);
       } catch (e) {
-        outcomes.push({ origin: file, accepted: false, records: 0, problems: [{ origin: file, message: `cannot read: ${(e as Error).message}` }], warnings: [] });
+        outcomes.push(unreadable(file, `cannot read: ${(e as Error).message}`));
         continue;
       }
       const text = zoneText(catalog, file, basename(file), bytes);

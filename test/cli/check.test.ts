@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { createDynamoZoneStore } from '../../src/sources/dynamodb.js';
+import { Dynalite } from '../helpers/dynalite.js';
+import { S3Server } from '../helpers/s3rver.js';
 import { ZoneDir } from '../helpers/server.js';
 
 const MAIN = new URL('../../../dist/main.js', import.meta.url).pathname;
 const ZONES = new URL('../../../zones', import.meta.url).pathname;
 
 function check(...args: string[]) {
-  return spawnSync(process.execPath, [MAIN, 'check', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return checkWith({}, ...args);
+}
+
+function checkWith(env: Record<string, string>, ...args: string[]) {
+  return spawnSync(process.execPath, [MAIN, 'check', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
 }
 
 const GOOD = '[domain]\ndomain = "good.test"\n[[records]]\naddress = "192.0.2.1"\n';
@@ -75,5 +82,50 @@ describe('eclipso check: zone files checked without serving', () => {
     const missing = check('/nonexistent/zones');
     assert.equal(missing.status, 1);
     assert.match(missing.stdout, /\/nonexistent\/zones: cannot read: ENOENT/);
+  });
+});
+
+describe('eclipso check on a bucket and a table: read as the server reads them (s3rver, dynalite)', () => {
+  const BUCKET = 'check-zones';
+  const TABLE = 'check-zones';
+  const s3 = new S3Server([BUCKET]);
+  const db = new Dynalite();
+
+  before(async () => {
+    await Promise.all([s3.start(), db.start()]);
+    await s3.put(BUCKET, 'dns/good.test.toml', GOOD);
+    await s3.put(BUCKET, 'dns/bad.test.toml', BAD);
+    // Not a zone file, and in a deeper folder: skipped, as the server skips them.
+    await s3.put(BUCKET, 'dns/README.md', 'not a zone');
+    await s3.put(BUCKET, 'dns/old/good.test.toml', GOOD);
+    await db.createZoneTable(TABLE);
+    const store = await createDynamoZoneStore(`dynamodb://${TABLE}`, db.env());
+    await store.put('good.test', GOOD, 'absent');
+  });
+  after(async () => {
+    await Promise.all([s3.cleanup(), db.cleanup()]);
+  });
+
+  it('s3://bucket/prefix/: every <domain>.toml object checked, problems named by object URL, exit 1', () => {
+    const r = checkWith(s3.env(), `s3://${BUCKET}/dns/`);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`s3://${BUCKET}/dns/bad\\.test\\.toml:6: record 1: preference: "ten" is not a whole number`));
+    assert.match(r.stdout, new RegExp(`s3://${BUCKET}/dns/good\\.test\\.toml: ok \\(good\\.test\\., \\d+ records\\)`));
+    assert.match(r.stdout, /2 files checked: 1 with problems\n$/);
+  });
+
+  it('ZONE_DIR=dynamodb://table with no argument: the table\'s zones checked, exit 0', () => {
+    const r = checkWith({ ...db.env(), ZONE_DIR: `dynamodb://${TABLE}` });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`dynamodb://${TABLE}/good\\.test: ok \\(good\\.test\\., \\d+ records\\)`));
+    assert.match(r.stdout, /1 file checked: all good\n$/);
+  });
+
+  it('a bucket that cannot be listed is a problem of its own, exit 1; a bad URL is a bad argument, exit 2', () => {
+    const missing = checkWith(s3.env(), 's3://no-such-bucket/');
+    assert.equal(missing.status, 1, missing.stdout + missing.stderr);
+    assert.match(missing.stdout, /s3:\/\/no-such-bucket\/: cannot list: /);
+    const bad = checkWith(s3.env(), 's3://');
+    assert.equal(bad.status, 2, bad.stdout + bad.stderr);
   });
 });

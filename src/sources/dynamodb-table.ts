@@ -32,6 +32,8 @@ type Dynamo = typeof import('@aws-sdk/client-dynamodb');
  */
 export class DynamoTable implements RemoteZones {
   readonly kind = 'DynamoDB';
+  /** Zones read at once (a Query each): a table of little provisioned capacity is not throttled by a start. */
+  readonly fetchConcurrency = 16;
   readonly description: string;
   private readonly signals = new RequestSignals();
   private readonly idle = new AbortController();

@@ -11,12 +11,17 @@ import type { SourceStats } from '../counters/snapshot.js';
 import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
 import { isZoneFileName } from '../zone/parse.js';
 
-/** Zone objects fetched at once: enough to load thousands of zones quickly, few enough not to be throttled. */
-const FETCH_CONCURRENCY = 16;
+/**
+ * Zones of the snapshot handed over at once when their objects did not change: nothing is
+ * fetched, so as many as keep the compile threads' messages full (src/outbox.ts).
+ */
+const REUSE_CONCURRENCY = 256;
 /** First retry after a failure comes this soon (or after one period, if shorter)... */
 const RETRY_BASE_MS = 2_000;
 /** ...and retries back off to one period, or to this if the period is shorter. */
 const RETRY_CAP_MIN_MS = 30_000;
+/** Snapshot files the first load deferred, written this many in each turn of the sync's lock (events wait no longer). */
+const SNAPSHOT_WRITES_IN_TURN = 256;
 /** With a snapshot, start serves it if the first S3 load takes longer than this. */
 const SNAPSHOT_WAIT_MS = 5_000;
 
@@ -68,6 +73,14 @@ export class RemoteSource implements ZoneSource {
   private events: EventQueue | null = null;
   /** A change feed lost track while a sync ran: sync again as soon as it ends. */
   private resyncWanted = false;
+  /**
+   * The objects the first load took, to be written to the snapshot once it is done: written as
+   * they came, a file each, they made a first start from 20,000 objects seconds longer
+   * (bench/RESULTS.md). Null when not deferring.
+   */
+  private deferredSnapshot: { file: string; text: string; etag: string; modified?: number }[] | null = null;
+  /** The snapshot's files the first sync may take instead of fetching (their objects unchanged); null once it has. */
+  private reusable: Map<string, SnapshotEntry> | null = null;
 
   constructor(
     private readonly opts: RemoteSourceOptions,
@@ -110,6 +123,7 @@ export class RemoteSource implements ZoneSource {
       snapshot: this.snapshot?.dir,
     });
     const saved = await this.loadSnapshotFiles();
+    if (this.snapshot) this.deferredSnapshot = [];
     if (saved.length > 0) return this.startWithSnapshot(saved);
     while (!this.stopped) {
       try {
@@ -128,6 +142,7 @@ export class RemoteSource implements ZoneSource {
 
   private async startWithSnapshot(saved: SnapshotEntry[]): Promise<void> {
     let ok: boolean | undefined;
+    this.reusable = new Map(saved.filter((e) => e.reusable).map((e) => [e.file, e]));
     const first = this.runSync();
     first.then(() => (ok = true), () => (ok = false));
     await Promise.race([first.catch(() => undefined), this.sleep(SNAPSHOT_WAIT_MS)]);
@@ -243,6 +258,7 @@ export class RemoteSource implements ZoneSource {
   private runSync(): Promise<void> {
     this.running = this.serially(() => this.sync()).then(() => {
       this.stats.lastSuccessUnixSeconds = Date.now() / 1000;
+      if (this.deferredSnapshot) void this.writeDeferredSnapshot();
     });
     return this.running;
   }
@@ -263,27 +279,39 @@ export class RemoteSource implements ZoneSource {
       await this.sink!.remove(this.origin(file), file);
       await this.snapshotDo('remove', file, () => this.snapshot?.remove(file));
     }
+    // A restart with a snapshot fetches only the objects that changed since it was written.
+    const saved = this.reusable;
+    this.reusable = null;
+    const reused = fetch.filter((file) => saved?.get(file)?.etag === listing.get(file));
+    const reusedSet = new Set(reused);
+    const get = fetch.filter((file) => !reusedSet.has(file));
     const failed: { file: string; error: unknown }[] = [];
     let changed = 0;
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < fetch.length && !this.stopped) {
-        const file = fetch[next++];
-        try {
-          if (await this.apply(file, await this.opts.bucket.get(file, this.abort.signal))) changed++;
-        } catch (error) {
-          failed.push({ file, error });
+    let fetched = 0;
+    const getObject = async (file: string): Promise<FetchedObject> => {
+      const obj = await this.opts.bucket.get(file, this.abort.signal);
+      fetched++;
+      return obj;
+    };
+    const load = async (file: string, fromSnapshot: boolean): Promise<void> => {
+      try {
+        let rebuilt = await this.apply(file, fromSnapshot ? snapshotObject(saved!.get(file)!) : await getObject(file), fromSnapshot);
+        // A snapshot file this server does not load (damaged on disk) is fetched after all.
+        if (fromSnapshot && this.known.get(file)?.text === null) {
+          this.known.delete(file);
+          rebuilt = await this.apply(file, await getObject(file));
         }
+        if (rebuilt) changed++;
+      } catch (error) {
+        failed.push({ file, error });
       }
     };
-    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, fetch.length) }, worker));
-    if (this.snapshot && (fetch.length > 0 || remove.length > 0)) {
-      await this.snapshotDo('update', 'manifest', async () => {
-        await this.snapshot!.saveManifest();
-        await this.snapshot!.prune(new Set([...this.known].filter(([, k]) => k.text !== null).map(([f]) => f)));
-      });
-    }
-    const fields = { listed: listing.size, fetched: fetch.length - failed.length, changed, removed: remove.length, ms: Math.round(performance.now() - started) };
+    await Promise.all([
+      this.pooled(reused, REUSE_CONCURRENCY, (file) => load(file, true)),
+      this.pooled(get, this.opts.bucket.fetchConcurrency, (file) => load(file, false)),
+    ]);
+    if (this.snapshot && !this.deferredSnapshot && (fetch.length > 0 || remove.length > 0)) await this.saveManifest();
+    const fields = { listed: listing.size, fetched, ...(reused.length > 0 && { reused: reused.length }), changed, removed: remove.length, ms: Math.round(performance.now() - started) };
     if (changed > 0 || remove.length > 0) this.log.info(`${this.kind} sync`, fields);
     else this.log.debug(`${this.kind} sync`, fields);
     if (failed.length > 0) {
@@ -291,6 +319,47 @@ export class RemoteSource implements ZoneSource {
       const first = failed[0];
       throw new Error(`${failed.length} of ${fetch.length} zones could not be fetched (first: ${this.origin(first.file)}: ${describeS3Error(first.error)}); their loaded versions stay in service`);
     }
+  }
+
+  /**
+   * Writes what the first load deferred to the snapshot, a few files in each turn of the lock that
+   * syncs and events take; a file whose zone changed since has had its newer version written.
+   * Then the manifest, and the files of zones gone are removed. A stop before the end leaves the
+   * rest to be fetched again by the next start.
+   */
+  private async writeDeferredSnapshot(): Promise<void> {
+    const entries = this.deferredSnapshot ?? [];
+    this.deferredSnapshot = null;
+    const started = performance.now();
+    for (let i = 0; i < entries.length && !this.stopped; i += SNAPSHOT_WRITES_IN_TURN) {
+      await this.serially(async () => {
+        for (const { file, text, etag, modified } of entries.slice(i, i + SNAPSHOT_WRITES_IN_TURN)) {
+          if (this.known.get(file)?.text !== text) continue;
+          await this.snapshotDo('write', file, () => this.snapshot?.write(file, text, etag, modified));
+        }
+      });
+    }
+    await this.serially(() => this.saveManifest());
+    if (entries.length > 0 && !this.stopped) {
+      this.log.info('wrote the first load\'s zones to the snapshot', { snapshot: this.snapshot?.dir, files: entries.length, ms: Math.round(performance.now() - started) });
+    }
+  }
+
+  /** The snapshot's manifest written, and the files of zones no longer served removed. */
+  private saveManifest(): Promise<void> {
+    return this.snapshotDo('update', 'manifest', async () => {
+      await this.snapshot?.saveManifest();
+      await this.snapshot?.prune(new Set([...this.known].filter(([, k]) => k.text !== null).map(([f]) => f)));
+    });
+  }
+
+  /** Runs `job` on every item, `concurrency` at a time, until the source stops. */
+  private async pooled(items: readonly string[], concurrency: number, job: (item: string) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length && !this.stopped) await job(items[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   }
 
   /** A change feed lost records: a full sync now (or right after the one running). */
@@ -364,8 +433,11 @@ export class RemoteSource implements ZoneSource {
     return result;
   }
 
-  /** Hands a fetched object to the reload path; returns true if a zone was (re)built. */
-  private async apply(file: string, obj: FetchedObject): Promise<boolean> {
+  /**
+   * Hands a fetched object to the reload path (`fromSnapshot`: taken from the snapshot, which
+   * holds it already); returns true if a zone was (re)built.
+   */
+  private async apply(file: string, obj: FetchedObject, fromSnapshot = false): Promise<boolean> {
     const prev = this.known.get(file);
     const text = zoneText(this.sink!, this.origin(file), file, obj.bytes);
     if (prev && text !== null && prev.text === text) {
@@ -377,7 +449,10 @@ export class RemoteSource implements ZoneSource {
     // A rejected object keeps its ETag here so it is not refetched (and re-reported) every period;
     // the zone's last good text stays, and a fixed upload has a new ETag.
     this.known.set(file, { etag: obj.etag, text: accepted ? text : prev?.text ?? null });
-    if (accepted) await this.snapshotDo('write', file, () => this.snapshot?.write(file, text, obj.etag));
+    if (accepted && !fromSnapshot) {
+      if (this.deferredSnapshot) this.deferredSnapshot.push({ file, text, etag: obj.etag, modified: obj.modified });
+      else await this.snapshotDo('write', file, () => this.snapshot?.write(file, text, obj.etag, obj.modified));
+    }
     return accepted;
   }
 
@@ -402,6 +477,11 @@ export class RemoteSource implements ZoneSource {
   private origin(file: string): string {
     return this.opts.bucket.origin(file);
   }
+}
+
+/** A snapshot's file as the object it was written from. */
+function snapshotObject(entry: SnapshotEntry): FetchedObject {
+  return { bytes: Buffer.from(entry.text, 'utf8'), etag: entry.etag, ...(entry.modified !== undefined && { modified: entry.modified }) };
 }
 
 /**

@@ -11,6 +11,8 @@ import type { Fields } from '../log.js';
 export interface RemoteZones {
   /** For log lines: "S3", "DynamoDB". */
   readonly kind: string;
+  /** Zones fetched at once by a sync: enough to hide each request's round trip, few enough not to be throttled. */
+  readonly fetchConcurrency: number;
   /** Fields logged when the source starts (after making sure the client has a region). */
   startFields(): Promise<Fields>;
   /** Every zone file with its version; throws rather than return a partial listing. */

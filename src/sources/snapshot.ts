@@ -1,14 +1,29 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isZoneFileName } from '../zone/parse.js';
 
-/** ETags of the snapshot's files, so that a restart does not refetch objects that did not change. */
+/**
+ * The version of each of the snapshot's files in the store: its ETag and LastModified, so that a
+ * restart takes the objects that did not change from here rather than fetching them again.
+ */
 const MANIFEST = '.etags.json';
+
+/** A file's version in the manifest: `modified` null when the store sent none. A bare ETag: written by an older Eclipso. */
+type ManifestEntry = { etag: string; modified: number | null } | string;
 
 export interface SnapshotEntry {
   file: string;
   text: string;
   etag: string;
+  /**
+   * The store's version of the object is known whole (ETag and LastModified, from which a zone's
+   * default serial is derived): an object listed with this ETag is this text, served with that
+   * serial, without being fetched.
+   */
+  reusable: boolean;
+  /** LastModified, Unix seconds (undefined when the store sent none). */
+  modified?: number;
 }
 
 /**
@@ -17,38 +32,47 @@ export interface SnapshotEntry {
  * written to a temporary name and renamed, so a crash never leaves half a zone behind.
  */
 export class ZoneSnapshot {
-  private etags: Record<string, string> = {};
+  private versions: Record<string, ManifestEntry> = {};
   private tmpSeq = 0;
 
   constructor(readonly dir: string) {}
 
-  /** Creates the folder if needed and reads every zone file in it. */
+  /**
+   * Creates the folder if needed and reads every zone file in it. Read with synchronous calls: this
+   * is the start, nothing is served yet, and a promise a file made reading 20,000 of them take
+   * seconds (bench/RESULTS.md, start-up from S3).
+   */
   async load(): Promise<SnapshotEntry[]> {
     await mkdir(this.dir, { recursive: true });
     try {
-      this.etags = JSON.parse(await readFile(join(this.dir, MANIFEST), 'utf8')) as Record<string, string>;
+      this.versions = JSON.parse(await readFile(join(this.dir, MANIFEST), 'utf8')) as Record<string, ManifestEntry>;
     } catch {
-      this.etags = {}; // no manifest yet, or a torn one: the files are refetched once S3 answers
+      this.versions = {}; // no manifest yet, or a torn one: the files are refetched once S3 answers
     }
     const files = (await readdir(this.dir)).filter((f) => isZoneFileName(f)).sort();
     const entries: SnapshotEntry[] = [];
-    for (const file of files) entries.push({ file, text: await readFile(join(this.dir, file), 'utf8'), etag: this.etags[file] ?? '' });
+    for (const file of files) {
+      const text = readFileSync(join(this.dir, file), 'utf8');
+      const v = this.versions[file];
+      if (v === undefined || typeof v === 'string') entries.push({ file, text, etag: v ?? '', reusable: false });
+      else entries.push({ file, text, etag: v.etag, reusable: v.etag !== '', ...(v.modified !== null && { modified: v.modified }) });
+    }
     return entries;
   }
 
-  async write(file: string, text: string, etag: string): Promise<void> {
+  async write(file: string, text: string, etag: string, modified: number | undefined): Promise<void> {
     await this.atomicWrite(file, text);
-    this.etags[file] = etag;
+    this.versions[file] = { etag, modified: modified ?? null };
   }
 
   async remove(file: string): Promise<void> {
-    delete this.etags[file];
+    delete this.versions[file];
     await rm(join(this.dir, file), { force: true });
   }
 
-  /** Writes the ETag manifest; called once per sync that changed something. */
+  /** Writes the manifest; called once per sync that changed something. */
   async saveManifest(): Promise<void> {
-    await this.atomicWrite(MANIFEST, JSON.stringify(this.etags));
+    await this.atomicWrite(MANIFEST, JSON.stringify(this.versions));
   }
 
   /** Deletes the zone files that are not in `keep`: zones removed from the bucket. */

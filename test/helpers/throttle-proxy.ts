@@ -2,8 +2,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * An HTTP proxy in front of a real AWS-protocol server (dynalite) that passes requests through
- * (and records them, with their answers, so that a test can see what a client asked for),
+ * An HTTP proxy in front of a real AWS-protocol server (dynalite, s3rver) that passes requests
+ * through (and records them, with their answers, so that a test can see what a client asked for),
  * or, while `throttling`, answers every DynamoDB call as DynamoDB does when a table is throttled:
  * HTTP 400 with ProvisionedThroughputExceededException (AWS JSON 1.0). A fault injector for tests,
  * not a model of DynamoDB's capacity.
@@ -13,8 +13,8 @@ export class ThrottleProxy {
   port = 0;
   throttling = false;
   throttled = 0;
-  /** Every request passed through: its X-Amz-Target, its JSON body and the JSON answered. */
-  readonly calls: { target: string; request: Record<string, unknown>; answer?: Record<string, unknown> }[] = [];
+  /** Every request passed through: its method and path, its X-Amz-Target, its JSON body and the JSON answered. */
+  readonly calls: { method: string; path: string; target: string; request: Record<string, unknown>; answer?: Record<string, unknown> }[] = [];
 
   constructor(private readonly target: () => number) {}
 
@@ -34,7 +34,7 @@ export class ThrottleProxy {
         }));
         return;
       }
-      const call: (typeof this.calls)[number] = { target: String(req.headers['x-amz-target'] ?? ''), request: {} };
+      const call: (typeof this.calls)[number] = { method: req.method ?? '', path: req.url ?? '', target: String(req.headers['x-amz-target'] ?? ''), request: {} };
       const sent: Buffer[] = [];
       req.on('data', (d: Buffer) => sent.push(d));
       req.on('end', () => (call.request = parseJson(sent)));

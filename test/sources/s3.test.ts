@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { query } from '../helpers/dns.js';
 import { S3Server } from '../helpers/s3rver.js';
 import { spawnServer, startServer, WAIT_MS, type ServerProcess } from '../helpers/server.js';
+import { ThrottleProxy } from '../helpers/throttle-proxy.js';
 
 const BUCKET = 'zones';
 const BIG_BUCKET = 'many-zones';
@@ -124,6 +125,44 @@ describe('S3 source against s3rver', () => {
     await eventually(server.port, 'alpha.test', '192.0.2.13');
   });
 
+  it('a restart with the snapshot fetches only the objects that changed since, and serves the others with the same serial', async () => {
+    const prefix = 'restart/';
+    const snapshot = mkdtempSync(join(tmpdir(), 'eclipso-restart-'));
+    // The restarted server reaches s3rver through this proxy, which sees every request it makes.
+    const proxy = new ThrottleProxy(() => s3.port);
+    await proxy.start();
+    let restarted: ServerProcess | undefined;
+    try {
+      for (const [n, address] of [['r1', '192.0.2.1'], ['r2', '192.0.2.2'], ['r3', '192.0.2.3']]) await s3.put(BUCKET, `${prefix}${n}.test.toml`, zone(`${n}.test`, address));
+      const first = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot });
+      const written = await first.waitFor((l) => l.msg === 'wrote the first load\'s zones to the snapshot');
+      assert.equal(written.files, 3);
+      const serial = async (port: number, domain: string): Promise<number> =>
+        ((await query(port, domain, 'SOA')).answers?.find((a) => a.type === 'SOA') as { data: { serial: number } }).data.serial;
+      const r1Serial = await serial(first.port, 'r1.test');
+      await first.stop();
+
+      await s3.put(BUCKET, `${prefix}r2.test.toml`, zone('r2.test', '192.0.2.22'));
+      await s3.delete(BUCKET, `${prefix}r3.test.toml`);
+      await s3.put(BUCKET, `${prefix}r4.test.toml`, zone('r4.test', '192.0.2.4'));
+      restarted = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot, AWS_ENDPOINT_URL: proxy.endpoint });
+      const objectGets = proxy.calls.filter((c) => c.method === 'GET' && !c.path.includes('list-type')).map((c) => c.path.split('?')[0]).sort();
+      assert.deepEqual(objectGets, [`/${BUCKET}/${prefix}r2.test.toml`, `/${BUCKET}/${prefix}r4.test.toml`], 'only the changed and the new object are fetched');
+      assert.equal(await www(restarted.port, 'r1.test'), '192.0.2.1');
+      assert.equal(await serial(restarted.port, 'r1.test'), r1Serial, 'the same serial: from the object\'s LastModified, kept in the snapshot');
+      assert.equal(await www(restarted.port, 'r2.test'), '192.0.2.22');
+      assert.equal(await www(restarted.port, 'r3.test'), 'REFUSED');
+      assert.equal(await www(restarted.port, 'r4.test'), '192.0.2.4');
+      const sync = restarted.logs.find((l) => l.msg === 'S3 sync')!;
+      assert.deepEqual([sync.listed, sync.fetched, sync.reused], [3, 2, 1]);
+    } finally {
+      // Stopped before its snapshot folder goes: it writes there once it is ready.
+      await restarted?.stop();
+      await proxy.stop();
+      rmSync(snapshot, { recursive: true, force: true });
+    }
+  });
+
   it('lists more than 1,000 objects (pagination)', async () => {
     const names = Array.from({ length: 1200 }, (_, i) => `z${String(i).padStart(4, '0')}.test`);
     for (let i = 0; i < names.length; i += 50) {
@@ -137,8 +176,8 @@ describe('S3 source against s3rver', () => {
   });
 
   it('fetches many objects at once, sync after sync, without piling listeners on one abort signal', async () => {
-    // 40 objects: more than the 16 fetched at once, which is more than Node's 10 listeners per
-    // AbortSignal before it warns (MaxListenersExceededWarning: 11 abort listeners).
+    // 40 objects fetched at once (48 at a time), more than Node's 10 listeners per AbortSignal
+    // before it warns (MaxListenersExceededWarning: 11 abort listeners).
     const burst = 'burst/';
     const names = Array.from({ length: 40 }, (_, i) => `b${i}.test`);
     const putAll = (round: number): Promise<void[]> => Promise.all(names.map((n, i) => s3.put(BUCKET, `${burst}${n}.toml`, zone(n, `192.0.2.${round * 50 + i + 1}`))));

@@ -10,15 +10,15 @@
  *   node bench/startup.mjs [--zones=20000 [--ns] | --reverse=1000000] [--workers=1,2]
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REVERSE_APEX, reverseOwner, reverseZone, writeScaleDataset } from './lib/dataset.mjs';
 import { HAS_NSD, startNsd } from './lib/nsd.mjs';
-import { tree } from './lib/proc.mjs';
+import { treeBytes } from './lib/proc.mjs';
 import { encodeQuery } from './lib/query.mjs';
 import { fmt, table } from './lib/report.mjs';
-import { ask, Child, jsonField, MAIN } from './lib/servers.mjs';
+import { Child, jsonField, MAIN, untilAnswered } from './lib/servers.mjs';
 
 const opts = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
 const ZONES = Number(opts.zones ?? 20_000);
@@ -47,38 +47,10 @@ async function pssAfterReady(pid) {
   return { pss: out, peak: treeBytes(pid, 'status', 'VmHWM') };
 }
 
-/**
- * A field in kB of a /proc file (`smaps_rollup`'s Pss, `status`'s VmHWM: the peak RSS) summed over
- * a process tree, in bytes.
- */
-function treeBytes(pid, file, field) {
-  const pattern = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm');
-  let kb = 0;
-  for (const p of tree(pid)) {
-    try {
-      kb += Number(pattern.exec(readFileSync(`/proc/${p}/${file}`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return kb * 1024;
-}
-
 /** Queries that answer once everything is loaded: the first, middle and last zone's SOA, or the reverse zone's SOA and last record. */
 const SAMPLES = REVERSE > 0
   ? [encodeQuery(REVERSE_APEX, 'SOA'), encodeQuery(`${reverseOwner(REVERSE - 1)}.${REVERSE_APEX}`, 'PTR')]
   : [0, Math.floor(ZONES / 2), ZONES - 1].map((z) => encodeQuery(`z${z}.scale`, 'SOA'));
-
-/** Resolves once every sample query is answered on `port()` (a port known once it listens). */
-async function samplesAnswer(port) {
-  for (const q of SAMPLES) {
-    for (;;) {
-      const p = port();
-      if (p > 0 && (await ask(p, q, 200))) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
 
 async function eclipso(zoneDir, workers, cacheDir) {
   const started = performance.now();
@@ -87,7 +59,7 @@ async function eclipso(zoneDir, workers, cacheDir) {
   let port = 0;
   child.waitFor((l) => jsonField(l, 'listening', 'port'), 600_000).then((p) => (port = Number(p)), () => {});
   try {
-    await samplesAnswer(() => port);
+    await untilAnswered(() => port, SAMPLES);
     const s = (performance.now() - started) / 1000;
     return { s, ...await pssAfterReady(child.pid) };
   } finally {
@@ -109,7 +81,7 @@ try {
   if (HAS_NSD) {
     const child = await startNsd({ zoneDir, dir: join(dir, 'nsd') });
     try {
-      await samplesAnswer(() => child.port);
+      await untilAnswered(() => child.port, SAMPLES);
       const s = (performance.now() - child.spawnedAt) / 1000;
       nsd = { s, ...await pssAfterReady(child.pid) };
     } finally {

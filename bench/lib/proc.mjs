@@ -37,6 +37,23 @@ export function cpuNs(pid) {
   return ns;
 }
 
+/**
+ * A field in kB of a /proc file (`smaps_rollup`'s Pss, `status`'s VmHWM: the peak RSS) summed over
+ * a process tree, in bytes.
+ */
+export function treeBytes(pid, file, field) {
+  const pattern = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm');
+  let kb = 0;
+  for (const p of tree(pid)) {
+    try {
+      kb += Number(pattern.exec(readFileSync(`/proc/${p}/${file}`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return kb * 1024;
+}
+
 /** Resident set size of the process tree, in bytes. */
 export function rssBytes(pid) {
   let kb = 0;

@@ -115,6 +115,17 @@ export async function startBaseline({ reply, core }) {
   return child;
 }
 
+/** Resolves once every query of `queries` is answered on `port()` (a port known once the server listens). */
+export async function untilAnswered(port, queries) {
+  for (const q of queries) {
+    for (;;) {
+      const p = port();
+      if (p > 0 && (await ask(p, q, 200))) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
 /** One UDP exchange; resolves with the reply or null after `ms`. */
 export function ask(port, query, ms = 1000) {
   return new Promise((resolve) => {

@@ -294,10 +294,11 @@ export class RemoteSource implements ZoneSource {
       return obj;
     };
     const load = async (file: string, fromSnapshot: boolean): Promise<void> => {
+      const entry = fromSnapshot ? saved!.get(file)! : undefined;
       try {
-        let rebuilt = await this.apply(file, fromSnapshot ? snapshotObject(saved!.get(file)!) : await getObject(file), fromSnapshot);
-        // A snapshot file this server does not load (damaged on disk) is fetched after all.
-        if (fromSnapshot && this.known.get(file)?.text === null) {
+        let rebuilt = await this.apply(file, entry ? snapshotObject(entry) : await getObject(file), entry);
+        // A snapshot file this server does not load is fetched after all.
+        if (entry && this.known.get(file)?.text === null) {
           this.known.delete(file);
           rebuilt = await this.apply(file, await getObject(file));
         }
@@ -434,10 +435,10 @@ export class RemoteSource implements ZoneSource {
   }
 
   /**
-   * Hands a fetched object to the reload path (`fromSnapshot`: taken from the snapshot, which
-   * holds it already); returns true if a zone was (re)built.
+   * Hands a fetched object to the reload path (`fromSnapshot`: the snapshot's file it was taken
+   * from, which holds it already); returns true if a zone was (re)built.
    */
-  private async apply(file: string, obj: FetchedObject, fromSnapshot = false): Promise<boolean> {
+  private async apply(file: string, obj: FetchedObject, fromSnapshot?: SnapshotEntry): Promise<boolean> {
     const prev = this.known.get(file);
     const text = zoneText(this.sink!, this.origin(file), file, obj.bytes);
     if (prev && text !== null && prev.text === text) {
@@ -445,7 +446,7 @@ export class RemoteSource implements ZoneSource {
       prev.etag = obj.etag;
       return false;
     }
-    const accepted = text !== null && await this.upsert(this.origin(file), file, text, obj.modified);
+    const accepted = text !== null && await this.upsert(this.origin(file), file, text, obj.modified, fromSnapshot?.digest);
     // A rejected object keeps its ETag here so it is not refetched (and re-reported) every period;
     // the zone's last good text stays, and a fixed upload has a new ETag.
     this.known.set(file, { etag: obj.etag, text: accepted ? text : prev?.text ?? null });
@@ -456,9 +457,9 @@ export class RemoteSource implements ZoneSource {
     return accepted;
   }
 
-  private async upsert(origin: string, file: string, text: string, modified?: number): Promise<boolean> {
+  private async upsert(origin: string, file: string, text: string, modified?: number, digest?: string): Promise<boolean> {
     try {
-      return await this.sink!.upsert(origin, file, text, modified);
+      return await this.sink!.upsert(origin, file, text, modified, digest);
     } catch (e) {
       this.log.error('zone rejected: internal error while compiling; the previous version stays in service', { file: origin, error: (e as Error).message });
       return false;

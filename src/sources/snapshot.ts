@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isZoneFileName } from '../zone/parse.js';
+import { textDigest } from '../zone/text.js';
 
 /**
  * The version of each of the snapshot's files in the store: its ETag and LastModified, so that a
@@ -9,8 +10,20 @@ import { isZoneFileName } from '../zone/parse.js';
  */
 const MANIFEST = '.etags.json';
 
-/** A file's version in the manifest: `modified` null when the store sent none. A bare ETag: written by an older Eclipso. */
-type ManifestEntry = { etag: string; modified: number | null } | string;
+/**
+ * A file's version in the manifest: the object's ETag and LastModified (null when the store sent
+ * none), and the textDigest of the file as written, which a restart checks before it trusts the
+ * file for the object. A bare ETag: written by an earlier Eclipso.
+ */
+type ManifestEntry = { etag: string; modified: number | null; digest: string } | string;
+
+/** The manifest's entry for a file, if it is one a restart may take for its object. */
+function versionOf(v: unknown): { etag: string; modified: number | null; digest: string } | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const { etag, modified, digest } = v as Record<string, unknown>;
+  if (typeof etag !== 'string' || etag === '' || typeof digest !== 'string' || (modified !== null && typeof modified !== 'number')) return null;
+  return { etag, modified, digest };
+}
 
 export interface SnapshotEntry {
   file: string;
@@ -18,12 +31,14 @@ export interface SnapshotEntry {
   etag: string;
   /**
    * The store's version of the object is known whole (ETag and LastModified, from which a zone's
-   * default serial is derived): an object listed with this ETag is this text, served with that
-   * serial, without being fetched.
+   * default serial is derived) and the file is as it was written (its digest): an object listed
+   * with this ETag is this text, served with that serial, without being fetched.
    */
   reusable: boolean;
   /** LastModified, Unix seconds (undefined when the store sent none). */
   modified?: number;
+  /** The text's textDigest, when reusable. */
+  digest?: string;
 }
 
 /**
@@ -44,25 +59,31 @@ export class ZoneSnapshot {
    */
   async load(): Promise<SnapshotEntry[]> {
     await mkdir(this.dir, { recursive: true });
+    this.versions = {};
     try {
-      this.versions = JSON.parse(await readFile(join(this.dir, MANIFEST), 'utf8')) as Record<string, ManifestEntry>;
+      const manifest: unknown = JSON.parse(await readFile(join(this.dir, MANIFEST), 'utf8'));
+      if (typeof manifest === 'object' && manifest !== null && !Array.isArray(manifest)) this.versions = manifest as Record<string, ManifestEntry>;
     } catch {
-      this.versions = {}; // no manifest yet, or a torn one: the files are refetched once S3 answers
+      // No manifest yet, or a torn one: the files are refetched once S3 answers.
     }
     const files = (await readdir(this.dir)).filter((f) => isZoneFileName(f)).sort();
     const entries: SnapshotEntry[] = [];
     for (const file of files) {
       const text = readFileSync(join(this.dir, file), 'utf8');
       const v = this.versions[file];
-      if (v === undefined || typeof v === 'string') entries.push({ file, text, etag: v ?? '', reusable: false });
-      else entries.push({ file, text, etag: v.etag, reusable: v.etag !== '', ...(v.modified !== null && { modified: v.modified }) });
+      const version = versionOf(v);
+      if (version !== null && textDigest(text) === version.digest) {
+        entries.push({ file, text, etag: version.etag, reusable: true, digest: version.digest, ...(version.modified !== null && { modified: version.modified }) });
+      } else {
+        entries.push({ file, text, etag: typeof v === 'string' ? v : (version?.etag ?? ''), reusable: false });
+      }
     }
     return entries;
   }
 
   async write(file: string, text: string, etag: string, modified: number | undefined): Promise<void> {
     await this.atomicWrite(file, text);
-    this.versions[file] = { etag, modified: modified ?? null };
+    this.versions[file] = { etag, modified: modified ?? null, digest: textDigest(text) };
   }
 
   async remove(file: string): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -133,28 +133,32 @@ describe('S3 source against s3rver', () => {
     await proxy.start();
     let restarted: ServerProcess | undefined;
     try {
-      for (const [n, address] of [['r1', '192.0.2.1'], ['r2', '192.0.2.2'], ['r3', '192.0.2.3']]) await s3.put(BUCKET, `${prefix}${n}.test.toml`, zone(`${n}.test`, address));
+      for (const [n, address] of [['r1', '192.0.2.1'], ['r2', '192.0.2.2'], ['r3', '192.0.2.3'], ['r5', '192.0.2.5']]) await s3.put(BUCKET, `${prefix}${n}.test.toml`, zone(`${n}.test`, address));
       const first = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot });
       const written = await first.waitFor((l) => l.msg === 'wrote the first load\'s zones to the snapshot');
-      assert.equal(written.files, 3);
+      assert.equal(written.files, 4);
       const serial = async (port: number, domain: string): Promise<number> =>
         ((await query(port, domain, 'SOA')).answers?.find((a) => a.type === 'SOA') as { data: { serial: number } }).data.serial;
       const r1Serial = await serial(first.port, 'r1.test');
       await first.stop();
 
+      // A snapshot file changed since it was written (by hand, or damaged) is not taken for its object.
+      writeFileSync(join(snapshot, 'r3.test.toml'), zone('r3.test', '192.0.2.99'));
       await s3.put(BUCKET, `${prefix}r2.test.toml`, zone('r2.test', '192.0.2.22'));
-      await s3.delete(BUCKET, `${prefix}r3.test.toml`);
       await s3.put(BUCKET, `${prefix}r4.test.toml`, zone('r4.test', '192.0.2.4'));
+      await s3.delete(BUCKET, `${prefix}r5.test.toml`);
       restarted = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot, AWS_ENDPOINT_URL: proxy.endpoint });
       const objectGets = proxy.calls.filter((c) => c.method === 'GET' && !c.path.includes('list-type')).map((c) => c.path.split('?')[0]).sort();
-      assert.deepEqual(objectGets, [`/${BUCKET}/${prefix}r2.test.toml`, `/${BUCKET}/${prefix}r4.test.toml`], 'only the changed and the new object are fetched');
+      assert.deepEqual(objectGets, [`/${BUCKET}/${prefix}r2.test.toml`, `/${BUCKET}/${prefix}r3.test.toml`, `/${BUCKET}/${prefix}r4.test.toml`],
+        'only the changed object, the new one and the one whose snapshot file changed are fetched');
       assert.equal(await www(restarted.port, 'r1.test'), '192.0.2.1');
       assert.equal(await serial(restarted.port, 'r1.test'), r1Serial, 'the same serial: from the object\'s LastModified, kept in the snapshot');
       assert.equal(await www(restarted.port, 'r2.test'), '192.0.2.22');
-      assert.equal(await www(restarted.port, 'r3.test'), 'REFUSED');
+      assert.equal(await www(restarted.port, 'r3.test'), '192.0.2.3', 'the object\'s data, not the changed snapshot file\'s');
       assert.equal(await www(restarted.port, 'r4.test'), '192.0.2.4');
+      assert.equal(await www(restarted.port, 'r5.test'), 'REFUSED');
       const sync = restarted.logs.find((l) => l.msg === 'S3 sync')!;
-      assert.deepEqual([sync.listed, sync.fetched, sync.reused], [3, 2, 1]);
+      assert.deepEqual([sync.listed, sync.fetched, sync.reused], [4, 3, 1]);
     } finally {
       // Stopped before its snapshot folder goes: it writes there once it is ready.
       await restarted?.stop();

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { ServedVersion } from '../serving/catalog.js';
 import { StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from '../sources/zone-store.js';
 import { serialAdd, serialGreater } from '../transfer/serial.js';
-import { formatName } from '../wire/name.js';
+import { formatName, type Name } from '../wire/name.js';
 import { zoneName } from '../zone/names.js';
 import { formatProblem } from '../zone/problem.js';
 import { textDigest } from '../zone/text.js';
@@ -28,6 +28,8 @@ export interface ServedZones {
   upsert(origin: string, fileName: string, text: string, modified?: number): Promise<boolean>;
   remove(origin: string, fileName: string): Promise<void>;
   version(fileName: string): ServedVersion | undefined;
+  /** The file a zone (its apex) is served from, if it is served. */
+  servedFrom(apex: Name): string | undefined;
 }
 
 export interface ZonesDeps {
@@ -196,7 +198,19 @@ export class ZonesApi {
     return { status: 200, body: { id, zone, status: insync ? 'INSYNC' : 'PENDING' } };
   }
 
+  /**
+   * 409 when the zone is served from a file the API does not address: it reads and writes
+   * `<zone>.toml` (lower case, A-labels), and a file named otherwise (`Example.COM.toml`) would be
+   * a second file for the zone, which the server refuses to serve.
+   */
+  private addressable(zone: string): void {
+    const file = this.deps.serving.servedFrom(zoneName(zone));
+    if (file === undefined || file === zone + ZONE_FILE_SUFFIX) return;
+    throw new ApiError(409, `zone ${zone} is served from ${file}, which the API does not read or write (it keeps each zone in ${zone}${ZONE_FILE_SUFFIX}); rename the file to ${zone}${ZONE_FILE_SUFFIX} to manage the zone through the API`);
+  }
+
   private async existing(zone: string): Promise<StoredZone> {
+    this.addressable(zone);
     const stored = await this.deps.store.get(zone);
     if (!stored) throw notFound(`zone ${zone} does not exist in ${this.deps.store.description}; create it with PUT /api/v1/zones/${zone}`);
     return stored;
@@ -218,6 +232,7 @@ export class ZonesApi {
     const ifMatch = etags(req.headers['if-match']);
     const ifNoneMatch = etags(req.headers['if-none-match']);
     const conditional = ifMatch !== undefined || ifNoneMatch !== undefined;
+    this.addressable(zone);
     for (let tries = 1; ; tries++) {
       const current = await this.deps.store.get(zone);
       const etag = current && etagOf(current.text);

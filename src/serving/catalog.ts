@@ -165,6 +165,11 @@ export class ZoneCatalog implements ZoneSink {
     return this.versions.get(fileName);
   }
 
+  /** The file the zone whose apex has this nameKey is served from, if it is served. */
+  fileOf(apexKey: string): string | undefined {
+    return this.owners.get(apexKey);
+  }
+
   /** A file whose bytes are not text (not UTF-8): rejected like a file that does not parse. */
   unreadable(origin: string, fileName: string, error: ZoneFileError): Promise<void> {
     this.forgetHanded(fileName);

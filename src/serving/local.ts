@@ -17,6 +17,7 @@ import { ZoneCatalog, type ServedVersion } from './catalog.js';
 import { TableTarget } from './table-target.js';
 import type { Serving } from './serving.js';
 import { VERSION } from '../version.js';
+import { nameKey, type Name } from '../wire/name.js';
 
 /** Where compiled zones are kept across restarts: `compiled/` in ZONE_CACHE_DIR, if set. */
 export function compiledCache(config: Config, log: Logger): { dir: string; version: string; log: Logger } | null {
@@ -73,6 +74,10 @@ export class LocalServing implements Serving {
 
   version(fileName: string): ServedVersion | undefined {
     return this.catalog.version(fileName);
+  }
+
+  servedFrom(apex: Name): string | undefined {
+    return this.catalog.fileOf(nameKey(apex));
   }
 
   upsert(origin: string, fileName: string, text: string, modified?: number, digest?: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { ServerSnapshot } from '../counters/snapshot.js';
 import type { ZoneSink } from '../sources/source.js';
+import type { Name } from '../wire/name.js';
 import type { ServedVersion } from './catalog.js';
 
 /**
@@ -13,6 +14,8 @@ export interface Serving extends ZoneSink {
   readonly zoneCount: number;
   /** What is served from this zone file now (for the HTTP API's change status), if anything. */
   version(fileName: string): ServedVersion | undefined;
+  /** The file this zone (its apex) is served from, if it is served. */
+  servedFrom(apex: Name): string | undefined;
   /** Starts answering on host:port; resolves with the bound port once every answering thread listens. */
   listen(host: string, port: number): Promise<number>;
   /** Whether queries are answered now: listening, and (with DNS threads) at least one of them alive. */

@@ -26,6 +26,7 @@ import { sumForwardSnapshots } from '../counters/forward.js';
 import { receivedIn, sumQuerySnapshots, type ServerSnapshot } from '../counters/snapshot.js';
 import type { Logger } from '../log.js';
 import { Outbox } from '../outbox.js';
+import { nameKey, type Name } from '../wire/name.js';
 import { YOUNG_GENERATION_MB, youngGeneration } from '../heap.js';
 import { sourceLabel } from '../sources/source.js';
 import { transfersOn } from '../transfer/access.js';
@@ -148,6 +149,10 @@ export class ThreadServing implements Serving {
 
   get zoneCount(): number {
     return this.catalog.zoneCount;
+  }
+
+  servedFrom(apex: Name): string | undefined {
+    return this.catalog.fileOf(nameKey(apex));
   }
 
   /** With `answering` false while a DNS thread has yet to say it serves the new serial. */

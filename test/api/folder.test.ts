@@ -171,6 +171,20 @@ describe('HTTP zone API on a zone folder: create, read, patch, delete, each seen
     assert.equal(dig(dns, 'shop.test', 'SOA').join().split(' ')[6], '8');
   });
 
+  it('a zone served from a file the API does not address (Mixed.Test.toml): every call answers 409 with what to rename, nothing is written', async () => {
+    dir.write('Mixed.Test.toml', '[domain]\ndomain = "mixed.test"\n\n[[records]]\ndomain = "www"\naddress = "192.0.2.77"\n');
+    await pollUntil(() => dig(dns, 'www.mixed.test', 'A').join() === 'www.mixed.test. 3600 IN A 192.0.2.77', 'Mixed.Test.toml to be served');
+    const zone = { version: 1, domain: { domain: 'mixed.test' }, records: [{ domain: 'www', type: 'A', address: '192.0.2.78' }] };
+    const patch = { rrsets: [{ name: 'www.mixed.test.', type: 'A', changetype: 'REPLACE', records: [{ content: '192.0.2.78' }] }] };
+    for (const [method, body] of [['GET', undefined], ['PUT', zone], ['PATCH', patch], ['DELETE', undefined]] as const) {
+      const r = await api.call(method, '/zones/mixed.test', { token: admin, ...(body && { json: body }) });
+      assert.equal(r.status, 409, `${method}: ${JSON.stringify(r.body)}`);
+      assert.match(r.body.error, /served from Mixed\.Test\.toml, .*rename the file to mixed\.test\.toml/);
+    }
+    assert.equal(existsSync(join(dir.path, 'mixed.test.toml')), false, 'no second file for the zone');
+    assert.deepEqual(dig(dns, 'www.mixed.test', 'A'), ['www.mixed.test. 3600 IN A 192.0.2.77']);
+  });
+
   it('DELETE removes the file and the zone: dig is REFUSED at once', async () => {
     const r = await api.call('DELETE', '/zones/shop.test', { token: admin });
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -120,9 +120,12 @@ export async function runCheck(argv: string[], env: NodeJS.ProcessEnv, write: (s
     try {
       remote = await remoteZones(path, env);
     } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      write(`eclipso check: ${e.message}\n`);
-      return EXIT_USAGE;
+      if (e instanceof ConfigError) {
+        write(`eclipso check: ${e.message}\n`);
+        return EXIT_USAGE;
+      }
+      outcomes.push(unreadable(path, `cannot open: ${(e as Error).message}`));
+      continue;
     }
     if (remote) {
       await checkRemote(remote, path, catalog, outcomes);

@@ -81,6 +81,14 @@ export class RemoteSource implements ZoneSource {
   private deferredSnapshot: { file: string; text: string; etag: string; modified?: number }[] | null = null;
   /** The snapshot's files the first sync may take instead of fetching (their objects unchanged); null once it has. */
   private reusable: Map<string, SnapshotEntry> | null = null;
+  /** The deferred snapshot files being written (stop() waits for the part under way). */
+  private snapshotWriting: Promise<void> = Promise.resolve();
+  /** The files the last listing showed: their snapshot files stay, whatever their fetch did. */
+  private listed: ReadonlySet<string> = new Set();
+  /** Whether a sync has listed the store since the start. */
+  private listedOnce = false;
+  /** Files being handed to the sink now: the snapshot served at start leaves them alone. */
+  private readonly applying = new Set<string>();
 
   constructor(
     private readonly opts: RemoteSourceOptions,
@@ -147,6 +155,9 @@ export class RemoteSource implements ZoneSource {
     first.then(() => (ok = true), () => (ok = false));
     await Promise.race([first.catch(() => undefined), this.sleep(SNAPSHOT_WAIT_MS)]);
     this.wake?.();
+    // The store listed its zones: the sync takes the unchanged ones from the snapshot itself, and
+    // serving the snapshot's older versions of the others now would only race it.
+    if (ok === undefined && this.listedOnce) await first.catch(() => undefined);
     if (this.stopped) return;
     if (ok === true) {
       this.schedule(this.opts.syncMs);
@@ -164,6 +175,7 @@ export class RemoteSource implements ZoneSource {
     this.timer = null;
     this.wake?.();
     await this.running.catch(() => undefined);
+    await this.snapshotWriting;
     this.opts.bucket.destroy();
   }
 
@@ -193,14 +205,19 @@ export class RemoteSource implements ZoneSource {
     }
   }
 
-  /** S3 is down or slow at start: serve the last good zones from the snapshot until it answers. */
+  /**
+   * S3 is down or slow at start: serve the last good zones from the snapshot until it answers. A
+   * file is known by its object's ETag only if it may stand for it (reusable): any other, and one
+   * this server rejects, is fetched once S3 answers.
+   */
   private async serveSnapshot(entries: SnapshotEntry[], why: string): Promise<void> {
     let served = 0;
-    await Promise.all(entries.filter(({ file }) => !this.known.has(file)).map(async ({ file, text, etag }) => {
-      const accepted = await this.upsert(join(this.snapshot!.dir, file), file, text);
+    await Promise.all(entries.filter(({ file }) => !this.known.has(file) && !this.applying.has(file)).map(async (entry) => {
+      const { file, text } = entry;
+      const accepted = await this.upsert(join(this.snapshot!.dir, file), file, text, entry.modified, entry.digest);
       if (accepted) served++;
       // Unless the first sync fetched it from S3 meanwhile.
-      if (!this.known.has(file)) this.known.set(file, { etag, text: accepted ? text : null });
+      if (!this.known.has(file)) this.known.set(file, { etag: accepted && entry.reusable ? entry.etag : '', text: accepted ? text : null });
     }));
     this.log.warn(`serving zones from the local snapshot until ${this.kind} answers`, { why, zones: served, snapshot: this.snapshot!.dir });
   }
@@ -258,7 +275,6 @@ export class RemoteSource implements ZoneSource {
   private runSync(): Promise<void> {
     this.running = this.serially(() => this.sync()).then(() => {
       this.stats.lastSuccessUnixSeconds = Date.now() / 1000;
-      if (this.deferredSnapshot) void this.writeDeferredSnapshot();
     });
     return this.running;
   }
@@ -273,6 +289,8 @@ export class RemoteSource implements ZoneSource {
       this.stats.errors++;
       throw e;
     });
+    this.listed = new Set(listing.keys());
+    this.listedOnce = true;
     const { fetch, remove } = planSync(this.known, listing);
     for (const file of remove) {
       this.known.delete(file);
@@ -311,7 +329,16 @@ export class RemoteSource implements ZoneSource {
       this.pooled(reused, REUSE_CONCURRENCY, (file) => load(file, true)),
       this.pooled(get, this.opts.bucket.fetchConcurrency, (file) => load(file, false)),
     ]);
-    if (this.snapshot && !this.deferredSnapshot && (fetch.length > 0 || remove.length > 0)) await this.saveManifest();
+    // A stop part way leaves the zones not reached unknown: nothing is concluded from that.
+    if (this.stopped) return;
+    if (this.deferredSnapshot) {
+      // The first load's files, once the store has been listed, even if some fetches failed.
+      const deferred = this.deferredSnapshot;
+      this.deferredSnapshot = null;
+      this.snapshotWriting = this.writeDeferredSnapshot(deferred);
+    } else if (this.snapshot && (fetch.length > 0 || remove.length > 0)) {
+      await this.saveManifest();
+    }
     const fields = { listed: listing.size, fetched, ...(reused.length > 0 && { reused: reused.length }), changed, removed: remove.length, ms: Math.round(performance.now() - started) };
     if (changed > 0 || remove.length > 0) this.log.info(`${this.kind} sync`, fields);
     else this.log.debug(`${this.kind} sync`, fields);
@@ -328,29 +355,33 @@ export class RemoteSource implements ZoneSource {
    * Then the manifest, and the files of zones gone are removed. A stop before the end leaves the
    * rest to be fetched again by the next start.
    */
-  private async writeDeferredSnapshot(): Promise<void> {
-    const entries = this.deferredSnapshot ?? [];
-    this.deferredSnapshot = null;
+  private async writeDeferredSnapshot(entries: { file: string; text: string; etag: string; modified?: number }[]): Promise<void> {
     const started = performance.now();
     for (let i = 0; i < entries.length && !this.stopped; i += SNAPSHOT_WRITES_IN_TURN) {
       await this.serially(async () => {
         for (const { file, text, etag, modified } of entries.slice(i, i + SNAPSHOT_WRITES_IN_TURN)) {
-          if (this.known.get(file)?.text !== text) continue;
+          const now = this.known.get(file);
+          if (now?.text !== text || now.etag !== etag) continue;
           await this.snapshotDo('write', file, () => this.snapshot?.write(file, text, etag, modified));
         }
       });
     }
+    if (this.stopped) return;
     await this.serially(() => this.saveManifest());
-    if (entries.length > 0 && !this.stopped) {
+    if (entries.length > 0) {
       this.log.info('wrote the first load\'s zones to the snapshot', { snapshot: this.snapshot?.dir, files: entries.length, ms: Math.round(performance.now() - started) });
     }
   }
 
-  /** The snapshot's manifest written, and the files of zones no longer served removed. */
+  /**
+   * The snapshot's manifest written, and the files of zones no longer in the store removed (those
+   * the last listing showed stay, a zone whose object cannot be read now or does not load keeping
+   * its last good file).
+   */
   private saveManifest(): Promise<void> {
     return this.snapshotDo('update', 'manifest', async () => {
       await this.snapshot?.saveManifest();
-      await this.snapshot?.prune(new Set([...this.known].filter(([, k]) => k.text !== null).map(([f]) => f)));
+      await this.snapshot?.prune(new Set([...this.listed, ...[...this.known].filter(([, k]) => k.text !== null).map(([f]) => f)]));
     });
   }
 
@@ -446,11 +477,19 @@ export class RemoteSource implements ZoneSource {
       prev.etag = obj.etag;
       return false;
     }
-    const accepted = text !== null && await this.upsert(this.origin(file), file, text, obj.modified, fromSnapshot?.digest);
+    let accepted = false;
+    if (text !== null) {
+      this.applying.add(file);
+      try {
+        accepted = await this.upsert(this.origin(file), file, text, obj.modified, fromSnapshot?.digest);
+      } finally {
+        this.applying.delete(file);
+      }
+    }
     // A rejected object keeps its ETag here so it is not refetched (and re-reported) every period;
     // the zone's last good text stays, and a fixed upload has a new ETag.
     this.known.set(file, { etag: obj.etag, text: accepted ? text : prev?.text ?? null });
-    if (accepted && !fromSnapshot) {
+    if (accepted && text !== null && !fromSnapshot) {
       if (this.deferredSnapshot) this.deferredSnapshot.push({ file, text, etag: obj.etag, modified: obj.modified });
       else await this.snapshotDo('write', file, () => this.snapshot?.write(file, text, obj.etag, obj.modified));
     }

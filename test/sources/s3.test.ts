@@ -148,6 +148,7 @@ describe('S3 source against s3rver', () => {
       await s3.put(BUCKET, `${prefix}r4.test.toml`, zone('r4.test', '192.0.2.4'));
       await s3.delete(BUCKET, `${prefix}r5.test.toml`);
       restarted = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot, AWS_ENDPOINT_URL: proxy.endpoint });
+      const sync = await restarted.waitFor((l) => l.msg === 'S3 sync', WAIT_MS, 'the first sync\'s log line');
       const objectGets = proxy.calls.filter((c) => c.method === 'GET' && !c.path.includes('list-type')).map((c) => c.path.split('?')[0]).sort();
       assert.deepEqual(objectGets, [`/${BUCKET}/${prefix}r2.test.toml`, `/${BUCKET}/${prefix}r3.test.toml`, `/${BUCKET}/${prefix}r4.test.toml`],
         'only the changed object, the new one and the one whose snapshot file changed are fetched');
@@ -157,11 +158,33 @@ describe('S3 source against s3rver', () => {
       assert.equal(await www(restarted.port, 'r3.test'), '192.0.2.3', 'the object\'s data, not the changed snapshot file\'s');
       assert.equal(await www(restarted.port, 'r4.test'), '192.0.2.4');
       assert.equal(await www(restarted.port, 'r5.test'), 'REFUSED');
-      const sync = restarted.logs.find((l) => l.msg === 'S3 sync')!;
       assert.deepEqual([sync.listed, sync.fetched, sync.reused], [4, 3, 1]);
     } finally {
       // Stopped before its snapshot folder goes: it writes there once it is ready.
       await restarted?.stop();
+      await proxy.stop();
+      rmSync(snapshot, { recursive: true, force: true });
+    }
+  });
+
+  it('an object that cannot be read keeps no other zone out of the snapshot, and keeps its own snapshot file', async () => {
+    const prefix = 'denied/';
+    const snapshot = mkdtempSync(join(tmpdir(), 'eclipso-denied-'));
+    const proxy = new ThrottleProxy(() => s3.port);
+    await proxy.start();
+    let server: ServerProcess | undefined;
+    try {
+      for (const n of ['d1', 'd2', 'd3']) await s3.put(BUCKET, `${prefix}${n}.test.toml`, zone(`${n}.test`, '192.0.2.30'));
+      // The last good version of d3, from an earlier run: it stays while its object cannot be read.
+      writeFileSync(join(snapshot, 'd3.test.toml'), zone('d3.test', '192.0.2.33'));
+      proxy.denied.add(`/${BUCKET}/${prefix}d3.test.toml`);
+      server = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot, AWS_ENDPOINT_URL: proxy.endpoint });
+      const written = await server.waitFor((l) => l.msg === 'wrote the first load\'s zones to the snapshot', WAIT_MS, 'the snapshot written though one object failed');
+      assert.equal(written.files, 2);
+      assert.deepEqual(readdirSync(snapshot).filter((f) => f.endsWith('.toml')).sort(), ['d1.test.toml', 'd2.test.toml', 'd3.test.toml']);
+      assert.match(readFileSync(join(snapshot, 'd3.test.toml'), 'utf8'), /192\.0\.2\.33/);
+    } finally {
+      await server?.stop();
       await proxy.stop();
       rmSync(snapshot, { recursive: true, force: true });
     }

@@ -199,18 +199,20 @@ export class ZonesApi {
   }
 
   /**
-   * 409 when the zone is served from a file the API does not address: it reads and writes
-   * `<zone>.toml` (lower case, A-labels), and a file named otherwise (`Example.COM.toml`) would be
-   * a second file for the zone, which the server refuses to serve.
+   * 409 when the zone is in a file the API does not address: it reads and writes `<zone>.toml`
+   * (lower case, A-labels), and a file named otherwise (`Example.COM.toml`) would be a second file
+   * for the zone, which the server refuses to serve. The file serving the zone, or (a folder) one
+   * named for it that serves nothing now (rejected, `active = false`).
    */
-  private addressable(zone: string): void {
-    const file = this.deps.serving.servedFrom(zoneName(zone));
+  private async addressable(zone: string): Promise<void> {
+    const served = this.deps.serving.servedFrom(zoneName(zone));
+    const file = served !== undefined && served !== zone + ZONE_FILE_SUFFIX ? served : await this.deps.store.otherFileOf?.(zone);
     if (file === undefined || file === zone + ZONE_FILE_SUFFIX) return;
-    throw new ApiError(409, `zone ${zone} is served from ${file}, which the API does not read or write (it keeps each zone in ${zone}${ZONE_FILE_SUFFIX}); rename the file to ${zone}${ZONE_FILE_SUFFIX} to manage the zone through the API`);
+    throw new ApiError(409, `zone ${zone} is in ${file}, which the API does not read or write (it keeps each zone in ${zone}${ZONE_FILE_SUFFIX}); rename the file to ${zone}${ZONE_FILE_SUFFIX} to manage the zone through the API`);
   }
 
   private async existing(zone: string): Promise<StoredZone> {
-    this.addressable(zone);
+    await this.addressable(zone);
     const stored = await this.deps.store.get(zone);
     if (!stored) throw notFound(`zone ${zone} does not exist in ${this.deps.store.description}; create it with PUT /api/v1/zones/${zone}`);
     return stored;
@@ -232,7 +234,7 @@ export class ZonesApi {
     const ifMatch = etags(req.headers['if-match']);
     const ifNoneMatch = etags(req.headers['if-none-match']);
     const conditional = ifMatch !== undefined || ifNoneMatch !== undefined;
-    this.addressable(zone);
+    await this.addressable(zone);
     for (let tries = 1; ; tries++) {
       const current = await this.deps.store.get(zone);
       const etag = current && etagOf(current.text);

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatName } from '../wire/name.js';
+import { zoneName } from '../zone/names.js';
 import { isZoneFileName } from '../zone/parse.js';
 import { decodeZoneText, textDigest } from '../zone/text.js';
 import { KeyQueue } from './key-queue.js';
@@ -8,6 +10,15 @@ import { readRegularFile } from './regular-file.js';
 import { StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from './zone-store.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
+
+/** The zone a file name says, as the API names zones (lower case, A-labels), or undefined for one that is no zone name. */
+function zoneOfFile(file: string): string | undefined {
+  try {
+    return formatName(zoneName(file.slice(0, -ZONE_FILE_SUFFIX.length))).slice(0, -1).toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
 
 /** Whether what the store holds (`current`) is what a write expects. */
 export function conditionHolds(current: StoredZone | undefined, condition: WriteCondition): boolean {
@@ -86,6 +97,11 @@ export class FolderStore implements ZoneStore {
       await this.check(domain, condition);
       await rm(this.origin(domain + ZONE_FILE_SUFFIX), { force: true });
     });
+  }
+
+  async otherFileOf(domain: string): Promise<string | undefined> {
+    const own = domain + ZONE_FILE_SUFFIX;
+    return (await readdir(this.dir)).find((f) => f !== own && isZoneFileName(f) && zoneOfFile(f) === domain);
   }
 
   private async check(domain: string, condition: WriteCondition): Promise<void> {

@@ -31,6 +31,11 @@ export interface ZoneStore {
   list(): Promise<string[]>;
   /** The zone's file, or undefined when the store has none. */
   get(domain: string): Promise<StoredZone | undefined>;
+  /**
+   * A file the store holds the zone in under another name than `<domain>.toml` (`Example.COM.toml`),
+   * which the zone's reads and writes do not address; stores that name files themselves have none.
+   */
+  otherFileOf?(domain: string): Promise<string | undefined>;
   /** Writes the zone's file whole; throws StoreConflict when `condition` does not hold. */
   put(domain: string, text: string, condition: WriteCondition): Promise<StoredZone>;
   /** Removes the zone's file; throws StoreConflict when `condition` does not hold. */

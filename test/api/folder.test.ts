@@ -171,7 +171,7 @@ describe('HTTP zone API on a zone folder: create, read, patch, delete, each seen
     assert.equal(dig(dns, 'shop.test', 'SOA').join().split(' ')[6], '8');
   });
 
-  it('a zone served from a file the API does not address (Mixed.Test.toml): every call answers 409 with what to rename, nothing is written', async () => {
+  it('a zone in a file the API does not address (Mixed.Test.toml served, Broken.Test.toml rejected): calls answer 409 with what to rename, nothing is written', async () => {
     dir.write('Mixed.Test.toml', '[domain]\ndomain = "mixed.test"\n\n[[records]]\ndomain = "www"\naddress = "192.0.2.77"\n');
     await pollUntil(() => dig(dns, 'www.mixed.test', 'A').join() === 'www.mixed.test. 3600 IN A 192.0.2.77', 'Mixed.Test.toml to be served');
     const zone = { version: 1, domain: { domain: 'mixed.test' }, records: [{ domain: 'www', type: 'A', address: '192.0.2.78' }] };
@@ -179,10 +179,17 @@ describe('HTTP zone API on a zone folder: create, read, patch, delete, each seen
     for (const [method, body] of [['GET', undefined], ['PUT', zone], ['PATCH', patch], ['DELETE', undefined]] as const) {
       const r = await api.call(method, '/zones/mixed.test', { token: admin, ...(body && { json: body }) });
       assert.equal(r.status, 409, `${method}: ${JSON.stringify(r.body)}`);
-      assert.match(r.body.error, /served from Mixed\.Test\.toml, .*rename the file to mixed\.test\.toml/);
+      assert.match(r.body.error, /is in Mixed\.Test\.toml, .*rename the file to mixed\.test\.toml/);
     }
     assert.deepEqual(readdirSync(dir.path).filter((f) => f.toLowerCase() === 'mixed.test.toml'), ['Mixed.Test.toml'], 'no second file for the zone');
     assert.deepEqual(dig(dns, 'www.mixed.test', 'A'), ['www.mixed.test. 3600 IN A 192.0.2.77']);
+    // A file named for a zone it does not serve (rejected here) is found too: a PUT would make a second file.
+    dir.write('Broken.Test.toml', '[domain]\ndomain = "broken.test"\n\n[[records]]\ndomain = "www"\naddress = "not an address"\n');
+    await server.waitFor((l) => String(l.file ?? '').endsWith('Broken.Test.toml') && l.level === 'error', undefined, 'Broken.Test.toml to be rejected');
+    const put = await api.call('PUT', '/zones/broken.test', { token: admin, json: { ...zone, domain: { domain: 'broken.test' } } });
+    assert.equal(put.status, 409, JSON.stringify(put.body));
+    assert.match(put.body.error, /is in Broken\.Test\.toml, .*rename the file to broken\.test\.toml/);
+    assert.deepEqual(readdirSync(dir.path).filter((f) => f.toLowerCase() === 'broken.test.toml'), ['Broken.Test.toml']);
   });
 
   it('DELETE removes the file and the zone: dig is REFUSED at once', async () => {

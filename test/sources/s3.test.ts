@@ -51,6 +51,24 @@ describe('S3 source against s3rver', () => {
     return server;
   };
 
+  /**
+   * Runs `test` with a snapshot folder and a proxy to s3rver (which sees, and can deny, every
+   * request) of its own; the servers it started stop before the folder goes (they write there).
+   */
+  const withSnapshotAndProxy = async (test: (snapshot: string, proxy: ThrottleProxy) => Promise<void>): Promise<void> => {
+    const snapshot = mkdtempSync(join(tmpdir(), 'eclipso-snapshot-'));
+    const proxy = new ThrottleProxy(() => s3.port);
+    await proxy.start();
+    const before = servers.length;
+    try {
+      await test(snapshot, proxy);
+    } finally {
+      await Promise.all(servers.slice(before).map((s) => s.stop()));
+      await proxy.stop();
+      rmSync(snapshot, { recursive: true, force: true });
+    }
+  };
+
   before(async () => {
     await s3.start();
   });
@@ -125,70 +143,49 @@ describe('S3 source against s3rver', () => {
     await eventually(server.port, 'alpha.test', '192.0.2.13');
   });
 
-  it('a restart with the snapshot fetches only the objects that changed since, and serves the others with the same serial', async () => {
+  it('a restart with the snapshot fetches only the objects that changed since, and serves the others with the same serial', () => withSnapshotAndProxy(async (snapshot, proxy) => {
     const prefix = 'restart/';
-    const snapshot = mkdtempSync(join(tmpdir(), 'eclipso-restart-'));
-    // The restarted server reaches s3rver through this proxy, which sees every request it makes.
-    const proxy = new ThrottleProxy(() => s3.port);
-    await proxy.start();
-    let restarted: ServerProcess | undefined;
-    try {
-      for (const [n, address] of [['r1', '192.0.2.1'], ['r2', '192.0.2.2'], ['r3', '192.0.2.3'], ['r5', '192.0.2.5']]) await s3.put(BUCKET, `${prefix}${n}.test.toml`, zone(`${n}.test`, address));
-      const first = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot });
-      const written = await first.waitFor((l) => l.msg === 'wrote the first load\'s zones to the snapshot');
-      assert.equal(written.files, 4);
-      const serial = async (port: number, domain: string): Promise<number> =>
-        ((await query(port, domain, 'SOA')).answers?.find((a) => a.type === 'SOA') as { data: { serial: number } }).data.serial;
-      const r1Serial = await serial(first.port, 'r1.test');
-      await first.stop();
+    for (const [n, address] of [['r1', '192.0.2.1'], ['r2', '192.0.2.2'], ['r3', '192.0.2.3'], ['r5', '192.0.2.5']]) await s3.put(BUCKET, `${prefix}${n}.test.toml`, zone(`${n}.test`, address));
+    const first = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot });
+    const written = await first.waitFor((l) => l.msg === 'wrote the first load\'s zones to the snapshot');
+    assert.equal(written.files, 4);
+    const serial = async (port: number, domain: string): Promise<number> =>
+      ((await query(port, domain, 'SOA')).answers?.find((a) => a.type === 'SOA') as { data: { serial: number } }).data.serial;
+    const r1Serial = await serial(first.port, 'r1.test');
+    await first.stop();
 
-      // A snapshot file changed since it was written (by hand, or damaged) is not taken for its object.
-      writeFileSync(join(snapshot, 'r3.test.toml'), zone('r3.test', '192.0.2.99'));
-      await s3.put(BUCKET, `${prefix}r2.test.toml`, zone('r2.test', '192.0.2.22'));
-      await s3.put(BUCKET, `${prefix}r4.test.toml`, zone('r4.test', '192.0.2.4'));
-      await s3.delete(BUCKET, `${prefix}r5.test.toml`);
-      restarted = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot, AWS_ENDPOINT_URL: proxy.endpoint });
-      const sync = await restarted.waitFor((l) => l.msg === 'S3 sync', WAIT_MS, 'the first sync\'s log line');
-      const objectGets = proxy.calls.filter((c) => c.method === 'GET' && !c.path.includes('list-type')).map((c) => c.path.split('?')[0]).sort();
-      assert.deepEqual(objectGets, [`/${BUCKET}/${prefix}r2.test.toml`, `/${BUCKET}/${prefix}r3.test.toml`, `/${BUCKET}/${prefix}r4.test.toml`],
-        'only the changed object, the new one and the one whose snapshot file changed are fetched');
-      assert.equal(await www(restarted.port, 'r1.test'), '192.0.2.1');
-      assert.equal(await serial(restarted.port, 'r1.test'), r1Serial, 'the same serial: from the object\'s LastModified, kept in the snapshot');
-      assert.equal(await www(restarted.port, 'r2.test'), '192.0.2.22');
-      assert.equal(await www(restarted.port, 'r3.test'), '192.0.2.3', 'the object\'s data, not the changed snapshot file\'s');
-      assert.equal(await www(restarted.port, 'r4.test'), '192.0.2.4');
-      assert.equal(await www(restarted.port, 'r5.test'), 'REFUSED');
-      assert.deepEqual([sync.listed, sync.fetched, sync.reused], [4, 3, 1]);
-    } finally {
-      // Stopped before its snapshot folder goes: it writes there once it is ready.
-      await restarted?.stop();
-      await proxy.stop();
-      rmSync(snapshot, { recursive: true, force: true });
-    }
-  });
+    // A snapshot file changed since it was written (by hand, or damaged) is not taken for its object.
+    writeFileSync(join(snapshot, 'r3.test.toml'), zone('r3.test', '192.0.2.99'));
+    await s3.put(BUCKET, `${prefix}r2.test.toml`, zone('r2.test', '192.0.2.22'));
+    await s3.put(BUCKET, `${prefix}r4.test.toml`, zone('r4.test', '192.0.2.4'));
+    await s3.delete(BUCKET, `${prefix}r5.test.toml`);
+    // The restarted server reaches s3rver through the proxy, which sees every request it makes.
+    const restarted = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot, AWS_ENDPOINT_URL: proxy.endpoint });
+    const sync = await restarted.waitFor((l) => l.msg === 'S3 sync', WAIT_MS, 'the first sync\'s log line');
+    const objectGets = proxy.calls.filter((c) => c.method === 'GET' && !c.path.includes('list-type')).map((c) => c.path.split('?')[0]).sort();
+    assert.deepEqual(objectGets, [`/${BUCKET}/${prefix}r2.test.toml`, `/${BUCKET}/${prefix}r3.test.toml`, `/${BUCKET}/${prefix}r4.test.toml`],
+      'only the changed object, the new one and the one whose snapshot file changed are fetched');
+    assert.equal(await www(restarted.port, 'r1.test'), '192.0.2.1');
+    assert.equal(await serial(restarted.port, 'r1.test'), r1Serial, 'the same serial: from the object\'s LastModified, kept in the snapshot');
+    assert.equal(await www(restarted.port, 'r2.test'), '192.0.2.22');
+    assert.equal(await www(restarted.port, 'r3.test'), '192.0.2.3', 'the object\'s data, not the changed snapshot file\'s');
+    assert.equal(await www(restarted.port, 'r4.test'), '192.0.2.4');
+    assert.equal(await www(restarted.port, 'r5.test'), 'REFUSED');
+    assert.deepEqual([sync.listed, sync.fetched, sync.reused], [4, 3, 1]);
+  }));
 
-  it('an object that cannot be read keeps no other zone out of the snapshot, and keeps its own snapshot file', async () => {
+  it('an object that cannot be read keeps no other zone out of the snapshot, and keeps its own snapshot file', () => withSnapshotAndProxy(async (snapshot, proxy) => {
     const prefix = 'denied/';
-    const snapshot = mkdtempSync(join(tmpdir(), 'eclipso-denied-'));
-    const proxy = new ThrottleProxy(() => s3.port);
-    await proxy.start();
-    let server: ServerProcess | undefined;
-    try {
-      for (const n of ['d1', 'd2', 'd3']) await s3.put(BUCKET, `${prefix}${n}.test.toml`, zone(`${n}.test`, '192.0.2.30'));
-      // The last good version of d3, from an earlier run: it stays while its object cannot be read.
-      writeFileSync(join(snapshot, 'd3.test.toml'), zone('d3.test', '192.0.2.33'));
-      proxy.denied.add(`/${BUCKET}/${prefix}d3.test.toml`);
-      server = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot, AWS_ENDPOINT_URL: proxy.endpoint });
-      const written = await server.waitFor((l) => l.msg === 'wrote the first load\'s zones to the snapshot', WAIT_MS, 'the snapshot written though one object failed');
-      assert.equal(written.files, 2);
-      assert.deepEqual(readdirSync(snapshot).filter((f) => f.endsWith('.toml')).sort(), ['d1.test.toml', 'd2.test.toml', 'd3.test.toml']);
-      assert.match(readFileSync(join(snapshot, 'd3.test.toml'), 'utf8'), /192\.0\.2\.33/);
-    } finally {
-      await server?.stop();
-      await proxy.stop();
-      rmSync(snapshot, { recursive: true, force: true });
-    }
-  });
+    for (const n of ['d1', 'd2', 'd3']) await s3.put(BUCKET, `${prefix}${n}.test.toml`, zone(`${n}.test`, '192.0.2.30'));
+    // The last good version of d3, from an earlier run: it stays while its object cannot be read.
+    writeFileSync(join(snapshot, 'd3.test.toml'), zone('d3.test', '192.0.2.33'));
+    proxy.denied.add(`/${BUCKET}/${prefix}d3.test.toml`);
+    const server = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot, AWS_ENDPOINT_URL: proxy.endpoint });
+    const written = await server.waitFor((l) => l.msg === 'wrote the first load\'s zones to the snapshot', WAIT_MS, 'the snapshot written though one object failed');
+    assert.equal(written.files, 2);
+    assert.deepEqual(readdirSync(snapshot).filter((f) => f.endsWith('.toml')).sort(), ['d1.test.toml', 'd2.test.toml', 'd3.test.toml']);
+    assert.match(readFileSync(join(snapshot, 'd3.test.toml'), 'utf8'), /192\.0\.2\.33/);
+  }));
 
   it('lists more than 1,000 objects (pagination)', async () => {
     const names = Array.from({ length: 1200 }, (_, i) => `z${String(i).padStart(4, '0')}.test`);

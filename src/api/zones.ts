@@ -201,19 +201,20 @@ export class ZonesApi {
   /**
    * 409 when the zone is in a file the API does not address: it reads and writes `<zone>.toml`
    * (lower case, A-labels), and a file named otherwise (`Example.COM.toml`) would be a second file
-   * for the zone, which the server refuses to serve. The file serving the zone, or (a folder) one
-   * named for it that serves nothing now (rejected, `active = false`).
+   * for the zone, which the server refuses to serve. The file serving the zone, or, when the store
+   * has no `<zone>.toml` (`own` false), one of a folder named for the zone that serves nothing now
+   * (rejected, `active = false`): looked for then only, as it reads the folder.
    */
-  private async addressable(zone: string): Promise<void> {
+  private async addressable(zone: string, own: boolean): Promise<void> {
     const served = this.deps.serving.servedFrom(zoneName(zone));
-    const file = served !== undefined && served !== zone + ZONE_FILE_SUFFIX ? served : await this.deps.store.otherFileOf?.(zone);
+    const file = served !== undefined && served !== zone + ZONE_FILE_SUFFIX ? served : own ? undefined : await this.deps.store.otherFileOf?.(zone);
     if (file === undefined || file === zone + ZONE_FILE_SUFFIX) return;
     throw new ApiError(409, `zone ${zone} is in ${file}, which the API does not read or write (it keeps each zone in ${zone}${ZONE_FILE_SUFFIX}); rename the file to ${zone}${ZONE_FILE_SUFFIX} to manage the zone through the API`);
   }
 
   private async existing(zone: string): Promise<StoredZone> {
-    await this.addressable(zone);
     const stored = await this.deps.store.get(zone);
+    await this.addressable(zone, stored !== undefined);
     if (!stored) throw notFound(`zone ${zone} does not exist in ${this.deps.store.description}; create it with PUT /api/v1/zones/${zone}`);
     return stored;
   }
@@ -234,9 +235,9 @@ export class ZonesApi {
     const ifMatch = etags(req.headers['if-match']);
     const ifNoneMatch = etags(req.headers['if-none-match']);
     const conditional = ifMatch !== undefined || ifNoneMatch !== undefined;
-    await this.addressable(zone);
     for (let tries = 1; ; tries++) {
       const current = await this.deps.store.get(zone);
+      await this.addressable(zone, current !== undefined);
       const etag = current && etagOf(current.text);
       if (ifNoneMatch !== undefined && current && (ifNoneMatch === '*' || ifNoneMatch.includes(etag!))) {
         throw new ApiError(412, `zone ${zone} exists (ETag ${etag}); If-None-Match asked for it not to`, { etag });

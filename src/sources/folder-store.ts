@@ -11,6 +11,8 @@ import { StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } f
 
 const ZONE_FILE_SUFFIX = '.toml';
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** The zone a file name says, as the API names zones (lower case, A-labels), or undefined for one that is no zone name. */
 function zoneOfFile(file: string): string | undefined {
   try {
@@ -101,7 +103,8 @@ export class FolderStore implements ZoneStore {
 
   async otherFileOf(domain: string): Promise<string | undefined> {
     const own = domain + ZONE_FILE_SUFFIX;
-    return (await readdir(this.dir)).find((f) => f !== own && isZoneFileName(f) && zoneOfFile(f) === domain);
+    // Only a name in other letter case, or with characters beyond ASCII (IDNA), can be the zone's.
+    return (await readdir(this.dir)).find((f) => f !== own && isZoneFileName(f) && (f.toLowerCase() === own || (NON_ASCII.test(f) && zoneOfFile(f) === domain)));
   }
 
   private async check(domain: string, condition: WriteCondition): Promise<void> {

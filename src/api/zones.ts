@@ -4,8 +4,8 @@ import type { Logger } from '../log.js';
 import type { ServedVersion } from '../serving/catalog.js';
 import { StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from '../sources/zone-store.js';
 import { serialAdd, serialGreater } from '../transfer/serial.js';
-import { formatName, type Name } from '../wire/name.js';
-import { zoneName } from '../zone/names.js';
+import type { Name } from '../wire/name.js';
+import { storedZoneName, zoneName } from '../zone/names.js';
 import { formatProblem } from '../zone/problem.js';
 import { textDigest } from '../zone/text.js';
 import { authorize, mayRead, type ApiToken } from './auth.js';
@@ -56,9 +56,9 @@ export const etagOf = (text: string): string => `"${textDigest(text).slice(0, ET
 /** The zone a path names (`example.com` or `example.com.`, any case, Unicode or A-labels), as the store names it. */
 export function zoneParam(raw: string): string {
   try {
-    const name = zoneName(raw.endsWith('.') ? raw.slice(0, -1) : raw);
-    if (name.length === 0) throw new Error('the root zone is not served');
-    return formatName(name).slice(0, -1).toLowerCase();
+    const name = storedZoneName(raw.endsWith('.') ? raw.slice(0, -1) : raw);
+    if (name === '') throw new Error('the root zone is not served');
+    return name;
   } catch (e) {
     throw badRequest(`"${raw}" is not a zone name: ${(e as Error).message}; write e.g. /api/v1/zones/example.com`);
   }

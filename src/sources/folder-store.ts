@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatName } from '../wire/name.js';
-import { zoneName } from '../zone/names.js';
+import { hasUnicode, storedZoneName } from '../zone/names.js';
 import { isZoneFileName } from '../zone/parse.js';
 import { decodeZoneText, textDigest } from '../zone/text.js';
 import { KeyQueue } from './key-queue.js';
@@ -11,12 +10,10 @@ import { StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } f
 
 const ZONE_FILE_SUFFIX = '.toml';
 
-const NON_ASCII = /[^\x00-\x7f]/;
-
-/** The zone a file name says, as the API names zones (lower case, A-labels), or undefined for one that is no zone name. */
+/** The zone a file name says, as the API names zones, or undefined for one that is no zone name. */
 function zoneOfFile(file: string): string | undefined {
   try {
-    return formatName(zoneName(file.slice(0, -ZONE_FILE_SUFFIX.length))).slice(0, -1).toLowerCase();
+    return storedZoneName(file.slice(0, -ZONE_FILE_SUFFIX.length));
   } catch {
     return undefined;
   }
@@ -104,7 +101,7 @@ export class FolderStore implements ZoneStore {
   async otherFileOf(domain: string): Promise<string | undefined> {
     const own = domain + ZONE_FILE_SUFFIX;
     // Only a name in other letter case, or with characters beyond ASCII (IDNA), can be the zone's.
-    return (await readdir(this.dir)).find((f) => f !== own && isZoneFileName(f) && (f.toLowerCase() === own || (NON_ASCII.test(f) && zoneOfFile(f) === domain)));
+    return (await readdir(this.dir)).find((f) => f !== own && isZoneFileName(f) && (f.toLowerCase() === own || (hasUnicode(f) && zoneOfFile(f) === domain)));
   }
 
   private async check(domain: string, condition: WriteCondition): Promise<void> {

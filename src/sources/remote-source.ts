@@ -6,6 +6,7 @@ import { EventQueue } from './event-queue.js';
 import { describeS3Error, isMissingObject, type FetchedObject, type Listing, type RemoteZones } from './remote-zones.js';
 import { EventOrder, parseS3EventMessage, zoneFileOf, type ObjectEvent } from './s3-events.js';
 import type { S3Location } from './s3-location.js';
+import { SnapshotKeeper } from './snapshot-keeper.js';
 import type { SnapshotEntry, ZoneSnapshot } from './snapshot.js';
 import type { SourceStats } from '../counters/snapshot.js';
 import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
@@ -20,8 +21,6 @@ const REUSE_CONCURRENCY = 256;
 const RETRY_BASE_MS = 2_000;
 /** ...and retries back off to one period, or to this if the period is shorter. */
 const RETRY_CAP_MIN_MS = 30_000;
-/** Snapshot files the first load deferred, written this many in each turn of the sync's lock (events wait no longer). */
-const SNAPSHOT_WRITES_IN_TURN = 256;
 /** With a snapshot, start serves it if the first S3 load takes longer than this. */
 const SNAPSHOT_WAIT_MS = 5_000;
 
@@ -64,8 +63,8 @@ export class RemoteSource implements ZoneSource {
   private running: Promise<void> = Promise.resolve();
   private failures = 0;
   private wake: (() => void) | null = null;
-  /** Null when ZONE_CACHE_DIR is not set, or turned off because the folder cannot be used. */
-  private snapshot: ZoneSnapshot | null;
+  /** ZONE_CACHE_DIR's snapshot of the zones, if any. */
+  private readonly snapshot: SnapshotKeeper;
   /** Which events are older than one already applied to their file. */
   private readonly order = new EventOrder();
   /** Syncs and events run one at a time: two fetches of one object must not land out of order. */
@@ -73,16 +72,6 @@ export class RemoteSource implements ZoneSource {
   private events: EventQueue | null = null;
   /** A change feed lost track while a sync ran: sync again as soon as it ends. */
   private resyncWanted = false;
-  /**
-   * The objects the first load took, to be written to the snapshot once it is done: written as
-   * they came, a file each, they made a first start from 20,000 objects seconds longer
-   * (bench/RESULTS.md). Null when not deferring.
-   */
-  private deferredSnapshot: { file: string; text: string; etag: string; modified?: number }[] | null = null;
-  /** The snapshot's files the first sync may take instead of fetching (their objects unchanged); null once it has. */
-  private reusable: Map<string, SnapshotEntry> | null = null;
-  /** The deferred snapshot files being written (stop() waits for the part under way). */
-  private snapshotWriting: Promise<void> = Promise.resolve();
   /** The files the last listing showed: their snapshot files stay, whatever their fetch did. */
   private listed: ReadonlySet<string> = new Set();
   /** Whether a sync has listed the store since the start. */
@@ -96,7 +85,7 @@ export class RemoteSource implements ZoneSource {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.description = opts.description;
-    this.snapshot = opts.snapshot;
+    this.snapshot = new SnapshotKeeper(opts.snapshot, log, opts.bucket.kind);
   }
 
   /**
@@ -130,8 +119,7 @@ export class RemoteSource implements ZoneSource {
       syncSeconds: this.opts.syncMs / 1000,
       snapshot: this.snapshot?.dir,
     });
-    const saved = await this.loadSnapshotFiles();
-    if (this.snapshot) this.deferredSnapshot = [];
+    const saved = await this.snapshot.load();
     if (saved.length > 0) return this.startWithSnapshot(saved);
     while (!this.stopped) {
       try {
@@ -150,7 +138,6 @@ export class RemoteSource implements ZoneSource {
 
   private async startWithSnapshot(saved: SnapshotEntry[]): Promise<void> {
     let ok: boolean | undefined;
-    this.reusable = new Map(saved.filter((e) => e.reusable).map((e) => [e.file, e]));
     const first = this.runSync();
     first.then(() => (ok = true), () => (ok = false));
     await Promise.race([first.catch(() => undefined), this.sleep(SNAPSHOT_WAIT_MS)]);
@@ -175,7 +162,7 @@ export class RemoteSource implements ZoneSource {
     this.timer = null;
     this.wake?.();
     await this.running.catch(() => undefined);
-    await this.snapshotWriting;
+    await this.snapshot.settled();
     this.opts.bucket.destroy();
   }
 
@@ -188,23 +175,6 @@ export class RemoteSource implements ZoneSource {
     return this.abort.signal.aborted;
   }
 
-  private async loadSnapshotFiles(): Promise<SnapshotEntry[]> {
-    const snapshot = this.snapshot;
-    if (!snapshot) return [];
-    try {
-      return await snapshot.load();
-    } catch (e) {
-      // A cache folder we cannot use must not keep DNS down: go on from S3 alone, and say so.
-      this.snapshot = null;
-      this.log.error('cannot use the zone snapshot folder; going on without a snapshot', {
-        snapshot: snapshot.dir,
-        error: (e as Error).message,
-        todo: 'make ZONE_CACHE_DIR a folder this user can create and write, or unset it',
-      });
-      return [];
-    }
-  }
-
   /**
    * S3 is down or slow at start: serve the last good zones from the snapshot until it answers. A
    * file is known by its object's ETag only if it may stand for it (reusable): any other, and one
@@ -214,12 +184,12 @@ export class RemoteSource implements ZoneSource {
     let served = 0;
     await Promise.all(entries.filter(({ file }) => !this.known.has(file) && !this.applying.has(file)).map(async (entry) => {
       const { file, text } = entry;
-      const accepted = await this.upsert(join(this.snapshot!.dir, file), file, text, entry.modified, entry.digest);
+      const accepted = await this.upsert(join(this.snapshot.dir!, file), file, text, entry.modified, entry.digest);
       if (accepted) served++;
       // Unless the first sync fetched it from S3 meanwhile.
       if (!this.known.has(file)) this.known.set(file, { etag: accepted && entry.reusable ? entry.etag : '', text: accepted ? text : null });
     }));
-    this.log.warn(`serving zones from the local snapshot until ${this.kind} answers`, { why, zones: served, snapshot: this.snapshot!.dir });
+    this.log.warn(`serving zones from the local snapshot until ${this.kind} answers`, { why, zones: served, snapshot: this.snapshot.dir });
   }
 
   private schedule(ms: number): void {
@@ -295,11 +265,10 @@ export class RemoteSource implements ZoneSource {
     for (const file of remove) {
       this.known.delete(file);
       await this.sink!.remove(this.origin(file), file);
-      await this.snapshotDo('remove', file, () => this.snapshot?.remove(file));
+      await this.snapshot.remove(file);
     }
     // A restart with a snapshot fetches only the objects that changed since it was written.
-    const saved = this.reusable;
-    this.reusable = null;
+    const saved = this.snapshot.takeReusable();
     const reused = fetch.filter((file) => saved?.get(file)?.etag === listing.get(file));
     const reusedSet = new Set(reused);
     const get = fetch.filter((file) => !reusedSet.has(file));
@@ -331,13 +300,14 @@ export class RemoteSource implements ZoneSource {
     ]);
     // A stop part way leaves the zones not reached unknown: nothing is concluded from that.
     if (this.stopped) return;
-    if (this.deferredSnapshot) {
+    if (this.snapshot.deferring) {
       // The first load's files, once the store has been listed, even if some fetches failed.
-      const deferred = this.deferredSnapshot;
-      this.deferredSnapshot = null;
-      this.snapshotWriting = this.writeDeferredSnapshot(deferred);
-    } else if (this.snapshot && (fetch.length > 0 || remove.length > 0)) {
-      await this.saveManifest();
+      this.snapshot.writeDeferred((job) => this.serially(job), (file, text, etag) => {
+        const now = this.known.get(file);
+        return now?.text === text && now.etag === etag;
+      }, () => this.kept(), () => this.stopped);
+    } else if (fetch.length > 0 || remove.length > 0) {
+      await this.snapshot.saveManifest(this.kept());
     }
     const fields = { listed: listing.size, fetched, ...(reused.length > 0 && { reused: reused.length }), changed, removed: remove.length, ms: Math.round(performance.now() - started) };
     if (changed > 0 || remove.length > 0) this.log.info(`${this.kind} sync`, fields);
@@ -349,40 +319,9 @@ export class RemoteSource implements ZoneSource {
     }
   }
 
-  /**
-   * Writes what the first load deferred to the snapshot, a few files in each turn of the lock that
-   * syncs and events take; a file whose zone changed since has had its newer version written.
-   * Then the manifest, and the files of zones gone are removed. A stop before the end leaves the
-   * rest to be fetched again by the next start.
-   */
-  private async writeDeferredSnapshot(entries: { file: string; text: string; etag: string; modified?: number }[]): Promise<void> {
-    const started = performance.now();
-    for (let i = 0; i < entries.length && !this.stopped; i += SNAPSHOT_WRITES_IN_TURN) {
-      await this.serially(async () => {
-        for (const { file, text, etag, modified } of entries.slice(i, i + SNAPSHOT_WRITES_IN_TURN)) {
-          const now = this.known.get(file);
-          if (now?.text !== text || now.etag !== etag) continue;
-          await this.snapshotDo('write', file, () => this.snapshot?.write(file, text, etag, modified));
-        }
-      });
-    }
-    if (this.stopped) return;
-    await this.serially(() => this.saveManifest());
-    if (entries.length > 0) {
-      this.log.info('wrote the first load\'s zones to the snapshot', { snapshot: this.snapshot?.dir, files: entries.length, ms: Math.round(performance.now() - started) });
-    }
-  }
-
-  /**
-   * The snapshot's manifest written, and the files of zones no longer in the store removed (those
-   * the last listing showed stay, a zone whose object cannot be read now or does not load keeping
-   * its last good file).
-   */
-  private saveManifest(): Promise<void> {
-    return this.snapshotDo('update', 'manifest', async () => {
-      await this.snapshot?.saveManifest();
-      await this.snapshot?.prune(new Set([...this.listed, ...[...this.known].filter(([, k]) => k.text !== null).map(([f]) => f)]));
-    });
+  /** The zones whose snapshot files stay: those the last listing showed, and those served. */
+  private kept(): ReadonlySet<string> {
+    return new Set([...this.listed, ...[...this.known].filter(([, k]) => k.text !== null).map(([f]) => f)]);
   }
 
   /** Runs `job` on every item, `concurrency` at a time, until the source stops. */
@@ -458,10 +397,10 @@ export class RemoteSource implements ZoneSource {
     if (obj) result = await this.apply(file, obj) ? 'changed' : 'unchanged';
     else if (this.known.delete(file)) {
       await this.sink!.remove(this.origin(file), file);
-      await this.snapshotDo('remove', file, () => this.snapshot?.remove(file));
+      await this.snapshot.remove(file);
       result = 'removed';
     } else result = 'absent';
-    if (this.snapshot && result !== 'unchanged') await this.snapshotDo('update', 'manifest', () => this.snapshot!.saveManifest());
+    if (result !== 'unchanged') await this.snapshot.saveManifest();
     return result;
   }
 
@@ -489,10 +428,7 @@ export class RemoteSource implements ZoneSource {
     // A rejected object keeps its ETag here so it is not refetched (and re-reported) every period;
     // the zone's last good text stays, and a fixed upload has a new ETag.
     this.known.set(file, { etag: obj.etag, text: accepted ? text : prev?.text ?? null });
-    if (accepted && text !== null && !fromSnapshot) {
-      if (this.deferredSnapshot) this.deferredSnapshot.push({ file, text, etag: obj.etag, modified: obj.modified });
-      else await this.snapshotDo('write', file, () => this.snapshot?.write(file, text, obj.etag, obj.modified));
-    }
+    if (accepted && text !== null && !fromSnapshot) await this.snapshot.keep(file, text, obj);
     return accepted;
   }
 
@@ -502,15 +438,6 @@ export class RemoteSource implements ZoneSource {
     } catch (e) {
       this.log.error('zone rejected: internal error while compiling; the previous version stays in service', { file: origin, error: (e as Error).message });
       return false;
-    }
-  }
-
-  /** Snapshot trouble (disk full, permissions) is logged; serving from S3 goes on. */
-  private async snapshotDo(what: string, file: string, job: () => Promise<void> | undefined): Promise<void> {
-    try {
-      await job();
-    } catch (e) {
-      this.log.error(`cannot ${what} the zone snapshot; a restart while ${this.kind} is down may serve older zones`, { file, error: (e as Error).message });
     }
   }
 

@@ -21,6 +21,19 @@ export function zoneName(text: string): Name {
   return plainName(text) ?? parseName(NON_ASCII.test(text) ? toALabels(text) : text);
 }
 
+/**
+ * A zone's name as the stores and the HTTP API name it (a `<name>.toml` file, a table's key):
+ * lower case, A-labels, no trailing dot. Throws as zoneName does.
+ */
+export function storedZoneName(text: string): string {
+  return formatName(zoneName(text)).slice(0, -1).toLowerCase();
+}
+
+/** Whether a text holds characters beyond ASCII (then a zone name in it is written with U-labels). */
+export function hasUnicode(text: string): boolean {
+  return NON_ASCII.test(text);
+}
+
 const DOT = 0x2e;
 const BACKSLASH = 0x5c;
 const ASCII_MAX = 0x7f;

@@ -6,6 +6,9 @@
  * back), for WORKERS=1 and WORKERS=2; no CPU pinning (compiling uses every core). With
  * --reverse=N, one zone of N PTR records instead (a large reverse zone: one compile thread);
  * --ns, each zone with an NS record at its apex and its name server's address (two of its records).
+ * CPU to ready is the whole process tree's; Eclipso's is split by thread: the main thread, the
+ * worker threads (compiling, and with WORKERS=2 the DNS threads) and V8's helper threads (optimising
+ * compilers and garbage collection in the background, one set for each thread's heap).
  *
  *   node bench/startup.mjs [--zones=20000 [--ns] | --reverse=1000000] [--workers=1,2]
  */
@@ -15,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REVERSE_APEX, reverseOwner, reverseZone, writeScaleDataset } from './lib/dataset.mjs';
 import { HAS_NSD, startNsd } from './lib/nsd.mjs';
-import { treeBytes } from './lib/proc.mjs';
+import { cpuNs, cpuNsByThread, treeBytes } from './lib/proc.mjs';
 import { encodeQuery } from './lib/query.mjs';
 import { fmt, table } from './lib/report.mjs';
 import { Child, jsonField, MAIN, untilAnswered } from './lib/servers.mjs';
@@ -61,7 +64,7 @@ async function eclipso(zoneDir, workers, cacheDir) {
   try {
     await untilAnswered(() => port, SAMPLES);
     const s = (performance.now() - started) / 1000;
-    return { s, ...await pssAfterReady(child.pid) };
+    return { s, cpu: cpuNsByThread(child.pid), ...await pssAfterReady(child.pid) };
   } finally {
     await child.stop();
   }
@@ -83,25 +86,27 @@ try {
     try {
       await untilAnswered(() => child.port, SAMPLES);
       const s = (performance.now() - child.spawnedAt) / 1000;
-      nsd = { s, ...await pssAfterReady(child.pid) };
+      nsd = { s, cpu: cpuNs(child.pid), ...await pssAfterReady(child.pid) };
     } finally {
       await child.stop();
     }
-    rows.push(['NSD', fmt(nsd.s, 2), '1.00×', ...nsd.pss.flatMap((p) => [fmt(p / 2 ** 20), '1.00×']), fmt(nsd.peak / 2 ** 20), '1.00×']);
+    rows.push(['NSD', fmt(nsd.s, 2), '1.00×', fmt(nsd.cpu / 1e9, 2), '1.00×', '', ...nsd.pss.flatMap((p) => [fmt(p / 2 ** 20), '1.00×']), fmt(nsd.peak / 2 ** 20), '1.00×']);
   }
   const ratio = (a, b) => (nsd ? `${(a / b).toFixed(2)}×` : '');
   for (const workers of WORKERS) {
     const cache = join(dir, `cache-${workers}`);
     for (const [what, cacheDir] of [['cold, no cache', null], ['cold, writing the cache', cache], ['warm: cache read back', cache]]) {
       const r = await eclipso(zoneDir, workers, cacheDir);
-      rows.push([`Eclipso WORKERS=${workers}, ${what}`, fmt(r.s, 2), ratio(r.s, nsd?.s), ...r.pss.flatMap((p, i) => [fmt(p / 2 ** 20), ratio(p, nsd?.pss[i])]), fmt(r.peak / 2 ** 20), ratio(r.peak, nsd?.peak)]);
+      const cpu = Object.values(r.cpu).reduce((a, b) => a + b, 0);
+      const split = ['MainThread', 'WorkerThread', 'V8Worker'].map((t) => fmt((r.cpu[t] ?? 0) / 1e9, 2)).join(' / ');
+      rows.push([`Eclipso WORKERS=${workers}, ${what}`, fmt(r.s, 2), ratio(r.s, nsd?.s), fmt(cpu / 1e9, 2), ratio(cpu, nsd?.cpu), split, ...r.pss.flatMap((p, i) => [fmt(p / 2 ** 20), ratio(p, nsd?.pss[i])]), fmt(r.peak / 2 ** 20), ratio(r.peak, nsd?.peak)]);
       process.stderr.write(`${rows[rows.length - 1].join('  ')}\n`);
     }
   }
   const at = PSS_AT_MS.map((ms) => `${ms / 1000} s`);
   const data = REVERSE > 0 ? `one zone of ${REVERSE} PTR records` : `${ZONES} zones of ${PER_ZONE} records${NS ? ', NS and its address among them' : ''}`;
   process.stdout.write(`### Start-up (${data}: spawn until sample queries answer; PSS of the process tree ${at.join(' and ')} later)\n\n`);
-  process.stdout.write(table(['server', 'ready (s)', '÷ NSD', ...at.flatMap((a) => [`PSS at ${a} (MiB)`, '÷ NSD']), 'peak RSS (MiB)', '÷ NSD'], rows) + '\n');
+  process.stdout.write(table(['server', 'ready (s)', '÷ NSD', 'CPU to ready (s)', '÷ NSD', 'of it: main / worker threads / V8 helpers (s)', ...at.flatMap((a) => [`PSS at ${a} (MiB)`, '÷ NSD']), 'peak RSS (MiB)', '÷ NSD'], rows) + '\n');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

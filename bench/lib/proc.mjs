@@ -38,6 +38,22 @@ export function cpuNs(pid) {
 }
 
 /**
+ * CPU time used so far, in ns, by the threads of the process tree grouped by thread name (Node.js
+ * names its threads: `MainThread`, `WorkerThread` for worker threads, `V8Worker` for V8's helpers,
+ * which compile optimised code and collect garbage in the background, `libuv-worker`).
+ */
+export function cpuNsByThread(pid) {
+  const out = {};
+  for (const p of tree(pid)) {
+    for (const tid of tasks(p)) {
+      const name = read(`/proc/${p}/task/${tid}/comm`).trim();
+      out[name] = (out[name] ?? 0) + Number(read(`/proc/${p}/task/${tid}/schedstat`).split(' ')[0] || 0);
+    }
+  }
+  return out;
+}
+
+/**
  * A field in kB of a /proc file (`smaps_rollup`'s Pss, `status`'s VmHWM: the peak RSS) summed over
  * a process tree, in bytes.
  */

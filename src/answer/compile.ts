@@ -212,7 +212,7 @@ function answer(answers: ZoneAnswers, tree: ZoneTree, health: HealthCompiler | n
   const res = resolve(tree, name, type, key);
   const a = compileAnswer(answers, name, type, res, variable, below);
   if (health) {
-    const compile = (r: Resolution): Answer => compileAnswer(answers, name, type, r, variable, below);
+    const compile = (r: Resolution): Answer => answers.untailed(() => compileAnswer(answers, name, type, r, variable, below));
     health.addVariants(a, res, () => resolve(tree, name, type, key), compile);
   }
   return a;

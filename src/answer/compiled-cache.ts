@@ -17,9 +17,12 @@ import { privateImage, type ImageAllocator } from './image.js';
  * added the SOA to the facts, format 3 the transfer messages (the facts' optional transfer lists,
  * allow_transfer and notify, are in the JSON part, and so is a health-checked zone's plan), format 4
  * the denser image (src/answer/image.ts: one-int index slots, shared answers, packets without
- * their question, a name written once, 5-int answer records). A file that does not check out (torn, corrupt, another format) is a miss, and is compiled and written again.
+ * their question, a name written once, 5-int answer records), format 5 the health states of the
+ * addresses in additional sections (src/answer/health.ts: an entry of format 4 holds them as when
+ * every check is up, and the version did not change). A file that does not check out (torn,
+ * corrupt, another format) is a miss, and is compiled and written again.
  */
-const MAGIC = Buffer.from('ECLIPSO-ZONE-4\n\0', 'latin1');
+const MAGIC = Buffer.from('ECLIPSO-ZONE-5\n\0', 'latin1');
 const HEADER = MAGIC.length + 5 * 4;
 
 export type Cacheable = Extract<CompiledFile, { kind: 'zone' | 'inactive' }>;

@@ -1,12 +1,16 @@
+import { nameKeyOf } from '../wire/name.js';
 import type { RData } from '../wire/rdata.js';
+import { MAX_RRSET_PROBES } from '../zone/health.js';
 import type { HealthCheck, Zone } from '../zone/model.js';
 import type { Resolution } from '../zone/resolve.js';
 import type { RRset, ZoneNode, ZoneTree } from '../zone/tree.js';
 import type { Answer } from './answer.js';
 
 /**
- * Health-checked answers, compiled ahead of time. An RRset with health-checked or failover records
- * has an answer per health state of its checks (a bitmask: bit i set while its i-th probe is down);
+ * Health-checked answers, compiled ahead of time. An answer holding an RRset with health-checked or
+ * failover records (in its answer section, or in its additional section as the addresses of a host
+ * its answer names) has a form per health state of their checks (a bitmask: bit i set while its
+ * i-th probe is down);
  * all of them are compiled with the zone and laid out in its image, and the image's reference to
  * the answer (an entry's answer, a wildcard's answer for names below) is one 32-bit word: a state
  * change stores another answer's number there (`swapHealth`), which every DNS thread reading the
@@ -14,7 +18,7 @@ import type { Answer } from './answer.js';
  *
  * Why eager and not lazy: the image is shared, fixed-size memory that DNS threads read without
  * locks; an answer compiled later would need memory the threads do not have. The bound keeps it
- * small: at most 8 probes per RRset (src/zone/health.ts MAX_RRSET_PROBES), 256 states, and states
+ * small: at most 8 probes per RRset and per answer (src/zone/health.ts MAX_RRSET_PROBES), 256 states, and states
  * serving the same records share one answer (a 3-address RRset failing open has 8 states, 7 answers).
  */
 
@@ -127,8 +131,12 @@ export class HealthCompiler {
   }
 
   /**
-   * Compiles `answer`'s other states, when its answer section holds health-checked records:
-   * `resolve` and `compile` are asked again with the tree set to each state.
+   * Compiles `answer`'s other states, when its answer section holds health-checked records, or its
+   * additional section the health-checked addresses of a host its answer section names (an MX
+   * exchange, an SRV or NS target): `resolve` and `compile` are asked again with the tree set to
+   * each state. Addresses in the additional section for the authority section's NS RRset (the
+   * zone's name servers that every positive answer carries, glue in a referral) stay as when every
+   * check is up: otherwise every answer of the zone would have states of its own.
    */
   addVariants(answer: Answer, res: Resolution, resolve: () => Resolution, compile: (r: Resolution) => Answer): void {
     const found = new Set<CheckedSet>();
@@ -136,9 +144,34 @@ export class HealthCompiler {
       const c = this.setOf.get(d);
       if (c) found.add(c);
     }
+    const probes = new Set([...found].flatMap((c) => c.probes));
+    for (const c of this.namedAddresses(res)) {
+      // At most MAX_RRSET_PROBES probes an answer, as an RRset (2^8 states): past that, an address
+      // RRset stays as when its checks are up.
+      const more = c.probes.filter((p) => !probes.has(p));
+      if (found.has(c) || probes.size + more.length > MAX_RRSET_PROBES) continue;
+      found.add(c);
+      for (const p of more) probes.add(p);
+    }
     const sets = [...found];
-    const probes = [...new Set(sets.flatMap((c) => c.probes))].sort((a, b) => a - b);
-    if (probes.length === 0) return;
+    if (probes.size === 0) return;
+    this.compileStates(answer, sets, [...probes].sort((a, b) => a - b), resolve, compile);
+  }
+
+  /** The health-checked RRsets of `res`'s additional section whose owner a record of its answer section names. */
+  private namedAddresses(res: Resolution): CheckedSet[] {
+    const out: CheckedSet[] = [];
+    for (const s of res.additional) {
+      const c = s.data.length > 0 ? this.setOf.get(s.data[0]) : undefined;
+      if (c === undefined) continue;
+      const owner = nameKeyOf(s.owner);
+      if (res.answer.some((a) => a.data.some((d) => targetKey(d) === owner))) out.push(c);
+    }
+    return out;
+  }
+
+  /** Compiles `answer`'s answer in every state of `probes` (bit i: probes[i] down), one per distinct served records. */
+  private compileStates(answer: Answer, sets: CheckedSet[], probes: number[], resolve: () => Resolution, compile: (r: Resolution) => Answer): void {
     const byServed = new Map<string, Answer>();
     const answers: Answer[] = [];
     for (let state = 0; state < 1 << probes.length; state++) {
@@ -170,6 +203,19 @@ export class HealthCompiler {
         c.node.rrsets.replace(order);
       }
     }
+  }
+}
+
+/** The key (nameKeyOf) of the host a record names for the additional section (RFC 1035 §3.3.9), or null. */
+function targetKey(d: RData): string | null {
+  switch (d.t) {
+    case 'MX':
+      return nameKeyOf(d.exchange);
+    case 'NS':
+    case 'SRV':
+      return nameKeyOf(d.target);
+    default:
+      return null;
   }
 }
 

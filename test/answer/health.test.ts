@@ -133,9 +133,63 @@ function serve(text: string, viaCache = false) {
   };
 }
 
-type Rr = { type: string; ttl: number; data: unknown };
+type Rr = { name: string; type: string; ttl: number; data: unknown };
 const records = (d: Decoded): Rr[] => (d.answers ?? []) as Rr[];
 const addresses = (d: Decoded, type = 'A'): string[] => records(d).filter((a) => a.type === type).map((a) => String(a.data)).sort();
+/** The A records of `owner` in the additional section. */
+const additional = (d: Decoded, owner: string): string[] => ((d.additionals ?? []) as Rr[]).filter((a) => a.type === 'A' && a.name === owner).map((a) => String(a.data)).sort();
+
+/** A zone whose mail host and name server have health-checked addresses. */
+const HOSTS_ZONE = `
+[domain]
+domain = "example.com"
+
+[[health_checks]]
+name = "smtp"
+type = "tcp"
+port = 25
+
+[[records]]
+domain = ""
+type = "NS"
+address = "ns1.example.com."
+
+[[records]]
+domain = "ns1"
+address = "192.0.2.53"
+health_check = "smtp"
+
+[[records]]
+domain = "ns1"
+address = "192.0.2.54"
+health_check = "smtp"
+
+[[records]]
+domain = ""
+type = "MX"
+address = "mail.example.com."
+
+[[records]]
+domain = "_submission._tcp"
+type = "SRV"
+port = 587
+address = "mail.example.com."
+
+[[records]]
+domain = "mail"
+address = "192.0.2.25"
+health_check = "smtp"
+
+[[records]]
+domain = "mail"
+address = "192.0.2.26"
+health_check = "smtp"
+failover = "secondary"
+
+[[records]]
+domain = "www"
+address = "192.0.2.80"
+`;
 
 describe('health-checked answers, compiled per health state', () => {
   it('leaves a down record out, keeps records without a check, and caps the TTL at health_ttl', () => {
@@ -179,6 +233,40 @@ describe('health-checked answers, compiled per health state', () => {
     z.down('192.0.2.1', '192.0.2.31');
     assert.deepEqual(addresses(z.ask('www.example.com')), ['192.0.2.2', '192.0.2.3']);
     assert.deepEqual(addresses(z.ask('fo.example.com')), ['192.0.2.32', '192.0.2.33']);
+  });
+
+  it('applies to the addresses of the hosts an answer names (MX, SRV, NS) in its additional section', () => {
+    const z = serve(HOSTS_ZONE);
+    const cases: { down: string[]; mail: string[]; ns1: string[] }[] = [
+      { down: [], mail: ['192.0.2.25'], ns1: ['192.0.2.53', '192.0.2.54'] },
+      { down: ['192.0.2.25'], mail: ['192.0.2.26'], ns1: ['192.0.2.53', '192.0.2.54'] },
+      { down: ['192.0.2.25', '192.0.2.26'], mail: ['192.0.2.26'], ns1: ['192.0.2.53', '192.0.2.54'] },
+      { down: ['192.0.2.53'], mail: ['192.0.2.25'], ns1: ['192.0.2.54'] },
+    ];
+    for (const c of cases) {
+      z.down(...c.down);
+      const state = `with ${c.down.join(', ') || 'nothing'} down`;
+      assert.deepEqual(additional(z.ask('example.com', 'MX'), 'mail.example.com'), c.mail, `MX, ${state}`);
+      assert.deepEqual(additional(z.ask('_submission._tcp.example.com', 'SRV'), 'mail.example.com'), c.mail, `SRV, ${state}`);
+      assert.deepEqual(additional(z.ask('example.com', 'NS'), 'ns1.example.com'), c.ns1, `NS, ${state}`);
+      assert.deepEqual(additional(z.ask('ns1.example.com'), 'ns1.example.com'), [], `the answer's own records are not repeated, ${state}`);
+      // The zone's name servers that every positive answer carries in its authority section: their
+      // addresses stay as when every check is up.
+      assert.deepEqual(additional(z.ask('www.example.com'), 'ns1.example.com'), ['192.0.2.53', '192.0.2.54'], `www's authority NS, ${state}`);
+    }
+  });
+
+  it('compiles at most 2^8 states an answer: past 8 probes, a named host\'s addresses stay as when up', () => {
+    // Two mail hosts of five checked addresses each: the first host's 5 probes fit, the second's would make 10.
+    const host = (h: string, i: number): string => `[[records]]\ndomain = "${h}"\naddress = "192.0.2.${h === 'mx1' ? 100 + i : 200 + i}"\nhealth_check = "smtp"\n`;
+    const text = `[domain]\ndomain = "example.com"\n\n[[health_checks]]\nname = "smtp"\ntype = "tcp"\nport = 25\n\n`
+      + ['mx1', 'mx2'].map((h) => `[[records]]\ndomain = ""\ntype = "MX"\naddress = "${h}.example.com."\n\n${[0, 1, 2, 3, 4].map((i) => host(h, i)).join('\n')}`).join('\n');
+    const z = serve(text);
+    z.down('192.0.2.100', '192.0.2.200');
+    const mx = z.ask('example.com', 'MX');
+    assert.deepEqual(additional(mx, 'mx1.example.com'), ['192.0.2.101', '192.0.2.102', '192.0.2.103', '192.0.2.104']);
+    assert.deepEqual(additional(mx, 'mx2.example.com'), ['192.0.2.200', '192.0.2.201', '192.0.2.202', '192.0.2.203', '192.0.2.204']);
+    assert.deepEqual(addresses(z.ask('mx2.example.com')), ['192.0.2.201', '192.0.2.202', '192.0.2.203', '192.0.2.204'], 'its own answer still follows its checks');
   });
 
   it('applies to wildcard synthesis, CNAME chains and ANY', () => {

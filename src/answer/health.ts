@@ -10,16 +10,17 @@ import type { Answer } from './answer.js';
  * Health-checked answers, compiled ahead of time. An answer holding an RRset with health-checked or
  * failover records (in its answer section, or in its additional section as the addresses of a host
  * its answer names) has a form per health state of their checks (a bitmask: bit i set while its
- * i-th probe is down);
- * all of them are compiled with the zone and laid out in its image, and the image's reference to
- * the answer (an entry's answer, a wildcard's answer for names below) is one 32-bit word: a state
- * change stores another answer's number there (`swapHealth`), which every DNS thread reading the
- * image sees at once. The query path reads that word as it reads any entry: no extra work.
+ * i-th probe is down); all of them are compiled with the zone and laid out in its image, and the
+ * image's reference to the answer (an entry's answer, a wildcard's answer for names below) is one
+ * 32-bit word: a state change stores another answer's number there (`swapHealth`), which every DNS
+ * thread reading the image sees at once. The query path reads that word as it reads any entry: no
+ * extra work.
  *
  * Why eager and not lazy: the image is shared, fixed-size memory that DNS threads read without
  * locks; an answer compiled later would need memory the threads do not have. The bound keeps it
- * small: at most 8 probes per RRset and per answer (src/zone/health.ts MAX_RRSET_PROBES), 256 states, and states
- * serving the same records share one answer (a 3-address RRset failing open has 8 states, 7 answers).
+ * small: at most 8 probes per RRset and per answer (src/zone/health.ts MAX_RRSET_PROBES), 256
+ * states, and states serving the same records share one answer (a 3-address RRset failing open has
+ * 8 states, 7 answers).
  */
 
 /** One thing a zone probes: a check and the address it probes. */

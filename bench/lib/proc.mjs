@@ -30,11 +30,7 @@ function tasks(pid) {
 
 /** CPU time used so far, in ns, by every thread of the process tree (schedstat: on-CPU time). */
 export function cpuNs(pid) {
-  let ns = 0;
-  for (const p of tree(pid)) {
-    for (const tid of tasks(p)) ns += Number(read(`/proc/${p}/task/${tid}/schedstat`).split(' ')[0] || 0);
-  }
-  return ns;
+  return Object.values(cpuNsByThread(pid)).reduce((a, b) => a + b, 0);
 }
 
 /**

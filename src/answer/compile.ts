@@ -256,7 +256,6 @@ function sameResolution(a: Resolution, b: Resolution): boolean {
   return a.rcode === b.rcode && a.aa === b.aa && a.optionalAuthority === b.optionalAuthority && sameSets(a.answer, b.answer) && sameSets(a.authority, b.authority) && sameSets(a.additional, b.additional);
 }
 
-
 /** RFC 4592 §3.3: answers synthesized from `*.<node>` for names below the node that do not exist. */
 function wildcardBelow(wildcard: ZoneNode, askTypes: number[], variable: (name: Name, key: string, type: number) => Answer): Below {
   const absent = [ABSENT_LABEL, ...wildcard.name.slice(1)];

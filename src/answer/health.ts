@@ -1,5 +1,5 @@
-import { nameKeyOf } from '../wire/name.js';
-import type { RData } from '../wire/rdata.js';
+import { sameName } from '../wire/name.js';
+import { hostNamed, type RData } from '../wire/rdata.js';
 import { MAX_RRSET_PROBES } from '../zone/health.js';
 import type { HealthCheck, Zone } from '../zone/model.js';
 import type { Resolution } from '../zone/resolve.js';
@@ -165,8 +165,11 @@ export class HealthCompiler {
     for (const s of res.additional) {
       const c = s.data.length > 0 ? this.setOf.get(s.data[0]) : undefined;
       if (c === undefined) continue;
-      const owner = nameKeyOf(s.owner);
-      if (res.answer.some((a) => a.data.some((d) => targetKey(d) === owner))) out.push(c);
+      const named = (d: RData): boolean => {
+        const host = hostNamed(d);
+        return host !== undefined && sameName(host, s.owner);
+      };
+      if (res.answer.some((a) => a.data.some(named))) out.push(c);
     }
     return out;
   }
@@ -204,19 +207,6 @@ export class HealthCompiler {
         c.node.rrsets.replace(order);
       }
     }
-  }
-}
-
-/** The key (nameKeyOf) of the host a record names for the additional section (RFC 1035 §3.3.9), or null. */
-function targetKey(d: RData): string | null {
-  switch (d.t) {
-    case 'MX':
-      return nameKeyOf(d.exchange);
-    case 'NS':
-    case 'SRV':
-      return nameKeyOf(d.target);
-    default:
-      return null;
   }
 }
 

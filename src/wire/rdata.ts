@@ -66,6 +66,14 @@ const ENCODERS = new Map<number, Encoder>([
   }],
 ]);
 
+/**
+ * The host `d` names whose addresses go in the additional section (RFC 1035 §3.3.9 for MX and NS,
+ * RFC 2782 for SRV), or undefined.
+ */
+export function hostNamed(d: RData): Name | undefined {
+  return d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
+}
+
 /** True when writeRData compresses a name of `d` (RFC 3597 §4: NS, CNAME, PTR, SOA, MX). */
 export function compressesNames(d: RData): boolean {
   return d.t === 'NS' || d.t === 'CNAME' || d.t === 'PTR' || d.t === 'SOA' || d.t === 'MX';

@@ -1,6 +1,6 @@
 import { RCODE, TYPE } from '../wire/constants.js';
 import { nameKey, nameKeyOf, type Name } from '../wire/name.js';
-import type { RData } from '../wire/rdata.js';
+import { hostNamed, type RData } from '../wire/rdata.js';
 import type { RRset, ZoneNode, ZoneTree } from './tree.js';
 
 /** What an authoritative server answers for one question: sections as RRsets. */
@@ -173,7 +173,7 @@ const found = { sets: [] as RRset[], keys: [] as string[], count: 0 };
 function addTargets(tree: ZoneTree, sets: readonly RRset[], res: Resolution, answerKeys: readonly string[]): void {
   for (const set of sets) {
     for (const d of set.data) {
-      const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
+      const target = hostNamed(d);
       if (!target || !tree.inZone(target)) continue;
       const key = nameKeyOf(target);
       if (d.t !== 'NS' && tree.cutAbove(target, key)) continue;
@@ -199,9 +199,9 @@ function holds(sets: readonly RRset[], keys: readonly string[], key: string, typ
 
 /** True when the RRset's records name hosts whose addresses go in the additional section. */
 function namesHosts(set: RRset): boolean {
-  return set.data.some(isHostReference);
+  return set.data.some(namesHost);
 }
 
-function isHostReference(d: RData): boolean {
-  return d.t === 'MX' || d.t === 'NS' || d.t === 'SRV';
+function namesHost(d: RData): boolean {
+  return hostNamed(d) !== undefined;
 }

@@ -1,5 +1,6 @@
 import { TYPE } from '../wire/constants.js';
 import { formatName, isSubdomain, nameKey, sameName, type Name } from '../wire/name.js';
+import { hostNamed } from '../wire/rdata.js';
 import type { NumberedRecords } from './model.js';
 
 /** A CNAME record of the zone: its owner, target and record number. */
@@ -54,7 +55,7 @@ function aliasTargets(numbered: NumberedRecords, cnames: Map<string, Cname>, war
   for (let i = 0; i < numbered.length; i++) {
     const d = numbered.records[i].data;
     const n = numbered.n(i);
-    const target = d.t === 'MX' ? d.exchange : d.t === 'NS' || d.t === 'SRV' ? d.target : undefined;
+    const target = hostNamed(d);
     const alias = target && cnames.get(nameKey(target));
     if (!target || !alias) continue;
     const rfc = d.t === 'SRV' ? 'RFC 2782' : 'RFC 2181 §10.3';

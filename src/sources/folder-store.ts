@@ -1,23 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hasUnicode, storedZoneName } from '../zone/names.js';
 import { isZoneFileName } from '../zone/parse.js';
 import { decodeZoneText, textDigest } from '../zone/text.js';
 import { KeyQueue } from './key-queue.js';
 import { readRegularFile } from './regular-file.js';
-import { StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from './zone-store.js';
+import { holdsZoneOtherwise, StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from './zone-store.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
-
-/** The zone a file name says, as the API names zones, or undefined for one that is no zone name. */
-function zoneOfFile(file: string): string | undefined {
-  try {
-    return storedZoneName(file.slice(0, -ZONE_FILE_SUFFIX.length));
-  } catch {
-    return undefined;
-  }
-}
 
 /** Whether what the store holds (`current`) is what a write expects. */
 export function conditionHolds(current: StoredZone | undefined, condition: WriteCondition): boolean {
@@ -99,9 +89,7 @@ export class FolderStore implements ZoneStore {
   }
 
   async otherFileOf(domain: string): Promise<string | undefined> {
-    const own = domain + ZONE_FILE_SUFFIX;
-    // Only a name in other letter case, or with characters beyond ASCII (IDNA), can be the zone's.
-    return (await readdir(this.dir)).find((f) => f !== own && isZoneFileName(f) && (f.toLowerCase() === own || (hasUnicode(f) && zoneOfFile(f) === domain)));
+    return (await readdir(this.dir)).find((f) => holdsZoneOtherwise(f, domain));
   }
 
   private async check(domain: string, condition: WriteCondition): Promise<void> {

@@ -4,7 +4,7 @@ import { conditionHolds } from './folder-store.js';
 import { KeyQueue } from './key-queue.js';
 import { formatS3Url, type S3Location } from './s3-location.js';
 import { isZoneFileName } from '../zone/parse.js';
-import { StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from './zone-store.js';
+import { firstCharactersOf, holdsZoneOtherwise, StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from './zone-store.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
 /** As s3-bucket.ts: the SDK will not sign without a region, which S3-compatible stores ignore. */
@@ -40,18 +40,17 @@ export class S3Store implements ZoneStore {
   }
 
   async list(): Promise<string[]> {
-    const client = await this.s3();
     const zones: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: this.loc.prefix || undefined, Delimiter: '/', ContinuationToken: token }));
-      for (const o of page.Contents ?? []) {
-        const file = o.Key?.slice(this.loc.prefix.length);
-        if (file && !file.includes('/') && isZoneFileName(file)) zones.push(file.slice(0, -ZONE_FILE_SUFFIX.length).toLowerCase());
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    for await (const file of this.files('')) if (isZoneFileName(file)) zones.push(file.slice(0, -ZONE_FILE_SUFFIX.length).toLowerCase());
     return zones.sort();
+  }
+
+  /** Looked for under the first characters such a name can have (a listing each), not through every object. */
+  async otherFileOf(domain: string): Promise<string | undefined> {
+    for (const first of firstCharactersOf(domain)) {
+      for await (const file of this.files(first)) if (holdsZoneOtherwise(file, domain)) return file;
+    }
+    return undefined;
   }
 
   async get(domain: string): Promise<StoredZone | undefined> {
@@ -96,6 +95,20 @@ export class S3Store implements ZoneStore {
 
   destroy(): void {
     this.client?.destroy();
+  }
+
+  /** The names of the objects directly under the prefix (not in its folders) that start with `start`. */
+  private async *files(start: string): AsyncGenerator<string> {
+    const client = await this.s3();
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: this.loc.bucket, Prefix: this.loc.prefix + start || undefined, Delimiter: '/', ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        const file = o.Key?.slice(this.loc.prefix.length);
+        if (file && !file.includes('/')) yield file;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   private key(domain: string): string {

@@ -65,6 +65,24 @@ describe('HTTP zone API on an S3 bucket (s3rver): written through, served here a
     assert.deepEqual(results.map((r) => r.status).sort(), [200, 412]);
   });
 
+  it('a zone in an object the API does not address (Mixed.S3.toml, Bücher.S3.toml: both rejected, so served by no one): PUT answers 409 with what to rename, nothing is written', async () => {
+    const broken = (domain: string): string => `[domain]\ndomain = "${domain}"\n\n[[records]]\ndomain = "www"\naddress = "not an address"\n`;
+    const cases = [
+      { key: 'Mixed.S3.toml', zone: 'mixed.s3' },
+      { key: 'Bücher.S3.toml', zone: 'xn--bcher-kva.s3' },
+    ];
+    for (const c of cases) {
+      await s3.put(BUCKET, `dns/${c.key}`, broken(c.zone));
+      await writer.waitFor((l) => String(l.file ?? '').endsWith(`/dns/${c.key}`) && l.level === 'error', undefined, `the writer's sync to reject ${c.key}`);
+      const r = await api.call('PUT', `/zones/${c.zone}`, { token: TOKEN, toml: broken(c.zone).replace('not an address', '192.0.2.9') });
+      assert.equal(r.status, 409, `${c.key}: ${JSON.stringify(r.body)}`);
+      assert.ok(r.body.error.includes(`is in ${c.key}, `) && r.body.error.includes(`rename the file to ${c.zone}.toml`), r.body.error);
+      const keys = await s3.keys(BUCKET);
+      assert.ok(keys.includes(`dns/${c.key}`) && !keys.includes(`dns/${c.zone}.toml`), `a second object for the zone: ${keys.join(', ')}`);
+      await s3.delete(BUCKET, `dns/${c.key}`);
+    }
+  });
+
   it('DELETE removes the object: both servers stop serving the zone', async () => {
     const r = await api.call('DELETE', '/zones/s3.test', { token: TOKEN });
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,12 @@ export class S3Server {
 
   async delete(bucket: string, key: string): Promise<void> {
     await this.api().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  /** The keys of the bucket's objects (up to 1,000). */
+  async keys(bucket: string): Promise<string[]> {
+    const page = await this.api().send(new ListObjectsV2Command({ Bucket: bucket }));
+    return (page.Contents ?? []).map((o) => o.Key!);
   }
 
   /** Stops the server and deletes its data. */

@@ -6,7 +6,7 @@ import { LineIndex } from './lines.js';
 import { NumberedRecords, type HealthCheck, type SoaData, type ZoneFile, type ZoneRecord, type ZoneTransferLists } from './model.js';
 import { ZoneFileError, type ZoneProblem } from './problem.js';
 import { nameProblem, zoneName } from './names.js';
-import { buildRecord, type RecordDefaults } from './records.js';
+import { buildRecord, plainRecord, type RecordDefaults } from './records.js';
 import { checkHealthRRsets, DEFAULT_HEALTH_TTL, readHealthChecks } from './health.js';
 import { checkSizes } from './sizes.js';
 import { zoneWarnings } from './warnings.js';
@@ -123,8 +123,15 @@ export function parseZoneFile(text: string, origin: string, fileName: string, li
     // not a function made per record.
     let n = 0;
     const report: Report = (field, message) => problems.push({ origin, record: n, field, line: lines.record(n, field), message });
+    const onDemand = rawRecords instanceof TablesOnDemand ? rawRecords : null;
     for (let i = 0; i < rawRecords.length; i++) {
       n = i + 1;
+      // A plain record is read straight from its lines; any other from its table, which says what is wrong.
+      const quick = onDemand === null ? undefined : plainRecord(onDemand, i, recordsApex, defaults);
+      if (quick) {
+        numbered.add(quick, n);
+        continue;
+      }
       const raw: unknown = rawRecords.at(i);
       if (!isTable(raw)) {
         report('record', 'must be a [[records]] table');

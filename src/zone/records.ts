@@ -7,6 +7,7 @@ import { MAX_TTL, readInt, readString, rejectUnknown, type Report } from './fiel
 import { HEALTH_RECORD_FIELDS, readRecordHealth, type HealthChecks } from './health.js';
 import type { ZoneRecord } from './model.js';
 import { nameProblem, ownerName, zoneName } from './names.js';
+import type { TablesOnDemand } from './toml.js';
 
 /** Record types a zone file may hold; SOA lives in [domain]. */
 const SERVED_TYPES = ['A', 'AAAA', 'NS', 'CNAME', 'PTR', 'MX', 'TXT', 'SRV', 'CAA'] as const;
@@ -194,4 +195,62 @@ export function buildRecord(
   // Two literals rather than a spread of `health`: a spread copies through a slow path, per record.
   const type = TYPE[resolved];
   return health ? { owner, type, ttl, data, health } : { owner, type, ttl, data };
+}
+
+/**
+ * The fields of the record plainRecord is reading, as its scan finds them (undefined: not in the
+ * table); read by rdata as a table of them. `plain` is false once the scan meets another field.
+ */
+const fields = { domain: undefined as unknown, type: undefined as unknown, ttl: undefined as unknown, address: undefined as unknown, preference: undefined as unknown };
+let plain = true;
+/** Whether reading the record's data found something wrong (then buildRecord says what). */
+let wrong = false;
+const noteWrong: Report = () => {
+  wrong = true;
+};
+
+/** Takes one key/value pair into `fields`, or stops the scan at a field of no plain record. */
+function plainField(text: string, from: number, to: number, value: unknown): boolean {
+  switch (to - from) {
+    case 3: if (text.startsWith('ttl', from)) return (fields.ttl = value), true; break;
+    case 4: if (text.startsWith('type', from)) return (fields.type = value), true; break;
+    case 6: if (text.startsWith('domain', from)) return (fields.domain = value), true; break;
+    case 7: if (text.startsWith('address', from)) return (fields.address = value), true; break;
+    case 10: if (text.startsWith('preference', from)) return (fields.preference = value), true; break;
+  }
+  return (plain = false);
+}
+
+/** The types of plain records, by how `type` (or [defaults] type) names them: upper case, or their number. */
+const PLAIN_TYPES: ReadonlyMap<unknown, ServedType> = new Map<unknown, ServedType>(
+  (['A', 'AAAA', 'NS', 'CNAME', 'PTR', 'MX', 'TXT'] as const).flatMap((t) => [[t, t], [TYPE[t], t]]),
+);
+
+/**
+ * Record `i` of `tables` read straight from its lines, when it is plain: no fields but domain,
+ * type, ttl, address (and an MX's preference), of a type of PLAIN_TYPES, of class IN, its TXT one
+ * string, none of them wrong. It is then what buildRecord builds from the record's table (the same
+ * checks, in the same order), without the table made or its fields looked up by name; most records
+ * of most files are plain. Undefined for any other record, which buildRecord is to read, and
+ * report on.
+ */
+export function plainRecord(tables: TablesOnDemand, i: number, apex: Name, defaults: RecordDefaults): ZoneRecord | undefined {
+  fields.domain = fields.type = fields.ttl = fields.address = fields.preference = undefined;
+  plain = true;
+  if (!tables.scan(i, plainField) || !plain) return undefined;
+  const t = PLAIN_TYPES.get(fields.type ?? defaults.type);
+  if (t === undefined || (defaults.class !== CLASS.IN && defaults.class !== 'IN') || (fields.preference !== undefined && t !== 'MX')) return undefined;
+  const ttl = fields.ttl ?? defaults.ttl;
+  const domain = fields.domain ?? '';
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL || typeof domain !== 'string' || typeof fields.address !== 'string') return undefined;
+  let owner: Name;
+  try {
+    owner = ownerName(domain, apex);
+  } catch {
+    return undefined;
+  }
+  wrong = false;
+  const data = rdata(t, fields, noteWrong);
+  if (wrong || data === undefined) return undefined;
+  return { owner, type: TYPE[t], ttl, data };
 }

@@ -18,10 +18,12 @@ export type TomlTable = Record<string, unknown>;
 
 /**
  * The `[[records]]` tables of a document read by readPlainToml, each read again from the text when
- * asked for. A zone of a million records held as tables would take more memory while it is parsed
- * than the parsed zone does, and every table would outlive the young generation (Node.js's garbage
- * collector copies each such object twice): read one at a time, each is garbage once its record is
- * built. `length` and `at(i)`, as an array of the tables has.
+ * asked for: made into a table by `at(i)`, or scanned (`scan(i, …)`), which makes none (most
+ * records are built straight from their key/value pairs: records.ts plainRecord). A zone of a
+ * million records held as tables would take more memory while it is parsed than the parsed zone
+ * does, and every table would outlive the young generation (Node.js's garbage collector copies
+ * each such object twice); in a small file, making the tables cost more than reading their lines
+ * twice (bench/RESULTS.md). `length` and `at(i)`, as an array of the tables has.
  */
 export class TablesOnDemand {
   /** Where each table's first line starts in the text. */
@@ -43,12 +45,29 @@ export class TablesOnDemand {
   add(start: number): void {
     this.starts.push(start);
   }
+
+  /**
+   * Table `i`'s key/value pairs in order, without a table made: `visit` gets each key's place in
+   * the text and its value, and returns false to stop. Returns whether it was not stopped.
+   */
+  scan(i: number, visit: (text: string, keyFrom: number, keyTo: number, value: unknown) => boolean): boolean {
+    const s = this.text;
+    const n = s.length;
+    let at = this.starts[i];
+    // Checked when the document was read: every line is a key/value pair of the subset.
+    while ((at = nextLine(s, at)) < n && s.charCodeAt(at) !== OPEN) {
+      const v = keyValue(s, at);
+      at = end;
+      if (!visit(s, keyFrom, keyTo, v)) return false;
+    }
+    return true;
+  }
 }
 
 /**
  * An empty table of null prototype, as smol-toml's: made so from an empty literal, its properties
  * stay in V8's fast mode (Object.create(null) makes a dictionary), quicker to add and read by name,
- * and smaller: a zone's every record is read from one.
+ * and smaller.
  */
 function nullPrototypeTable(): TomlTable {
   return Object.setPrototypeOf({}, null) as TomlTable;
@@ -58,19 +77,11 @@ function nullPrototypeTable(): TomlTable {
 const RECORDS = 'records';
 
 /**
- * Characters of a file from which its [[records]] tables are read on demand (some 15,000 records):
- * a shorter file's tables are garbage before the young generation is collected, and reading them
- * twice would cost more than it saves (the parse of 20,000 files of 50 records took a quarter longer).
- */
-const ON_DEMAND_LENGTH = 1 << 20;
-
-/**
  * The document of a zone file's text, as smol-toml's `parse` returns it, but for `records` when
- * the quick reader reads a large file: its tables are then a TablesOnDemand. Throws smol-toml's
- * TomlError.
+ * the quick reader reads it: its tables are then a TablesOnDemand. Throws smol-toml's TomlError.
  */
 export function parseZoneToml(text: string): TomlTable {
-  return readPlainToml(text, text.length >= ON_DEMAND_LENGTH ? RECORDS : undefined) ?? (parseToml(text) as TomlTable);
+  return readPlainToml(text, RECORDS) ?? (parseToml(text) as TomlTable);
 }
 
 const TAB = 0x09;

@@ -8,6 +8,7 @@ import { nameKey, parseName } from '../../src/wire/name.js';
 import { compileFile } from '../../src/answer/compile-file.js';
 import { ServedZone } from '../../src/answer/zone.js';
 import { makeQuery, type Decoded } from '../helpers/dns.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const hasWildcard = (apex: string): boolean => apex.length % 3 === 0;
 /** Zones zN.test with N ending in 8 have a child zone sub.zN.test, served or not. */
@@ -32,17 +33,6 @@ function zone(apex: string, version: number): ServedZone {
   return new ServedZone(file.facts, file.image);
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function respond(responder: Responder, name: string, type: string): Buffer {
   const q = makeQuery(name, type, { id: 1 });
   const out = Buffer.alloc(4096);
@@ -57,7 +47,7 @@ describe('answer table: installs and removals in any order', () => {
     const responder = new Responder(table, 1232);
     const apexes = Array.from({ length: 200 }, (_, i) => (i % 10 === 9 ? `sub.z${i - 1}.test` : `z${i}.test`));
     const served = new Map<string, number>();
-    const rand = prng(4);
+    const rand = mulberry32(4);
     const questions = apexes.flatMap((apex) => ['', 'WwW.', 'nothing.', 'ns.', 'a.b.'].map((p) => p + apex));
 
     const check = (): void => {

@@ -14,6 +14,7 @@ import type { Zone } from '../../src/zone/model.js';
 import { tcpRaw, udpRaw } from '../helpers/dns.js';
 import { startNsd, type Nsd } from '../helpers/nsd.js';
 import { startServer, ZoneDir, type ServerProcess } from '../helpers/server.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const SEED = Number(process.env.NSD_RANDOM_SEED ?? 20261127);
 const QUESTIONS = 3000;
@@ -22,15 +23,11 @@ const TCP_SHARE = 0.15;
 const TCP_BATCH = 60;
 const UDP_PARALLEL = 24;
 
-/** mulberry32: small, fast, and the same on every machine. */
+/** Random choices, the same on every machine (mulberry32). */
 class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) | 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
   }
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mulberry32 } from '../helpers/random.js';
 import { TYPE } from '../../src/wire/constants.js';
 import type { Name } from '../../src/wire/name.js';
 import { buildRecord, plainRecord, type RecordDefaults } from '../../src/zone/records.js';
@@ -79,15 +80,8 @@ describe('records: a plain record is read straight from its lines, as buildRecor
   }
 
   it('agrees with buildRecord on thousands of random records: the same record, or left to it', () => {
-    // Mulberry32: every run checks the same records.
-    let seed = 20261201;
-    const random = (): number => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // Every run checks the same records.
+    const random = mulberry32(20261201);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
     const VALUES: Record<string, readonly string[]> = {
       domain: ['"www"', '"@"', '""', '"*.dev"', '"a.b."', '"Mixed.Case"', '"bücher"', '"a..b"', '"-x"', '7', '"x_y"'],

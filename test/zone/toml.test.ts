@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { mulberry32 } from '../helpers/random.js';
 import { parse, TomlDate, TomlError } from 'smol-toml';
 import { parseZoneToml, readPlainToml, TablesOnDemand } from '../../src/zone/toml.js';
 
@@ -149,15 +150,8 @@ describe('the TOML of zone files', () => {
   });
 
   it('agrees with smol-toml on thousands of mutated zone files', () => {
-    // Mulberry32: every run checks the same texts.
-    let seed = 20261201;
-    const random = (): number => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // Every run checks the same texts.
+    const random = mulberry32(20261201);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
     const CHARS = ['"', "'", '\\', '[', ']', '=', '#', '.', ',', '-', '+', '_', '0', '1', '9', 'e', 'x', ' ', '\t', '\n', '\r',
       '{', '}', ':', 'ü', '\u0000', '\u007f', '\ufeff', 't', 'f', 'n'];

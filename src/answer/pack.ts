@@ -1,8 +1,7 @@
 import { HEADER_SIZE, MAX_NAME_LENGTH, TYPE } from '../wire/constants.js';
-import { FNV_OFFSET } from '../wire/fnv.js';
+import { finishHash, fnv, FNV_OFFSET } from '../wire/fnv.js';
 import type { Answer, Below } from './answer.js';
 import type { CompiledZone } from './compile.js';
-import { finishHash, fnv } from './hash.js';
 import type { HealthPlan, HealthSite, HealthVariants } from './health.js';
 import {
   ANSWER, ANSWER_INTS, BELOW, BELOW_INTS, DISTANCE_OCTETS, EMPTY_SLOT, entryBits, HEADER_INTS, INLINE_LENGTH_OCTETS, MAPPED_ALONE_OCTETS, INLINE_MAX, KEY_TYPE_OCTETS, MAX_DISTANCE,

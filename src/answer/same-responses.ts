@@ -1,6 +1,5 @@
-import { FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
+import { finishHash, FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
 import type { Answer, Below } from './answer.js';
-import { finishHash } from './hash.js';
 import { NONE } from './image.js';
 import { workInts } from './work-arrays.js';
 

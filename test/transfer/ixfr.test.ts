@@ -87,6 +87,8 @@ const EDITS: [string, (t: string) => string, number, number][] = [
   ['an address changed', (t) => t.replace('192.0.2.1', '192.0.2.7'), 1, 1],
   ['a TTL changed (the RRset deleted and added again)', (t) => t.replace('domain = "www"\naddress = "192.0.2.1"', 'domain = "www"\naddress = "192.0.2.1"\nttl = 60'), 2, 2],
   ['a name in RDATA changed', (t) => t.replace('mail.example.com.', 'mx.example.com.'), 1, 1],
+  ['an owner written in other letter case (the same name, RFC 4343)', (t) => t.replace('domain = "www"\naddress = "192.0.2.2"', 'domain = "WWW"\naddress = "192.0.2.2"'), 0, 0],
+  ['a record written twice (the same record)', (t) => `${t}\n[[records]]\ndomain = "www"\naddress = "192.0.2.2"\n`, 0, 0],
 ];
 
 describe('the difference between two versions of a zone', () => {

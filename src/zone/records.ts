@@ -229,10 +229,9 @@ const PLAIN_TYPES: ReadonlyMap<unknown, ServedType> = new Map<unknown, ServedTyp
 /**
  * Record `i` of `tables` read straight from its lines, when it is plain: no fields but domain,
  * type, ttl, address (and an MX's preference), of a type of PLAIN_TYPES, of class IN, its TXT one
- * string, none of them wrong. It is then what buildRecord builds from the record's table (the same
- * checks, in the same order), without the table made or its fields looked up by name; most records
- * of most files are plain. Undefined for any other record, which buildRecord is to read, and
- * report on.
+ * string, none of them wrong. It is then what buildRecord builds from the record's table, without
+ * the table made or its fields looked up by name; most records of most files are plain. Undefined
+ * for any other record, which buildRecord is to read, and report on.
  */
 export function plainRecord(tables: TablesOnDemand, i: number, apex: Name, defaults: RecordDefaults): ZoneRecord | undefined {
   fields.domain = fields.type = fields.ttl = fields.address = fields.preference = undefined;

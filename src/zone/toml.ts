@@ -55,7 +55,7 @@ export class TablesOnDemand {
     const n = s.length;
     let at = this.starts[i];
     // Checked when the document was read: every line is a key/value pair of the subset.
-    while ((at = nextLine(s, at)) < n && s.charCodeAt(at) !== OPEN) {
+    while ((at = nextLine(s, at)) >= 0 && at < n && s.charCodeAt(at) !== OPEN) {
       const v = keyValue(s, at);
       at = end;
       if (!visit(s, keyFrom, keyTo, v)) return false;

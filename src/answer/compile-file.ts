@@ -7,8 +7,9 @@ import { nextSerial } from '../transfer/serial.js';
 import { parseBlock } from '../transfer/access.js';
 import { parseTarget } from '../transfer/notify.js';
 import type { Zone, ZoneFile } from '../zone/model.js';
+import { ZoneTree } from '../zone/tree.js';
 import { compileZone } from './compile.js';
-import type { HealthPlan } from './health.js';
+import { hasHealthFields, type HealthPlan } from './health.js';
 import { privateImage, type ImageAllocator, type ZoneImage } from './image.js';
 import { packImage } from './pack.js';
 import type { ZoneFacts } from './zone.js';
@@ -101,14 +102,17 @@ export function compileFile(text: string, origin: string, fileName: string, seri
     const parsed = parseZoneFile(text, origin, fileName, TRANSFER_LIST_READERS, serial.digest);
     if (!parsed.active) return { kind: 'inactive', apex: parsed.apex, warnings: parsed.warnings };
     parsed.zone.soa.data.serial = servedSerial(parsed, serial, origin, parsed.warnings);
-    const compiled = compileZone(parsed.zone);
+    const transfers = outputs.transfers || (parsed.transfer.allowTransfer?.length ?? 0) > 0;
+    // The zone's tree serves its transfer messages too, unless compiling health states changes it;
+    // without transfers, it is let go once the answers are compiled.
+    const tree = transfers && !hasHealthFields(parsed.zone) ? new ZoneTree(parsed.zone) : undefined;
+    const compiled = compileZone(parsed.zone, tree);
     const facts: ZoneFacts = { apex: parsed.zone.apex, apexKey: nameKey(parsed.zone.apex), serial: compiled.serial, records: compiled.records, soa: parsed.zone.soa, ...parsed.transfer };
     const { previous } = outputs;
-    const transfers = outputs.transfers || (parsed.transfer.allowTransfer?.length ?? 0) > 0;
     const difference = transfers && previous && differenceFrom(previous, parsed.zone, origin, fileName);
     const { health, ...image } = packImage(compiled, alloc);
     return {
-      kind: 'zone', facts, image, ...(health && { health }), warnings: parsed.warnings, ...(transfers && { axfr: axfrImage(parsed.zone) }), ...(difference && { difference }),
+      kind: 'zone', facts, image, ...(health && { health }), warnings: parsed.warnings, ...(transfers && { axfr: axfrImage(parsed.zone, tree) }), ...(difference && { difference }),
     };
   } catch (e) {
     if (e instanceof ZoneFileError) return { kind: 'rejected', problems: e.problems };

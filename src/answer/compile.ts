@@ -124,9 +124,12 @@ const ABSENT_LABEL = '\0';
 /** The key of ABSENT_LABEL as a name's first label: `<it>.<node>`'s key is it and then the node's. */
 const ABSENT_LABEL_KEY = '\x01\0';
 
-/** Compiles a zone: resolves every question worth asking ahead of time and encodes the answer. */
-export function compileZone(zone: Zone): CompiledZone {
-  const tree = new ZoneTree(zone);
+/**
+ * Compiles a zone: resolves every question worth asking ahead of time and encodes the answer.
+ * `tree`: the zone's tree, when the caller makes it to use again: as it was when this returns, but
+ * in a zone with health fields (HealthCompiler leaves it in the all-up state).
+ */
+export function compileZone(zone: Zone, tree = new ZoneTree(zone)): CompiledZone {
   const health = HealthCompiler.of(tree, zone);
   const entries = new Entries();
   const answers = new ZoneAnswers(tree.records, new SectionTails(zone.apex.length));

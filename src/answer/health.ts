@@ -87,6 +87,11 @@ export function servedItems<T extends { probe: number; secondary: boolean; close
   return last.some((it) => it.closed) ? [] : last;
 }
 
+/** Whether a record of the zone has health fields (a check, or a failover role). */
+export function hasHealthFields(zone: Zone): boolean {
+  return zone.records.some((r) => r.health !== undefined);
+}
+
 /**
  * The zone's health-checked RRsets in its tree, and the answers compiled for their states. Made
  * before the zone's answers are compiled: it leaves the tree in the all-up state (secondaries out),
@@ -128,7 +133,7 @@ export class HealthCompiler {
 
   /** The zone's health compiler, or null when no record has health fields. */
   static of(tree: ZoneTree, zone: Zone): HealthCompiler | null {
-    return zone.records.some((r) => r.health !== undefined) ? new HealthCompiler(tree, zone) : null;
+    return hasHealthFields(zone) ? new HealthCompiler(tree, zone) : null;
   }
 
   /**

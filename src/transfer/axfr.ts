@@ -42,8 +42,7 @@ function writeRecord(w: WireWriter, set: RRset, data: RData): void {
  * goes alone in a message of up to 65,535 octets less `reserve`. The same messages answer an IXFR
  * in full (RFC 1995 §4), with the IXFR question.
  */
-export function* axfrMessages(head: ResponseHead, zone: Zone, reserve: number, target = TRANSFER_MESSAGE_TARGET): Generator<Buffer> {
-  const tree = new ZoneTree(zone);
+export function* axfrMessages(head: ResponseHead, zone: Zone, reserve: number, target = TRANSFER_MESSAGE_TARGET, tree = new ZoneTree(zone)): Generator<Buffer> {
   const soa = tree.nodes.get(tree.apexKey)!.rrsets.get(TYPE.SOA)!;
   const hardLimit = TCP_MAX_MESSAGE - reserve;
   let first = true;
@@ -104,13 +103,14 @@ const OPT_RECORD: Uint8Array = (() => {
  * A zone's AXFR messages made once, when the zone is compiled, for every transfer of that version:
  * each preceded by its two-octet length (RFC 1035 §4.2.2), made for a query with ID 0, RD clear,
  * no EDNS and the apex as written in the zone. `axfrFromImage` makes a client's messages from it by
- * patching, so a transfer costs a copy of the octets, not a walk of the zone.
+ * patching, so a transfer costs a copy of the octets, not a walk of the zone. `tree`: the zone's
+ * tree, when the caller has made it (compiling the zone does).
  */
-export function axfrImage(zone: Zone): Uint8Array {
+export function axfrImage(zone: Zone, tree = new ZoneTree(zone)): Uint8Array {
   const head: ResponseHead = { id: 0, rd: false, qname: zone.apex, qtype: TYPE.AXFR, qclass: CLASS.IN, edns: false };
   const messages: Buffer[] = [];
   let size = 0;
-  for (const m of axfrMessages(head, zone, SEND_ROOM)) {
+  for (const m of axfrMessages(head, zone, SEND_ROOM, TRANSFER_MESSAGE_TARGET, tree)) {
     messages.push(m);
     size += TCP_LENGTH_PREFIX + m.length;
   }

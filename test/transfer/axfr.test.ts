@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as packet from 'dns-packet';
-import { TYPE } from '../../src/wire/constants.js';
+import { TCP_LENGTH_PREFIX, TYPE } from '../../src/wire/constants.js';
 import { parseName } from '../../src/wire/name.js';
+import { compileFile } from '../../src/answer/compile-file.js';
 import { axfrMessages, soaOnlyMessage, TRANSFER_MESSAGE_TARGET } from '../../src/transfer/axfr.js';
 import type { ResponseHead } from '../../src/transfer/response.js';
 import { expectedRecords, readTransfer, zoneOf } from '../helpers/xfr.js';
@@ -23,7 +25,34 @@ function bigZone(n: number): string {
   return lines.join('\n') + '\n';
 }
 
+/** A zone with a health check, a failover secondary and a check of its own address. */
+const HEALTH_ZONE = [
+  '[domain]', 'domain = "health.test"', '[[health_checks]]', 'name = "web"', 'type = "tcp"', 'port = 80',
+  '[[records]]', 'domain = "@"', 'type = "NS"', 'address = "ns1.health.test."', '[[records]]', 'domain = "ns1"', 'address = "192.0.2.53"',
+  '[[records]]', 'domain = "www"', 'address = "192.0.2.1"', 'health_check = "web"',
+  '[[records]]', 'domain = "www"', 'address = "192.0.2.2"', 'health_check = "web"', 'check_address = "192.0.2.9"',
+  '[[records]]', 'domain = "www"', 'address = "192.0.2.3"', 'failover = "secondary"',
+  '[[records]]', 'domain = "@"', 'type = "MX"', 'address = "www.health.test."',
+].join('\n');
+
+/** The messages of a transfer image: each after its two-octet length. */
+function imageMessages(image: Uint8Array): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < image.length; at += TCP_LENGTH_PREFIX + ((image[at] << 8) | image[at + 1])) {
+    out.push(Buffer.from(image.subarray(at + TCP_LENGTH_PREFIX, at + TCP_LENGTH_PREFIX + ((image[at] << 8) | image[at + 1]))));
+  }
+  return out;
+}
+
 describe('AXFR messages (RFC 5936)', () => {
+  for (const [fileName, text] of [['example.com.toml', undefined], ['health.test.toml', HEALTH_ZONE]] as const) {
+    it(`made once with the compiled zone, carry every record of ${fileName}, failover secondaries and health-checked ones included`, () => {
+      const zone = zoneOf(fileName, text);
+      const compiled = compileFile(text ?? readFileSync(new URL(`../../../zones/${fileName}`, import.meta.url), 'utf8'), fileName, fileName, {}, { transfers: true });
+      assert.equal(compiled.kind, 'zone');
+      assert.deepEqual(readTransfer(imageMessages(compiled.axfr!)).records, expectedRecords(zone));
+    });
+  }
   it('carry every record of zones/example.com.toml, SOA first and last, delegation and glue included', () => {
     const zone = zoneOf('example.com.toml');
     const messages = [...axfrMessages(head('example.com'), zone, 0)];

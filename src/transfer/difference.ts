@@ -1,10 +1,10 @@
 import { TYPE } from '../wire/constants.js';
-import { finishHash, fnv, FNV_OFFSET, FNV_PRIME } from '../wire/fnv.js';
-import { lowerByte, writeName } from '../wire/name.js';
+import { writeName } from '../wire/name.js';
 import { writeRData, type RData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Zone } from '../zone/model.js';
 import type { RRset } from '../zone/tree.js';
+import { keyHash, OctetKeys } from './octet-keys.js';
 import { writeRecordHead } from './response.js';
 
 /**
@@ -38,69 +38,6 @@ function recordBytes(w: WireWriter, set: RRset, data: RData): Uint8Array {
 const TYPE_OCTETS = 2;
 /** Where a record's TTL is from its owner's end: after TYPE and CLASS (RFC 1035 §4.1.3). */
 const TTL_OFFSET = 4;
-
-/**
- * Keys in one buffer (each a range of it), found by their octets without a string made per key: a
- * zone of a million records has a million, in each of its two versions. A key's first part (an
- * owner name) compares in lower case (RFC 4343), the rest octet for octet. Open addressing over a
- * table at most half full.
- */
-class OctetKeys {
-  private readonly slots: Int32Array;
-  /** Per key: where it starts, where its folded part ends, where it ends, its hash. */
-  private readonly keys: Int32Array;
-  private size = 0;
-
-  /** `capacity`: how many keys at most will be added. */
-  constructor(private readonly bytes: Uint8Array, capacity: number) {
-    this.slots = new Int32Array(1 << (32 - Math.clz32(2 * capacity + 1)));
-    this.keys = new Int32Array(KEY_INTS * capacity);
-  }
-
-  /** The number of the key of `b` from `from` to `to`, its octets to `fold` in lower case, or -1. */
-  find(hash: number, b: Uint8Array, from: number, fold: number, to: number): number {
-    const mask = this.slots.length - 1;
-    for (let s = hash & mask; this.slots[s] !== EMPTY_SLOT; s = (s + 1) & mask) {
-      const k = this.slots[s] - 1;
-      const at = k * KEY_INTS;
-      if (this.keys[at + KEY.HASH] === hash && sameKey(this.bytes, this.keys[at + KEY.FROM], this.keys[at + KEY.FOLD], this.keys[at + KEY.TO], b, from, fold, to)) return k;
-    }
-    return -1;
-  }
-
-  /** Adds a key of the buffer that find did not find; returns its number. */
-  add(hash: number, from: number, fold: number, to: number): number {
-    const mask = this.slots.length - 1;
-    let s = hash & mask;
-    while (this.slots[s] !== EMPTY_SLOT) s = (s + 1) & mask;
-    const k = this.size++;
-    this.slots[s] = k + 1;
-    const at = k * KEY_INTS;
-    this.keys[at + KEY.FROM] = from;
-    this.keys[at + KEY.FOLD] = fold;
-    this.keys[at + KEY.TO] = to;
-    this.keys[at + KEY.HASH] = hash;
-    return k;
-  }
-}
-
-const KEY = { FROM: 0, FOLD: 1, TO: 2, HASH: 3 } as const;
-const KEY_INTS = 4;
-const EMPTY_SLOT = 0;
-
-/** The hash of a key (see OctetKeys). */
-function keyHash(b: Uint8Array, from: number, fold: number, to: number): number {
-  let h = FNV_OFFSET;
-  for (let i = from; i < fold; i++) h = Math.imul(h ^ lowerByte(b[i]), FNV_PRIME);
-  return finishHash(fnv(h, b, fold, to));
-}
-
-function sameKey(a: Uint8Array, aFrom: number, aFold: number, aTo: number, b: Uint8Array, bFrom: number, bFold: number, bTo: number): boolean {
-  if (aFold - aFrom !== bFold - bFrom || aTo - aFrom !== bTo - bFrom) return false;
-  for (let i = 0; i < aFold - aFrom; i++) if (lowerByte(a[aFrom + i]) !== lowerByte(b[bFrom + i])) return false;
-  for (let i = aFold - aFrom; i < aTo - aFrom; i++) if (a[aFrom + i] !== b[bFrom + i]) return false;
-  return true;
-}
 
 /**
  * A version's records other than the SOA, in wire form end to end in `bytes` (record i from

@@ -3,7 +3,7 @@ import type { ZoneCompiler } from '../answer/compiler.js';
 import type { Logger } from '../log.js';
 import type { ServedVersion } from '../serving/catalog.js';
 import { StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from '../sources/zone-store.js';
-import { serialAdd, serialGreater } from '../transfer/serial.js';
+import { serialGreater } from '../transfer/serial.js';
 import type { Name } from '../wire/name.js';
 import { storedZoneName, zoneName } from '../zone/names.js';
 import { formatProblem } from '../zone/problem.js';
@@ -11,9 +11,9 @@ import { textDigest } from '../zone/text.js';
 import { authorize, mayRead, type ApiToken } from './auth.js';
 import { readBody, requireMediaType } from './body.js';
 import { ApiError, badRequest, notFound } from './errors.js';
-import { applyChanges, parseChanges, zoneRRsets } from './rrsets.js';
-import { editedZoneText } from './zone-edit.js';
-import { parseJsonBody, parseTomlBody, zoneDoc, zoneText, type ZoneDoc } from './zone-json.js';
+import type { ZoneDocs } from './doc-worker.js';
+import { parseChanges } from './rrsets.js';
+import { parseJsonBody } from './zone-json.js';
 
 const ZONE_FILE_SUFFIX = '.toml';
 /** The ETag is this many hex digits of the text's SHA-256 (128 bits). */
@@ -39,6 +39,8 @@ export interface ZonesDeps {
   serving: ServedZones;
   /** Compiles candidate zones without serving them: the server's own checks (src/answer/compile-file.ts). */
   compiler: ZoneCompiler;
+  /** Reads and writes zone documents, off the thread that answers queries (doc-worker.ts). */
+  docs: ZoneDocs;
   log: Logger;
   maxBody: number;
 }
@@ -71,26 +73,6 @@ function etags(header: string | undefined): string[] | '*' | undefined {
   return header.split(',').map((t) => t.trim().replace(/^W\//, '')).filter(Boolean);
 }
 
-/**
- * A zone that sets its own `[domain] serial` gets it raised by one on a PATCH (RFC 1982 §3.1), as
- * PowerDNS's SOA-EDIT-API does: secondaries take only a greater serial. (A zone without one has
- * its serial derived from the write's time.) A PUT writes the serial it is sent.
- */
-function withNextSerial(doc: ZoneDoc): ZoneDoc {
-  const domain = doc.domain as Record<string, unknown> | undefined;
-  if (typeof domain?.serial !== 'number' || !Number.isInteger(domain.serial)) return doc;
-  return { ...doc, domain: { ...domain, serial: serialAdd(domain.serial, 1) } };
-}
-
-/** The stored zone as JSON, or 422 when its file is not TOML (edited by hand): it cannot be patched. */
-function storedDoc(zone: string, text: string): ZoneDoc {
-  try {
-    return zoneDoc(text);
-  } catch (e) {
-    throw new ApiError(422, `the file of ${zone} is not TOML (${(e as Error).message.split('\n')[0]}); fix the file, or PUT the whole zone`);
-  }
-}
-
 /** What a write replies and logs. */
 interface Written {
   zone: string;
@@ -109,19 +91,13 @@ export class ZonesApi {
       const stored = await this.deps.store.get(zone).catch(() => undefined);
       if (!stored) continue;
       const served = this.served(zone, stored.text);
-      let doc: Record<string, unknown> = {};
-      try {
-        doc = zoneDoc(stored.text);
-      } catch {
-        // A file that is not TOML is listed with what is known: it is not served.
-      }
-      const domain = (doc.domain ?? {}) as Record<string, unknown>;
+      const summary = await this.deps.docs.summary(stored.text);
       zones.push({
         name: zone,
         etag: etagOf(stored.text),
-        serial: served?.serial ?? (typeof domain.serial === 'number' ? domain.serial : null),
+        serial: served?.serial ?? summary.serial,
         records: served?.records ?? null,
-        active: domain.active !== false,
+        active: summary.active,
         insync: served !== undefined && served.answering !== false,
       });
     }
@@ -135,10 +111,10 @@ export class ZonesApi {
     const headers = { etag: etagOf(stored.text) };
     if (pdns) {
       const serial = this.served(zone, stored.text)?.serial ?? 0;
-      return { status: 200, headers, body: { id: `${zone}.`, name: `${zone}.`, kind: 'Native', serial, rrsets: zoneRRsets(storedDoc(zone, stored.text), zone) } };
+      return { status: 200, headers, body: { id: `${zone}.`, name: `${zone}.`, kind: 'Native', serial, rrsets: await this.deps.docs.rrsets(zone, stored.text) } };
     }
     if ((req.headers.accept ?? '').includes(TOML_TYPE)) return { status: 200, headers, text: { type: `${TOML_TYPE}; charset=utf-8`, data: stored.text } };
-    return { status: 200, headers, body: storedDoc(zone, stored.text) };
+    return { status: 200, headers, body: await this.deps.docs.doc(zone, stored.text) };
   }
 
   /** PUT: the whole zone, as JSON (written as canonical TOML) or as a TOML file (written as sent). */
@@ -147,14 +123,8 @@ export class ZonesApi {
     authorize(token, zone, true);
     const type = requireMediaType(req, [JSON_TYPE, TOML_TYPE]);
     const body = await readBody(req, this.deps.maxBody);
-    let text: string;
-    if (type === TOML_TYPE) {
-      parseTomlBody(body);
-      text = body;
-    } else {
-      text = zoneText(parseJsonBody(body));
-    }
-    return this.write(token, zone, req, () => ({ text, change: 'PUT whole zone' }));
+    const text = type === TOML_TYPE ? await this.deps.docs.tomlBody(body) : await this.deps.docs.jsonBody(parseJsonBody(body));
+    return this.write(token, zone, req, async () => ({ text, change: 'PUT whole zone' }));
   }
 
   async patch(token: ApiToken, rawZone: string, req: IncomingMessage, pdns = false): Promise<Reply> {
@@ -162,13 +132,10 @@ export class ZonesApi {
     authorize(token, zone, true);
     requireMediaType(req, [JSON_TYPE]);
     const changes = parseChanges(parseJsonBody(await readBody(req, this.deps.maxBody)));
-    const reply = await this.write(token, zone, req, (current) => {
+    const reply = await this.write(token, zone, req, async (current) => {
       if (!current) throw notFound(`zone ${zone} does not exist; create it with PUT /api/v1/zones/${zone}`);
-      const stored = storedDoc(zone, current.text);
-      const changed = withNextSerial(applyChanges(stored, zone, changes));
       return {
-        // The file edited where the change lies, its comments and layout kept (zone-edit.ts); else written anew.
-        text: editedZoneText(current.text, stored, changed) ?? zoneText(changed),
+        text: await this.deps.docs.patched(zone, current.text, changes),
         change: `PATCH ${changes.map((c) => `${c.changetype} ${c.name}/${c.type}`).join(', ')}`,
       };
     });
@@ -179,7 +146,7 @@ export class ZonesApi {
   async delete(token: ApiToken, rawZone: string, req: IncomingMessage): Promise<Reply> {
     const zone = zoneParam(rawZone);
     authorize(token, zone, true);
-    return this.write(token, zone, req, (current) => {
+    return this.write(token, zone, req, async (current) => {
       if (!current) throw notFound(`zone ${zone} does not exist`);
       return { text: null, change: 'DELETE zone' };
     });
@@ -231,7 +198,7 @@ export class ZonesApi {
    * zone is still what was read, then serve it here at once. A write with a precondition that
    * loses a race answers 412; one without is made again on the newer text.
    */
-  private async write(token: ApiToken, zone: string, req: IncomingMessage, make: (current: StoredZone | undefined) => { text: string | null; change: string }): Promise<Reply> {
+  private async write(token: ApiToken, zone: string, req: IncomingMessage, make: (current: StoredZone | undefined) => Promise<{ text: string | null; change: string }>): Promise<Reply> {
     const ifMatch = etags(req.headers['if-match']);
     const ifNoneMatch = etags(req.headers['if-none-match']);
     const conditional = ifMatch !== undefined || ifNoneMatch !== undefined;
@@ -247,7 +214,7 @@ export class ZonesApi {
           ? `zone ${zone} has changed: its ETag is ${etag}, not ${[ifMatch].flat().join(', ')}; GET it again, redo the change on what it is now, and send that ETag`
           : `zone ${zone} does not exist; If-Match needs it to`, { etag: etag ?? null });
       }
-      const { text, change } = make(current);
+      const { text, change } = await make(current);
       if (text !== null) await this.check(zone, text);
       const condition: WriteCondition = current ? { version: current.version } : 'absent';
       try {

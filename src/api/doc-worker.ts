@@ -3,6 +3,8 @@ import { ApiError } from './errors.js';
 import type { ZoneDocOps } from './zone-docs.js';
 
 const THREAD_MAIN = new URL('./doc-thread.js', import.meta.url);
+/** How long the thread is kept without a request: its heap (a large zone's document) goes with it. */
+const IDLE_THREAD_MS = 5000;
 
 /** A request to the document thread: an operation of ZONE_DOCS and its arguments. */
 export interface DocRequest {
@@ -22,11 +24,13 @@ export type ZoneDocs = { [K in keyof ZoneDocOps]: (...args: Parameters<ZoneDocOp
 
 /**
  * The API's document thread: ZONE_DOCS run off the thread that answers queries. Started at the
- * first request, it does not keep the process alive; one that exits (a bug, or out of memory on a
- * huge zone) fails the requests it held with a 500's error, and the next request starts another.
+ * first request and ended once idle IDLE_THREAD_MS, it does not keep the process alive; one that
+ * exits (a bug, or out of memory on a huge zone) fails the requests it held with a 500's error,
+ * and the next request starts another.
  */
 export class DocWorker {
   private worker: Worker | null = null;
+  private idle: NodeJS.Timeout | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, { worker: Worker; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
@@ -40,6 +44,7 @@ export class DocWorker {
   };
 
   async close(): Promise<void> {
+    clearTimeout(this.idle ?? undefined);
     const worker = this.worker;
     this.worker = null;
     if (worker) await worker.terminate();
@@ -47,6 +52,7 @@ export class DocWorker {
 
   private run<T>(op: keyof ZoneDocOps, args: unknown[]): Promise<T> {
     const id = this.nextId++;
+    clearTimeout(this.idle ?? undefined);
     const worker = this.thread();
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { worker, resolve: resolve as (v: unknown) => void, reject });
@@ -64,6 +70,7 @@ export class DocWorker {
       if ('result' in m) w?.resolve(m.result);
       else if ('apiError' in m) w?.reject(new ApiError(m.apiError.status, m.apiError.message, m.apiError.details, m.apiError.headers));
       else w?.reject(new Error(m.error));
+      if (this.waiting.size === 0) this.idle = setTimeout(() => void this.close(), IDLE_THREAD_MS).unref();
     });
     const fail = (why: string): void => {
       if (this.worker === worker) this.worker = null;

@@ -35,8 +35,8 @@ export class DocWorker {
   private readonly waiting = new Map<number, { worker: Worker; resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   readonly docs: ZoneDocs = {
-    doc: (...args) => this.run('doc', args),
-    rrsets: (...args) => this.run('rrsets', args),
+    docJson: (...args) => this.run('docJson', args),
+    pdnsJson: (...args) => this.run('pdnsJson', args),
     summary: (...args) => this.run('summary', args),
     patched: (...args) => this.run('patched', args),
     tomlBody: (...args) => this.run('tomlBody', args),

@@ -32,11 +32,15 @@ function withNextSerial(doc: ZoneDoc): ZoneDoc {
 }
 
 export const ZONE_DOCS = {
-  /** GET: the stored zone as JSON. */
-  doc: storedDoc,
+  // The replies to GETs are made into JSON text here: a large zone's document would otherwise be
+  // copied to the answering thread object by object, and made into text there.
 
-  /** GET in PowerDNS's form: the zone's RRsets. */
-  rrsets: (zone: string, text: string) => zoneRRsets(storedDoc(zone, text), zone),
+  /** GET: the stored zone as JSON text. */
+  docJson: (zone: string, text: string): string => JSON.stringify(storedDoc(zone, text)),
+
+  /** GET in PowerDNS's form, as JSON text: the zone and its RRsets, with the serial it is served with. */
+  pdnsJson: (zone: string, text: string, serial: number): string =>
+    JSON.stringify({ id: `${zone}.`, name: `${zone}.`, kind: 'Native', serial, rrsets: zoneRRsets(storedDoc(zone, text), zone) }),
 
   /** What a listing shows of a file's [domain]: its serial, and whether it is active (a file that is not TOML: nothing known). */
   summary(text: string): { serial: number | null; active: boolean } {

@@ -111,10 +111,10 @@ export class ZonesApi {
     const headers = { etag: etagOf(stored.text) };
     if (pdns) {
       const serial = this.served(zone, stored.text)?.serial ?? 0;
-      return { status: 200, headers, body: { id: `${zone}.`, name: `${zone}.`, kind: 'Native', serial, rrsets: await this.deps.docs.rrsets(zone, stored.text) } };
+      return { status: 200, headers, text: { type: JSON_TYPE, data: await this.deps.docs.pdnsJson(zone, stored.text, serial) } };
     }
     if ((req.headers.accept ?? '').includes(TOML_TYPE)) return { status: 200, headers, text: { type: `${TOML_TYPE}; charset=utf-8`, data: stored.text } };
-    return { status: 200, headers, body: await this.deps.docs.doc(zone, stored.text) };
+    return { status: 200, headers, text: { type: JSON_TYPE, data: await this.deps.docs.docJson(zone, stored.text) } };
   }
 
   /** PUT: the whole zone, as JSON (written as canonical TOML) or as a TOML file (written as sent). */

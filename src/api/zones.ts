@@ -6,6 +6,7 @@ import { StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } f
 import { serialGreater } from '../transfer/serial.js';
 import type { Name } from '../wire/name.js';
 import { storedZoneName, zoneName } from '../zone/names.js';
+import { ZONE_FILE_SUFFIX } from '../zone/parse.js';
 import { formatProblem } from '../zone/problem.js';
 import { textDigest } from '../zone/text.js';
 import { authorize, mayRead, type ApiToken } from './auth.js';
@@ -15,7 +16,6 @@ import type { ZoneDocs } from './doc-worker.js';
 import { parseChanges } from './rrsets.js';
 import { parseJsonBody } from './zone-json.js';
 
-const ZONE_FILE_SUFFIX = '.toml';
 /** The ETag is this many hex digits of the text's SHA-256 (128 bits). */
 const ETAG_HEX = 32;
 /** A write without a precondition that loses a race to another write is made again on the new text, this often. */

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isZoneFileName } from '../zone/parse.js';
+import { isZoneFileName, ZONE_FILE_SUFFIX } from '../zone/parse.js';
 import { decodeZoneText, textDigest } from '../zone/text.js';
 import { KeyQueue } from './key-queue.js';
 import { readRegularFile } from './regular-file.js';
 import { holdsZoneOtherwise, StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from './zone-store.js';
 
-const ZONE_FILE_SUFFIX = '.toml';
 
 /** Whether what the store holds (`current`) is what a write expects. */
 export function conditionHolds(current: StoredZone | undefined, condition: WriteCondition): boolean {

@@ -3,10 +3,9 @@ import { decodeZoneText } from '../zone/text.js';
 import { conditionHolds } from './folder-store.js';
 import { KeyQueue } from './key-queue.js';
 import { formatS3Url, type S3Location } from './s3-location.js';
-import { isZoneFileName } from '../zone/parse.js';
+import { isZoneFileName, ZONE_FILE_SUFFIX } from '../zone/parse.js';
 import { firstCharactersOf, holdsZoneOtherwise, StoreConflict, type StoredZone, type WriteCondition, type ZoneStore } from './zone-store.js';
 
-const ZONE_FILE_SUFFIX = '.toml';
 /** As s3-bucket.ts: the SDK will not sign without a region, which S3-compatible stores ignore. */
 const FALLBACK_REGION = 'us-east-1';
 /** HTTP statuses of a failed condition: 412 Precondition Failed, 409 ConditionalRequestConflict (S3's concurrent conditional writes). */

@@ -1,6 +1,6 @@
 import { domainToUnicode } from 'node:url';
 import { hasUnicode, storedZoneName } from '../zone/names.js';
-import { isZoneFileName } from '../zone/parse.js';
+import { isZoneFileName, ZONE_FILE_SUFFIX } from '../zone/parse.js';
 
 /**
  * Where the HTTP zone API writes (src/api/): the same folder, bucket or table the source reads,
@@ -45,8 +45,6 @@ export interface ZoneStore {
   /** Removes the zone's file; throws StoreConflict when `condition` does not hold. */
   delete(domain: string, condition: WriteCondition): Promise<void>;
 }
-
-const ZONE_FILE_SUFFIX = '.toml';
 
 /** The zone a file name says, as the API names zones, or undefined for one that is no zone name. */
 function zoneOfFile(file: string): string | undefined {

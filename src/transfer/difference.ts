@@ -1,9 +1,8 @@
 import { TYPE } from '../wire/constants.js';
-import { writeName } from '../wire/name.js';
+import { writeName, type Name } from '../wire/name.js';
 import { writeRData, type RData } from '../wire/rdata.js';
 import { WireWriter } from '../wire/writer.js';
 import type { Zone } from '../zone/model.js';
-import type { RRset } from '../zone/tree.js';
 import { keyHash, OctetKeys } from './octet-keys.js';
 import { writeRecordHead } from './response.js';
 
@@ -25,13 +24,13 @@ export interface ZoneDifference {
   addedCount: number;
 }
 
-/** A record in wire form (RFC 1035 §4.1.3), its names uncompressed. */
-function recordBytes(w: WireWriter, set: RRset, data: RData): Uint8Array {
-  w.pos = 0;
-  writeName(w, set.owner, false);
-  writeRecordHead(w, set.type, set.ttl);
+/** Writes a record in wire form (RFC 1035 §4.1.3), its names uncompressed; returns where its owner ends. */
+function writeRecord(w: WireWriter, owner: Name, type: number, ttl: number, data: RData): number {
+  writeName(w, owner, false);
+  const ownerEnd = w.pos;
+  writeRecordHead(w, type, ttl);
   writeRData(w, data, false);
-  return w.buf.subarray(0, w.pos);
+  return ownerEnd;
 }
 
 /** Octets of a record's TYPE, after its owner (RFC 1035 §4.1.3). */
@@ -63,10 +62,7 @@ function recordsOf(zone: Zone): VersionRecords {
   const ownerEnds = new Int32Array(records.length);
   records.forEach((r, i) => {
     starts[i] = w.pos;
-    writeName(w, r.owner, false);
-    ownerEnds[i] = w.pos;
-    writeRecordHead(w, r.type, r.ttl);
-    writeRData(w, r.data, false);
+    ownerEnds[i] = writeRecord(w, r.owner, r.type, r.ttl, r.data);
   });
   starts[records.length] = w.pos;
   const bytes = w.buf;
@@ -107,8 +103,8 @@ function missingFrom(version: VersionRecords, other: VersionRecords): { bytes: U
   const missing: number[] = [];
   let length = 0;
   for (let i = 0; i < version.count; i++) {
-    const hash = keyHash(bytes, starts[i], ownerEnds[i], starts[i + 1]);
-    if (other.index.find(hash, bytes, starts[i], ownerEnds[i], starts[i + 1]) >= 0) continue;
+    // Record i is key i of its version's index (added in order): its hash is made once.
+    if (other.index.find(version.index.hash(i), bytes, starts[i], ownerEnds[i], starts[i + 1]) >= 0) continue;
     missing.push(i);
     length += starts[i + 1] - starts[i];
   }
@@ -123,7 +119,8 @@ function missingFrom(version: VersionRecords, other: VersionRecords): { bytes: U
 
 function soaBytes(zone: Zone): Uint8Array {
   const w = new WireWriter(512);
-  return Uint8Array.from(recordBytes(w, { owner: zone.apex, type: TYPE.SOA, ttl: zone.soa.ttl, data: [zone.soa.data] }, zone.soa.data));
+  writeRecord(w, zone.apex, TYPE.SOA, zone.soa.ttl, zone.soa.data);
+  return Uint8Array.from(w.buf.subarray(0, w.pos));
 }
 
 /** The difference from `from` to `to`, two versions of one zone, each with the serial it is served with. */

@@ -36,6 +36,11 @@ export class OctetKeys {
     return -1;
   }
 
+  /** The hash key `k` was added with. */
+  hash(k: number): number {
+    return this.keys[k * KEY_INTS + KEY.HASH];
+  }
+
   /** Adds a key of the buffer that find did not find; returns its number. */
   add(hash: number, from: number, fold: number, to: number): number {
     const mask = this.slots.length - 1;

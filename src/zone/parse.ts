@@ -13,7 +13,8 @@ import { zoneWarnings } from './warnings.js';
 import { parseZoneToml, TablesOnDemand } from './toml.js';
 import { textDigest } from './text.js';
 
-const ZONE_FILE_SUFFIX = '.toml';
+/** A zone file's name: `<domain>.toml`. */
+export const ZONE_FILE_SUFFIX = '.toml';
 
 const TOP_FIELDS = new Set(['version', 'domain', 'defaults', 'records', 'health_checks']);
 const DOMAIN_FIELDS = new Set([

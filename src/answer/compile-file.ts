@@ -1,6 +1,7 @@
 import { nameKey, type Name } from '../wire/name.js';
 import { parseZoneFile } from '../zone/parse.js';
 import { ZoneFileError, type ZoneProblem } from '../zone/problem.js';
+import { zoneTextOf, type ZoneContent } from '../zone/text.js';
 import { axfrImage } from '../transfer/axfr.js';
 import { zoneDifference, type ZoneDifference } from '../transfer/difference.js';
 import { nextSerial } from '../transfer/serial.js';
@@ -46,7 +47,7 @@ export interface SerialInput {
 
 /** The file's version compiled before, and the serial it was served with: what an IXFR difference starts from. */
 export interface PreviousVersion {
-  text: string;
+  text: ZoneContent;
   serial: number;
 }
 
@@ -56,7 +57,7 @@ export interface PreviousVersion {
  */
 function differenceFrom(previous: PreviousVersion, zone: Zone, origin: string, fileName: string): ZoneDifference | undefined {
   try {
-    const before = parseZoneFile(previous.text, origin, fileName);
+    const before = parseZoneFile(zoneTextOf(previous.text, origin), origin, fileName);
     if (!before.active) return undefined;
     before.zone.soa.data.serial = previous.serial;
     return zoneDifference(before.zone, zone);
@@ -69,8 +70,8 @@ function differenceFrom(previous: PreviousVersion, zone: Zone, origin: string, f
  * The difference from `previous` to `text` served with `serial`: for a compiled zone read back
  * from the cache (whose transfer messages were kept with it).
  */
-export function differenceOf(previous: PreviousVersion, text: string, serial: number, origin: string, fileName: string): ZoneDifference | undefined {
-  const parsed = parseZoneFile(text, origin, fileName);
+export function differenceOf(previous: PreviousVersion, content: ZoneContent, serial: number, origin: string, fileName: string): ZoneDifference | undefined {
+  const parsed = parseZoneFile(zoneTextOf(content, origin), origin, fileName);
   if (!parsed.active) return undefined;
   parsed.zone.soa.data.serial = serial;
   return differenceFrom(previous, parsed.zone, origin, fileName);
@@ -97,9 +98,9 @@ export interface TransferOutputs {
 const TRANSFER_LIST_READERS = { allowTransfer: parseBlock, notify: parseTarget };
 
 /** Parses, checks and compiles one zone file, its image in memory from `alloc`: everything but installing it. */
-export function compileFile(text: string, origin: string, fileName: string, serial: SerialInput = {}, outputs: TransferOutputs = {}, alloc: ImageAllocator = privateImage): CompiledFile {
+export function compileFile(content: ZoneContent, origin: string, fileName: string, serial: SerialInput = {}, outputs: TransferOutputs = {}, alloc: ImageAllocator = privateImage): CompiledFile {
   try {
-    const parsed = parseZoneFile(text, origin, fileName, TRANSFER_LIST_READERS, serial.digest);
+    const parsed = parseZoneFile(zoneTextOf(content, origin), origin, fileName, TRANSFER_LIST_READERS, serial.digest);
     if (!parsed.active) return { kind: 'inactive', apex: parsed.apex, warnings: parsed.warnings };
     parsed.zone.soa.data.serial = servedSerial(parsed, serial, origin, parsed.warnings);
     const transfers = outputs.transfers || (parsed.transfer.allowTransfer?.length ?? 0) > 0;

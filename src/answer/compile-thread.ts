@@ -20,7 +20,7 @@ const images = shared ? sharedImage : undefined;
 /** A zone read back from the cache, with the difference from the previous version when one is asked for. */
 function fromCache(m: ToThread, cached: CompiledFile): CompiledFile {
   if (cached.kind !== 'zone') return cached;
-  const difference = m.previous && differenceOf(m.previous, m.text, cached.facts.serial, m.origin, m.fileName);
+  const difference = m.previous && differenceOf(m.previous, m.content, cached.facts.serial, m.origin, m.fileName);
   return { ...cached, cached: true, ...(difference && { difference }) };
 }
 
@@ -29,7 +29,7 @@ let compiledZones = 0;
 
 function compiledFile(m: ToThread): CompiledFile {
   compiledZones++;
-  return compileFile(m.text, m.origin, m.fileName, m.serial, { previous: m.previous, transfers }, images);
+  return compileFile(m.content, m.origin, m.fileName, m.serial, { previous: m.previous, transfers }, images);
 }
 
 /**
@@ -247,7 +247,7 @@ parentPort!.on('message', (message: ToThreadMessage) => {
   worked = true;
   const replies = files.map((m): CompileReply => {
     // Made once: the source's when it made one (the folder, to see whether the file changed).
-    const digest = m.serial.digest ?? textDigest(m.text);
+    const digest = m.serial.digest ?? textDigest(m.content);
     const { result, ...rest } = compile({ ...m, serial: { ...m.serial, digest } }, digest);
     return { id: m.id, result: { ...handedOver(result), digest }, ...rest };
   });

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import { Outbox } from '../outbox.js';
 import { YOUNG_GENERATION_MB, youngGeneration } from '../heap.js';
-import { textDigest } from '../zone/text.js';
+import { textDigest, type ZoneContent } from '../zone/text.js';
 import { compileFile, type CompiledFile, type PreviousVersion, type SerialInput } from './compile-file.js';
 import { dropCached, sweepCached } from './compiled-cache.js';
 
@@ -20,7 +20,7 @@ export interface ZoneCompiler {
    * `serial`: how the served serial is decided (the file's own when empty); `previous`: the version
    * compiled before, which the result's difference (for IXFR) starts from.
    */
-  compile(text: string, origin: string, fileName: string, serial?: SerialInput, previous?: PreviousVersion): Promise<DigestedFile>;
+  compile(content: ZoneContent, origin: string, fileName: string, serial?: SerialInput, previous?: PreviousVersion): Promise<DigestedFile>;
   /** The file no longer serves a zone: what was kept of its compiled form may go. */
   forget(origin: string): void;
   close(): Promise<void>;
@@ -47,7 +47,8 @@ export type CompileOutputs = Pick<CompileThreadData, 'transfers' | 'shared'>;
 /** What the serving thread asks a compile thread: compile a file (several go in one message). */
 export interface ToThread {
   id: number;
-  text: string;
+  /** Octets are copied into the message, not transferred: a thread that dies leaves its files to be sent again. */
+  content: ZoneContent;
   origin: string;
   fileName: string;
   serial: SerialInput;
@@ -80,9 +81,9 @@ export class InlineCompiler implements ZoneCompiler {
   /** `transfers`: each zone's transfer messages made with it (zone transfers on). */
   constructor(private readonly transfers = false) {}
 
-  async compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<DigestedFile> {
-    const digest = serial.digest ?? textDigest(text);
-    return { ...compileFile(text, origin, fileName, { ...serial, digest }, { previous, transfers: this.transfers }), digest };
+  async compile(content: ZoneContent, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<DigestedFile> {
+    const digest = serial.digest ?? textDigest(content);
+    return { ...compileFile(content, origin, fileName, { ...serial, digest }, { previous, transfers: this.transfers }), digest };
   }
 
   forget(): void {}
@@ -158,13 +159,13 @@ export class ThreadCompiler implements ZoneCompiler {
     this.deferring = cache !== null;
   }
 
-  compile(text: string, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<DigestedFile> {
+  compile(content: ZoneContent, origin: string, fileName: string, serial: SerialInput = {}, previous?: PreviousVersion): Promise<DigestedFile> {
     const thread = this.leastBusy();
     const id = this.nextId++;
     this.claim(thread);
     if (this.deferring) thread.deferred++;
     return new Promise((resolve) => {
-      const message: ToThread = { id, text, origin, fileName, serial, previous, ...(this.deferring && { deferCache: true as const }) };
+      const message: ToThread = { id, content, origin, fileName, serial, previous, ...(this.deferring && { deferCache: true as const }) };
       this.waiting.set(id, {
         resolve: (r) => {
           this.release(thread);

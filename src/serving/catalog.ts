@@ -8,12 +8,13 @@ import type { ZoneFacts } from '../answer/zone.js';
 import type { HealthChecks } from '../health/checks.js';
 import { formatName, nameKey, type Name } from '../wire/name.js';
 import { formatProblem, limitProblems, MAX_PROBLEM_LINES_PER_FILE, ZoneFileError, type ZoneProblem } from '../zone/problem.js';
+import type { ZoneContent } from '../zone/text.js';
 
 /** One zone file as a source handed it over. */
 export interface ZoneText {
   origin: string;
   fileName: string;
-  text: string;
+  text: ZoneContent;
 }
 
 /**
@@ -69,7 +70,7 @@ export class ZoneCatalog implements ZoneSink {
   /**
    * File name → the serial of its latest compiled version: the next version's serial is greater
    * (src/transfer/serial.ts), so secondaries take every change. With `differences`, its text too:
-   * the next version's IXFR difference is made from it (the same string the target serves, not a copy).
+   * the next version's IXFR difference is made from it (as the source handed it over, not a copy).
    */
   private readonly latest = new Map<string, PreviousVersion>();
   /** File name → its compile under way, which the file's next version waits for. */
@@ -118,7 +119,7 @@ export class ZoneCatalog implements ZoneSink {
    * source last changed the file (Unix seconds; now when not given), which the serial is derived
    * from unless the file sets one.
    */
-  upsert(origin: string, fileName: string, text: string, modified?: number, digest?: string): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: ZoneContent, modified?: number, digest?: string): Promise<boolean> {
     const started = performance.now();
     const removals = this.removals.get(fileName) ?? 0;
     // The same text as the one handed over last (the folder watcher or the S3 sync reading back

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { isZoneFileName } from '../zone/parse.js';
 import { readRegularFile, readRegularFileSync, type FileRead } from './regular-file.js';
-import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
+import { digestInSteps, zoneContent, type ZoneSink, type ZoneSource } from './source.js';
 import { textDigest } from '../zone/text.js';
 
 /**
@@ -12,6 +12,9 @@ import { textDigest } from '../zone/text.js';
  * libuv's threads: stat, open, read, fstat).
  */
 const READ_CONCURRENCY = 64;
+
+/** What reading a zone file found: its octets come with their textDigest, which says whether it changed. */
+type Read = Exclude<FileRead, { kind: 'bytes' }> | (Extract<FileRead, { kind: 'bytes' }> & { digest: string });
 
 /**
  * Files handed over and not yet applied, at most, before a rescan reads more. Reading runs far
@@ -194,9 +197,18 @@ export class FolderSource implements ZoneSource {
     await this.handOver(file, path, await this.read(path));
   }
 
-  /** The bytes of the file at `path`, or why there are none (an error reading it is logged: null). */
-  private async read(path: string): Promise<FileRead | null> {
-    return readRegularFile(path, this.maxBytes).catch((e: Error) => this.unreadable(path, e));
+  /**
+   * The bytes of the file at `path`, or why there are none (an error reading it is logged: null).
+   * A large file is hashed a step at a time, queries answered in between (digestInSteps).
+   */
+  private async read(path: string): Promise<Read | null> {
+    let read: FileRead;
+    try {
+      read = await readRegularFile(path, this.maxBytes);
+    } catch (e) {
+      return this.unreadable(path, e as Error);
+    }
+    return read.kind === 'bytes' ? { ...read, digest: await digestInSteps(read.bytes) } : read;
   }
 
   /**
@@ -204,9 +216,10 @@ export class FolderSource implements ZoneSource {
    * the listing said it is a regular file (readRegularFileSync: the watch, started before the
    * listing, reports it replaced since).
    */
-  private readNow(path: string, listed: boolean): FileRead | null {
+  private readNow(path: string, listed: boolean): Read | null {
     try {
-      return readRegularFileSync(path, this.maxBytes, listed);
+      const read = readRegularFileSync(path, this.maxBytes, listed);
+      return read.kind === 'bytes' ? { ...read, digest: textDigest(read.bytes) } : read;
     } catch (e) {
       return this.unreadable(path, e as Error);
     }
@@ -218,7 +231,7 @@ export class FolderSource implements ZoneSource {
   }
 
   /** Hands what was read of a file (at `path`) to the sink; resolves once the sink has applied it. */
-  private handOver(file: string, path: string, read: FileRead | null): Promise<unknown> {
+  private handOver(file: string, path: string, read: Read | null): Promise<unknown> {
     const none = Promise.resolve();
     if (read === null) return none;
     const kept = 'the loaded version, if any, stays in service';
@@ -242,11 +255,11 @@ export class FolderSource implements ZoneSource {
         });
         return none;
     }
-    // Of the octets: the text's digest too, handed over with it.
-    const digest = textDigest(read.bytes);
+    // The text's digest (of its octets) is handed over with it.
+    const { digest } = read;
     if (this.digests.get(file) === digest) return none;
     this.digests.set(file, digest);
-    const text = zoneText(this.sink!, path, file, read.bytes);
-    return text === null ? none : this.sink!.upsert(path, file, text, read.modified, digest);
+    const content = zoneContent(this.sink!, path, file, read.bytes);
+    return content === null ? none : this.sink!.upsert(path, file, content, read.modified, digest);
   }
 }

@@ -25,6 +25,13 @@ const LATIN1 = Buffer.concat([
   Buffer.from('cher"\n'),
 ]);
 
+/** The same, past 64 KiB (a comment before line 5): its octets are checked where read, decoded where compiled. */
+const LATIN1_LARGE = Buffer.concat([
+  Buffer.from(`[domain]\ndomain = "latin-large.test"\n# ${'x'.repeat(70_000)}\n[[records]]\naddress = "b`),
+  Buffer.from([0xfc]),
+  Buffer.from('cher"\n'),
+]);
+
 const errorLine = (server: ServerProcess, re: RegExp): Promise<LogLine> =>
   server.waitFor((l) => l.level === 'error' && re.test(l.msg), LOG_DEADLINE_MS);
 
@@ -41,6 +48,7 @@ describe('zone files with values the server cannot serve (WORKERS=1, at start)',
     dir.write('good.test.toml', GOOD);
     dir.write('big.test.toml', BIG_TXT);
     dir.write('latin.test.toml', LATIN1);
+    dir.write('latin-large.test.toml', LATIN1_LARGE);
     dir.write('a..b.toml', '[domain]\ndomain = "a.b"\n');
     ops = await freePort();
     server = await startServer(dir.path, { args: ['--metrics-port', String(ops), '--log-ignore'] });
@@ -62,14 +70,16 @@ describe('zone files with values the server cannot serve (WORKERS=1, at start)',
   it('rejects a file that is not UTF-8, naming the line, instead of serving U+FFFD', async () => {
     await errorLine(server, /latin\.test\.toml:5: not UTF-8/);
     assert.equal((await query(server.port, 'latin.test', 'TXT')).rcode, 'REFUSED');
+    await errorLine(server, /latin-large\.test\.toml:5: not UTF-8/);
+    assert.equal((await query(server.port, 'latin-large.test', 'TXT')).rcode, 'REFUSED');
   });
 
   it('rejects a file whose name is no domain name, instead of failing to start', async () => {
     await errorLine(server, /a\.\.b\.toml:2: \[domain\] domain: "a\.b" does not match the file name a\.\.b\.toml; rename the file to a\.b\.toml/);
   });
 
-  it('counts the three rejected files in eclipso_reload_errors_total', async () => {
-    assert.equal(await rejectedCount(ops), 3);
+  it('counts the four rejected files in eclipso_reload_errors_total', async () => {
+    assert.equal(await rejectedCount(ops), 4);
   });
 
   it('serves an internationalised owner and MX target under their A-labels', async () => {

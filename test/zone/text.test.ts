@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatProblem, ZoneFileError } from '../../src/zone/problem.js';
-import { decodeZoneText } from '../../src/zone/text.js';
+import { decodeZoneText, utf8Octets, zoneTextOf } from '../../src/zone/text.js';
 
-/** The problems decodeZoneText reports for these bytes, or [] when it decodes them. */
-function problems(bytes: Buffer): string[] {
+/** The problems `check` reports for these bytes, or [] when it takes them. */
+function problems(check: (bytes: Uint8Array, origin: string) => unknown, bytes: Buffer): string[] {
   try {
-    decodeZoneText(bytes, 'zones/example.com.toml');
+    check(bytes, 'zones/example.com.toml');
     return [];
   } catch (e) {
     assert.ok(e instanceof ZoneFileError);
@@ -35,10 +35,15 @@ describe('a zone file that is not UTF-8 is rejected, naming the line', () => {
       problems: ['zones/example.com.toml:5: not UTF-8: bytes that are no character, shown as \uFFFD in "\uFFFD"; save the file as UTF-8 (a zone file is TOML, which is UTF-8)'],
     },
   ];
-  for (const c of cases) it(c.what, () => assert.deepEqual(problems(c.bytes), c.problems));
+  for (const c of cases) {
+    it(c.what, () => assert.deepEqual(problems(decodeZoneText, c.bytes), c.problems));
+    // A large file's octets are checked where they are read and decoded where they are compiled.
+    it(`${c.what}: the octets' check says the same`, () => assert.deepEqual(problems(utf8Octets, c.bytes), c.problems));
+  }
 
   it('decodes valid UTF-8 to the same text Buffer#toString gives (a BOM stays)', () => {
     const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), txt('bücher')]);
     assert.equal(decodeZoneText(bytes, 'x'), bytes.toString('utf8'));
+    assert.equal(zoneTextOf(utf8Octets(bytes, 'x'), 'x'), bytes.toString('utf8'));
   });
 });

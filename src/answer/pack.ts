@@ -11,7 +11,7 @@ import { Records } from './same-responses.js';
 import { Work, workInts } from './work-arrays.js';
 
 /** packImage's work arrays: a small zone's image is laid out in `bytes` and `ints`, then copied whole (a large one's in place: IN_PLACE_OCTETS). */
-const WORK = { found: workInts(), placed: workInts(), ints: workInts(), hashes: workInts(), order: workInts(), bytes: new Work((n) => new Uint8Array(n)) };
+const WORK = { found: workInts(), placed: workInts(), ints: workInts(), hashes: workInts(), order: workInts(), orderHashes: workInts(), bytes: new Work((n) => new Uint8Array(n)) };
 
 /**
  * Every Answer reachable from `a` not yet `found` (by id), in the order first reached, into
@@ -233,24 +233,29 @@ const PART_SLOTS = 1 << 16;
 function fillIndex(slots: Int32Array, hashes: Int32Array): void {
   const mask = slots.length - 1;
   const hashBitsOf = -1 << entryBits(hashes.length);
-  const put = (e: number): void => {
-    const hash = hashes[e];
+  const put = (e: number, hash: number): void => {
     let s = hash & mask;
     while (slots[s] !== EMPTY_SLOT) s = (s + 1) & mask;
     slots[s] = (hash & hashBitsOf) | (e + 1);
   };
   if (slots.length <= PART_SLOTS) {
-    for (let e = 0; e < hashes.length; e++) put(e);
+    for (let e = 0; e < hashes.length; e++) put(e, hashes[e]);
     return;
   }
-  // A counting sort of the entries by the part their first slot lies in.
+  // A counting sort of the entries by the part their first slot lies in, each with its hash: read
+  // from `hashes` by entry, in the part's order, each would be a cache miss of its own.
   const shift = 31 - Math.clz32(PART_SLOTS);
   const starts = new Int32Array((slots.length >>> shift) + 1);
   for (let e = 0; e < hashes.length; e++) starts[((hashes[e] & mask) >>> shift) + 1]++;
   for (let p = 1; p < starts.length; p++) starts[p] += starts[p - 1];
   const order = WORK.order.take(hashes.length);
-  for (let e = 0; e < hashes.length; e++) order[starts[(hashes[e] & mask) >>> shift]++] = e;
-  for (let i = 0; i < order.length; i++) put(order[i]);
+  const orderHashes = WORK.orderHashes.take(hashes.length);
+  for (let e = 0; e < hashes.length; e++) {
+    const at = starts[(hashes[e] & mask) >>> shift]++;
+    order[at] = e;
+    orderHashes[at] = hashes[e];
+  }
+  for (let i = 0; i < order.length; i++) put(order[i], orderHashes[i]);
 }
 
 /** Copies `a`'s packet (header, then body) from `packets` to `at`; returns where it ends. */

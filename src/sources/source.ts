@@ -6,8 +6,9 @@ import { isDynamoUrl } from './dynamodb-items.js';
 import { isS3Url } from './s3-location.js';
 
 /**
- * What a source feeds: zone files, each as its text. The receiver checks, compiles and serves
- * them (src/serving/); a source never knows how, nor how many processes answer.
+ * What a source feeds: zone files, each as its text (or a large file's octets, checked to be
+ * UTF-8: zoneContent). The receiver checks, compiles and serves them (src/serving/); a source never
+ * knows how, nor how many processes answer.
  */
 export interface ZoneSink {
   /**

@@ -1,5 +1,5 @@
 import { watch, type Dirent, type FSWatcher } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { isZoneFileName } from '../zone/parse.js';
@@ -55,9 +55,9 @@ const IN_PLACE_SETTLE_MS = 2000;
 /**
  * Zone files in a local folder (the seed's default engine), live-reloaded from fs.watch events.
  * A changed file is re-read once it has stopped changing, and recompiled alone (only regular
- * files, up to ZONE_FILE_MAX_BYTES, are read); an event for anything that is not a zone file
- * (an editor's rename dance, a Kubernetes ConfigMap swapping its `..data` link) rescans the
- * folder and reloads only what differs.
+ * files, up to ZONE_FILE_MAX_BYTES, are read); an event for anything that is not a zone file (a
+ * Kubernetes ConfigMap swapping its `..data` link) rescans the folder, while a zone file is a
+ * symlink, and reloads only what differs.
  */
 export class FolderSource implements ZoneSource {
   readonly description: string;
@@ -67,6 +67,14 @@ export class FolderSource implements ZoneSource {
   /** Digest of the text last handed to the sink per file (not the text: 1M records would keep
    *  60 MB of it): unchanged files are not recompiled. */
   private readonly digests = new Map<string, string>();
+  /**
+   * Zone files that are not regular files (symlinks, as a Kubernetes ConfigMap's are): what they
+   * lead to can change with no event naming them, only one naming another entry (the ConfigMap's
+   * `..data`), which rescans the folder. While there are none, an event naming no zone file (a
+   * temporary file renamed over a zone file, whose own event reloads it) rescans nothing: a
+   * rescan reads every file again (20,000 zones: a second of CPU for each file written so).
+   */
+  private readonly linked = new Set<string>();
   /** Reloads run one after another, in event order. */
   private queue: Promise<void> = Promise.resolve();
   private sink: ZoneSink | null = null;
@@ -143,6 +151,7 @@ export class FolderSource implements ZoneSource {
    */
   private schedule(file: string | null, event: string): void {
     const target = file !== null && isZoneFileName(file) ? file : null;
+    if (target === null && file !== null && this.linked.size === 0) return;
     const id = target ?? '';
     const pending = this.timers.get(id);
     clearTimeout(pending?.timer);
@@ -174,6 +183,9 @@ export class FolderSource implements ZoneSource {
     const present = new Set(names);
     // Listed as regular files (not symlinks, nor anything else): the first load reads them without looking them up first.
     const regular = new Set(entries.filter((d) => d.isFile()).map((d) => d.name));
+    this.linked.clear();
+    for (const name of names) if (!regular.has(name)) this.linked.add(name);
+    if (this.serving) this.log.debug('zone folder rescanned', { dir: this.dir, files: names.length, linked: this.linked.size });
     // A file with a read pending is being written: that read takes it once it has settled.
     const files = [...[...this.digests.keys()].filter((f) => !present.has(f)), ...names.sort().filter((f) => !this.timers.has(f))];
     // Files are read READ_CONCURRENCY at a time and handed over in name order; they compile
@@ -194,6 +206,9 @@ export class FolderSource implements ZoneSource {
 
   private async reload(file: string): Promise<void> {
     const path = join(this.dir, file);
+    const entry = await lstat(path).catch(() => null);
+    if (entry !== null && !entry.isFile()) this.linked.add(file);
+    else this.linked.delete(file);
     await this.handOver(file, path, await this.read(path));
   }
 

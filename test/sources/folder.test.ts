@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { lines, query } from '../helpers/dns.js';
@@ -85,6 +85,62 @@ describe('live reload from the zone folder', () => {
     dir.write('three.test.toml', zoneText('three.test', '192.0.2.33'));
     await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.three.test'), ['www.three.test 3600 A 192.0.2.33']));
     rmSync(`${dir.path}.old`, { recursive: true, force: true });
+  });
+});
+
+describe('a zone folder as Kubernetes mounts a ConfigMap: each zone file a symlink through ..data', () => {
+  const dir = new ZoneDir();
+  let server: ServerProcess;
+  /** A version folder of the ConfigMap's files, as the kubelet writes one for each update. */
+  const version = (name: string, address: string): void => {
+    mkdirSync(join(dir.path, name));
+    writeFileSync(join(dir.path, name, 'cm.test.toml'), zoneText('cm.test', address));
+  };
+  before(async () => {
+    version('..v1', '192.0.2.1');
+    symlinkSync('..v1', join(dir.path, '..data'));
+    symlinkSync('..data/cm.test.toml', join(dir.path, 'cm.test.toml'));
+    server = await startServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1', ECLIPSO_LOG_DEBUG: '1' } });
+  });
+  after(async () => {
+    await server.stop();
+    dir.cleanup();
+  });
+
+  it('serves the new version once ..data is switched to it, though no event names the zone file', async () => {
+    assert.deepEqual(await answerOf(server.port, 'www.cm.test'), ['www.cm.test 3600 A 192.0.2.1']);
+    const rescanned = server.next('zone folder rescanned');
+    // The kubelet's update: a new version folder, a new link, renamed over ..data (atomic).
+    version('..v2', '192.0.2.2');
+    symlinkSync('..v2', join(dir.path, '..data_tmp'));
+    renameSync(join(dir.path, '..data_tmp'), join(dir.path, '..data'));
+    const line = await rescanned;
+    assert.equal(line.linked, 1, 'the one zone file is a symlink');
+    await eventually(async () => assert.deepEqual(await answerOf(server.port, 'www.cm.test'), ['www.cm.test 3600 A 192.0.2.2']));
+  });
+});
+
+describe('a temporary file renamed over a zone file, in a folder of regular files', () => {
+  const dir = new ZoneDir();
+  let server: ServerProcess;
+  before(async () => {
+    for (const z of ['a', 'b', 'c']) dir.write(`${z}.test.toml`, zoneText(`${z}.test`, '192.0.2.1'));
+    server = await startServer(dir.path, { env: { ECLIPSO_LOG_IGNORE: '1', ECLIPSO_LOG_DEBUG: '1' } });
+  });
+  after(async () => {
+    await server.stop();
+    dir.cleanup();
+  });
+
+  // The rename's two events (the temporary name, then the zone file's) come together: a rescan
+  // for the first would be queued before the zone's reload, and would have said so by then.
+  it('reloads that zone alone: the other files are not read again', async () => {
+    const from = server.logs.length;
+    const loaded = server.next('zone loaded');
+    dir.write('b.test.toml', zoneText('b.test', '192.0.2.2'));
+    assert.equal((await loaded).zone, 'b.test.');
+    assert.deepEqual(await answerOf(server.port, 'www.b.test'), ['www.b.test 3600 A 192.0.2.2']);
+    assert.deepEqual(server.logs.slice(from).filter((l) => l.msg === 'zone folder rescanned'), []);
   });
 });
 

@@ -179,8 +179,9 @@ function buffersOf(result: CompiledFile): ArrayBuffer[] {
  * loaded a few zones has compiled only those: a changed zone would pay for it. So a thread that has
  * compiled fewer than WARM_UP_COMPILES zones compiles WARM_UP_ZONE first.
  *
- * Then its heap, full of what it parsed and compiled, is collected and the pages given back
- * (releaseMemory): they would stay pooled, and after the thread ends (compiler.ts) 8 s more.
+ * Then, once it has compiled RELEASE_AFTER_OCTETS since it last did, its heap, full of what it
+ * parsed and compiled, is collected and the pages given back (releaseMemory): they would stay
+ * pooled, and after the thread ends (compiler.ts) 8 s more.
  */
 const WARM_UP_COMPILES = 40;
 /** Idle this long first: a thread in the middle of a load, or reading the cache back, is left to it. */
@@ -202,8 +203,14 @@ const WARM_UP_ZONE = [
 ].join('\n');
 
 let idle: NodeJS.Timeout | NodeJS.Immediate | null = null;
-/** True when the thread has worked since it last gave its memory back. */
-let worked = true;
+/**
+ * Octets of zone files compiled since the thread last gave its memory back, from which it does so
+ * once idle. Less leaves a few MiB that the collector and V8's page pool (emptied after 8 s) see to
+ * on their own: after one changed zone of 50 records, the last-resort collection gave back nothing
+ * and took 10–15 ms, which a file arriving meanwhile waited for (bench/RESULTS.md).
+ */
+const RELEASE_AFTER_OCTETS = 1 << 20;
+let compiledOctets = 0;
 
 function stopIdle(): void {
   clearTimeout(idle as NodeJS.Timeout);
@@ -219,8 +226,10 @@ function idleLater(): void {
 function idleStep(): void {
   idle = null;
   if (compiledZones >= WARM_UP_COMPILES) {
-    if (worked) releaseMemory();
-    worked = false;
+    if (compiledOctets >= RELEASE_AFTER_OCTETS) {
+      releaseMemory();
+      compiledOctets = 0;
+    }
     return;
   }
   try {
@@ -244,7 +253,7 @@ parentPort!.on('message', (message: ToThreadMessage) => {
   }
   const files: ToThread[] = message;
   stopIdle();
-  worked = true;
+  for (const m of files) compiledOctets += m.content.length;
   const replies = files.map((m): CompileReply => {
     // Made once: the source's when it made one (the folder, to see whether the file changed).
     const digest = m.serial.digest ?? textDigest(m.content);

@@ -1,0 +1,90 @@
+/**
+ * Answers while a 200,000-record zone is added, changed and removed (the load of
+ * test/serving/stall.test.ts, as a figure): one query to another zone every 2 ms, WORKERS=1 (the
+ * thread that reads the folder also answers). The big zone's texts are made before the load starts
+ * (making them holds this process's own timers). Prints p99 and max latency, and the worst queries
+ * with when they were sent (ms after the load started).
+ *
+ *   node bench/stall.mjs [MAIN_JS]        (default: this checkout's dist/main.js)
+ */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { encodeQuery } from './lib/query.mjs';
+import { MAIN } from './lib/servers.mjs';
+
+const main = process.argv[2] ?? MAIN;
+const RECORDS = 200_000;
+const EVERY_MS = 2;
+const dir = mkdtempSync(join(tmpdir(), 'eclipso-stall-'));
+const write = (file, text) => {
+  writeFileSync(join(dir, `.${file}.tmp`), text);
+  renameSync(join(dir, `.${file}.tmp`), join(dir, file));
+};
+const big = (last) => {
+  const lines = ['[domain]', 'domain = "big.test"', '[defaults]', 'ttl = 300'];
+  for (let i = 0; i < RECORDS; i++) lines.push('[[records]]', `domain = "host-${i}"`, `address = "10.${(i >> 8) & 255}.${i & 255}.${last}"`);
+  return lines.join('\n') + '\n';
+};
+write('small.test.toml', '[domain]\ndomain = "small.test"\n[[records]]\ndomain = "www"\naddress = "192.0.2.1"\n');
+const [first, second] = [big(1), big(2)];
+
+const child = spawn(process.execPath, [main, '--zone-dir', dir, '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0'], {
+  env: { ...process.env, LOG_FORMAT: 'json', WORKERS: '1', ECLIPSO_LOG_IGNORE: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
+});
+let waiters = [];
+let port = 0;
+createInterface({ input: child.stdout }).on('line', (line) => {
+  let l;
+  try {
+    l = JSON.parse(line);
+  } catch {
+    return;
+  }
+  if (l.msg === 'listening') port = l.port;
+  waiters = waiters.filter((w) => (w.msg === l.msg ? (w.resolve(l), false) : true));
+});
+const next = (msg) => new Promise((resolve) => waiters.push({ msg, resolve }));
+const deadline = Date.now() + 60_000;
+while (!port) {
+  if (Date.now() > deadline) throw new Error('the server did not listen within 60 s');
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+const socket = createSocket('udp4');
+const sentAt = new Map();
+const latencies = [];
+socket.on('message', (m) => {
+  const t = sentAt.get(m.readUInt16BE(0));
+  if (t === undefined) return;
+  sentAt.delete(m.readUInt16BE(0));
+  latencies.push([performance.now() - t, t]);
+});
+const query = encodeQuery('www.small.test', 'A');
+const t0 = performance.now();
+let id = 0;
+const timer = setInterval(() => {
+  id = (id + 1) & 0xffff;
+  sentAt.set(id, performance.now());
+  const q = Buffer.from(query);
+  q.writeUInt16BE(id, 0);
+  socket.send(q, port, '127.0.0.1');
+}, EVERY_MS);
+for (const [act, msg] of [[() => write('big.test.toml', first), 'zone loaded'], [() => write('big.test.toml', second), 'zone loaded'], [() => rmSync(join(dir, 'big.test.toml')), 'zone removed']]) {
+  const done = next(msg);
+  act();
+  await done;
+}
+clearInterval(timer);
+await new Promise((r) => setTimeout(r, 1000));
+socket.close();
+latencies.sort((a, b) => a[0] - b[0]);
+const p99 = latencies[Math.floor(latencies.length * 0.99)][0];
+console.log(`p99 ${p99.toFixed(1)} ms, max ${latencies.at(-1)[0].toFixed(1)} ms over ${latencies.length} answers, ${sentAt.size} lost`);
+console.log(`worst: ${latencies.slice(-5).map(([l, t]) => `${l.toFixed(0)} ms at ${(t - t0).toFixed(0)}`).join(', ')}`);
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+rmSync(dir, { recursive: true, force: true });

@@ -12,9 +12,8 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { encodeQuery } from './lib/query.mjs';
-import { MAIN } from './lib/servers.mjs';
+import { Child, jsonField, MAIN } from './lib/servers.mjs';
 
 const main = process.argv[2] ?? MAIN;
 const RECORDS = 200_000;
@@ -32,27 +31,12 @@ const big = (last) => {
 write('small.test.toml', '[domain]\ndomain = "small.test"\n[[records]]\ndomain = "www"\naddress = "192.0.2.1"\n');
 const [first, second] = [big(1), big(2)];
 
-const child = spawn(process.execPath, [main, '--zone-dir', dir, '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0'], {
-  env: { ...process.env, LOG_FORMAT: 'json', WORKERS: '1', ECLIPSO_LOG_IGNORE: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
-});
-let waiters = [];
-let port = 0;
-createInterface({ input: child.stdout }).on('line', (line) => {
-  let l;
-  try {
-    l = JSON.parse(line);
-  } catch {
-    return;
-  }
-  if (l.msg === 'listening') port = l.port;
-  waiters = waiters.filter((w) => (w.msg === l.msg ? (w.resolve(l), false) : true));
-});
-const next = (msg) => new Promise((resolve) => waiters.push({ msg, resolve }));
-const deadline = Date.now() + 60_000;
-while (!port) {
-  if (Date.now() > deadline) throw new Error('the server did not listen within 60 s');
-  await new Promise((r) => setTimeout(r, 50));
-}
+const server = new Child('eclipso', spawn(process.execPath, [main, '--zone-dir', dir, '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0'], {
+  env: { ...process.env, LOG_FORMAT: 'json', WORKERS: '1', ECLIPSO_LOG_IGNORE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+}));
+const port = Number(await server.waitFor((l) => jsonField(l, 'listening', 'port')));
+/** The next log line with this message (from now on). */
+const next = (msg) => server.waitFor((l) => jsonField(l, msg, 'msg'), 300_000);
 
 const socket = createSocket('udp4');
 const sentAt = new Map();
@@ -85,6 +69,5 @@ latencies.sort((a, b) => a[0] - b[0]);
 const p99 = latencies[Math.floor(latencies.length * 0.99)][0];
 console.log(`p99 ${p99.toFixed(1)} ms, max ${latencies.at(-1)[0].toFixed(1)} ms over ${latencies.length} answers, ${sentAt.size} lost`);
 console.log(`worst: ${latencies.slice(-5).map(([l, t]) => `${l.toFixed(0)} ms at ${(t - t0).toFixed(0)}`).join(', ')}`);
-child.kill('SIGTERM');
-await new Promise((r) => child.on('exit', r));
+await server.stop();
 rmSync(dir, { recursive: true, force: true });

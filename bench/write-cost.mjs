@@ -10,9 +10,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { scaleZone, writeScaleDataset } from './lib/dataset.mjs';
-import { MAIN } from './lib/servers.mjs';
+import { Child, jsonField, MAIN } from './lib/servers.mjs';
 
 const args = process.argv.slice(2);
 const ZONES = Number(args.find((a) => a.startsWith('--zones='))?.slice(8) ?? 20_000);
@@ -27,31 +26,15 @@ const side = join(base, 'side');
 mkdirSync(dir);
 mkdirSync(side);
 writeScaleDataset(dir, ZONES, PER_ZONE);
-const child = spawn(process.execPath, [main, '--zone-dir', dir, '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0'], {
-  env: { ...process.env, LOG_FORMAT: 'json', WORKERS: '1', ECLIPSO_LOG_IGNORE: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
-});
-let waiters = [];
-let listening = false;
-createInterface({ input: child.stdout }).on('line', (line) => {
-  let l;
-  try {
-    l = JSON.parse(line);
-  } catch {
-    return;
-  }
-  if (l.msg === 'listening') listening = true;
-  waiters = waiters.filter((w) => (w.test(l) ? (w.resolve(l), false) : true));
-});
-const deadline = Date.now() + 120_000;
-while (!listening) {
-  if (Date.now() > deadline) throw new Error('the server did not listen within 120 s');
-  await new Promise((r) => setTimeout(r, 50));
-}
+const server = new Child('eclipso', spawn(process.execPath, [main, '--zone-dir', dir, '--port', '0', '--host', '127.0.0.1', '--metrics-port', '0'], {
+  env: { ...process.env, LOG_FORMAT: 'json', WORKERS: '1', ECLIPSO_LOG_IGNORE: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+}));
+await server.waitFor((l) => jsonField(l, 'listening', 'port'));
 await new Promise((r) => setTimeout(r, 1000));
 
 /** The server's CPU so far, in ms (utime + stime of the process). */
 const cpuMs = () => {
-  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const f = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / HZ;
 };
 const out = { inside: { cpu: [], ms: [] }, outside: { cpu: [], ms: [] } };
@@ -59,18 +42,17 @@ for (let i = 0; i < WRITES; i++) {
   const where = i % 2 ? 'inside' : 'outside';
   const z = 100 + i;
   const file = `z${z}.scale.toml`;
-  const loaded = new Promise((resolve) => waiters.push({ test: (l) => l.msg === 'zone loaded' && String(l.file).endsWith(file), resolve }));
+  const loaded = server.waitFor((l) => String(jsonField(l, 'zone loaded', 'file') ?? '').endsWith(file) && jsonField(l, 'zone loaded', 'ms'));
   const tmp = join(where === 'inside' ? dir : side, `.${file}.tmp`);
   const before = cpuMs();
   writeFileSync(tmp, scaleZone(z, PER_ZONE, 5 + i));
   renameSync(tmp, join(dir, file));
-  out[where].ms.push((await loaded).ms);
+  out[where].ms.push(Number(await loaded));
   await new Promise((r) => setTimeout(r, 1500));
   out[where].cpu.push(cpuMs() - before);
 }
 for (const [where, r] of Object.entries(out)) {
   console.log(`${ZONES} zones, temporary file ${where} the folder: CPU ${r.cpu.join(', ')} ms; compile+swap ${r.ms.map((x) => x.toFixed(1)).join(', ')} ms`);
 }
-child.kill('SIGTERM');
-await new Promise((r) => child.on('exit', r));
+await server.stop();
 rmSync(base, { recursive: true, force: true });

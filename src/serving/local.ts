@@ -14,6 +14,7 @@ import { sourceLabel } from '../sources/source.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { HealthChecks } from '../health/checks.js';
 import { ZoneCatalog, type ServedVersion } from './catalog.js';
+import type { ZoneContent } from '../zone/text.js';
 import { TableTarget } from './table-target.js';
 import type { Serving } from './serving.js';
 import { VERSION } from '../version.js';
@@ -80,7 +81,7 @@ export class LocalServing implements Serving {
     return this.catalog.fileOf(nameKey(apex));
   }
 
-  upsert(origin: string, fileName: string, text: string, modified?: number, digest?: string): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: ZoneContent, modified?: number, digest?: string): Promise<boolean> {
     return this.catalog.upsert(origin, fileName, text, modified, digest);
   }
 

@@ -34,6 +34,7 @@ import type { TransferSettings } from '../transfer/settings.js';
 import type { ZoneFileError } from '../zone/problem.js';
 import { HealthChecks } from '../health/checks.js';
 import { ZoneCatalog, type ServedVersion, type ZoneTarget, type ZoneText } from './catalog.js';
+import type { ZoneContent } from '../zone/text.js';
 import { Notifier } from './notifier.js';
 import type { Serving } from './serving.js';
 import { sharedZone, type DnsThreadData, type DnsThreadSnapshot, type FromDnsThread, type ServableZone, type ToDnsThread } from './thread-messages.js';
@@ -161,7 +162,7 @@ export class ThreadServing implements Serving {
     return v && this.unserved.get(fileName)?.serial === v.serial ? { ...v, answering: false } : v;
   }
 
-  upsert(origin: string, fileName: string, text: string, modified?: number, digest?: string): Promise<boolean> {
+  upsert(origin: string, fileName: string, text: ZoneContent, modified?: number, digest?: string): Promise<boolean> {
     this.failedInThreads.delete(fileName);
     return this.catalog.upsert(origin, fileName, text, modified, digest);
   }

@@ -199,10 +199,9 @@ export function buildRecord(
 
 /**
  * The fields of the record plainRecord is reading, as its scan finds them (undefined: not in the
- * table); read by rdata as a table of them. `plain` is false once the scan meets another field.
+ * table); read by rdata as a table of them.
  */
 const fields = { domain: undefined as unknown, type: undefined as unknown, ttl: undefined as unknown, address: undefined as unknown, preference: undefined as unknown };
-let plain = true;
 /** Whether reading the record's data found something wrong (then buildRecord says what). */
 let wrong = false;
 const noteWrong: Report = () => {
@@ -218,7 +217,7 @@ function plainField(text: string, from: number, to: number, value: unknown): boo
     case 7: if (text.startsWith('address', from)) return (fields.address = value), true; break;
     case 10: if (text.startsWith('preference', from)) return (fields.preference = value), true; break;
   }
-  return (plain = false);
+  return false;
 }
 
 /** The types of plain records, by how `type` (or [defaults] type) names them: upper case, or their number. */
@@ -235,8 +234,7 @@ const PLAIN_TYPES: ReadonlyMap<unknown, ServedType> = new Map<unknown, ServedTyp
  */
 export function plainRecord(tables: TablesOnDemand, i: number, apex: Name, defaults: RecordDefaults): ZoneRecord | undefined {
   fields.domain = fields.type = fields.ttl = fields.address = fields.preference = undefined;
-  plain = true;
-  if (!tables.scan(i, plainField) || !plain) return undefined;
+  if (!tables.scan(i, plainField)) return undefined;
   const t = PLAIN_TYPES.get(fields.type ?? defaults.type);
   if (t === undefined || (defaults.class !== CLASS.IN && defaults.class !== 'IN') || (fields.preference !== undefined && t !== 'MX')) return undefined;
   const ttl = fields.ttl ?? defaults.ttl;

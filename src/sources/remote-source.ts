@@ -9,7 +9,8 @@ import type { S3Location } from './s3-location.js';
 import { SnapshotKeeper } from './snapshot-keeper.js';
 import type { SnapshotEntry, ZoneSnapshot } from './snapshot.js';
 import type { SourceStats } from '../counters/snapshot.js';
-import { zoneText, type ZoneSink, type ZoneSource } from './source.js';
+import { digestInSteps, zoneContent, type ZoneSink, type ZoneSource } from './source.js';
+import type { ZoneContent } from '../zone/text.js';
 import { isZoneFileName } from '../zone/parse.js';
 
 /**
@@ -24,10 +25,14 @@ const RETRY_CAP_MIN_MS = 30_000;
 /** With a snapshot, start serves it if the first S3 load takes longer than this. */
 const SNAPSHOT_WAIT_MS = 5_000;
 
-/** What we last saw of one object: its ETag, and the text the sink last accepted (null: none). */
+/**
+ * What we last saw of one object: its ETag, and the textDigest of the octets the sink last
+ * accepted (null: none). A digest, not the text: it tells a changed object as well, without a
+ * copy of every zone's text on the thread that answers queries.
+ */
 interface Known {
   etag: string;
-  text: string | null;
+  digest: string | null;
 }
 
 export interface RemoteSourceOptions {
@@ -183,11 +188,14 @@ export class RemoteSource implements ZoneSource {
   private async serveSnapshot(entries: SnapshotEntry[], why: string): Promise<void> {
     let served = 0;
     await Promise.all(entries.filter(({ file }) => !this.known.has(file) && !this.applying.has(file)).map(async (entry) => {
-      const { file, text } = entry;
-      const accepted = await this.upsert(join(this.snapshot.dir!, file), file, text, entry.modified, entry.digest);
+      const { file, bytes } = entry;
+      const origin = join(this.snapshot.dir!, file);
+      const digest = entry.digest ?? await digestInSteps(bytes);
+      const content = zoneContent(this.sink!, origin, file, bytes);
+      const accepted = content !== null && await this.upsert(origin, file, content, entry.modified, digest);
       if (accepted) served++;
       // Unless the first sync fetched it from S3 meanwhile.
-      if (!this.known.has(file)) this.known.set(file, { etag: accepted && entry.reusable ? entry.etag : '', text: accepted ? text : null });
+      if (!this.known.has(file)) this.known.set(file, { etag: accepted && entry.reusable ? entry.etag : '', digest: accepted ? digest : null });
     }));
     this.log.warn(`serving zones from the local snapshot until ${this.kind} answers`, { why, zones: served, snapshot: this.snapshot.dir });
   }
@@ -285,7 +293,7 @@ export class RemoteSource implements ZoneSource {
       try {
         let rebuilt = await this.apply(file, entry ? snapshotObject(entry) : await getObject(file), entry);
         // A snapshot file this server does not load is fetched after all.
-        if (entry && this.known.get(file)?.text === null) {
+        if (entry && this.known.get(file)?.digest === null) {
           this.known.delete(file);
           rebuilt = await this.apply(file, await getObject(file));
         }
@@ -302,9 +310,9 @@ export class RemoteSource implements ZoneSource {
     if (this.stopped) return;
     if (this.snapshot.deferring) {
       // The first load's files, once the store has been listed, even if some fetches failed.
-      this.snapshot.writeDeferred((job) => this.serially(job), (file, text, etag) => {
+      this.snapshot.writeDeferred((job) => this.serially(job), (file, digest, etag) => {
         const now = this.known.get(file);
-        return now?.text === text && now.etag === etag;
+        return now?.digest === digest && now.etag === etag;
       }, () => this.kept(), () => this.stopped);
     } else if (fetch.length > 0 || remove.length > 0) {
       await this.snapshot.saveManifest(this.kept());
@@ -321,7 +329,7 @@ export class RemoteSource implements ZoneSource {
 
   /** The zones whose snapshot files stay: those the last listing showed, and those served. */
   private kept(): ReadonlySet<string> {
-    return new Set([...this.listed, ...[...this.known].filter(([, k]) => k.text !== null).map(([f]) => f)]);
+    return new Set([...this.listed, ...[...this.known].filter(([, k]) => k.digest !== null).map(([f]) => f)]);
   }
 
   /** Runs `job` on every item, `concurrency` at a time, until the source stops. */
@@ -410,31 +418,33 @@ export class RemoteSource implements ZoneSource {
    */
   private async apply(file: string, obj: FetchedObject, fromSnapshot?: SnapshotEntry): Promise<boolean> {
     const prev = this.known.get(file);
-    const text = zoneText(this.sink!, this.origin(file), file, obj.bytes);
-    if (prev && text !== null && prev.text === text) {
+    // A large object is hashed a step at a time and decoded on its compile thread (zoneContent), as a folder's file.
+    const digest = fromSnapshot?.digest ?? await digestInSteps(obj.bytes);
+    if (prev && prev.digest === digest) {
       // Same bytes under a new ETag (or first look after a snapshot start): nothing to rebuild.
       prev.etag = obj.etag;
       return false;
     }
+    const content = zoneContent(this.sink!, this.origin(file), file, obj.bytes);
     let accepted = false;
-    if (text !== null) {
+    if (content !== null) {
       this.applying.add(file);
       try {
-        accepted = await this.upsert(this.origin(file), file, text, obj.modified, fromSnapshot?.digest);
+        accepted = await this.upsert(this.origin(file), file, content, obj.modified, digest);
       } finally {
         this.applying.delete(file);
       }
     }
     // A rejected object keeps its ETag here so it is not refetched (and re-reported) every period;
-    // the zone's last good text stays, and a fixed upload has a new ETag.
-    this.known.set(file, { etag: obj.etag, text: accepted ? text : prev?.text ?? null });
-    if (accepted && text !== null && !fromSnapshot) await this.snapshot.keep(file, text, obj);
+    // the zone's last good version stays, and a fixed upload has a new ETag.
+    this.known.set(file, { etag: obj.etag, digest: accepted ? digest : prev?.digest ?? null });
+    if (accepted && !fromSnapshot) await this.snapshot.keep(file, obj, digest);
     return accepted;
   }
 
-  private async upsert(origin: string, file: string, text: string, modified?: number, digest?: string): Promise<boolean> {
+  private async upsert(origin: string, file: string, content: ZoneContent, modified?: number, digest?: string): Promise<boolean> {
     try {
-      return await this.sink!.upsert(origin, file, text, modified, digest);
+      return await this.sink!.upsert(origin, file, content, modified, digest);
     } catch (e) {
       this.log.error('zone rejected: internal error while compiling; the previous version stays in service', { file: origin, error: (e as Error).message });
       return false;
@@ -448,7 +458,7 @@ export class RemoteSource implements ZoneSource {
 
 /** A snapshot's file as the object it was written from. */
 function snapshotObject(entry: SnapshotEntry): FetchedObject {
-  return { bytes: Buffer.from(entry.text, 'utf8'), etag: entry.etag, ...(entry.modified !== undefined && { modified: entry.modified }) };
+  return { bytes: entry.bytes, etag: entry.etag, ...(entry.modified !== undefined && { modified: entry.modified }) };
 }
 
 /**

@@ -8,7 +8,9 @@ const SNAPSHOT_WRITES_IN_TURN = 256;
 /** An accepted object to be written to the snapshot. */
 interface Kept {
   file: string;
-  text: string;
+  bytes: Uint8Array;
+  /** The octets' textDigest. */
+  digest: string;
   etag: string;
   modified?: number;
 }
@@ -76,10 +78,13 @@ export class SnapshotKeeper {
     return reusable;
   }
 
-  /** Keeps an object the sink accepted: written now, or, during the first load, once it is done. */
-  async keep(file: string, text: string, obj: FetchedObject): Promise<void> {
-    if (this.deferred) this.deferred.push({ file, text, etag: obj.etag, modified: obj.modified });
-    else await this.do('write', file, () => this.snapshot?.write(file, text, obj.etag, obj.modified));
+  /**
+   * Keeps an object the sink accepted (`digest`: the textDigest of its octets): written now, or,
+   * during the first load, once it is done.
+   */
+  async keep(file: string, obj: FetchedObject, digest: string): Promise<void> {
+    if (this.deferred) this.deferred.push({ file, bytes: obj.bytes, digest, etag: obj.etag, modified: obj.modified });
+    else await this.do('write', file, () => this.snapshot?.write(file, obj.bytes, digest, obj.etag, obj.modified));
   }
 
   async remove(file: string): Promise<void> {
@@ -93,13 +98,13 @@ export class SnapshotKeeper {
 
   /**
    * Writes what the first load deferred, a few files in each `turn` (the lock that the source's
-   * syncs and events take), skipping a file whose zone has changed since (`current` false: its
-   * newer version was written); then the manifest (saveManifest with `keep`). A stop (`stopped`)
+   * syncs and events take), skipping a file whose zone has changed since (`current` false for its
+   * digest and ETag: its newer version was written); then the manifest (saveManifest with `keep`). A stop (`stopped`)
    * before the end leaves the rest to be fetched again by the next start.
    */
   writeDeferred(
     turn: (job: () => Promise<void>) => Promise<void>,
-    current: (file: string, text: string, etag: string) => boolean,
+    current: (file: string, digest: string, etag: string) => boolean,
     keep: () => ReadonlySet<string>,
     stopped: () => boolean,
   ): void {
@@ -109,8 +114,8 @@ export class SnapshotKeeper {
       const started = performance.now();
       for (let i = 0; i < entries.length && !stopped(); i += SNAPSHOT_WRITES_IN_TURN) {
         await turn(async () => {
-          for (const { file, text, etag, modified } of entries.slice(i, i + SNAPSHOT_WRITES_IN_TURN)) {
-            if (current(file, text, etag)) await this.do('write', file, () => this.snapshot?.write(file, text, etag, modified));
+          for (const { file, bytes, digest, etag, modified } of entries.slice(i, i + SNAPSHOT_WRITES_IN_TURN)) {
+            if (current(file, digest, etag)) await this.do('write', file, () => this.snapshot?.write(file, bytes, digest, etag, modified));
           }
         });
       }

@@ -27,17 +27,18 @@ function versionOf(v: unknown): { etag: string; modified: number | null; digest:
 
 export interface SnapshotEntry {
   file: string;
-  text: string;
+  /** The file's octets, as written: the object's. */
+  bytes: Uint8Array;
   etag: string;
   /**
    * The store's version of the object is known whole (ETag and LastModified, from which a zone's
    * default serial is derived) and the file is as it was written (its digest): an object listed
-   * with this ETag is this text, served with that serial, without being fetched.
+   * with this ETag is this file, served with that serial, without being fetched.
    */
   reusable: boolean;
   /** LastModified, Unix seconds (undefined when the store sent none). */
   modified?: number;
-  /** The text's textDigest, when reusable. */
+  /** The file's textDigest, when reusable. */
   digest?: string;
 }
 
@@ -69,21 +70,23 @@ export class ZoneSnapshot {
     const files = (await readdir(this.dir)).filter((f) => isZoneFileName(f)).sort();
     const entries: SnapshotEntry[] = [];
     for (const file of files) {
-      const text = readFileSync(join(this.dir, file), 'utf8');
+      // Octets, not text: the source checks and decodes them as it does an object's (src/sources/source.ts zoneContent).
+      const bytes = readFileSync(join(this.dir, file));
       const v = this.versions[file];
       const version = versionOf(v);
-      if (version !== null && textDigest(text) === version.digest) {
-        entries.push({ file, text, etag: version.etag, reusable: true, digest: version.digest, ...(version.modified !== null && { modified: version.modified }) });
+      if (version !== null && textDigest(bytes) === version.digest) {
+        entries.push({ file, bytes, etag: version.etag, reusable: true, digest: version.digest, ...(version.modified !== null && { modified: version.modified }) });
       } else {
-        entries.push({ file, text, etag: typeof v === 'string' ? v : (version?.etag ?? ''), reusable: false });
+        entries.push({ file, bytes, etag: typeof v === 'string' ? v : (version?.etag ?? ''), reusable: false });
       }
     }
     return entries;
   }
 
-  async write(file: string, text: string, etag: string, modified: number | undefined): Promise<void> {
-    await this.atomicWrite(file, text);
-    this.versions[file] = { etag, modified: modified ?? null, digest: textDigest(text) };
+  /** Writes an object's octets; `digest`: their textDigest, which the source has made already. */
+  async write(file: string, bytes: Uint8Array, digest: string, etag: string, modified: number | undefined): Promise<void> {
+    await this.atomicWrite(file, bytes);
+    this.versions[file] = { etag, modified: modified ?? null, digest };
   }
 
   async remove(file: string): Promise<void> {
@@ -101,10 +104,10 @@ export class ZoneSnapshot {
     for (const f of await readdir(this.dir)) if (isZoneFileName(f) && !keep.has(f)) await this.remove(f);
   }
 
-  private async atomicWrite(file: string, text: string): Promise<void> {
+  private async atomicWrite(file: string, content: string | Uint8Array): Promise<void> {
     const tmp = join(this.dir, `.${file}.${process.pid}.${this.tmpSeq++}.tmp`);
     try {
-      await writeFile(tmp, text);
+      await writeFile(tmp, content);
       await rename(tmp, join(this.dir, file));
     } catch (e) {
       await rm(tmp, { force: true });

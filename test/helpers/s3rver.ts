@@ -49,7 +49,7 @@ export class S3Server {
     return this.server.stop();
   }
 
-  async put(bucket: string, key: string, body: string): Promise<void> {
+  async put(bucket: string, key: string, body: string | Uint8Array): Promise<void> {
     await this.api().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   }
 

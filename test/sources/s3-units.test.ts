@@ -37,9 +37,9 @@ describe('S3 credentials from the seed names', () => {
 
 describe('sync plan', () => {
   const known = new Map([
-    ['a.test.toml', { etag: '"1"', text: 'a' }],
-    ['b.test.toml', { etag: '"2"', text: 'b' }],
-    ['c.test.toml', { etag: '"3"', text: null }],
+    ['a.test.toml', { etag: '"1"', digest: 'a' }],
+    ['b.test.toml', { etag: '"2"', digest: 'b' }],
+    ['c.test.toml', { etag: '"3"', digest: null }],
   ]);
   it('fetches new and changed objects, removes missing ones, leaves the rest', () => {
     const plan = planSync(known, new Map([['a.test.toml', '"1"'], ['b.test.toml', '"22"'], ['d.test.toml', '"4"']]));

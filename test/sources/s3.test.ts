@@ -187,6 +187,34 @@ describe('S3 source against s3rver', () => {
     assert.match(readFileSync(join(snapshot, 'd3.test.toml'), 'utf8'), /192\.0\.2\.33/);
   }));
 
+  it('takes an object of 64 KiB and more as a small one: served, kept in the snapshot and served from it; one not UTF-8 is rejected naming its line', () => withSnapshotAndProxy(async (snapshot) => {
+    const prefix = 'large/';
+    // Past the size from which the octets are handed to a compile thread and decoded there (src/sources/source.ts).
+    const hosts = Array.from({ length: 2000 }, (_, i) => `[[records]]\ndomain = "host-${i}"\ntype = "A"\naddress = "198.51.100.${i % 250 + 1}"\n`);
+    const large = `${zone('large.test', '192.0.2.40')}\n${hosts.join('\n')}`;
+    // Line 3 holds 0xFC, a Latin-1 ü.
+    const latin = Buffer.concat([Buffer.from(`version = 1.0\n# ${'x'.repeat(70_000)}\n[domain] # `), Buffer.from([0xfc]), Buffer.from('\ndomain = "latin.test"\n')]);
+    await s3.put(BUCKET, `${prefix}large.test.toml`, large);
+    await s3.put(BUCKET, `${prefix}latin.test.toml`, latin);
+    const first = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot });
+    const rejected = await first.waitFor((l) => l.level === 'error' && /latin\.test\.toml:3: not UTF-8/.test(l.msg), WAIT_MS, 'the object that is not UTF-8 rejected');
+    assert.match(String(rejected.file), /^s3:\/\/zones\/large\/latin\.test\.toml$/);
+    assert.equal(await www(first.port, 'large.test'), '192.0.2.40');
+    const last = (await query(first.port, 'host-1999.large.test', 'A')).answers?.find((a) => a.type === 'A') as { data: string } | undefined;
+    assert.equal(last?.data, '198.51.100.250', 'the large zone\'s last record served');
+    assert.equal(await www(first.port, 'latin.test'), 'REFUSED');
+    await first.waitFor((l) => l.msg === 'wrote the first load\'s zones to the snapshot', WAIT_MS, 'the snapshot written');
+    assert.deepEqual(readFileSync(join(snapshot, 'large.test.toml')), Buffer.from(large), 'the snapshot keeps the object\'s octets');
+    assert.deepEqual(readdirSync(snapshot).filter((f) => f.endsWith('.toml')), ['large.test.toml'], 'a rejected object is never kept');
+    await first.stop();
+
+    await s3.stop();
+    const restarted = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot });
+    await restarted.waitFor((l) => l.msg === 'serving zones from the local snapshot until S3 answers', WAIT_MS, 'the snapshot served while S3 is down');
+    assert.equal(await www(restarted.port, 'large.test'), '192.0.2.40');
+    await s3.start();
+  }));
+
   it('lists more than 1,000 objects (pagination)', async () => {
     const names = Array.from({ length: 1200 }, (_, i) => `z${String(i).padStart(4, '0')}.test`);
     for (let i = 0; i < names.length; i += 50) {

@@ -11,7 +11,7 @@
  *
  *   node bench/s3start.mjs [--zones=20000] [--sync=20] [--latency=0]
  */
-import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
@@ -21,6 +21,7 @@ import { writeScaleDataset } from './lib/dataset.mjs';
 import { cpuNs, treeBytes } from './lib/proc.mjs';
 import { encodeQuery } from './lib/query.mjs';
 import { fmt, progress, table } from './lib/report.mjs';
+import { s3Client, s3Env, startS3rver } from './lib/s3rver.mjs';
 import { Child, jsonField, MAIN, untilAnswered } from './lib/servers.mjs';
 
 const opts = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
@@ -30,24 +31,9 @@ const PER_ZONE = 50;
 const SYNC_S = Number(opts.sync ?? 20);
 const LATENCY_MS = Number(opts.latency ?? 0);
 const BUCKET = 'zones';
-const KEY = 'S3RVER';
 const PUT_CONCURRENCY = 32;
 const PSS_AT_MS = 4000;
 const SAMPLES = [0, Math.floor(ZONES / 2), ZONES - 1].map((z) => encodeQuery(`z${z}.scale`, 'SOA'));
-
-/**
- * s3rver in its own process (with the legacy OpenSSL provider: s3rver 3.7 makes ListObjects
- * continuation tokens with DES). Resolves with its port once it listens.
- */
-async function startS3rver(dir) {
-  const code = `import S3rver from 's3rver';
-    const s = new S3rver({ address: '127.0.0.1', port: 0, directory: ${JSON.stringify(dir)}, silent: true, configureBuckets: [{ name: ${JSON.stringify(BUCKET)} }] });
-    const a = await s.run();
-    console.log(JSON.stringify({ port: a.port }));`;
-  const child = new Child('s3rver', spawn(process.execPath, ['--openssl-legacy-provider', '--input-type=module', '-e', code], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'] }));
-  child.port = Number(await child.waitFor((l) => (l.startsWith('{"port"') ? JSON.parse(l).port : undefined), 60_000));
-  return child;
-}
 
 /** An HTTP proxy to `port` that counts requests: bucket listings, object GETs, others. */
 async function countingProxy(port, latencyMs) {
@@ -70,7 +56,7 @@ async function countingProxy(port, latencyMs) {
 }
 
 async function upload(zoneDir, port) {
-  const s3 = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: KEY, secretAccessKey: KEY } });
+  const s3 = s3Client(port);
   const files = readdirSync(zoneDir);
   let next = 0;
   await Promise.all(Array.from({ length: PUT_CONCURRENCY }, async () => {
@@ -132,15 +118,12 @@ let proxy;
 try {
   const zoneDir = join(dir, 'zones');
   writeScaleDataset(zoneDir, ZONES, PER_ZONE);
-  s3rver = await startS3rver(join(dir, 's3rver'));
+  s3rver = await startS3rver(join(dir, 's3rver'), BUCKET);
   progress(`uploading ${ZONES} objects to s3rver`);
   await upload(zoneDir, s3rver.port);
   proxy = await countingProxy(s3rver.port, LATENCY_MS);
   const folder = await eclipso(zoneDir, {});
-  const s3env = {
-    AWS_ENDPOINT_URL: `http://127.0.0.1:${proxy.port}`, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: KEY,
-    S3_FORCE_PATH_STYLE: '1', S3_SYNC_RETRY: String(SYNC_S), ECLIPSO_LOG_DEBUG: '1',
-  };
+  const s3env = { ...s3Env(proxy.port, SYNC_S), ECLIPSO_LOG_DEBUG: '1' };
   const url = `s3://${BUCKET}/`;
   const withCache = { ...s3env, ZONE_CACHE_DIR: join(dir, 'cache') };
   const runs = [

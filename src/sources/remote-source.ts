@@ -183,13 +183,14 @@ export class RemoteSource implements ZoneSource {
   /**
    * S3 is down or slow at start: serve the last good zones from the snapshot until it answers. A
    * file is known by its object's ETag only if it may stand for it (reusable): any other, and one
-   * this server rejects, is fetched once S3 answers.
+   * this server rejects, is fetched once S3 answers. A reusable file is the object's octets, and is
+   * named by the object: the compiled cache, keyed by origin too, has it from the start before.
    */
   private async serveSnapshot(entries: SnapshotEntry[], why: string): Promise<void> {
     let served = 0;
     await Promise.all(entries.filter(({ file }) => !this.known.has(file) && !this.applying.has(file)).map(async (entry) => {
       const { file, bytes } = entry;
-      const origin = join(this.snapshot.dir!, file);
+      const origin = entry.reusable ? this.origin(file) : join(this.snapshot.dir!, file);
       const digest = entry.digest ?? await digestInSteps(bytes);
       const content = zoneContent(this.sink!, origin, file, bytes);
       const accepted = content !== null && await this.upsert(origin, file, content, entry.modified, digest);

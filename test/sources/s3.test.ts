@@ -187,7 +187,7 @@ describe('S3 source against s3rver', () => {
     assert.match(readFileSync(join(snapshot, 'd3.test.toml'), 'utf8'), /192\.0\.2\.33/);
   }));
 
-  it('takes an object of 64 KiB and more as a small one: served, kept in the snapshot and served from it; one not UTF-8 is rejected naming its line', () => withSnapshotAndProxy(async (snapshot) => {
+  it('takes an object of 64 KiB and more as a small one: served, kept in the snapshot, and served from it through the compiled cache while S3 is down; one not UTF-8 is rejected naming its line', () => withSnapshotAndProxy(async (snapshot) => {
     const prefix = 'large/';
     // Past the size from which the octets are handed to a compile thread and decoded there (src/sources/source.ts).
     const hosts = Array.from({ length: 2000 }, (_, i) => `[[records]]\ndomain = "host-${i}"\ntype = "A"\naddress = "198.51.100.${i % 250 + 1}"\n`);
@@ -204,6 +204,7 @@ describe('S3 source against s3rver', () => {
     assert.equal(last?.data, '198.51.100.250', 'the large zone\'s last record served');
     assert.equal(await www(first.port, 'latin.test'), 'REFUSED');
     await first.waitFor((l) => l.msg === 'wrote the first load\'s zones to the snapshot', WAIT_MS, 'the snapshot written');
+    await first.waitFor((l) => l.msg === 'wrote the first load\'s compiled zones to the cache', WAIT_MS, 'the compiled zones written');
     assert.deepEqual(readFileSync(join(snapshot, 'large.test.toml')), Buffer.from(large), 'the snapshot keeps the object\'s octets');
     assert.deepEqual(readdirSync(snapshot).filter((f) => f.endsWith('.toml')), ['large.test.toml'], 'a rejected object is never kept');
     await first.stop();
@@ -212,6 +213,8 @@ describe('S3 source against s3rver', () => {
     const restarted = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot });
     await restarted.waitFor((l) => l.msg === 'serving zones from the local snapshot until S3 answers', WAIT_MS, 'the snapshot served while S3 is down');
     assert.equal(await www(restarted.port, 'large.test'), '192.0.2.40');
+    const loadedLine = restarted.logs.find((l) => l.msg === 'zone loaded' && l.zone === 'large.test.');
+    assert.deepEqual([loadedLine?.file, loadedLine?.cached], [`s3://${BUCKET}/${prefix}large.test.toml`, true], 'named by its object, and read from the compiled cache, not compiled again');
     await s3.start();
   }));
 

@@ -99,8 +99,8 @@ export class SnapshotKeeper {
   /**
    * Writes what the first load deferred, a few files in each `turn` (the lock that the source's
    * syncs and events take), skipping a file whose zone has changed since (`current` false for its
-   * digest and ETag: its newer version was written); then the manifest (saveManifest with `keep`). A stop (`stopped`)
-   * before the end leaves the rest to be fetched again by the next start.
+   * digest and ETag: its newer version was written); then the manifest (saveManifest with
+   * `keep`). A stop (`stopped`) before the end leaves the rest to be fetched again by the next start.
    */
   writeDeferred(
     turn: (job: () => Promise<void>) => Promise<void>,

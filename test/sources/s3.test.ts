@@ -210,12 +210,15 @@ describe('S3 source against s3rver', () => {
     await first.stop();
 
     await s3.stop();
-    const restarted = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot });
-    await restarted.waitFor((l) => l.msg === 'serving zones from the local snapshot until S3 answers', WAIT_MS, 'the snapshot served while S3 is down');
-    assert.equal(await www(restarted.port, 'large.test'), '192.0.2.40');
-    const loadedLine = restarted.logs.find((l) => l.msg === 'zone loaded' && l.zone === 'large.test.');
-    assert.deepEqual([loadedLine?.file, loadedLine?.cached], [`s3://${BUCKET}/${prefix}large.test.toml`, true], 'named by its object, and read from the compiled cache, not compiled again');
-    await s3.start();
+    try {
+      const restarted = await start(`s3://${BUCKET}/${prefix}`, { ZONE_CACHE_DIR: snapshot });
+      await restarted.waitFor((l) => l.msg === 'serving zones from the local snapshot until S3 answers', WAIT_MS, 'the snapshot served while S3 is down');
+      assert.equal(await www(restarted.port, 'large.test'), '192.0.2.40');
+      const loadedLine = restarted.logs.find((l) => l.msg === 'zone loaded' && l.zone === 'large.test.');
+      assert.deepEqual([loadedLine?.file, loadedLine?.cached], [`s3://${BUCKET}/${prefix}large.test.toml`, true], 'named by its object, and read from the compiled cache, not compiled again');
+    } finally {
+      await s3.start();
+    }
   }));
 
   it('lists more than 1,000 objects (pagination)', async () => {

@@ -62,11 +62,12 @@ function compile(m: ToThread, digest: string): Omit<CompileReply, 'id' | 'result
  * Cache entries compiled during the first load, written once it is done (writeDeferred): an entry
  * written as each zone compiled (a file made, written, closed and renamed) made a first start at
  * 20,000 zones a second longer (bench/RESULTS.md); written after, it delays no answer (the next
- * start reads only what was written). Each is a copy (the image is handed over, and a
- * health-checked zone's changes as its checks report), at most DEFERRED_MAX_OCTETS in all: past
- * that, entries are written as their zones are compiled.
+ * start reads only what was written). Each is its pieces (cacheEntry): copies of those in this
+ * thread's memory (the image is handed over, and a health-checked zone's changes as its checks
+ * report), at most DEFERRED_MAX_OCTETS in all (past that, entries are written as their zones are
+ * compiled), and views of a shared image that nothing changes (see `kept`).
  */
-const deferred: Uint8Array[] = [];
+const deferred: Uint8Array[][] = [];
 const deferredKeys: string[] = [];
 let deferredOctets = 0;
 const DEFERRED_MAX_OCTETS = 128 * 2 ** 20;
@@ -81,22 +82,34 @@ const SLAB_OCTETS = MAPPED_ALONE_OCTETS;
 let slab = new Uint8Array(0);
 let slabUsed = 0;
 
+/**
+ * Whether a piece of `result`'s entry is kept as it is, not copied: a part of an image in shared
+ * memory (the serving thread reads the same octets) that nothing writes to once made, as a zone
+ * without health checks. Copying the images of a first load was most of deferring them: 100 MB
+ * at 20,000 zones, each page new to the process (bench/RESULTS.md).
+ */
+function kept(result: Cacheable, piece: Uint8Array): boolean {
+  return piece.buffer instanceof SharedArrayBuffer && !(result.kind === 'zone' && result.health);
+}
+
 /** Keeps the entry of `result` for writeDeferred; false when there is no room. */
 function defer(key: string, result: Cacheable): boolean {
   const pieces = cacheEntry(result);
-  const size = pieces.reduce((n, p) => n + p.length, 0);
+  // The header is never kept (kept), so every entry has a piece in the slab: writeDeferred frees the slab by it.
+  const size = pieces.reduce((n, p) => (kept(result, p) ? n : n + p.length), 0);
   if (deferredOctets + size > DEFERRED_MAX_OCTETS) return false;
   deferredOctets += size;
   if (slabUsed + size > slab.length) {
     slab = new Uint8Array(Math.max(SLAB_OCTETS, size));
     slabUsed = 0;
   }
-  const at = slabUsed;
-  for (const p of pieces) {
-    slab.set(p, slabUsed);
+  deferred.push(pieces.map((p) => {
+    if (kept(result, p)) return p;
+    const at = slabUsed;
+    slab.set(p, at);
     slabUsed += p.length;
-  }
-  deferred.push(slab.subarray(at, slabUsed));
+    return slab.subarray(at, slabUsed);
+  }));
   deferredKeys.push(key);
   return true;
 }
@@ -105,7 +118,7 @@ function defer(key: string, result: Cacheable): boolean {
 const WRITES_PER_TURN = 64;
 
 /** An entry written: its slab is let go once every entry in it is. */
-const WRITTEN = new Uint8Array(0);
+const WRITTEN: Uint8Array[] = [];
 
 /**
  * Writes the deferred entries, a few a turn, then says so (DeferredWritten). Each slab goes once
@@ -113,18 +126,18 @@ const WRITTEN = new Uint8Array(0);
  * writing 20,000 entries can take seconds.
  */
 function writeDeferred(from = 0, error?: string): void {
-  if (from === 0) slab = WRITTEN;
+  if (from === 0) slab = new Uint8Array(0);
   let i = from;
   for (const end = Math.min(deferred.length, from + WRITES_PER_TURN); i < end; i++) {
     try {
-      writeEntry(cacheDir!, deferredKeys[i], [deferred[i]]);
+      writeEntry(cacheDir!, deferredKeys[i], deferred[i]);
       keys?.add(deferredKeys[i]);
     } catch (e) {
       error ??= (e as Error).message;
     }
-    const done = deferred[i].buffer;
+    const done = deferred[i][0].buffer;
     deferred[i] = WRITTEN;
-    if (i + 1 === deferred.length || deferred[i + 1].buffer !== done) releaseMemory();
+    if (i + 1 === deferred.length || deferred[i + 1][0].buffer !== done) releaseMemory();
   }
   if (i < deferred.length) {
     setImmediate(() => writeDeferred(i, error));

@@ -55,7 +55,10 @@ export class LocalServing implements Serving {
     // its transfer messages and, for IXFR, its difference from the version before.
     const on = transfersOn(transfers.access);
     this.target = new TableTarget(transfers.ixfrVersions, () => this.transfersNeeded());
-    this.compiler = new ThreadCompiler(availableParallelism(), compiledCache(config, log), { transfers: on, shared: false });
+    const cache = compiledCache(config, log);
+    // With a cache folder, images are made in shared memory: the first load's cache entries keep
+    // views of them until written, not copies (src/answer/compile-thread.ts).
+    this.compiler = new ThreadCompiler(availableParallelism(), cache, { transfers: on, shared: cache !== null });
     this.notifier = new Notifier(transfers, log);
     this.health = new HealthChecks(log);
     this.catalog = new ZoneCatalog(this.target, this.compiler, log, undefined, (zone) => this.notifier.changed(zone), transfers.ixfrVersions > 0, this.health);

@@ -113,7 +113,7 @@ export function compileFile(content: ZoneContent, origin: string, fileName: stri
     const difference = transfers && previous && differenceFrom(previous, parsed.zone, origin, fileName);
     const { health, ...image } = packImage(compiled, alloc);
     return {
-      kind: 'zone', facts, image, ...(health && { health }), warnings: parsed.warnings, ...(transfers && { axfr: axfrImage(parsed.zone, tree) }), ...(difference && { difference }),
+      kind: 'zone', facts, image, ...(health && { health }), warnings: parsed.warnings, ...(transfers && { axfr: axfrImage(parsed.zone, tree, alloc.buffer) }), ...(difference && { difference }),
     };
   } catch (e) {
     if (e instanceof ZoneFileError) return { kind: 'rejected', problems: e.problems };

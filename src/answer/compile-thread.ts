@@ -10,11 +10,14 @@ import { differenceBuffers } from '../transfer/difference.js';
 import { textDigest } from '../zone/text.js';
 import { compileFile, differenceOf, type CompiledFile } from './compile-file.js';
 import { cacheEntry, cachedKeys, cacheKey, readCached, writeCached, writeEntry, type Cacheable } from './compiled-cache.js';
-import { MAPPED_ALONE_OCTETS, sharedImage, type ZoneImage } from './image.js';
+import { MAPPED_ALONE_OCTETS, sharedImage } from './image.js';
 import type { CompileReply, CompileThreadData, DeferredWritten, ToThread, ToThreadMessage } from './compiler.js';
 
 const { cacheDir, version, transfers, shared } = workerData as CompileThreadData;
-/** Where images are made: shared, they are made where they are handed over from, not copied there (handedOver). */
+/**
+ * Where images and transfer messages are made: with `shared`, in shared memory, where every thread
+ * serves them from, not copied there; else private, and transferred (buffersOf).
+ */
 const images = shared ? sharedImage : undefined;
 
 /** A zone read back from the cache, with the difference from the previous version when one is asked for. */
@@ -62,17 +65,18 @@ function compile(m: ToThread, digest: string): Omit<CompileReply, 'id' | 'result
  * Cache entries compiled during the first load, written once it is done (writeDeferred): an entry
  * written as each zone compiled (a file made, written, closed and renamed) made a first start at
  * 20,000 zones a second longer (bench/RESULTS.md); written after, it delays no answer (the next
- * start reads only what was written). Each is its pieces (cacheEntry): copies of those in this
- * thread's memory (the image is handed over, and a health-checked zone's changes as its checks
- * report), at most DEFERRED_MAX_OCTETS in all (past that, entries are written as their zones are
- * compiled), and views of a shared image that nothing changes (see `kept`).
+ * start reads only what was written). Each is its pieces (cacheEntry): views of the parts in
+ * shared memory that nothing changes (see `kept`), and copies of the rest (a private image is handed
+ * over, and a health-checked zone's changes as its checks report), the copies at most
+ * DEFERRED_MAX_OCTETS in all (past that, entries are written as their zones are compiled). A view
+ * keeps its zone's image until written, served or not: for the first load's length.
  */
 const deferred: Uint8Array[][] = [];
 const deferredKeys: string[] = [];
 let deferredOctets = 0;
 const DEFERRED_MAX_OCTETS = 128 * 2 ** 20;
 /**
- * The entries are copied end to end into slabs of this size (a larger entry into one of its own):
+ * The copied pieces are put end to end into slabs of this size (a larger entry's into one of its own):
  * a buffer of its own for each was a third of deferring them (an ArrayBuffer costs its allocation
  * and the collector's bookkeeping, whatever its size). Mapped alone, a slab is given back whole
  * when freed; slabs of 1 MiB stayed in malloc's arenas once written, 130 MiB of PSS a first start
@@ -150,29 +154,6 @@ function writeDeferred(from = 0, error?: string): void {
   parentPort!.postMessage({ written: i, ...(error !== undefined && { cacheError: error }) } satisfies DeferredWritten);
 }
 
-/** A copy of `a` in a SharedArrayBuffer. */
-function sharedCopy(a: Uint8Array): Uint8Array {
-  const copy = new Uint8Array(new SharedArrayBuffer(a.byteLength));
-  copy.set(a);
-  return copy;
-}
-
-function isShared(image: ZoneImage): boolean {
-  return image.bytes.buffer instanceof SharedArrayBuffer;
-}
-
-/** With `shared`, the zone's image and transfer messages moved into shared memory (the private copies die with this thread's heap). */
-function handedOver(result: CompiledFile): CompiledFile {
-  if (!shared || result.kind !== 'zone') return result;
-  let image = result.image;
-  if (!isShared(image)) {
-    image = sharedImage(image.bytes.length, image.ints.length);
-    image.bytes.set(result.image.bytes);
-    image.ints.set(result.image.ints);
-  }
-  return { ...result, image, ...(result.axfr && { axfr: sharedCopy(result.axfr) }) };
-}
-
 /** The private buffers of a compiled zone, handed to the serving thread without copying. */
 function buffersOf(result: CompiledFile): ArrayBuffer[] {
   if (result.kind !== 'zone') return [];
@@ -248,7 +229,7 @@ function idleStep(): void {
   try {
     compiledZones++;
     // Without a serial or a digest given, the zone's placeholder serial warms up the hashing too.
-    handedOver(compileFile(WARM_UP_ZONE, 'warm-up.invalid.toml', 'warm-up.invalid.toml', {}, { transfers }, images));
+    compileFile(WARM_UP_ZONE, 'warm-up.invalid.toml', 'warm-up.invalid.toml', {}, { transfers }, images);
   } catch {
     // A warm-up that fails costs the next files their speed, nothing else: a file says what is wrong.
     compiledZones = WARM_UP_COMPILES;
@@ -271,7 +252,7 @@ parentPort!.on('message', (message: ToThreadMessage) => {
     // Made once: the source's when it made one (the folder, to see whether the file changed).
     const digest = m.serial.digest ?? textDigest(m.content);
     const { result, ...rest } = compile({ ...m, serial: { ...m.serial, digest } }, digest);
-    return { id: m.id, result: { ...handedOver(result), digest }, ...rest };
+    return { id: m.id, result: { ...result, digest }, ...rest };
   });
   parentPort!.postMessage(replies, replies.flatMap((r) => buffersOf(r.result)));
   idleLater();

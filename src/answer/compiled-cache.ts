@@ -152,7 +152,7 @@ export function readCached(dir: string, key: string, alloc: ImageAllocator = pri
     const json = Buffer.allocUnsafe(pad4(jsonLength));
     const { bytes, ints } = alloc(bytesLength, intsLength / 4);
     const intOctets = new Uint8Array(ints.buffer, ints.byteOffset, ints.byteLength);
-    const axfr = new Uint8Array(new ArrayBuffer(axfrLength));
+    const axfr = new Uint8Array(alloc.buffer(axfrLength));
     const intsAt = bytesAt + bytesLength;
     if (!fill(fd, first, json, HEADER) || !fill(fd, first, bytes, bytesAt) || !fill(fd, first, intOctets, intsAt) || !fill(fd, first, axfr, intsAt + intsLength)) return null;
     if (checksum([json, bytes, intOctets, axfr]) !== crc) return null;

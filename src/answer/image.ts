@@ -96,19 +96,23 @@ export const NONE = -1;
  */
 export const MAPPED_ALONE_OCTETS = 32 * 2 ** 20;
 
-/** Where an image is put: private memory, or memory shared with other threads. */
-export type ImageAllocator = (bytes: number, ints: number) => ZoneImage;
+/**
+ * Where an image is put: private memory, or memory shared with other threads; `buffer` makes a
+ * compiled zone's other octets (its transfer messages) in the same kind of memory.
+ */
+export type ImageAllocator = ((bytes: number, ints: number) => ZoneImage) & { readonly buffer: (octets: number) => ArrayBufferLike };
 
 /**
  * An image's arrays in one buffer, its ints after its bytes: one allocation a zone, not two (each
  * costs its own bookkeeping, and in every thread that holds it).
  */
 function oneBuffer(buffer: (octets: number) => ArrayBufferLike): ImageAllocator {
-  return (bytes, ints) => {
+  const image = (bytes: number, ints: number): ZoneImage => {
     const intsAt = (bytes + Int32Array.BYTES_PER_ELEMENT - 1) & -Int32Array.BYTES_PER_ELEMENT;
     const b = buffer(intsAt + ints * Int32Array.BYTES_PER_ELEMENT);
     return { bytes: new Uint8Array(b, 0, bytes), ints: new Int32Array(b, intsAt, ints) };
   };
+  return Object.assign(image, { buffer });
 }
 
 /** An image in an ArrayBuffer: handed to another thread by transferring it. */

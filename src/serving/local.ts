@@ -56,8 +56,9 @@ export class LocalServing implements Serving {
     const on = transfersOn(transfers.access);
     this.target = new TableTarget(transfers.ixfrVersions, () => this.transfersNeeded());
     const cache = compiledCache(config, log);
-    // With a cache folder, images are made in shared memory: the first load's cache entries keep
-    // views of them until written, not copies (src/answer/compile-thread.ts).
+    // With a cache folder, images and transfer messages are made in shared memory (as for DNS
+    // threads), for the server's life: the first load's cache entries then keep views of them until
+    // written, not copies (src/answer/compile-thread.ts).
     this.compiler = new ThreadCompiler(availableParallelism(), cache, { transfers: on, shared: cache !== null });
     this.notifier = new Notifier(transfers, log);
     this.health = new HealthChecks(log);

@@ -192,6 +192,8 @@ export class RemoteSource implements ZoneSource {
       const { file, bytes } = entry;
       const origin = entry.reusable ? this.origin(file) : join(this.snapshot.dir!, file);
       const digest = entry.digest ?? await digestInSteps(bytes);
+      // The first sync may have handed over the object while this file was hashed: the newer stays.
+      if (this.known.has(file) || this.applying.has(file)) return;
       const content = zoneContent(this.sink!, origin, file, bytes);
       const accepted = content !== null && await this.upsert(origin, file, content, entry.modified, digest);
       if (accepted) served++;

@@ -106,7 +106,7 @@ const OPT_RECORD: Uint8Array = (() => {
  * patching, so a transfer costs a copy of the octets, not a walk of the zone. `tree`: the zone's
  * tree, when the caller has made it (compiling the zone does).
  */
-export function axfrImage(zone: Zone, tree = new ZoneTree(zone)): Uint8Array {
+export function axfrImage(zone: Zone, tree = new ZoneTree(zone), buffer: (octets: number) => ArrayBufferLike = (n) => new ArrayBuffer(n)): Uint8Array {
   const head: ResponseHead = { id: 0, rd: false, qname: zone.apex, qtype: TYPE.AXFR, qclass: CLASS.IN, edns: false };
   const messages: Buffer[] = [];
   let size = 0;
@@ -114,7 +114,7 @@ export function axfrImage(zone: Zone, tree = new ZoneTree(zone)): Uint8Array {
     messages.push(m);
     size += TCP_LENGTH_PREFIX + m.length;
   }
-  const image = new Uint8Array(new ArrayBuffer(size));
+  const image = new Uint8Array(buffer(size));
   let at = 0;
   for (const m of messages) {
     image[at] = m.length >> 8;

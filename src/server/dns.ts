@@ -18,6 +18,19 @@ import { UdpServer } from './udp.js';
 /** Tries at finding a port free for both UDP and TCP when asked for any port. */
 const PORT_PAIR_ATTEMPTS = 10;
 
+/** Binds a UDP socket alone on host:port and lets go at once; throws the bind error (EACCES, EADDRINUSE). */
+async function bindUdpAlone(host: string, port: number): Promise<void> {
+  const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind({ address: host, port, exclusive: true }, () => resolve());
+    });
+  } finally {
+    await new Promise<void>((resolve) => { try { udp.close(() => resolve()); } catch { resolve(); } });
+  }
+}
+
 /**
  * Binds UDP and TCP on host:port and lets go at once: whether the server will be able to listen
  * there, asked before a long zone load rather than after it. Throws the bind error (EACCES,
@@ -25,19 +38,14 @@ const PORT_PAIR_ATTEMPTS = 10;
  */
 export async function checkBindable(host: string, port: number): Promise<void> {
   if (port === 0) return;
-  const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+  await bindUdpAlone(host, port);
   const tcp = createServer();
   try {
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind({ address: host, port, exclusive: true }, () => resolve());
-    });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen({ host, port, exclusive: true }, () => resolve());
     });
   } finally {
-    await new Promise<void>((resolve) => { try { udp.close(() => resolve()); } catch { resolve(); } });
     await new Promise<void>((resolve) => (tcp.listening ? tcp.close(() => resolve()) : resolve()));
   }
 }
@@ -80,22 +88,26 @@ export class DnsServer {
   }
 
   /**
-   * Binds UDP, then TCP on the same port. Port 0 picks a free UDP port and uses it for TCP too.
-   * `share` lets several DNS threads bind the same port.
+   * Binds TCP, then UDP on the same port. `share` lets several DNS threads bind the same port.
+   * Port 0 takes the port the kernel picks for TCP, once UDP is found free there: Linux gives a UDP
+   * socket with SO_REUSEPORT bound to port 0 a port another such socket of the same user holds, in
+   * this process or another, and the two then split each other's queries (Linux's
+   * udp_lib_lport_inuse); a TCP one it never does.
    */
   async listen(host: string, port: number, share: ShareMode = 'none'): Promise<number> {
     for (let attempt = 1; ; attempt++) {
-      await this.udp.listen(host, port, share);
-      const bound = this.udp.port;
+      await this.tcp.listen(host, port, share);
+      const bound = this.tcp.port;
       try {
-        await this.tcp.listen(host, bound, share);
+        if (port === 0 && share === 'reusePort') await bindUdpAlone(host, bound);
+        await this.udp.listen(host, bound, share);
         this.log.info('listening', { host, port: bound, udp: true, tcp: true });
         return bound;
       } catch (e) {
-        // A free UDP port may be taken for TCP: with port 0, pick another pair.
+        // A port free for TCP may be taken for UDP: with port 0, pick another.
         const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
         if (port !== 0 || !inUse || attempt >= PORT_PAIR_ATTEMPTS) throw e;
-        await this.udp.close();
+        await this.tcp.close();
       }
     }
   }

@@ -67,9 +67,13 @@ export class UdpServer {
     this.socket = socket;
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     return new Promise((resolve, reject) => {
-      socket.once('error', reject);
+      socket.once('error', (e) => {
+        this.socket = null;
+        socket.close();
+        reject(e);
+      });
       socket.bind({ address: host, port, exclusive: true }, () => {
-        socket.off('error', reject);
+        socket.removeAllListeners('error');
         socket.on('error', (e) => this.onError(e));
         resolve();
       });

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { after, before, describe, it } from 'node:test';
+import { AnswerTable } from '../../src/answer/table.js';
+import { parseConfig } from '../../src/config.js';
+import { Logger } from '../../src/log.js';
+import { DnsServer } from '../../src/server/dns.js';
+import { QueryObserver } from '../../src/server/observer.js';
+import { query } from '../helpers/dns.js';
+import { NEEDS_DNS_THREADS } from '../helpers/server.js';
+
+/**
+ * UDP sockets with SO_REUSEPORT on port 0 held by "another program" (this test): Linux hands such
+ * a socket a port another one of the same user holds. 3,000 of them hold a tenth of the ephemeral
+ * ports, so 40 listeners that took the port UDP was given would almost surely (99 in 100) land on one.
+ */
+const HELD = 3000;
+const SERVERS = 40;
+
+function bindReusePort(): Promise<Socket> {
+  const s = createSocket({ type: 'udp4', reusePort: true } as Parameters<typeof createSocket>[0]);
+  return new Promise((resolve, reject) => {
+    s.once('error', reject);
+    s.bind({ address: '127.0.0.1', port: 0, exclusive: true }, () => resolve(s));
+  });
+}
+
+describe('DNS listeners on port 0 shared by DNS threads (SO_REUSEPORT)', { skip: NEEDS_DNS_THREADS }, () => {
+  const held: Socket[] = [];
+  const servers: DnsServer[] = [];
+  const cli = parseConfig(['--zone-dir', '.', '--log-ignore'], {});
+  assert.equal(cli.action, 'run');
+  const config = (cli as Extract<typeof cli, { action: 'run' }>).config;
+
+  before(async () => {
+    for (let i = 0; i < HELD; i++) held.push(await bindReusePort());
+  });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    for (const s of held) s.close();
+  });
+
+  it("take a port no other program's sockets hold, so every query to it reaches them", async () => {
+    const heldPorts = new Set(held.map((s) => s.address().port));
+    const ports: number[] = [];
+    for (let i = 0; i < SERVERS; i++) {
+      const dns = new DnsServer(new AnswerTable(), new QueryObserver(null), config, new Logger('json', false, () => {}));
+      servers.push(dns);
+      ports.push(await dns.listen('127.0.0.1', 0, 'reusePort'));
+    }
+    assert.deepEqual(ports.filter((p) => heldPorts.has(p)), [], 'ports shared with the held sockets');
+    // A query to a shared port could reach a held socket, which never answers: each is answered (REFUSED, no zones).
+    for (const port of ports) assert.equal((await query(port, 'www.example.test', 'A')).rcode, 'REFUSED');
+  });
+});

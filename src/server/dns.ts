@@ -1,5 +1,4 @@
-import { createSocket } from 'node:dgram';
-import { createServer, isIPv6 } from 'node:net';
+import { createServer } from 'node:net';
 import { Responder } from '../answer/respond.js';
 import type { AnswerTable } from '../answer/table.js';
 import type { Config } from '../config.js';
@@ -9,7 +8,7 @@ import { IdentityAnswers } from '../guard/identity.js';
 import { guardSettings } from '../guard/settings.js';
 import type { Logger } from '../log.js';
 import { Guard } from './guard.js';
-import type { ShareMode } from './share.js';
+import { checkUdpFree, type ShareMode } from './share.js';
 import type { QueryObserver } from './observer.js';
 import { TcpServer } from './tcp.js';
 import type { Transfers } from './transfer.js';
@@ -18,19 +17,6 @@ import { UdpServer } from './udp.js';
 /** Tries at finding a port free for both UDP and TCP when asked for any port. */
 const PORT_PAIR_ATTEMPTS = 10;
 
-/** Binds a UDP socket alone on host:port and lets go at once; throws the bind error (EACCES, EADDRINUSE). */
-async function bindUdpAlone(host: string, port: number): Promise<void> {
-  const udp = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind({ address: host, port, exclusive: true }, () => resolve());
-    });
-  } finally {
-    await new Promise<void>((resolve) => { try { udp.close(() => resolve()); } catch { resolve(); } });
-  }
-}
-
 /**
  * Binds UDP and TCP on host:port and lets go at once: whether the server will be able to listen
  * there, asked before a long zone load rather than after it. Throws the bind error (EACCES,
@@ -38,7 +24,7 @@ async function bindUdpAlone(host: string, port: number): Promise<void> {
  */
 export async function checkBindable(host: string, port: number): Promise<void> {
   if (port === 0) return;
-  await bindUdpAlone(host, port);
+  await checkUdpFree(host, port);
   const tcp = createServer();
   try {
     await new Promise<void>((resolve, reject) => {
@@ -89,25 +75,23 @@ export class DnsServer {
 
   /**
    * Binds TCP, then UDP on the same port. `share` lets several DNS threads bind the same port.
-   * Port 0 takes the port the kernel picks for TCP, once UDP is found free there: Linux gives a UDP
-   * socket with SO_REUSEPORT bound to port 0 a port another such socket of the same user holds, in
-   * this process or another, and the two then split each other's queries (Linux's
-   * udp_lib_lport_inuse); a TCP one it never does.
+   * Port 0 takes the port the kernel picks for TCP, once UDP is found free there (checkUdpFree:
+   * with SO_REUSEPORT, the kernel's pick for UDP may be a port another program holds).
    */
   async listen(host: string, port: number, share: ShareMode = 'none'): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       await this.tcp.listen(host, port, share);
       const bound = this.tcp.port;
       try {
-        if (port === 0 && share === 'reusePort') await bindUdpAlone(host, bound);
+        if (port === 0 && share === 'reusePort') await checkUdpFree(host, bound);
         await this.udp.listen(host, bound, share);
         this.log.info('listening', { host, port: bound, udp: true, tcp: true });
         return bound;
       } catch (e) {
+        await this.tcp.close();
         // A port free for TCP may be taken for UDP: with port 0, pick another.
         const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
         if (port !== 0 || !inUse || attempt >= PORT_PAIR_ATTEMPTS) throw e;
-        await this.tcp.close();
       }
     }
   }

@@ -67,13 +67,14 @@ export class UdpServer {
     this.socket = socket;
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     return new Promise((resolve, reject) => {
-      socket.once('error', (e) => {
+      const failed = (e: Error): void => {
         this.socket = null;
         socket.close();
         reject(e);
-      });
+      };
+      socket.once('error', failed);
       socket.bind({ address: host, port, exclusive: true }, () => {
-        socket.removeAllListeners('error');
+        socket.off('error', failed);
         socket.on('error', (e) => this.onError(e));
         resolve();
       });

@@ -3,9 +3,10 @@
  * the port with SO_REUSEPORT, which needs Node.js 22.12 or later on a kernel that has it.
  */
 import { createSocket, type SocketOptions } from 'node:dgram';
-import { createServer, isIPv6, type ListenOptions } from 'node:net';
+import { createServer, isIPv6, type AddressInfo, type ListenOptions } from 'node:net';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { checkUdpFree } from '../server/share.js';
 
 /** The first Node.js with `reusePort` for dgram and net sockets. */
 const REUSE_PORT_NODE = [22, 12] as const;
@@ -28,9 +29,8 @@ export async function dnsThreadsWork(config: Config, log: Logger, host: string):
 }
 
 /**
- * Ports tried at most: the probe's port is one the kernel picked free for UDP, and TCP may hold it
- * already (a connection's local port: seen once in a CI run, which then served with one thread
- * for no reason); then another is tried.
+ * Ports tried at most: the probe's port is one the kernel picked free for TCP, and UDP may hold it
+ * already; then another is tried.
  */
 const PROBE_PORTS = 8;
 
@@ -46,27 +46,31 @@ async function reusePortWorks(host: string): Promise<boolean> {
   return false;
 }
 
-/** One probe on a port the kernel picks: whether both pairs of sockets bound it, or the port was taken for TCP. */
+/**
+ * One probe on a port the kernel picks for TCP and UDP is found free on (as DnsServer.listen picks
+ * one: checkUdpFree): whether both pairs of sockets bound it, or UDP held the port.
+ */
 async function probe(host: string): Promise<boolean | 'port taken'> {
   const type = isIPv6(host) ? 'udp6' : 'udp4';
   const udp = [0, 1].map(() => createSocket({ type, reusePort: true } as SocketOptions));
   const tcp = [0, 1].map(() => createServer());
-  const bindUdp = (i: number, port: number): Promise<number> => new Promise((resolve, reject) => {
+  const bindUdp = (i: number, port: number): Promise<void> => new Promise((resolve, reject) => {
     udp[i].once('error', reject);
-    udp[i].bind({ address: host, port, exclusive: true }, () => resolve(udp[i].address().port));
+    udp[i].bind({ address: host, port, exclusive: true }, () => resolve());
   });
-  const listenTcp = (i: number, port: number): Promise<void> => new Promise((resolve, reject) => {
+  const listenTcp = (i: number, port: number): Promise<number> => new Promise((resolve, reject) => {
     tcp[i].once('error', reject);
-    tcp[i].listen({ host, port, exclusive: true, reusePort: true } as ListenOptions, () => resolve());
+    tcp[i].listen({ host, port, exclusive: true, reusePort: true } as ListenOptions, () => resolve((tcp[i].address() as AddressInfo).port));
   });
   try {
-    const port = await bindUdp(0, 0);
+    const port = await listenTcp(0, 0);
     try {
-      await listenTcp(0, port);
+      await checkUdpFree(host, port);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return 'port taken';
       throw e;
     }
+    await bindUdp(0, port);
     await bindUdp(1, port);
     await listenTcp(1, port);
     return true;

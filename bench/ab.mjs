@@ -1,9 +1,11 @@
 /**
- * Two or more builds of Eclipso side by side with the baseline: CPU per query at a fixed rate,
- * interleaved (the order reversed every other round), for deciding whether a hot-path change pays.
+ * Two or more builds of Eclipso side by side with the baseline: CPU per query at a fixed rate or at
+ * saturation, interleaved (the order reversed every other round), for deciding whether a hot-path
+ * change pays.
  * Each build is a copy of `dist/` (with package.json and a node_modules link beside it).
  *
  *   node bench/ab.mjs <workload> <rounds> <seconds> <build/dist/main.js> [<other/dist/main.js> …]
+ *   RATE=0 node bench/ab.mjs …        # at saturation (dnsperf's queries outstanding), not 20,000 qps
  *
  * Workloads as in `npm run bench`: A, TXT, MX, mix, NXDOMAIN, wildcard. Prints, per server, the
  * median CPU µs per query, its ratio to the baseline's, and every round's figure.
@@ -22,7 +24,8 @@ if (!workload || !(Number(rounds) > 0) || !(Number(seconds) > 0) || mains.length
   process.stderr.write('usage: node bench/ab.mjs <workload> <rounds> <seconds> <dist/main.js> [...]\n');
   process.exit(2);
 }
-const RATE = 20000;
+/** The offered rate, queries a second; 0 offers as many as the server takes (saturation). */
+const RATE = Number(process.env.RATE ?? 20000);
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
 

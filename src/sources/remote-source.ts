@@ -445,7 +445,11 @@ export class RemoteSource implements ZoneSource {
     return accepted;
   }
 
-  private async upsert(origin: string, file: string, content: ZoneContent, modified?: number, digest?: string): Promise<boolean> {
+  /**
+   * Hands a zone to the sink. `digest`: its octets' textDigest, which every caller has made (so the
+   * sink does not hash them again).
+   */
+  private async upsert(origin: string, file: string, content: ZoneContent, modified: number | undefined, digest: string): Promise<boolean> {
     try {
       return await this.sink!.upsert(origin, file, content, modified, digest);
     } catch (e) {
